@@ -1,0 +1,86 @@
+"""The ``incidentctl`` command tree.
+
+Only Typer lives in ``cli/``: each module parses options, calls into a phase (or the journal), and hands the
+result to ``render``. Heavy libraries (kubernetes, httpx, jinja2) are imported inside the adapters that use them,
+so ``incidentctl --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from incidentctl import __version__
+from incidentctl.cli.incident import app as incident_app
+from incidentctl.cli.root import RootGroup, configure_logging
+from incidentctl.cli.runbook import app as runbook_app
+from incidentctl.cli.state import AppState
+from incidentctl.render.formats import OutputFormat, parse_output
+
+app = typer.Typer(
+    name="incidentctl",
+    cls=RootGroup,
+    help="Run an incident from the terminal: detect, triage, investigate, mitigate, communicate, post-mortem.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(runbook_app, name="runbook")
+app.add_typer(incident_app, name="incident")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"incidentctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    runbook: Annotated[
+        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time on Python 3.10
+        typer.Option(
+            "--runbook",
+            help="Path to runbook.yaml (default: $INCIDENTCTL_RUNBOOK, then ./runbook.yaml).",
+            show_default=False,
+        ),
+    ] = None,
+    context: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--context", help="The kubeconfig context to use.", show_default=False),
+    ] = None,
+    namespace: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("-n", "--namespace", help="Namespace (default: the runbook's).", show_default=False),
+    ] = None,
+    kubeconfig: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--kubeconfig", help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config).",
+                     show_default=False),
+    ] = None,
+    output: Annotated[
+        str, typer.Option("-o", "--output", help="Output format: table, json or yaml (some commands: markdown).")
+    ] = "table",
+    yes: Annotated[bool, typer.Option("-y", "--yes", help="Answer yes to confirmations (for scripts).")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show debug logs and tracebacks on stderr.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Global options work before or after the subcommand, as kubectl's do."""
+    state = ctx.obj if isinstance(ctx.obj, AppState) else AppState()
+    if runbook is not None:
+        state.runbook_path = runbook
+    state.context = context or state.context
+    state.namespace = namespace or state.namespace
+    state.kubeconfig = kubeconfig or state.kubeconfig
+    state.output = output
+    state.printer.format = parse_output(output, OutputFormat)  # each command narrows this further
+    state.yes = yes or state.yes
+    state.debug = debug or state.debug
+    ctx.obj = state
+    configure_logging(state.debug)

@@ -1,0 +1,83 @@
+"""The root command group: global options before or after the subcommand, and errors turned into messages.
+
+This is the one place where an exception becomes what the user sees (httpie's ``core.raw_main`` idea): a project
+error becomes one line on stderr plus its exit code; anything unexpected becomes "internal error" with exit 1 and
+a traceback only under ``--debug``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from incidentctl.cli.globalopts import hoist_global_options
+from incidentctl.errors import IncidentctlError
+from incidentctl.exitcodes import ExitCode
+
+log = logging.getLogger("incidentctl")
+
+
+class RootGroup(TyperGroup):
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except IncidentctlError as err:
+            state = _state(ctx)
+            if state is not None and state.debug:
+                traceback.print_exc(file=sys.stderr)
+            _printer(ctx).error(err)
+            raise typer.Exit(int(err.exit_code)) from err
+        except Exception as err:
+            if _is_click_error(err):
+                raise
+            state = _state(ctx)
+            if state is not None and state.debug:
+                traceback.print_exc(file=sys.stderr)
+            internal = IncidentctlError(
+                f"internal error: {type(err).__name__}: {err}",
+                hint="this is a bug in incidentctl; run again with --debug for the traceback and report it",
+            )
+            _printer(ctx).error(internal)
+            raise typer.Exit(int(ExitCode.INTERNAL_ERROR)) from err
+
+
+def _is_click_error(err: Exception) -> bool:
+    """Usage errors raised by the (vendored) click parser keep click's own handling and exit code 2."""
+    from typer._click.exceptions import ClickException
+
+    return isinstance(err, ClickException)
+
+
+def _state(ctx: typer.Context) -> Any:
+    from incidentctl.cli.state import AppState
+
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, AppState) else None
+
+
+def _printer(ctx: typer.Context) -> Any:
+    from incidentctl.render.printer import Printer
+
+    state = _state(ctx)
+    return state.printer if state is not None else Printer()
+
+
+def configure_logging(debug: bool) -> None:
+    """``--debug`` turns on the library's own logging on stderr; secrets are masked by the adapters."""
+    if not debug:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("incidentctl")
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)

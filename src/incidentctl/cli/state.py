@@ -1,0 +1,79 @@
+"""The application state the root callback builds and every command reads.
+
+Tests inject their own (``CliRunner().invoke(app, args, obj=AppState(...))``) to swap the clock, the environment
+or the working directory without patching: the kopf ``CLIControls`` / httpie ``Environment`` idea.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from incidentctl.render.formats import STANDARD_FORMATS, OutputFormat, parse_output
+from incidentctl.render.printer import Printer
+
+if TYPE_CHECKING:
+    from incidentctl.journal.store import Journal
+    from incidentctl.runbook.model import Runbook
+    from incidentctl.runbook.locate import RunbookSource
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class AppState:
+    runbook_path: Path | None = None
+    context: str | None = None
+    namespace: str | None = None
+    kubeconfig: str | None = None
+    output: str = "table"
+    yes: bool = False
+    debug: bool = False
+    clock: Callable[[], datetime] = utc_now
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    cwd: Path | None = None
+    printer: Printer = field(default_factory=Printer)
+    _source: RunbookSource | None = field(default=None, repr=False)
+    _runbook: Runbook | None = field(default=None, repr=False)
+    _journal: Journal | None = field(default=None, repr=False)
+
+    def output_format(self, allowed: Iterable[OutputFormat] = STANDARD_FORMATS) -> OutputFormat:
+        """Validate ``-o`` for this command and point the printer at it."""
+        fmt = parse_output(self.output, allowed)
+        self.printer.format = fmt
+        return fmt
+
+    @property
+    def working_dir(self) -> Path:
+        return self.cwd if self.cwd is not None else Path.cwd()
+
+    def runbook_source(self) -> RunbookSource:
+        if self._source is None:
+            from incidentctl.runbook.locate import locate_runbook
+
+            self._source = locate_runbook(self.runbook_path, self.env, self.working_dir)
+        return self._source
+
+    def runbook(self) -> Runbook:
+        """The runbook, loaded and validated once per invocation."""
+        if self._runbook is None:
+            from incidentctl.runbook.loader import load_runbook
+
+            self._runbook = load_runbook(self.runbook_source().path)
+        return self._runbook
+
+    def journal(self) -> Journal:
+        if self._journal is None:
+            from incidentctl.journal.actor import resolve_actor
+            from incidentctl.journal.store import Journal
+            from incidentctl.runbook.locate import journal_dir
+
+            directory = journal_dir(self.runbook(), self.runbook_source(), self.env)
+            self._journal = Journal(directory, clock=self.clock, actor=resolve_actor(self.env))
+        return self._journal

@@ -1,0 +1,76 @@
+"""The project's own error classes.
+
+Adapters translate library errors (``ApiException``, ``httpx.HTTPError``, ``yaml.MarkedYAMLError``, pydantic's
+``ValidationError``) into these with ``raise ... from e``; the CLI turns them into one line on stderr, an exit code
+and, with ``-o json|yaml``, an error envelope. Nothing else in the code base decides how an error looks.
+"""
+
+from __future__ import annotations
+
+from incidentctl.exitcodes import ExitCode
+
+
+class IncidentctlError(Exception):
+    """An error a user can cause and fix; shown as one line (plus an optional hint), never as a traceback."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL_ERROR
+    reason: str = "Error"
+
+    def __init__(self, message: str, *, hint: str | None = None, where: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.where = where
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+    def details(self) -> list[str]:
+        """Further lines worth showing (for example every problem in a runbook), after the first."""
+        return []
+
+
+class UsageError(IncidentctlError):
+    """The command line asks for something that does not exist or cannot be combined."""
+
+    exit_code = ExitCode.USAGE
+    reason = "Usage"
+
+
+class NotFoundError(UsageError):
+    """A named thing (an incident id, a component) does not exist."""
+
+    reason = "NotFound"
+
+
+class ConfigError(UsageError):
+    """The runbook or another configuration file is invalid."""
+
+    reason = "InvalidRunbook"
+
+
+class UnreachableError(IncidentctlError):
+    """The cluster or an endpoint could not be reached at all."""
+
+    exit_code = ExitCode.UNREACHABLE
+    reason = "Unreachable"
+
+
+class UnauthorizedError(UnreachableError):
+    """Credentials were refused (HTTP 401/403)."""
+
+    reason = "Unauthorized"
+
+
+class RefusedError(IncidentctlError):
+    """A guardrail refused an action, or the user did not confirm it."""
+
+    exit_code = ExitCode.REFUSED
+    reason = "Refused"
+
+
+class JournalError(IncidentctlError):
+    """The incident journal on disk cannot be read or written (permissions, a full disk, a corrupt record)."""
+
+    exit_code = ExitCode.INTERNAL_ERROR
+    reason = "JournalError"

@@ -1,0 +1,25 @@
+"""Every exit code incidentctl can return, in one place, so scripts and CI can rely on them.
+
+The numbers are part of the public interface (documented in the README): changing one is a breaking change.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    #: The command did what was asked; for checks: everything is healthy.
+    OK = 0
+    #: A bug in incidentctl (an unexpected exception). Run again with --debug for the traceback.
+    INTERNAL_ERROR = 1
+    #: The command line or the runbook is wrong: bad option, unknown incident id, invalid runbook.yaml.
+    USAGE = 2
+    #: Checks ran and found problems (a CI job can fail on an unhealthy service).
+    PROBLEMS_FOUND = 3
+    #: The cluster or an endpoint could not be reached, or refused our credentials (401/403).
+    UNREACHABLE = 4
+    #: A guardrail refused the action, or the user did not confirm it.
+    REFUSED = 5
+    #: Interrupted by Ctrl-C (128 + SIGINT), as shells report it.
+    INTERRUPTED = 130

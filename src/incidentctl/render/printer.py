@@ -1,0 +1,86 @@
+"""One object that knows where output goes: data on stdout, diagnostics and progress on stderr.
+
+Consoles are created on first use and bound to the *current* ``sys.stdout``/``sys.stderr`` so that test runners
+that swap the streams capture everything. rich honours ``NO_COLOR`` and only colours a terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from incidentctl.errors import IncidentctlError
+from incidentctl.render.envelope import dumps, envelope, error_envelope
+from incidentctl.render.formats import OutputFormat
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+TableRenderer = Callable[["Console"], None]
+
+
+class Printer:
+    def __init__(self, fmt: OutputFormat = OutputFormat.TABLE) -> None:
+        self.format = fmt
+        self._out: Console | None = None
+        self._err: Console | None = None
+
+    @property
+    def out(self) -> Console:
+        if self._out is None or self._out.file is not sys.stdout:
+            from rich.console import Console
+
+            self._out = Console(file=sys.stdout, highlight=False)
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        if self._err is None or self._err.file is not sys.stderr:
+            from rich.console import Console
+
+            self._err = Console(file=sys.stderr, highlight=False)
+        return self._err
+
+    def result(
+        self,
+        kind: str,
+        data: Any,
+        *,
+        table: TableRenderer | None = None,
+        markdown: Callable[[], str] | None = None,
+    ) -> None:
+        """Print a command's result in the chosen format."""
+        if self.format.is_machine:
+            sys.stdout.write(dumps(envelope(kind, data), self.format.value))
+        elif self.format is OutputFormat.MARKDOWN and markdown is not None:
+            sys.stdout.write(markdown())
+        elif table is not None:
+            table(self.out)
+        else:  # a command without a table view falls back to yaml, which people read well
+            sys.stdout.write(dumps(envelope(kind, data)["data"], "yaml"))
+        sys.stdout.flush()
+
+    def error(self, err: IncidentctlError) -> None:
+        """One line on stderr (plus the hint and any detail lines); the envelope on stdout for machines."""
+        from rich.markup import escape
+
+        self.err.print(f"[bold red]error:[/] {escape(str(err))}")
+        for line in err.details():
+            self.err.print(f"  {escape(line)}")
+        if err.hint:
+            self.err.print(f"[dim]hint: {escape(err.hint)}[/]")
+        if self.format.is_machine:
+            sys.stdout.write(dumps(error_envelope(err), self.format.value))
+            sys.stdout.flush()
+
+    def note(self, message: str) -> None:
+        """A diagnostic for the human (stderr), never mixed into data."""
+        from rich.markup import escape
+
+        self.err.print(escape(message))
+
+    def warn(self, message: str) -> None:
+        from rich.markup import escape
+
+        self.err.print(f"[yellow]warning:[/] {escape(message)}")

@@ -1,0 +1,73 @@
+"""Finding runbook.yaml and the journal folder it names.
+
+Order, as the README documents: ``--runbook``, then ``$INCIDENTCTL_RUNBOOK``, then ``./runbook.yaml``. There is
+deliberately no silent fallback to the bundled production runbook: a command that touches a cluster must never
+guess which service it is about. ``incidentctl runbook init`` writes a starter from the bundled one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from incidentctl.errors import ConfigError
+
+if TYPE_CHECKING:
+    from incidentctl.runbook.model import Runbook
+
+RUNBOOK_ENV = "INCIDENTCTL_RUNBOOK"
+JOURNAL_ENV = "INCIDENTCTL_JOURNAL"
+DEFAULT_NAME = "runbook.yaml"
+
+
+@dataclass(frozen=True)
+class RunbookSource:
+    path: Path
+    origin: Literal["option", "env", "cwd"]
+
+    def describe(self) -> str:
+        how = {"option": "--runbook", "env": f"${RUNBOOK_ENV}", "cwd": "the current directory"}[self.origin]
+        return f"{self.path} (from {how})"
+
+
+def locate_runbook(explicit: Path | None, env: Mapping[str, str], cwd: Path) -> RunbookSource:
+    if explicit is not None:
+        return _existing(RunbookSource(_absolute(explicit, cwd), "option"), "--runbook")
+    if env.get(RUNBOOK_ENV):
+        return _existing(RunbookSource(_absolute(Path(env[RUNBOOK_ENV]), cwd), "env"), f"${RUNBOOK_ENV}")
+    candidate = cwd / DEFAULT_NAME
+    if candidate.is_file():
+        return RunbookSource(candidate, "cwd")
+    raise ConfigError(
+        f"no runbook: {candidate} does not exist",
+        hint=f"pass --runbook PATH, set {RUNBOOK_ENV}, or create one with `incidentctl runbook init .`",
+    )
+
+
+def _absolute(path: Path, cwd: Path) -> Path:
+    path = path.expanduser()
+    return path if path.is_absolute() else cwd / path
+
+
+def _existing(source: RunbookSource, named_by: str) -> RunbookSource:
+    if source.path.is_dir():
+        inside = source.path / DEFAULT_NAME
+        if inside.is_file():
+            return RunbookSource(inside, source.origin)
+    if not source.path.is_file():
+        raise ConfigError(
+            f"runbook not found: {source.path} (named by {named_by})",
+            hint="check the path, or create one with `incidentctl runbook init DIR`",
+        )
+    return source
+
+
+def journal_dir(runbook: Runbook, source: RunbookSource, env: Mapping[str, str]) -> Path:
+    """``$INCIDENTCTL_JOURNAL``, else the runbook's ``journal.dir`` relative to runbook.yaml (so a team can keep
+    its incidents in git beside the runbook)."""
+    if env.get(JOURNAL_ENV):
+        return Path(env[JOURNAL_ENV]).expanduser()
+    configured = Path(runbook.journal.dir).expanduser()
+    return configured if configured.is_absolute() else source.path.parent / configured

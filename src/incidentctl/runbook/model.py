@@ -1,0 +1,431 @@
+"""The runbook.yaml schema.
+
+pydantic was chosen over hand-written checks because it gives, for free, typed models the phases can use, an error
+per problem with its exact key path (which the loader maps back to file:line:column), and the JSON Schema that
+``incidentctl runbook schema`` exports for editors. Every model forbids unknown keys so a misspelt key is an
+error with a suggestion, not a silently ignored setting.
+
+Rules are structured data (signal, comparison, threshold, duration), never free-text expressions: they can be
+validated here, explained in triage output, and evaluated without ``eval``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from incidentctl.runbook.types import Duration, SecretRef, Threshold, Url
+
+#: Severity ids look like the seed's P1..P4; a team may add more (P5) as long as rules name them.
+SEVERITY_ID = r"^P[0-9]$"
+#: Names of components, dependencies, channels...: what Kubernetes accepts as a DNS-1123 label.
+NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=63)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# --- what the runbook is about ---------------------------------------------------------------------------------
+
+
+class Metadata(Model):
+    name: Name
+    version: str = "1"
+    owner: str | None = None
+    updated: str | None = None
+    description: str | None = None
+
+
+class Cluster(Model):
+    """Where the service runs; ``--context``/``-n`` on the command line override these."""
+
+    namespace: Name
+    context: str | None = None
+
+
+class Journal(Model):
+    dir: str = Field("incidents", description="The incident journal folder, relative to runbook.yaml.")
+
+
+class HttpCheck(Model):
+    url: Url
+    method: Literal["GET", "HEAD", "POST"] = "GET"
+    timeout: Duration = timedelta(seconds=5)
+    expect_status: list[Annotated[int, Field(ge=100, le=599)]] = Field(default_factory=lambda: [200])
+    expect_body: str | None = Field(None, description="A regular expression the body must match.")
+    slow_after: Duration | None = Field(None, description="A response slower than this is degraded.")
+    headers: dict[str, SecretRef] = Field(default_factory=dict, description="Header values, from secrets.")
+
+    @field_validator("expect_body")
+    @classmethod
+    def _valid_regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as e:
+                raise ValueError(f"not a valid regular expression: {e}") from e
+        return value
+
+
+class Component(Model):
+    name: Name
+    description: str | None = None
+    deployment: Name
+    service: Name | None = None
+    container: Name | None = None
+    user_facing: bool = Field(False, description="Users reach it directly: when it is down, the service is down.")
+    health: HttpCheck | None = None
+    depends_on: list[Name] = Field(default_factory=list, description="Other components it calls.")
+    uses: list[Name] = Field(default_factory=list, description="Dependencies and datastores it needs.")
+    scale: ScaleLimits | None = None
+
+
+class ScaleLimits(Model):
+    """Guardrails for scaling during mitigation."""
+
+    min: Annotated[int, Field(ge=0)] = 1
+    max: Annotated[int, Field(ge=1)] = 10
+    surge: Annotated[int, Field(ge=1)] | None = Field(None, description="The replica count the runbook scales to.")
+
+
+class Dependency(Model):
+    """An external API the service needs (probed over HTTP, never fixed from the cluster)."""
+
+    name: Name
+    description: str | None = None
+    check: HttpCheck
+    used_by: list[Name] = Field(default_factory=list)
+
+
+class ExecCheck(Model):
+    command: list[str] = Field(min_length=1)
+    timeout: Duration = timedelta(seconds=10)
+    expect_output: str | None = Field(None, description="A regular expression stdout must match.")
+
+
+class DatastoreAction(Model):
+    name: Name
+    description: str
+    command: list[str] = Field(min_length=1)
+    destructive: bool = Field(True, description="Needs confirmation and is journalled with a warning.")
+
+
+class Datastore(Model):
+    name: Name
+    kind: Literal["postgres", "redis", "mysql", "mongodb", "other"]
+    pod: Name
+    container: Name | None = None
+    statefulset: Name | None = None
+    used_by: list[Name] = Field(default_factory=list)
+    check: ExecCheck
+    actions: list[DatastoreAction] = Field(default_factory=list)
+
+
+class Prometheus(Model):
+    url: Url
+    token: SecretRef | None = None
+    timeout: Duration = timedelta(seconds=10)
+
+
+class Alertmanager(Model):
+    url: Url
+    token: SecretRef | None = None
+    matchers: list[str] = Field(default_factory=list, description='Alert filters, e.g. namespace="prod".')
+    timeout: Duration = timedelta(seconds=10)
+
+
+class Observability(Model):
+    prometheus: Prometheus | None = None
+    alertmanager: Alertmanager | None = None
+    grafana: Url | None = None
+
+
+class Slo(Model):
+    availability: Threshold = Field(description="Target share of good requests, e.g. 99.9%.")
+    window: Duration = timedelta(days=30)
+    latency: Duration | None = Field(None, description="Requests slower than this count against the SLO.")
+
+
+# --- signals and rules -----------------------------------------------------------------------------------------
+
+SignalUnit = Literal["ratio", "seconds", "count", "bool"]
+
+#: Signals incidentctl computes itself from what detect sees; a runbook may use them without a query.
+BUILTIN_SIGNALS: dict[str, tuple[SignalUnit, str]] = {
+    "service_down": ("bool", "a user-facing component answers no request (health check fails, no ready pod)"),
+    "partial_outage": ("bool", "some, but not all, components are down"),
+    "components_down": ("count", "components with no ready pod or a failing health check"),
+    "components_degraded": ("count", "components with a finding that is not an outage"),
+    "pods_not_ready": ("ratio", "share of the components' pods that are not ready"),
+    "dependency_down": ("count", "external dependencies that fail their check"),
+    "datastore_down": ("count", "datastores that fail their check"),
+    "security_breach": ("bool", "someone declared a security breach (set by hand)"),
+}
+
+
+class Signal(Model):
+    description: str
+    unit: SignalUnit
+    source: Literal["prometheus", "builtin"] = "prometheus"
+    query: str | None = Field(
+        None, description="PromQL; $component and $namespace are replaced. Required when source is prometheus."
+    )
+
+
+Comparison = Literal[">", ">=", "<", "<=", "==", "!="]
+
+
+class Condition(Model):
+    signal: str
+    op: Comparison = ">"
+    threshold: Threshold | None = Field(None, description="Omit for bool signals (true means the signal is on).")
+    for_: Duration | None = Field(None, alias="for", description="How long it must hold.")
+
+
+class SeverityRule(Model):
+    """When every condition holds, triage assigns ``severity`` (the most severe matching rule wins)."""
+
+    id: Name
+    severity: str
+    description: str
+    when: list[Condition] = Field(min_length=1)
+
+
+class Triage(Model):
+    rules: list[SeverityRule] = Field(min_length=1)
+    default: str = Field(description="Severity when something is wrong but no rule matched.")
+
+
+# --- classification --------------------------------------------------------------------------------------------
+
+
+class SeverityEscalation(Model):
+    level: str | None = Field(None, description="Escalation level id; empty means the standard process.")
+    within: Duration | None = None
+    description: str
+
+
+class SeverityLevel(Model):
+    name: str
+    definition: str
+    response_time: Duration
+    update_interval: Duration = timedelta(minutes=15)
+    escalation: SeverityEscalation
+    examples: list[str] = Field(default_factory=list)
+    status_page_impact: Literal["none", "minor", "major", "critical"] = "none"
+    notify: list[str] = Field(default_factory=list, description="Channels told when an incident opens.")
+
+
+class Category(Model):
+    description: str
+    kinds: dict[Name, str] = Field(min_length=1)
+
+
+# --- escalation ------------------------------------------------------------------------------------------------
+
+
+class Contact(Model):
+    name: str | None = None
+    slack: str | None = None
+    email: str | None = None
+    pagerduty_routing_key: SecretRef | None = None
+
+
+class EscalationLevel(Model):
+    id: str = Field(pattern=r"^L[0-9]$")
+    role: str
+    response_time: Duration
+    responsibilities: list[str] = Field(min_length=1)
+    contacts: list[Contact] = Field(default_factory=list)
+
+
+class AutomaticEscalation(Model):
+    id: Name
+    when: list[Condition] = Field(min_length=1)
+    escalate_to: str
+
+
+class ManualEscalation(Model):
+    id: Name
+    description: str
+    escalate_to: str
+
+
+class EscalationRules(Model):
+    automatic: list[AutomaticEscalation] = Field(default_factory=list)
+    manual: list[ManualEscalation] = Field(default_factory=list)
+
+
+class Escalation(Model):
+    levels: list[EscalationLevel] = Field(min_length=1)
+    rules: EscalationRules = Field(default_factory=EscalationRules)
+    criteria: dict[str, str] = Field(default_factory=dict, description="When people escalate by judgement.")
+
+
+# --- communication ---------------------------------------------------------------------------------------------
+
+Audience = Literal["internal", "external"]
+
+
+class SlackChannel(Model):
+    kind: Literal["slack"]
+    audience: Audience = "internal"
+    description: str | None = None
+    webhook_url: SecretRef | None = None
+    bot_token: SecretRef | None = None
+    channel: str | None = Field(None, description="Channel for announcements, e.g. #incidents.")
+    incident_channel_prefix: str = "inc-"
+
+
+class SmtpServer(Model):
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)] = 587
+    starttls: bool = True
+    username: SecretRef | None = None
+    password: SecretRef | None = None
+
+
+class EmailChannel(Model):
+    kind: Literal["email"]
+    audience: Audience = "internal"
+    description: str | None = None
+    smtp: SmtpServer
+    sender: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+
+
+class PagerDutyChannel(Model):
+    kind: Literal["pagerduty"]
+    audience: Audience = "internal"
+    description: str | None = None
+    routing_key: SecretRef
+    url: Url = "https://events.pagerduty.com/v2/enqueue"
+
+
+class StatuspageChannel(Model):
+    kind: Literal["statuspage"]
+    audience: Audience = "external"
+    description: str | None = None
+    page_id: str
+    api_key: SecretRef
+    url: Url = "https://api.statuspage.io"
+    components: dict[str, str] = Field(
+        default_factory=dict, description="Runbook component name -> Statuspage component id."
+    )
+
+
+class ManualChannel(Model):
+    """A channel people use by hand (phone bridge, social media, press): listed so the tool can remind them."""
+
+    kind: Literal["manual"]
+    audience: Audience = "internal"
+    description: str
+    url: str | None = None
+
+
+Channel = Annotated[
+    SlackChannel | EmailChannel | PagerDutyChannel | StatuspageChannel | ManualChannel,
+    Field(discriminator="kind"),
+]
+
+TemplateName = Literal[
+    "initial_notification", "status_update", "resolution_notification", "executive_summary", "post_mortem"
+]
+
+
+class Communication(Model):
+    channels: dict[Name, Channel] = Field(min_length=1)
+    templates: dict[TemplateName, str] = Field(description="Template files, relative to runbook.yaml.")
+
+
+# --- after the incident ----------------------------------------------------------------------------------------
+
+
+class ReviewStage(Model):
+    within: Duration
+    description: str
+    steps: list[str] = Field(default_factory=list)
+
+
+class Postmortem(Model):
+    required_for: list[str] = Field(default_factory=list, description="Severities that need a post-mortem.")
+    stages: dict[Name, ReviewStage] = Field(min_length=1)
+    improvement_areas: dict[str, list[str]] = Field(default_factory=dict)
+
+
+Milestone = Literal["started", "detected", "declared", "acknowledged", "mitigated", "resolved"]
+
+
+class TimeMetric(Model):
+    """A response metric measured between two journal milestones (so MTTD/MTTA/MTTR come from the timeline)."""
+
+    id: Name
+    name: str
+    description: str
+    start: Milestone = Field(alias="from")
+    end: Milestone = Field(alias="to")
+
+
+class NamedMetric(Model):
+    id: Name
+    name: str
+    description: str
+
+
+class Metrics(Model):
+    response: list[TimeMetric] = Field(default_factory=list)
+    quality: list[NamedMetric] = Field(default_factory=list)
+    process: list[NamedMetric] = Field(default_factory=list)
+    reports: dict[Literal["daily", "weekly", "monthly"], list[str]] = Field(default_factory=dict)
+
+
+# --- the whole runbook -----------------------------------------------------------------------------------------
+
+
+class Runbook(Model):
+    api_version: Literal["incidentctl/v1"] = Field(alias="apiVersion")
+    kind: Literal["Runbook"]
+    metadata: Metadata
+    cluster: Cluster
+    journal: Journal = Field(default_factory=Journal)  # type: ignore[arg-type]
+    components: list[Component] = Field(min_length=1)
+    dependencies: list[Dependency] = Field(default_factory=list)
+    datastores: list[Datastore] = Field(default_factory=list)
+    observability: Observability = Field(default_factory=Observability)
+    slo: Slo | None = None
+    signals: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], Signal] = Field(default_factory=dict)
+    severities: dict[Annotated[str, Field(pattern=SEVERITY_ID)], SeverityLevel] = Field(min_length=1)
+    triage: Triage
+    categories: dict[Name, Category] = Field(min_length=1)
+    escalation: Escalation
+    communication: Communication
+    postmortem: Postmortem
+    metrics: Metrics = Field(default_factory=Metrics)
+
+    def component_names(self) -> list[str]:
+        return [c.name for c in self.components]
+
+    def component(self, name: str) -> Component:
+        for c in self.components:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def signal_unit(self, name: str) -> SignalUnit | None:
+        if name in self.signals:
+            return self.signals[name].unit
+        builtin = BUILTIN_SIGNALS.get(name)
+        return builtin[0] if builtin else None
+
+    def severity_rank(self, severity: str) -> int:
+        """0 for the most severe; the runbook lists severities from most to least severe."""
+        return list(self.severities).index(severity)
+
+
+Component.model_rebuild()

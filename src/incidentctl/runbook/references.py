@@ -1,0 +1,196 @@
+"""Checks that need the whole runbook: names that must exist, ids that must be unique, units that must agree.
+
+The schema can only check one value at a time; these checks catch the mistakes that make a runbook silently wrong
+at 3 a.m. (a rule for severity "P5" that does not exist, a template file that is not there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from incidentctl.runbook.model import BUILTIN_SIGNALS, Condition, Runbook
+from incidentctl.runbook.problems import Loc, Problem
+
+
+def check_references(rb: Runbook, base_dir: Path) -> list[Problem]:
+    problems: list[Problem] = []
+    problems += _unique_names(rb)
+    problems += _component_links(rb)
+    problems += _severity_links(rb)
+    problems += _escalation_links(rb)
+    problems += _signals(rb)
+    problems += _channels(rb)
+    problems += _templates(rb, base_dir)
+    return problems
+
+
+def _suggest(name: str, valid: Iterable[str]) -> str:
+    import difflib
+
+    valid = list(valid)
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return f"known: {', '.join(valid)}" if valid else "none are defined"
+
+
+def _unique_names(rb: Runbook) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[str, Loc] = {}
+    groups: list[tuple[str, list[str]]] = [
+        ("components", [c.name for c in rb.components]),
+        ("dependencies", [d.name for d in rb.dependencies]),
+        ("datastores", [d.name for d in rb.datastores]),
+    ]
+    for section, names in groups:
+        for i, name in enumerate(names):
+            loc: Loc = (section, i, "name")
+            if name in seen:
+                first = seen[name]
+                problems.append(Problem(loc, f"duplicate name {name!r} (already used at {first[0]}[{first[1]}])",
+                                        hint="components, dependencies and datastores share one namespace"))
+            else:
+                seen[name] = loc
+    for section, ids in (
+        ("triage.rules", [r.id for r in rb.triage.rules]),
+        ("escalation.levels", [lvl.id for lvl in rb.escalation.levels]),
+        ("escalation.rules.automatic", [r.id for r in rb.escalation.rules.automatic]),
+        ("escalation.rules.manual", [r.id for r in rb.escalation.rules.manual]),
+    ):
+        first_at: dict[str, int] = {}
+        for i, ident in enumerate(ids):
+            if ident in first_at:
+                loc = (*section.split("."), i, "id")
+                problems.append(Problem(loc, f"duplicate id {ident!r} (first at {section}[{first_at[ident]}])"))
+            first_at.setdefault(ident, i)
+    for ci, ds in enumerate(rb.datastores):
+        names = [a.name for a in ds.actions]
+        for ai, name in enumerate(names):
+            if name in names[:ai]:
+                problems.append(Problem(("datastores", ci, "actions", ai, "name"), f"duplicate action {name!r}"))
+    return problems
+
+
+def _component_links(rb: Runbook) -> list[Problem]:
+    problems: list[Problem] = []
+    components = rb.component_names()
+    usable = [d.name for d in rb.dependencies] + [d.name for d in rb.datastores]
+    for i, comp in enumerate(rb.components):
+        for j, other in enumerate(comp.depends_on):
+            if other not in components:
+                problems.append(Problem(("components", i, "depends_on", j), f"unknown component {other!r}",
+                                        _suggest(other, components)))
+            elif other == comp.name:
+                problems.append(Problem(("components", i, "depends_on", j), "a component cannot depend on itself"))
+        for j, used in enumerate(comp.uses):
+            if used not in usable:
+                problems.append(Problem(("components", i, "uses", j),
+                                        f"unknown dependency or datastore {used!r}", _suggest(used, usable)))
+        if comp.scale is not None and comp.scale.min > comp.scale.max:
+            problems.append(Problem(("components", i, "scale", "min"),
+                                    f"min {comp.scale.min} is above max {comp.scale.max}"))
+        surge = comp.scale.surge if comp.scale else None
+        if comp.scale is not None and surge is not None and not comp.scale.min <= surge <= comp.scale.max:
+            problems.append(Problem(("components", i, "scale", "surge"),
+                                    f"surge {surge} is outside min..max ({comp.scale.min}..{comp.scale.max})"))
+    for section, items in (("dependencies", rb.dependencies), ("datastores", rb.datastores)):
+        for i, item in enumerate(items):
+            for j, user in enumerate(item.used_by):
+                if user not in components:
+                    problems.append(Problem((section, i, "used_by", j), f"unknown component {user!r}",
+                                            _suggest(user, components)))
+    return problems
+
+
+def _severity_links(rb: Runbook) -> list[Problem]:
+    problems: list[Problem] = []
+    severities = list(rb.severities)
+
+    def check(loc: Loc, severity: str) -> None:
+        if severity not in rb.severities:
+            problems.append(Problem(loc, f"unknown severity {severity!r}", _suggest(severity, severities)))
+
+    for i, rule in enumerate(rb.triage.rules):
+        check(("triage", "rules", i, "severity"), rule.severity)
+    check(("triage", "default"), rb.triage.default)
+    for i, severity in enumerate(rb.postmortem.required_for):
+        check(("postmortem", "required_for", i), severity)
+    return problems
+
+
+def _escalation_links(rb: Runbook) -> list[Problem]:
+    problems: list[Problem] = []
+    levels = [lvl.id for lvl in rb.escalation.levels]
+
+    def check(loc: Loc, level: str | None) -> None:
+        if level is not None and level not in levels:
+            problems.append(Problem(loc, f"unknown escalation level {level!r}", _suggest(level, levels)))
+
+    for sid, sev in rb.severities.items():
+        check(("severities", sid, "escalation", "level"), sev.escalation.level)
+    for i, auto in enumerate(rb.escalation.rules.automatic):
+        check(("escalation", "rules", "automatic", i, "escalate_to"), auto.escalate_to)
+    for i, manual in enumerate(rb.escalation.rules.manual):
+        check(("escalation", "rules", "manual", i, "escalate_to"), manual.escalate_to)
+    return problems
+
+
+def _signals(rb: Runbook) -> list[Problem]:
+    problems: list[Problem] = []
+    for name, signal in rb.signals.items():
+        if signal.source == "prometheus" and not signal.query:
+            problems.append(Problem(("signals", name), "a prometheus signal needs a 'query'"))
+        if signal.source == "builtin" and name not in BUILTIN_SIGNALS:
+            problems.append(Problem(("signals", name, "source"), f"{name!r} is not a built-in signal",
+                                    f"built-in signals: {', '.join(BUILTIN_SIGNALS)}"))
+        if signal.source == "prometheus" and rb.observability.prometheus is None:
+            problems.append(Problem(("signals", name), "a prometheus signal needs observability.prometheus.url"))
+    rule_sets: list[tuple[Loc, list[Condition]]] = []
+    rule_sets += [(("triage", "rules", i, "when"), r.when) for i, r in enumerate(rb.triage.rules)]
+    rule_sets += [(("escalation", "rules", "automatic", i, "when"), r.when)
+                  for i, r in enumerate(rb.escalation.rules.automatic)]
+    known = [*rb.signals, *BUILTIN_SIGNALS]
+    for base, conditions in rule_sets:
+        for j, cond in enumerate(conditions):
+            problems += _condition(rb, (*base, j), cond, known)
+    return problems
+
+
+def _condition(rb: Runbook, loc: Loc, cond: Condition, known: list[str]) -> list[Problem]:
+    unit = rb.signal_unit(cond.signal)
+    if unit is None:
+        return [Problem((*loc, "signal"), f"unknown signal {cond.signal!r}", _suggest(cond.signal, known))]
+    if unit == "bool":
+        if cond.threshold is not None:
+            return [Problem((*loc, "threshold"), f"{cond.signal!r} is on or off: drop the threshold")]
+        return []
+    if cond.threshold is None:
+        return [Problem(loc, f"{cond.signal!r} is measured in {unit}: the rule needs a 'threshold'")]
+    if unit == "ratio" and cond.threshold > 1:
+        pct = f"{cond.threshold:g}%"
+        return [Problem((*loc, "threshold"), f"{cond.signal!r} is a ratio (0..1) but the threshold is {cond.threshold:g}",
+                        f"did you mean {pct}?")]
+    return []
+
+
+def _channels(rb: Runbook) -> list[Problem]:
+    problems: list[Problem] = []
+    channels = list(rb.communication.channels)
+    for sid, sev in rb.severities.items():
+        for j, channel in enumerate(sev.notify):
+            if channel not in rb.communication.channels:
+                problems.append(Problem(("severities", sid, "notify", j), f"unknown channel {channel!r}",
+                                        _suggest(channel, channels)))
+    return problems
+
+
+def _templates(rb: Runbook, base_dir: Path) -> list[Problem]:
+    from incidentctl.runbook.templates import resolve_template
+
+    problems: list[Problem] = []
+    for name, relative in rb.communication.templates.items():
+        if resolve_template(relative, base_dir) is None:
+            problems.append(Problem(("communication", "templates", name), f"template file not found: {relative}",
+                                    hint=f"looked beside the runbook ({base_dir}) and in incidentctl's own templates"))
+    return problems
