@@ -1,0 +1,357 @@
+"""Incidents as a fold over their timeline.
+
+The timeline (an append-only list of events) is the only record; an :class:`Incident` is what you get by
+replaying it. That keeps every store simple (it only appends and reads lines), makes the history impossible to
+lose by editing state, and lets later phases add event kinds without touching old records: :func:`fold` skips
+kinds it does not know, so an older incidentctl still reads a newer journal.
+
+The rules for what a command may record (acknowledge once, reopen a resolved incident, ...) live here too, as
+pure functions a store runs under its lock, so two engineers acting at once cannot both "first" acknowledge.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+from incidentctl.errors import UsageError
+
+
+class IncidentStatus(Enum):
+    """The statuses the runbook's notifications and status page speak of."""
+
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+
+    @property
+    def is_open(self) -> bool:
+        return self is not IncidentStatus.RESOLVED
+
+
+class EventKind:
+    """Kinds :func:`fold` understands. Others (added by later phases) are kept in the timeline and skipped."""
+
+    DECLARED = "declared"
+    NOTE = "note"
+    STATUS_CHANGED = "status_changed"
+    ACKNOWLEDGED = "acknowledged"
+    SEVERITY_CHANGED = "severity_changed"
+
+
+@dataclass(frozen=True)
+class Event:
+    time: datetime
+    actor: str
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: str
+    title: str
+    severity: str
+    status: IncidentStatus
+    category: str | None
+    components: tuple[str, ...]
+    summary: str | None
+    commander: str | None
+    declared_by: str
+    declared_at: datetime
+    #: When the impact began (``--started-at``), else the declaration time. MTTD counts from it.
+    started_at: datetime
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    resolved_at: datetime | None = None
+    #: The time of the latest event of any kind.
+    updated_at: datetime | None = None
+    notes: int = 0
+    events: int = 0
+    #: How often a resolved incident was set back to an open status.
+    reopened: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+
+class TimelineError(ValueError):
+    """A timeline that cannot be folded; ``index`` is the 0-based position of the offending event."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+# --- time stamps --------------------------------------------------------------------------------------------
+
+
+def format_timestamp(value: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``; whole seconds unless the clock gave more (tests use whole seconds)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    value = value.astimezone(timezone.utc)
+    spec = "seconds" if value.microsecond == 0 else "microseconds"
+    return value.isoformat(timespec=spec).replace("+00:00", "Z")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Read an RFC 3339 time (``Z`` or an offset) into an aware UTC datetime; ValueError if it is not one.
+
+    A time without an offset is refused rather than guessed: an incident timeline that silently shifts by the
+    reader's time zone is worse than an error.
+    """
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(value)  # raises ValueError on anything else
+    if parsed.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone (add Z for UTC)")
+    return parsed.astimezone(timezone.utc)
+
+
+# --- ids ----------------------------------------------------------------------------------------------------
+
+_ID = re.compile(r"INC-(\d{4})-(\d+)", re.IGNORECASE)
+
+
+def format_incident_id(year: int, number: int) -> str:
+    return f"INC-{year:04d}-{number:03d}"
+
+
+def parse_incident_id(text: str) -> tuple[int, int] | None:
+    """``INC-2026-004`` -> (2026, 4); also the forgiving spellings ``inc-2026-4``. None if it is not an id."""
+    match = _ID.fullmatch(text.strip())
+    if match is None or int(match.group(2)) == 0:
+        return None
+    return int(match.group(1)), int(match.group(2))
+
+
+def normalize_incident_id(text: str) -> str:
+    parsed = parse_incident_id(text)
+    if parsed is None:
+        raise UsageError(f"{text!r} is not an incident id (they look like INC-2026-004)")
+    return format_incident_id(*parsed)
+
+
+# --- folding ------------------------------------------------------------------------------------------------
+
+
+def fold(events: Iterable[Event]) -> Incident:
+    """Replay a timeline into the incident's current state. The first event must be ``declared``."""
+    incident: Incident | None = None
+    for index, event in enumerate(events):
+        incident = _declared(event, index) if incident is None else apply(incident, event, index=index)
+    if incident is None:
+        raise TimelineError("the timeline is empty", 0)
+    return incident
+
+
+def apply(incident: Incident, event: Event, *, index: int = 0) -> Incident:
+    """One step of :func:`fold`: the state after ``event``. Unknown kinds only move ``updated_at``."""
+    changes: dict[str, Any] = {
+        "events": incident.events + 1,
+        "updated_at": max(incident.updated_at or event.time, event.time),
+    }
+    data = event.data
+    if event.kind == EventKind.DECLARED:
+        raise TimelineError(f"{incident.id} is declared a second time", index)
+    if event.kind == EventKind.NOTE:
+        changes["notes"] = incident.notes + 1
+    elif event.kind == EventKind.STATUS_CHANGED:
+        status = _status(data.get("to"), index)
+        changes["status"] = status
+        if status is IncidentStatus.RESOLVED:
+            changes["resolved_at"] = event.time
+        elif incident.status is IncidentStatus.RESOLVED:
+            changes["resolved_at"] = None
+            changes["reopened"] = incident.reopened + 1
+    elif event.kind == EventKind.ACKNOWLEDGED:
+        if incident.acknowledged_at is None:  # a second one (from a racing backend) changes nothing
+            changes["acknowledged_at"] = event.time
+            changes["acknowledged_by"] = event.actor
+    elif event.kind == EventKind.SEVERITY_CHANGED:
+        changes["severity"] = _text(data, "to", index)
+    return dataclasses.replace(incident, **changes)
+
+
+def _declared(event: Event, index: int) -> Incident:
+    if event.kind != EventKind.DECLARED:
+        raise TimelineError(f"the timeline starts with a {event.kind!r} event, not 'declared'", index)
+    data = event.data
+    started_raw = data.get("started_at")
+    started_at = event.time
+    if started_raw is not None:
+        try:
+            started_at = parse_timestamp(str(started_raw))
+        except ValueError as e:
+            raise TimelineError(f"declared: started_at {started_raw!r} is not an RFC 3339 time", index) from e
+    components = data.get("components") or []
+    if not isinstance(components, list) or not all(isinstance(c, str) for c in components):
+        raise TimelineError("declared: components must be a list of names", index)
+    return Incident(
+        id=_text(data, "id", index),
+        title=_text(data, "title", index),
+        severity=_text(data, "severity", index),
+        status=_status(data.get("status", IncidentStatus.INVESTIGATING.value), index),
+        category=_optional_text(data, "category", index),
+        components=tuple(components),
+        summary=_optional_text(data, "summary", index),
+        commander=_optional_text(data, "commander", index),
+        declared_by=event.actor,
+        declared_at=event.time,
+        started_at=started_at,
+        updated_at=event.time,
+        events=1,
+    )
+
+
+def _text(data: Mapping[str, Any], key: str, index: int) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise TimelineError(f"{key!r} must be a non-empty string, got {value!r}", index)
+    return value
+
+
+def _optional_text(data: Mapping[str, Any], key: str, index: int) -> str | None:
+    return None if data.get(key) is None else _text(data, key, index)
+
+
+def _status(value: Any, index: int) -> IncidentStatus:
+    try:
+        return IncidentStatus(value)
+    except ValueError as e:
+        raise TimelineError(f"{value!r} is not an incident status", index) from e
+
+
+# --- what the runbook allows --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The names a runbook allows, as plain data, so these rules need no runbook loader."""
+
+    #: severity id ("P1") -> its name ("Critical"), most severe first
+    severities: Mapping[str, str]
+    #: category ("infrastructure") -> its kinds ("database", "network", ...)
+    categories: Mapping[str, Sequence[str]]
+    components: Sequence[str]
+
+
+def normalize_severity(value: str, catalogue: Catalogue) -> str:
+    """``p1``, ``P1`` and ``critical`` all mean P1: nobody should fight the spelling at 3 a.m."""
+    wanted = value.strip().lower()
+    for level, name in catalogue.severities.items():
+        if wanted in (level.lower(), name.lower()):
+            return level
+    choices = ", ".join(f"{level} ({name})" for level, name in catalogue.severities.items())
+    raise UsageError(f"unknown severity {value!r}; the runbook defines {choices}")
+
+
+def normalize_category(value: str, catalogue: Catalogue) -> str:
+    """``infrastructure`` or ``infrastructure/database``; both parts must be in the runbook."""
+    category, _, kind = value.strip().lower().partition("/")
+    if category not in catalogue.categories:
+        choices = ", ".join(catalogue.categories)
+        raise UsageError(f"unknown category {category!r}; the runbook defines {choices}")
+    if not kind:
+        return category
+    kinds = catalogue.categories[category]
+    if kind not in kinds:
+        choices = ", ".join(f"{category}/{k}" for k in kinds)
+        raise UsageError(f"unknown kind {kind!r} in category {category!r}; choose {choices}")
+    return f"{category}/{kind}"
+
+
+def normalize_components(values: Iterable[str], catalogue: Catalogue) -> tuple[str, ...]:
+    """Known component names, each once, in the order given (``--component a,b`` or repeated)."""
+    result: list[str] = []
+    for raw in values:
+        for name in (part.strip() for part in raw.split(",")):
+            if not name:
+                continue
+            if name not in catalogue.components:
+                choices = ", ".join(catalogue.components)
+                raise UsageError(f"unknown component {name!r}; the runbook defines {choices}")
+            if name not in result:
+                result.append(name)
+    return tuple(result)
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What ``incident declare`` records, already checked against the runbook."""
+
+    title: str
+    severity: str
+    category: str | None = None
+    components: tuple[str, ...] = ()
+    summary: str | None = None
+    started_at: datetime | None = None
+    commander: str | None = None
+
+    def event_data(self, incident_id: str) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": incident_id,
+            "title": self.title,
+            "severity": self.severity,
+            "status": IncidentStatus.INVESTIGATING.value,
+            "components": list(self.components),
+        }
+        if self.category is not None:
+            data["category"] = self.category
+        if self.summary:
+            data["summary"] = self.summary
+        if self.started_at is not None:
+            data["started_at"] = format_timestamp(self.started_at)
+        if self.commander:
+            data["commander"] = self.commander
+        return data
+
+
+def check_declaration(declaration: Declaration, now: datetime) -> None:
+    if not declaration.title.strip():
+        raise UsageError("the title is empty; say in a few words what is broken")
+    if declaration.started_at is not None and declaration.started_at > now:
+        raise UsageError(
+            f"--started-at {format_timestamp(declaration.started_at)} is in the future "
+            f"(now is {format_timestamp(now)})"
+        )
+
+
+# --- what may be recorded -----------------------------------------------------------------------------------
+# Each returns True when the event should be appended and False when it would change nothing (the command then
+# says so and succeeds, so scripts can repeat it); it raises UsageError for what makes no sense.
+
+
+def should_acknowledge(incident: Incident) -> bool:
+    if incident.acknowledged_at is not None:
+        return False
+    if incident.status is IncidentStatus.RESOLVED:
+        raise UsageError(
+            f"{incident.id} is resolved; there is nothing left to acknowledge",
+            hint=f"to reopen it: incidentctl incident status {incident.id} investigating",
+        )
+    return True
+
+
+def should_change_status(incident: Incident, to: IncidentStatus) -> bool:
+    """Any status may follow any other, including reopening a resolved incident.
+
+    Real incidents go back and forth (monitoring shows the fix did not hold; a resolved incident recurs within
+    the hour), and the timeline keeps every step, so a forced order would only push people into declaring a
+    duplicate incident. A reopened incident's ``resolved_at`` is cleared until it is resolved again.
+    """
+    return incident.status is not to
+
+
+def should_change_severity(incident: Incident, to: str) -> bool:
+    """Re-classifying after resolution is allowed: post-mortems often find it was worse than declared."""
+    return incident.severity != to

@@ -1,0 +1,59 @@
+"""The interface every journal backend offers; the folder-per-incident store is the embedded default.
+
+It is deliberately small and expressed in domain terms (incidents and events, never files), so a team
+backend on a shared store can implement it: PostgreSQL (one row per event, ``SELECT ... FOR UPDATE`` around
+the guard) or the Kubernetes API of a management cluster (optimistic concurrency on ``resourceVersion``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from incidentctl.core.incident import Declaration, Event, Incident
+from incidentctl.journal.query import IncidentQuery
+
+#: Decides, from the incident's state at the moment of writing, what to record: the event's data, or None
+#: when there is nothing to record (the change is already there); raising refuses. A backend runs it
+#: atomically with the append, so two people acknowledging at once record one acknowledgement.
+Decide = Callable[[Incident], Mapping[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    #: The state after the append (or the unchanged state when there was nothing to record).
+    incident: Incident
+    #: The event written, or None when there was nothing to record.
+    event: Event | None
+
+
+class JournalStore(Protocol):
+    @property
+    def location(self) -> str:
+        """Where the journal lives, for messages (a directory, a database, a cluster)."""
+        ...
+
+    def declare(self, declaration: Declaration) -> Incident:
+        """Allocate the next id (``INC-<year>-<NNN>``, safe against concurrent declarations) and record it."""
+        ...
+
+    def append(self, incident_id: str, kind: str, data: Mapping[str, Any]) -> AppendResult:
+        """Append one event of any kind (later phases add their own kinds without changing the store)."""
+        ...
+
+    def append_if(self, incident_id: str, kind: str, decide: Decide) -> AppendResult:
+        """Append an event whose data depends on the current state, or nothing if ``decide`` says so."""
+        ...
+
+    def get(self, incident_id: str) -> Incident: ...
+
+    def timeline(self, incident_id: str) -> list[Event]: ...
+
+    def incidents(self, query: IncidentQuery | None = None) -> list[Incident]:
+        """Incidents matching ``query``, newest first."""
+        ...
+
+    def drain_warnings(self) -> list[str]:
+        """Problems met while reading that did not stop the command (a torn last line); each reported once."""
+        ...
