@@ -1,7 +1,335 @@
-"""``incidentctl incident ...``: declare incidents and keep their timeline."""
+"""``incidentctl incident ...``: declare incidents and keep their timeline.
+
+Every command reads or appends to the journal; the rules (what may be recorded, what the runbook allows)
+live in ``core.incident`` and the storage in ``journal``, so this module only turns options into calls and
+results into output.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
 import typer
 
-app = typer.Typer(help="Declare incidents and keep their timeline.", no_args_is_help=True)
+from incidentctl.cli.state import AppState
+from incidentctl.core.incident import (
+    Catalogue,
+    Declaration,
+    Event,
+    EventKind,
+    Incident,
+    IncidentStatus,
+    check_declaration,
+    normalize_category,
+    normalize_components,
+    normalize_incident_id,
+    normalize_severity,
+    should_acknowledge,
+    should_change_severity,
+    should_change_status,
+)
+from incidentctl.render.formats import STANDARD_FORMATS, OutputFormat
+
+if TYPE_CHECKING:
+    from incidentctl.journal.base import AppendResult
+    from incidentctl.journal.store import Journal
+
+app = typer.Typer(
+    help="Declare incidents and keep their timeline (who did what, when).",
+    no_args_is_help=True,
+)
+
+IdArgument = Annotated[str, typer.Argument(help="The incident id, e.g. INC-2026-004.", show_default=False)]
+MessageOption = Annotated[
+    Optional[str],  # noqa: UP045 - Typer reads the annotation at run time on Python 3.10
+    typer.Option("-m", "--message", help="Why, in a sentence (kept in the timeline).", show_default=False),
+]
+
+
+def _state(ctx: typer.Context) -> AppState:
+    state = ctx.find_root().obj
+    if not isinstance(state, AppState):  # invoked without the root callback (embedding the sub-app)
+        state = AppState()
+        ctx.find_root().obj = state
+    return state
+
+
+@contextmanager
+def _journal(state: AppState) -> Iterator[Journal]:
+    """The journal; what it noticed while reading (a torn line) goes to stderr, even if the command fails."""
+    journal = state.journal()
+    try:
+        yield journal
+    finally:
+        for warning in journal.drain_warnings():
+            state.printer.warn(warning)
+
+
+def _catalogue(state: AppState) -> Catalogue:
+    runbook = state.runbook()
+    return Catalogue(
+        severities={level: severity.name for level, severity in runbook.severities.items()},
+        categories={name: list(category.kinds) for name, category in runbook.categories.items()},
+        components=runbook.component_names(),
+    )
+
+
+def _severity_names(state: AppState) -> dict[str, str]:
+    return dict(_catalogue(state).severities)
+
+
+def _report_change(state: AppState, result: AppendResult, unchanged: str) -> None:
+    """Print what was recorded; when nothing was (already acknowledged, same status), say so and succeed."""
+    from incidentctl.render.incidents import change_line
+
+    data = {"recorded": result.event is not None, "event": result.event, "incident": result.incident}
+    if result.event is None:
+        state.printer.note(unchanged)
+        if state.printer.format.is_machine:
+            state.printer.result("Event", data)
+        return
+    table = change_line(result.incident, result.event, _severity_names(state))
+    state.printer.result("Event", data, table=table)
+
+
+@app.command()
+def declare(
+    ctx: typer.Context,
+    *,
+    title: Annotated[
+        str, typer.Option("-t", "--title", help="What is broken, in a few words.", show_default=False)
+    ],
+    severity: Annotated[
+        str,
+        typer.Option("-s", "--severity", help="P1..P4 (or the level's name: critical).", show_default=False),
+    ],
+    category: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("-c", "--category", help="A runbook category, optionally with its kind: "
+                     "infrastructure/database.", show_default=False),
+    ] = None,
+    component: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--component", help="An affected component (repeat, or separate with commas).",
+                     show_default=False),
+    ] = None,
+    started_at: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--started-at", help="When the impact began, if before now: RFC 3339 "
+                     "(2026-03-14T14:05:00Z) or a duration ago (20m).", show_default=False),
+    ] = None,
+    summary: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--summary", help="What is known so far.", show_default=False),
+    ] = None,
+    commander: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--commander", help="The incident commander.", show_default=False),
+    ] = None,
+) -> None:
+    """Declare an incident and print its id (alone on stdout: ID=$(incidentctl incident declare ...))."""
+    from incidentctl.journal.query import parse_point_in_time
+
+    state = _state(ctx)
+    state.output_format(STANDARD_FORMATS)
+    catalogue = _catalogue(state)
+    now = state.clock()
+    declaration = Declaration(
+        title=title.strip(),
+        severity=normalize_severity(severity, catalogue),
+        category=normalize_category(category, catalogue) if category else None,
+        components=normalize_components(component or [], catalogue),
+        summary=summary.strip() if summary else None,
+        started_at=parse_point_in_time(started_at, now, option="--started-at") if started_at else None,
+        commander=commander.strip() if commander else None,
+    )
+    check_declaration(declaration, now)
+    with _journal(state) as journal:
+        incident = journal.declare(declaration)
+    if not state.printer.format.is_machine:
+        name = catalogue.severities.get(incident.severity, "")
+        state.printer.note(f"declared {incident.id} ({incident.severity} {name}): {incident.title}".rstrip())
+    state.printer.result("Incident", incident, table=lambda console: console.print(incident.id, markup=False))
+
+
+@app.command("list")
+def list_incidents(
+    ctx: typer.Context,
+    status: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--status", help="investigating, identified, monitoring, resolved, open or all "
+                     "(repeat, or separate with commas).", show_default=False),
+    ] = None,
+    severity: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("-s", "--severity", help="Only these severities (repeat, or separate with commas).",
+                     show_default=False),
+    ] = None,
+    since: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--since", help="Open incidents and those with activity since: a duration (24h, 7d), "
+                     "a date (2026-03-01) or an RFC 3339 time.", show_default=False),
+    ] = None,
+    show_all: Annotated[bool, typer.Option("-A", "--all", help="Every incident, however old.")] = False,
+) -> None:
+    """List incidents: by default the open ones and those active in the last 7 days, newest first."""
+    from incidentctl.journal.query import DEFAULT_RECENT, IncidentQuery, parse_point_in_time, parse_statuses
+    from incidentctl.render.incidents import incidents_table
+
+    state = _state(ctx)
+    state.output_format(STANDARD_FORMATS)
+    now = state.clock()
+    severities = None
+    if severity:
+        catalogue = _catalogue(state)
+        wanted = [part for raw in severity for part in raw.split(",") if part.strip()]
+        severities = frozenset(normalize_severity(s, catalogue) for s in wanted) or None
+    statuses = parse_statuses(status or [])
+    active_since: datetime | None = None
+    if since:
+        active_since = parse_point_in_time(since, now, option="--since")
+    elif not show_all and not status:
+        active_since = now - DEFAULT_RECENT
+    query = IncidentQuery(statuses=statuses, severities=severities, active_since=active_since)
+    with _journal(state) as journal:
+        incidents = journal.incidents(query)
+    if not incidents and not state.printer.format.is_machine:
+        scope = "" if show_all else " matching these filters" if (status or severity or since) else (
+            " open or active in the last 7 days (--all shows every incident)"
+        )
+        state.printer.note(f"no incidents{scope} in {journal.location}")
+        return
+    state.printer.result("IncidentList", {"items": incidents}, table=incidents_table(incidents, now))
+
+
+@app.command()
+def show(ctx: typer.Context, incident_id: IdArgument) -> None:
+    """Show an incident's current state and its latest events."""
+    from incidentctl.render.incidents import incident_detail
+
+    state = _state(ctx)
+    state.output_format(STANDARD_FORMATS)
+    with _journal(state) as journal:
+        incident = journal.get(incident_id)
+        events = journal.timeline(incident.id)
+    table = incident_detail(incident, events, state.clock(), _severity_names(state))
+    state.printer.result("Incident", incident, table=table)
+
+
+@app.command()
+def note(
+    ctx: typer.Context,
+    incident_id: IdArgument,
+    text: Annotated[
+        list[str], typer.Argument(help="The note (quotes are optional).", show_default=False)
+    ],
+) -> None:
+    """Add a note to the timeline: what you saw, what you tried, what you decided."""
+    state = _state(ctx)
+    state.output_format(STANDARD_FORMATS)
+    joined = " ".join(text).strip()
+    if not joined:
+        from incidentctl.errors import UsageError
+
+        raise UsageError("the note is empty")
+    with _journal(state) as journal:
+        result = journal.append(normalize_incident_id(incident_id), EventKind.NOTE, {"text": joined})
+    _report_change(state, result, "")
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    incident_id: IdArgument,
+    new_status: Annotated[
+        IncidentStatus,
+        typer.Argument(metavar="STATUS", help="investigating, identified, monitoring or resolved.",
+                       case_sensitive=False, show_default=False),
+    ],
+    message: MessageOption = None,
+) -> None:
+    """Move an incident to another status; setting a resolved one back to an open status reopens it."""
+    state = _state(ctx)
+    state.output_format(STANDARD_FORMATS)
+
+    def decide(incident: Incident) -> dict[str, Any] | None:
+        if not should_change_status(incident, new_status):
+            return None
+        return _with_message({"from": incident.status.value, "to": new_status.value}, message)
+
+    with _journal(state) as journal:
+        result = journal.append_if(normalize_incident_id(incident_id), EventKind.STATUS_CHANGED, decide)
+    unchanged = f"{result.incident.id} is already {new_status.value}; nothing recorded"
+    _report_change(state, result, unchanged)
+
+
+@app.command()
+def severity(
+    ctx: typer.Context,
+    incident_id: IdArgument,
+    level: Annotated[
+        str, typer.Argument(metavar="SEVERITY", help="P1..P4 (or its name).", show_default=False)
+    ],
+    message: MessageOption = None,
+) -> None:
+    """Re-classify an incident (P1..P4), with the reason in the timeline."""
+    state = _state(ctx)
+    state.output_format(STANDARD_FORMATS)
+    to = normalize_severity(level, _catalogue(state))
+
+    def decide(incident: Incident) -> dict[str, Any] | None:
+        if not should_change_severity(incident, to):
+            return None
+        return _with_message({"from": incident.severity, "to": to}, message)
+
+    with _journal(state) as journal:
+        result = journal.append_if(normalize_incident_id(incident_id), EventKind.SEVERITY_CHANGED, decide)
+    _report_change(state, result, f"{result.incident.id} is already {to}; nothing recorded")
+
+
+@app.command()
+def ack(ctx: typer.Context, incident_id: IdArgument) -> None:
+    """Acknowledge an incident: you are on it (this is what MTTA measures)."""
+    from incidentctl.render.incidents import format_clock
+
+    state = _state(ctx)
+    state.output_format(STANDARD_FORMATS)
+    with _journal(state) as journal:
+        result = journal.append_if(
+            normalize_incident_id(incident_id),
+            EventKind.ACKNOWLEDGED,
+            lambda incident: {} if should_acknowledge(incident) else None,
+        )
+    incident = result.incident
+    unchanged = f"{incident.id} is already acknowledged"
+    if incident.acknowledged_at is not None:
+        unchanged += f" (by {incident.acknowledged_by} at {format_clock(incident.acknowledged_at)})"
+    _report_change(state, result, unchanged + "; nothing recorded")
+
+
+def _with_message(data: dict[str, Any], message: str | None) -> dict[str, Any]:
+    if message and message.strip():
+        data["message"] = message.strip()
+    return data
+
+
+@app.command()
+def timeline(ctx: typer.Context, incident_id: IdArgument) -> None:
+    """Show an incident's timeline; -o markdown gives the list for a post-mortem."""
+    from incidentctl.render.incidents import timeline_markdown, timeline_table
+
+    state = _state(ctx)
+    state.output_format((*STANDARD_FORMATS, OutputFormat.MARKDOWN))
+    with _journal(state) as journal:
+        incident = journal.get(incident_id)
+        events: list[Event] = journal.timeline(incident.id)
+    names = _severity_names(state)
+    state.printer.result(
+        "Timeline",
+        {"incident": incident.id, "events": events},
+        table=timeline_table(events, names),
+        markdown=lambda: timeline_markdown(events, names),
+    )

@@ -1,0 +1,259 @@
+"""How incidents and their timelines look to a person: tables on a terminal, a markdown list for post-mortems.
+
+Tables are kubectl-like (no borders, one row per thing) so they stay readable in a narrow terminal and
+greppable when piped; piped output is never truncated. Times are UTC, as the runbook writes them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from incidentctl.core.incident import Event, EventKind, Incident, IncidentStatus
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.table import Table
+    from rich.text import Text
+
+TableRenderer = Callable[["Console"], None]
+
+SEVERITY_STYLES = {"P1": "bold red", "P2": "dark_orange", "P3": "yellow", "P4": "blue"}
+STATUS_STYLES = {
+    IncidentStatus.INVESTIGATING: "red",
+    IncidentStatus.IDENTIFIED: "dark_orange",
+    IncidentStatus.MONITORING: "cyan",
+    IncidentStatus.RESOLVED: "green",
+}
+
+#: Bookkeeping kinds that belong in the audit trail but not in a post-mortem.
+_INTERNAL_PREFIX = "journal_"
+
+#: A table on a pipe is as wide as its content: a script or grep must never see a title cut short.
+_PIPE_WIDTH = 1000
+
+
+def format_clock(value: datetime) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC"
+
+
+def format_age(delta: timedelta) -> str:
+    """Two units at most, like kubectl's AGE: ``45s``, ``12m``, ``3h12m``, ``2d4h``."""
+    seconds = max(int(delta.total_seconds()), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h{minutes}m" if minutes else f"{hours}h"
+    if minutes:
+        return f"{minutes}m"
+    return f"{seconds}s"
+
+
+def describe(event: Event, severity_names: Mapping[str, str] | None = None) -> str:
+    """One line saying what happened, in the words of the runbook."""
+    data = event.data
+    names = severity_names or {}
+    if event.kind == EventKind.DECLARED:
+        severity = str(data.get("severity", "?"))
+        label = f"{severity} {names[severity]}" if severity in names else severity
+        text = f"declared {label}: {data.get('title', '')}"
+        if data.get("components"):
+            text += f" ({', '.join(str(c) for c in data['components'])})"
+        return text
+    if event.kind == EventKind.NOTE:
+        return str(data.get("text", ""))
+    if event.kind == EventKind.ACKNOWLEDGED:
+        return "acknowledged"
+    if event.kind in (EventKind.STATUS_CHANGED, EventKind.SEVERITY_CHANGED):
+        what = "status" if event.kind == EventKind.STATUS_CHANGED else "severity"
+        text = f"{what} {data.get('from', '?')} → {data.get('to', '?')}"
+        if what == "status" and data.get("from") == IncidentStatus.RESOLVED.value:
+            text = f"reopened: {text}"
+        return f"{text}: {data['message']}" if data.get("message") else text
+    if event.kind == "journal_repaired":
+        return f"journal repaired: line {data.get('line', '?')} was torn by an interrupted write; ignored"
+    return _describe_unknown(event)
+
+
+def _describe_unknown(event: Event) -> str:
+    """A kind from a newer incidentctl: its words if it has any, else its data, never nothing."""
+    kind = event.kind.replace("_", " ")
+    for key in ("message", "text", "summary", "title"):
+        if isinstance(event.data.get(key), str):
+            return f"{kind}: {event.data[key]}"
+    if not event.data:
+        return kind
+    compact = json.dumps(event.data, ensure_ascii=False, separators=(", ", ": "), sort_keys=True)
+    return f"{kind}: {compact if len(compact) <= 120 else compact[:117] + '...'}"
+
+
+def severity_text(severity: str, names: Mapping[str, str] | None = None) -> Text:
+    from rich.text import Text
+
+    label = f"{severity} {names[severity]}" if names and severity in names else severity
+    return Text(label, style=SEVERITY_STYLES.get(severity, ""))
+
+
+def status_text(status: IncidentStatus) -> Text:
+    from rich.text import Text
+
+    return Text(status.value, style=STATUS_STYLES[status])
+
+
+def _table(*columns: str) -> Table:
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
+    for column in columns:
+        table.add_column(column, no_wrap=True)
+    return table
+
+
+def _cells(*values: str | Text) -> list[Text]:
+    """User text (titles, notes) as literal Text, so a note like "[fixed]" is not read as markup."""
+    from rich.text import Text
+
+    return [v if isinstance(v, Text) else Text(v) for v in values]
+
+
+def _print(console: Console, renderable: RenderableType) -> None:
+    """On a terminal, rich fits the terminal; on a pipe, the full width, without the padding rich adds."""
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=_PIPE_WIDTH, color_system=None, highlight=False).print(renderable)
+    console.file.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
+
+
+def incidents_table(incidents: Sequence[Incident], now: datetime) -> TableRenderer:
+    def render(console: Console) -> None:
+        table = _table("ID", "SEVERITY", "STATUS", "TITLE", "AGE", "COMPONENTS")
+        for incident in incidents:
+            table.add_row(
+                *_cells(
+                    incident.id,
+                    severity_text(incident.severity),
+                    status_text(incident.status),
+                    incident.title,
+                    format_age(now - incident.declared_at),
+                    ",".join(incident.components) or "-",
+                )
+            )
+        _print(console, table)
+
+    return render
+
+
+def incident_detail(
+    incident: Incident,
+    events: Sequence[Event],
+    now: datetime,
+    severity_names: Mapping[str, str],
+    *,
+    recent: int = 5,
+) -> TableRenderer:
+    """``incident show``: the state as name/value pairs, then the last few events."""
+
+    def render(console: Console) -> None:
+        from rich.table import Table
+
+        fields = Table.grid(padding=(0, 2))
+        fields.add_column(style="bold", no_wrap=True)
+        fields.add_column()
+        for name, value in _detail_rows(incident, now, severity_names):
+            fields.add_row(*_cells(name, value))
+        _print(console, fields)
+        shown = [e for e in events if not e.kind.startswith(_INTERNAL_PREFIX)][-recent:]
+        if shown:
+            console.print()
+            more = f" (last {len(shown)})" if len(events) > recent else ""
+            console.print(f"[bold]Recent events[/]{more}")
+            _print(console, _events_table(shown, severity_names))
+
+    return render
+
+
+def _detail_rows(incident: Incident, now: datetime, names: Mapping[str, str]) -> list[tuple[str, str | Text]]:
+    def when(value: datetime, by: str | None = None) -> str:
+        text = f"{format_clock(value)} ({format_age(now - value)} ago)"
+        return f"{text} by {by}" if by else text
+
+    rows: list[tuple[str, str | Text]] = [
+        ("ID", incident.id),
+        ("Title", incident.title),
+        ("Severity", severity_text(incident.severity, names)),
+        ("Status", status_text(incident.status)),
+        ("Category", incident.category or "-"),
+        ("Components", ", ".join(incident.components) or "-"),
+        ("Commander", incident.commander or "-"),
+        ("Impact began", when(incident.started_at)),
+        ("Declared", when(incident.declared_at, incident.declared_by)),
+    ]
+    if incident.acknowledged_at is not None:
+        after = format_age(incident.acknowledged_at - incident.declared_at)
+        acknowledged = when(incident.acknowledged_at, incident.acknowledged_by)
+        rows.append(("Acknowledged", f"{acknowledged}, {after} after declaring"))
+    else:
+        rows.append(("Acknowledged", "not yet"))
+    if incident.resolved_at is not None:
+        rows.append(("Resolved", when(incident.resolved_at)))
+        rows.append(("Duration", format_age(incident.resolved_at - incident.started_at)))
+    else:
+        rows.append(("Duration", f"{format_age(now - incident.started_at)} so far"))
+    if incident.reopened:
+        rows.append(("Reopened", f"{incident.reopened} time(s)"))
+    rows.append(("Notes", str(incident.notes)))
+    if incident.summary:
+        rows.append(("Summary", incident.summary))
+    return rows
+
+
+def _events_table(events: Sequence[Event], names: Mapping[str, str]) -> Table:
+    table = _table("TIME", "ACTOR", "KIND", "WHAT")
+    for event in events:
+        table.add_row(*_cells(format_clock(event.time), event.actor, event.kind, describe(event, names)))
+    return table
+
+
+def timeline_table(events: Sequence[Event], severity_names: Mapping[str, str]) -> TableRenderer:
+    def render(console: Console) -> None:
+        _print(console, _events_table(events, severity_names))
+
+    return render
+
+
+def timeline_markdown(events: Sequence[Event], severity_names: Mapping[str, str]) -> str:
+    """The post-mortem's timeline section: ``- 14:30 UTC — declared P1 Critical: ... (alice)``.
+
+    Times carry the date only when the incident spans more than one day (UTC), as the runbook's template does.
+    """
+    shown = [e for e in events if not e.kind.startswith(_INTERNAL_PREFIX)]
+    several_days = len({e.time.date() for e in shown}) > 1
+    lines = []
+    for event in shown:
+        stamp = f"{event.time:%Y-%m-%d %H:%M}" if several_days else f"{event.time:%H:%M}"
+        # continuation lines of a multi-line note stay inside the list item
+        text = describe(event, severity_names).replace("\n", "\n  ")
+        lines.append(f"- {stamp} UTC — {text} ({event.actor})")
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def change_line(incident: Incident, event: Event, severity_names: Mapping[str, str]) -> TableRenderer:
+    """What ``note``, ``status``, ``ack`` and ``severity`` print in table mode: the id and what happened."""
+
+    def render(console: Console) -> None:
+        from rich.text import Text
+
+        _print(console, Text(f"{incident.id}: {describe(event, severity_names)}"))
+
+    return render
