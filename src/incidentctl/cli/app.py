@@ -59,8 +59,11 @@ def root(
     ] = None,
     kubeconfig: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--kubeconfig", help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config).",
-                     show_default=False),
+        typer.Option(
+            "--kubeconfig",
+            help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config).",
+            show_default=False,
+        ),
     ] = None,
     output: Annotated[
         str, typer.Option("-o", "--output", help="Output format: table, json or yaml (some commands: markdown).")

@@ -13,20 +13,23 @@ import traceback
 from typing import Any
 
 import typer
+from typer._click import Context
 from typer.core import TyperGroup
 
 from incidentctl.cli.globalopts import hoist_global_options
+from incidentctl.cli.state import AppState
 from incidentctl.errors import IncidentctlError
 from incidentctl.exitcodes import ExitCode
+from incidentctl.render.printer import Printer
 
 log = logging.getLogger("incidentctl")
 
 
 class RootGroup(TyperGroup):
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_global_options(list(args)))
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
@@ -58,16 +61,12 @@ def _is_click_error(err: Exception) -> bool:
     return isinstance(err, ClickException)
 
 
-def _state(ctx: typer.Context) -> Any:
-    from incidentctl.cli.state import AppState
-
+def _state(ctx: Context) -> AppState | None:
     obj = ctx.find_root().obj
     return obj if isinstance(obj, AppState) else None
 
 
-def _printer(ctx: typer.Context) -> Any:
-    from incidentctl.render.printer import Printer
-
+def _printer(ctx: Context) -> Printer:
     state = _state(ctx)
     return state.printer if state is not None else Printer()
 

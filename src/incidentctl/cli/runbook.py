@@ -11,8 +11,7 @@ from incidentctl.cli.state import AppState
 from incidentctl.exitcodes import ExitCode
 from incidentctl.render.formats import OutputFormat
 
-app = typer.Typer(help="Check and inspect runbook.yaml, the configuration every phase runs from.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Check and inspect runbook.yaml, the configuration every phase runs from.", no_args_is_help=True)
 
 
 @app.command()
@@ -27,14 +26,18 @@ def validate(ctx: typer.Context) -> None:
     try:
         rb = state.runbook()
     except RunbookInvalid as err:
-        data = {"valid": False, "path": str(source.path),
-                "problems": [p.as_dict(err.file) for p in err.problems]}
+        data = {"valid": False, "path": str(source.path), "problems": [p.as_dict(err.file) for p in err.problems]}
         state.printer.result("RunbookValidation", data, table=lambda c: validation_table(c, data))
         raise typer.Exit(int(ExitCode.USAGE)) from err
-    counts = {"components": len(rb.components), "dependencies": len(rb.dependencies),
-              "datastores": len(rb.datastores), "severities": len(rb.severities),
-              "triage rules": len(rb.triage.rules), "escalation levels": len(rb.escalation.levels),
-              "channels": len(rb.communication.channels)}
+    counts = {
+        "components": len(rb.components),
+        "dependencies": len(rb.dependencies),
+        "datastores": len(rb.datastores),
+        "severities": len(rb.severities),
+        "triage rules": len(rb.triage.rules),
+        "escalation levels": len(rb.escalation.levels),
+        "channels": len(rb.communication.channels),
+    }
     ok = {"valid": True, "path": str(source.path), "counts": counts, "problems": []}
     state.printer.result("RunbookValidation", ok, table=lambda c: validation_table(c, ok))
 
@@ -87,8 +90,9 @@ def init(
         state.printer.out.print(f"Wrote {len(written)} files into {directory}:")
         for path in written:
             state.printer.out.print(f"  {path}")
-        state.printer.out.print(f"Next: edit {directory / 'runbook.yaml'}, then "
-                                f"`incidentctl --runbook {directory / 'runbook.yaml'} runbook validate`.")
+        state.printer.out.print(
+            f"Next: edit {directory / 'runbook.yaml'}, then "
+            f"`incidentctl --runbook {directory / 'runbook.yaml'} runbook validate`."
+        )
 
-    state.printer.result("RunbookInit", {"directory": str(directory), "files": [str(p) for p in written]},
-                         table=table)
+    state.printer.result("RunbookInit", {"directory": str(directory), "files": [str(p) for p in written]}, table=table)

@@ -18,8 +18,8 @@ from incidentctl.render.printer import Printer
 
 if TYPE_CHECKING:
     from incidentctl.journal.store import Journal
-    from incidentctl.runbook.model import Runbook
     from incidentctl.runbook.locate import RunbookSource
+    from incidentctl.runbook.model import Runbook
 
 
 def utc_now() -> datetime:

@@ -31,7 +31,7 @@ class Printer:
         if self._out is None or self._out.file is not sys.stdout:
             from rich.console import Console
 
-            self._out = Console(file=sys.stdout, highlight=False)
+            self._out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
         return self._out
 
     @property
@@ -39,7 +39,7 @@ class Printer:
         if self._err is None or self._err.file is not sys.stderr:
             from rich.console import Console
 
-            self._err = Console(file=sys.stderr, highlight=False)
+            self._err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
         return self._err
 
     def result(

@@ -26,8 +26,10 @@ def runbook_tables(console: Console, data: dict[str, Any]) -> None:
     from rich.table import Table
 
     meta = data["metadata"]
-    console.print(f"[bold]{meta['name']}[/] v{meta['version']} — namespace [bold]{data['cluster']['namespace']}[/]"
-                  f" — {data['source']}")
+    console.print(
+        f"[bold]{meta['name']}[/] v{meta['version']} — namespace [bold]{data['cluster']['namespace']}[/]"
+        f" — {data['source']}"
+    )
     comps = Table("COMPONENT", "DEPLOYMENT", "HEALTH", "USES", title="Components", title_justify="left")
     for c in data["components"]:
         health = c["health"]["url"] if c.get("health") else "-"
@@ -54,7 +56,7 @@ def runbook_tables(console: Console, data: dict[str, Any]) -> None:
 
 
 def _condition(cond: dict[str, Any]) -> str:
-    text = cond["signal"]
+    text = str(cond["signal"])
     if cond.get("threshold") is not None:
         text += f" {cond['op']} {cond['threshold']:g}"
     if cond.get("for"):

@@ -49,8 +49,15 @@ def parse_runbook(text: str, path: Path) -> Runbook:
         kind = "empty" if data is None else f"a {_type_name(data)}"
         raise RunbookInvalid(
             path,
-            [Problem((), f"expected a mapping of runbook sections, but the file is {kind}",
-                     hint="start from `incidentctl runbook init DIR`", line=1, column=1)],
+            [
+                Problem(
+                    (),
+                    f"expected a mapping of runbook sections, but the file is {kind}",
+                    hint="start from `incidentctl runbook init DIR`",
+                    line=1,
+                    column=1,
+                )
+            ],
         )
     try:
         runbook = Runbook.model_validate(data)
@@ -116,8 +123,14 @@ def _to_data(
             if key in first_seen:
                 seen = first_seen[key].start_mark.line + 1
                 problems.append(
-                    _at(key_node, Problem((*loc, str(key)), f"duplicate key {key!r} (first set on line {seen})",
-                                          hint="remove one of them; YAML would silently keep only the last"))
+                    _at(
+                        key_node,
+                        Problem(
+                            (*loc, str(key)),
+                            f"duplicate key {key!r} (first set on line {seen})",
+                            hint="remove one of them; YAML would silently keep only the last",
+                        ),
+                    )
                 )
             first_seen[key] = key_node
             result[key] = _to_data(value_node, (*loc, str(key)), problems, constructor)
@@ -160,7 +173,7 @@ def _at(node: yaml.Node | None, problem: Problem) -> Problem:
     if node is None:
         return problem
     mark = node.start_mark
-    return Problem(problem.loc, problem.message, problem.hint, mark.line + 1, mark.column + 1)
+    return Problem(problem.loc, problem.message, problem.hint, mark.line + 1, mark.column + 1, problem.at_key)
 
 
 def _locate(problem: Problem, root: yaml.Node | None) -> Problem:
@@ -168,7 +181,7 @@ def _locate(problem: Problem, root: yaml.Node | None) -> Problem:
     if problem.line is not None:
         return problem
     node, key_node, complete = _node_at(root, problem.loc)
-    if complete and problem.message.startswith("unknown key") and key_node is not None:
+    if complete and problem.at_key and key_node is not None:
         return _at(key_node, problem)
     return _at(node if node is not None else root, problem)
 
@@ -181,7 +194,7 @@ def _schema_problems(error: ValidationError, data: dict[str, Any]) -> list[Probl
     seen: set[tuple[Loc, str]] = set()
     for detail in error.errors(include_url=False):
         loc = _clean_loc(detail["loc"], data)
-        problem = _describe(detail, loc, data)
+        problem = _describe(detail, loc, data, is_key="[key]" in detail["loc"])
         if (problem.loc, problem.message) not in seen:
             seen.add((problem.loc, problem.message))
             problems.append(problem)
@@ -199,24 +212,12 @@ def _clean_loc(loc: tuple[str | int, ...], data: Any) -> Loc:
             continue
         out.append(part)
         if isinstance(node, dict):
-            node = node.get(part)  # type: ignore[arg-type]
+            node = node.get(part)
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
         else:
             node = None
     return tuple(out)
-
-
-def _value_at(data: Any, loc: Loc) -> Any:
-    node = data
-    for part in loc:
-        if isinstance(node, dict):
-            node = node.get(part)  # type: ignore[arg-type]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-        else:
-            return None
-    return node
 
 
 _TYPE_WORDS = {
@@ -235,7 +236,7 @@ _TYPE_WORDS = {
 }
 
 
-def _describe(detail: ErrorDetails, loc: Loc, data: dict[str, Any]) -> Problem:
+def _describe(detail: ErrorDetails, loc: Loc, data: dict[str, Any], *, is_key: bool = False) -> Problem:
     kind = detail["type"]
     value = detail.get("input")
     ctx = detail.get("ctx") or {}
@@ -244,7 +245,7 @@ def _describe(detail: ErrorDetails, loc: Loc, data: dict[str, Any]) -> Problem:
         valid = _valid_keys(loc[:-1], data)
         close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}?" if close else (f"valid keys: {', '.join(valid)}" if valid else None)
-        return Problem(loc, f"unknown key {key!r}", hint)
+        return Problem(loc, f"unknown key {key!r}", hint, at_key=True)
     if kind == "missing":
         return Problem(loc, f"missing required key {loc[-1]!r}")
     if kind in _TYPE_WORDS:
@@ -253,19 +254,25 @@ def _describe(detail: ErrorDetails, loc: Loc, data: dict[str, Any]) -> Problem:
         expected = ctx.get("expected", "")
         choices = [c.strip().strip("'") for c in str(expected).replace(" or ", ", ").split(",")]
         close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.5)
-        return Problem(loc, f"expected one of {', '.join(choices)}, got {_show(value)}",
-                       f"did you mean {close[0]!r}?" if close else None)
+        return Problem(
+            loc,
+            f"expected one of {', '.join(choices)}, got {_show(value)}",
+            f"did you mean {close[0]!r}?" if close else None,
+        )
     if kind == "union_tag_invalid":
         tags = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")]
         tag = ctx.get("tag")
         close = difflib.get_close_matches(str(tag), tags, n=1, cutoff=0.5)
-        return Problem((*loc, "kind"), f"unknown kind {tag!r} (expected one of {', '.join(tags)})",
-                       f"did you mean {close[0]!r}?" if close else None)
+        return Problem(
+            (*loc, "kind"),
+            f"unknown kind {tag!r} (expected one of {', '.join(tags)})",
+            f"did you mean {close[0]!r}?" if close else None,
+        )
     if kind == "union_tag_not_found":
         return Problem(loc, f"missing required key {ctx.get('discriminator', 'kind')!r}".replace("'''", "'"))
     if kind == "string_pattern_mismatch":
-        if _value_at(data, loc) is None and isinstance(value, str):  # a mapping key, not a value
-            return Problem(loc, f"{value!r} is not a valid key here (expected {_pattern_words(ctx)})")
+        if is_key:
+            return Problem(loc, f"{value!r} is not a valid key here (expected {_pattern_words(ctx)})", at_key=True)
         return Problem(loc, f"{_show(value)} is not valid (expected {_pattern_words(ctx)})")
     if kind in ("too_short", "too_long"):
         minimum = ctx.get("min_length")
@@ -323,8 +330,11 @@ def _valid_keys(loc: Loc, data: dict[str, Any]) -> list[str]:
             current = field
         else:
             current = _container_item(current)
-        node = node.get(part) if isinstance(node, dict) else (
-            node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
+        node = (
+            node.get(part)
+            if isinstance(node, dict)
+            else (node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
+        )
     current = _pick_member(_unwrap(current), node)
     if isinstance(current, type) and issubclass(current, BaseModel):
         return [f.alias or name for name, f in current.model_fields.items()]

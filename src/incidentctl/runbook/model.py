@@ -53,6 +53,15 @@ class Journal(Model):
     dir: str = Field("incidents", description="The incident journal folder, relative to runbook.yaml.")
 
 
+def _check_regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as e:
+            raise ValueError(f"not a valid regular expression: {e}") from e
+    return value
+
+
 class HttpCheck(Model):
     url: Url
     method: Literal["GET", "HEAD", "POST"] = "GET"
@@ -62,15 +71,7 @@ class HttpCheck(Model):
     slow_after: Duration | None = Field(None, description="A response slower than this is degraded.")
     headers: dict[str, SecretRef] = Field(default_factory=dict, description="Header values, from secrets.")
 
-    @field_validator("expect_body")
-    @classmethod
-    def _valid_regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as e:
-                raise ValueError(f"not a valid regular expression: {e}") from e
-        return value
+    _valid_regex = field_validator("expect_body")(_check_regex)
 
 
 class Component(Model):
@@ -107,6 +108,8 @@ class ExecCheck(Model):
     command: list[str] = Field(min_length=1)
     timeout: Duration = timedelta(seconds=10)
     expect_output: str | None = Field(None, description="A regular expression stdout must match.")
+
+    _valid_regex = field_validator("expect_output")(_check_regex)
 
 
 class DatastoreAction(Model):
@@ -393,7 +396,7 @@ class Runbook(Model):
     kind: Literal["Runbook"]
     metadata: Metadata
     cluster: Cluster
-    journal: Journal = Field(default_factory=Journal)  # type: ignore[arg-type]
+    journal: Journal = Field(default_factory=Journal)
     components: list[Component] = Field(min_length=1)
     dependencies: list[Dependency] = Field(default_factory=list)
     datastores: list[Datastore] = Field(default_factory=list)

@@ -28,6 +28,8 @@ class Problem:
     hint: str | None = None
     line: int | None = None  # 1-based
     column: int | None = None  # 1-based
+    #: point at the key itself (an unknown or badly named key) rather than at its value
+    at_key: bool = False
 
     def located(self, file: Path | str) -> str:
         where = f"{file}:{self.line}:{self.column}" if self.line is not None else str(file)

@@ -48,8 +48,13 @@ def _unique_names(rb: Runbook) -> list[Problem]:
             loc: Loc = (section, i, "name")
             if name in seen:
                 first = seen[name]
-                problems.append(Problem(loc, f"duplicate name {name!r} (already used at {first[0]}[{first[1]}])",
-                                        hint="components, dependencies and datastores share one namespace"))
+                problems.append(
+                    Problem(
+                        loc,
+                        f"duplicate name {name!r} (already used at {first[0]}[{first[1]}])",
+                        hint="components, dependencies and datastores share one namespace",
+                    )
+                )
             else:
                 seen[name] = loc
     for section, ids in (
@@ -79,27 +84,45 @@ def _component_links(rb: Runbook) -> list[Problem]:
     for i, comp in enumerate(rb.components):
         for j, other in enumerate(comp.depends_on):
             if other not in components:
-                problems.append(Problem(("components", i, "depends_on", j), f"unknown component {other!r}",
-                                        _suggest(other, components)))
+                problems.append(
+                    Problem(
+                        ("components", i, "depends_on", j), f"unknown component {other!r}", _suggest(other, components)
+                    )
+                )
             elif other == comp.name:
                 problems.append(Problem(("components", i, "depends_on", j), "a component cannot depend on itself"))
         for j, used in enumerate(comp.uses):
             if used not in usable:
-                problems.append(Problem(("components", i, "uses", j),
-                                        f"unknown dependency or datastore {used!r}", _suggest(used, usable)))
+                problems.append(
+                    Problem(
+                        ("components", i, "uses", j),
+                        f"unknown dependency or datastore {used!r}",
+                        _suggest(used, usable),
+                    )
+                )
         if comp.scale is not None and comp.scale.min > comp.scale.max:
-            problems.append(Problem(("components", i, "scale", "min"),
-                                    f"min {comp.scale.min} is above max {comp.scale.max}"))
+            problems.append(
+                Problem(("components", i, "scale", "min"), f"min {comp.scale.min} is above max {comp.scale.max}")
+            )
         surge = comp.scale.surge if comp.scale else None
         if comp.scale is not None and surge is not None and not comp.scale.min <= surge <= comp.scale.max:
-            problems.append(Problem(("components", i, "scale", "surge"),
-                                    f"surge {surge} is outside min..max ({comp.scale.min}..{comp.scale.max})"))
-    for section, items in (("dependencies", rb.dependencies), ("datastores", rb.datastores)):
-        for i, item in enumerate(items):
-            for j, user in enumerate(item.used_by):
+            problems.append(
+                Problem(
+                    ("components", i, "scale", "surge"),
+                    f"surge {surge} is outside min..max ({comp.scale.min}..{comp.scale.max})",
+                )
+            )
+    users: list[tuple[str, list[list[str]]]] = [
+        ("dependencies", [d.used_by for d in rb.dependencies]),
+        ("datastores", [d.used_by for d in rb.datastores]),
+    ]
+    for section, lists in users:
+        for i, used_by in enumerate(lists):
+            for j, user in enumerate(used_by):
                 if user not in components:
-                    problems.append(Problem((section, i, "used_by", j), f"unknown component {user!r}",
-                                            _suggest(user, components)))
+                    problems.append(
+                        Problem((section, i, "used_by", j), f"unknown component {user!r}", _suggest(user, components))
+                    )
     return problems
 
 
@@ -142,14 +165,20 @@ def _signals(rb: Runbook) -> list[Problem]:
         if signal.source == "prometheus" and not signal.query:
             problems.append(Problem(("signals", name), "a prometheus signal needs a 'query'"))
         if signal.source == "builtin" and name not in BUILTIN_SIGNALS:
-            problems.append(Problem(("signals", name, "source"), f"{name!r} is not a built-in signal",
-                                    f"built-in signals: {', '.join(BUILTIN_SIGNALS)}"))
+            problems.append(
+                Problem(
+                    ("signals", name, "source"),
+                    f"{name!r} is not a built-in signal",
+                    f"built-in signals: {', '.join(BUILTIN_SIGNALS)}",
+                )
+            )
         if signal.source == "prometheus" and rb.observability.prometheus is None:
             problems.append(Problem(("signals", name), "a prometheus signal needs observability.prometheus.url"))
     rule_sets: list[tuple[Loc, list[Condition]]] = []
     rule_sets += [(("triage", "rules", i, "when"), r.when) for i, r in enumerate(rb.triage.rules)]
-    rule_sets += [(("escalation", "rules", "automatic", i, "when"), r.when)
-                  for i, r in enumerate(rb.escalation.rules.automatic)]
+    rule_sets += [
+        (("escalation", "rules", "automatic", i, "when"), r.when) for i, r in enumerate(rb.escalation.rules.automatic)
+    ]
     known = [*rb.signals, *BUILTIN_SIGNALS]
     for base, conditions in rule_sets:
         for j, cond in enumerate(conditions):
@@ -169,8 +198,13 @@ def _condition(rb: Runbook, loc: Loc, cond: Condition, known: list[str]) -> list
         return [Problem(loc, f"{cond.signal!r} is measured in {unit}: the rule needs a 'threshold'")]
     if unit == "ratio" and cond.threshold > 1:
         pct = f"{cond.threshold:g}%"
-        return [Problem((*loc, "threshold"), f"{cond.signal!r} is a ratio (0..1) but the threshold is {cond.threshold:g}",
-                        f"did you mean {pct}?")]
+        return [
+            Problem(
+                (*loc, "threshold"),
+                f"{cond.signal!r} is a ratio (0..1) but the threshold is {cond.threshold:g}",
+                f"did you mean {pct}?",
+            )
+        ]
     return []
 
 
@@ -180,8 +214,11 @@ def _channels(rb: Runbook) -> list[Problem]:
     for sid, sev in rb.severities.items():
         for j, channel in enumerate(sev.notify):
             if channel not in rb.communication.channels:
-                problems.append(Problem(("severities", sid, "notify", j), f"unknown channel {channel!r}",
-                                        _suggest(channel, channels)))
+                problems.append(
+                    Problem(
+                        ("severities", sid, "notify", j), f"unknown channel {channel!r}", _suggest(channel, channels)
+                    )
+                )
     return problems
 
 
@@ -191,6 +228,11 @@ def _templates(rb: Runbook, base_dir: Path) -> list[Problem]:
     problems: list[Problem] = []
     for name, relative in rb.communication.templates.items():
         if resolve_template(relative, base_dir) is None:
-            problems.append(Problem(("communication", "templates", name), f"template file not found: {relative}",
-                                    hint=f"looked beside the runbook ({base_dir}) and in incidentctl's own templates"))
+            problems.append(
+                Problem(
+                    ("communication", "templates", name),
+                    f"template file not found: {relative}",
+                    hint=f"looked beside the runbook ({base_dir}) and in incidentctl's own templates",
+                )
+            )
     return problems

@@ -11,6 +11,6 @@ def runbook_json_schema() -> dict[str, Any]:
     schema = Runbook.model_json_schema(by_alias=True, mode="validation")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "incidentctl runbook (incidentctl/v1)",
         **schema,
+        "title": "incidentctl runbook (incidentctl/v1)",
     }

@@ -13,8 +13,10 @@ from incidentctl.runbook.schema import runbook_json_schema
 
 def starter_files(directory: Path) -> dict[Path, Path | None]:
     """Destination -> source (None: generated)."""
-    files: dict[Path, Path | None] = {directory / "runbook.yaml": bundled_runbook_path(),
-                                      directory / "runbook.schema.json": None}
+    files: dict[Path, Path | None] = {
+        directory / "runbook.yaml": bundled_runbook_path(),
+        directory / "runbook.schema.json": None,
+    }
     for template in sorted(bundled_templates_dir().glob("*.j2")):
         files[directory / "templates" / template.name] = template
     return files

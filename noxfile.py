@@ -1,0 +1,31 @@
+"""Developer tasks. `nox` alone runs what CI runs: tests, lint and typecheck."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite (unit, CLI, sandbox and integration tests; see README for what they need)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff, and import-linter for the one-way layer rule."""
+    session.install("ruff>=0.6", "import-linter>=2.1", "-e", ".")
+    session.run("ruff", "check", "src", "tests", "noxfile.py")
+    session.run("lint-imports")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on src/."""
+    session.install("mypy>=1.10", "types-PyYAML", "-e", ".[test]")
+    session.run("mypy")
