@@ -29,3 +29,15 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on src/."""
     session.install("mypy>=1.10", "types-PyYAML", "-e", ".[test]")
     session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks (medians and ratios, printed; never asserted). `nox -s bench -- startup` runs one."""
+    from pathlib import Path
+
+    session.install("-e", ".[test]")
+    wanted = set(session.posargs)
+    for script in sorted(Path("benchmarks").glob("bench_*.py")):
+        if not wanted or script.stem.removeprefix("bench_") in wanted:
+            session.run("python", str(script))
