@@ -1,0 +1,298 @@
+"""The on-disk journal: ids, appends, the snapshot, and what it does with damaged files."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+
+from incidentctl.core.incident import Declaration, IncidentStatus, should_acknowledge
+from incidentctl.errors import JournalError, NotFoundError, UsageError
+from incidentctl.journal.base import JournalStore
+from incidentctl.journal.query import IncidentQuery
+from incidentctl.journal.store import Journal
+
+T0 = datetime(2026, 3, 14, 14, 30, tzinfo=timezone.utc)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def journal(tmp_path: Path, clock: Clock) -> Journal:
+    return Journal(tmp_path / "incidents", clock=clock, actor="alice")
+
+
+def declare(journal: Journal, title: str = "Database connection failure", severity: str = "P1") -> str:
+    return journal.declare(Declaration(title=title, severity=severity, components=("gateway",))).id
+
+
+def lines(journal: Journal, incident_id: str) -> list[str]:
+    return (journal.directory / incident_id / "timeline.jsonl").read_text(encoding="utf-8").splitlines()
+
+
+def test_the_journal_satisfies_the_backend_interface(journal: Journal) -> None:
+    store: JournalStore = journal  # checked by mypy as well
+    assert store.location == str(journal.directory)
+
+
+def test_a_missing_journal_directory_holds_no_incidents(journal: Journal) -> None:
+    assert not journal.directory.exists()
+    assert journal.incidents() == []
+    assert journal.ids() == []
+
+
+def test_ids_count_up_per_year(journal: Journal, clock: Clock) -> None:
+    assert [declare(journal) for _ in range(3)] == ["INC-2026-001", "INC-2026-002", "INC-2026-003"]
+    clock.now = datetime(2027, 1, 1, 0, 5, tzinfo=timezone.utc)
+    assert declare(journal) == "INC-2027-001"
+    assert journal.ids() == ["INC-2026-001", "INC-2026-002", "INC-2026-003", "INC-2027-001"]
+
+
+def test_ids_grow_past_three_digits(journal: Journal) -> None:
+    journal.directory.mkdir(parents=True)
+    (journal.directory / "INC-2026-999").mkdir()
+    assert declare(journal) == "INC-2026-1000"
+
+
+def test_a_folder_claimed_by_another_writer_is_skipped(journal: Journal) -> None:
+    """Another process won the mkdir for the next number but has not written its timeline yet."""
+    first = declare(journal)
+    (journal.directory / "INC-2026-002").mkdir()
+    assert declare(journal) == "INC-2026-003"
+    assert [i.id for i in journal.incidents()] == ["INC-2026-003", first]  # the empty folder is not listed
+
+
+def test_a_declaration_writes_a_timeline_a_snapshot_and_a_gitignore(journal: Journal) -> None:
+    incident_id = declare(journal)
+    [line] = lines(journal, incident_id)
+    record = json.loads(line)
+    assert record == {
+        "time": "2026-03-14T14:30:00Z",
+        "actor": "alice",
+        "kind": "declared",
+        "data": {
+            "id": incident_id,
+            "title": "Database connection failure",
+            "severity": "P1",
+            "status": "investigating",
+            "components": ["gateway"],
+        },
+    }
+    snapshot = yaml.safe_load((journal.directory / incident_id / "incident.yaml").read_text(encoding="utf-8"))
+    assert snapshot["id"] == incident_id
+    assert snapshot["status"] == "investigating"
+    assert "*.lock" in (journal.directory / ".gitignore").read_text(encoding="utf-8")
+
+
+def test_appends_go_to_the_timeline_and_the_snapshot_follows(journal: Journal, clock: Clock) -> None:
+    incident_id = declare(journal)
+    clock.now = T0 + timedelta(minutes=3)
+    result = journal.append(incident_id, "note", {"text": "gateway pods restarting"})
+    assert result.event is not None
+    assert result.event.actor == "alice"
+    assert result.incident.notes == 1
+    clock.now = T0 + timedelta(minutes=20)
+    journal.append(incident_id, "status_changed", {"from": "investigating", "to": "resolved"})
+
+    assert [json.loads(line)["kind"] for line in lines(journal, incident_id)] == [
+        "declared", "note", "status_changed"
+    ]
+    fresh = Journal(journal.directory, clock=clock, actor="bob")  # another process reading it
+    incident = fresh.get(incident_id)
+    assert incident.status is IncidentStatus.RESOLVED
+    assert incident.resolved_at == T0 + timedelta(minutes=20)
+    snapshot = yaml.safe_load((journal.directory / incident_id / "incident.yaml").read_text(encoding="utf-8"))
+    assert snapshot["status"] == "resolved"
+    assert snapshot["resolved_at"] == "2026-03-14T14:50:00Z"
+    assert snapshot["notes"] == 1
+
+
+def test_kinds_the_store_does_not_know_are_kept(journal: Journal) -> None:
+    incident_id = declare(journal)
+    journal.append(incident_id, "mitigation", {"action": "rollback", "deployment": "gateway", "revision": 41})
+    assert [e.kind for e in journal.timeline(incident_id)] == ["declared", "mitigation"]
+    assert journal.timeline(incident_id)[1].data["revision"] == 41
+
+
+def test_append_if_records_nothing_when_told_so(journal: Journal) -> None:
+    incident_id = declare(journal)
+    first = journal.append_if(incident_id, "acknowledged", lambda i: {} if should_acknowledge(i) else None)
+    second = journal.append_if(incident_id, "acknowledged", lambda i: {} if should_acknowledge(i) else None)
+    assert first.event is not None
+    assert second.event is None
+    assert second.incident.acknowledged_at == T0
+    assert len(lines(journal, incident_id)) == 2
+
+
+def test_a_refusing_decision_writes_nothing(journal: Journal) -> None:
+    incident_id = declare(journal)
+
+    def refuse(_: object) -> None:
+        raise UsageError("no")
+
+    with pytest.raises(UsageError):
+        journal.append_if(incident_id, "note", refuse)
+    assert len(lines(journal, incident_id)) == 1
+
+
+def test_unknown_ids_are_not_found_with_a_hint(journal: Journal) -> None:
+    declare(journal)
+    with pytest.raises(NotFoundError) as caught:
+        journal.get("INC-2026-999")
+    assert caught.value.message == "incident INC-2026-999 not found"
+    assert caught.value.hint is not None
+    assert "incident list" in caught.value.hint
+    with pytest.raises(NotFoundError):
+        journal.append("INC-2026-999", "note", {"text": "x"})
+    with pytest.raises(UsageError, match="not an incident id"):
+        journal.get("latest")
+
+
+def test_ids_are_found_however_they_are_spelled(journal: Journal) -> None:
+    incident_id = declare(journal)
+    assert journal.get("inc-2026-1").id == incident_id
+
+
+def test_a_torn_last_line_is_skipped_with_a_warning(journal: Journal, clock: Clock) -> None:
+    incident_id = declare(journal)
+    journal.append(incident_id, "note", {"text": "first"})
+    path = journal.directory / incident_id / "timeline.jsonl"
+    with path.open("ab") as handle:
+        handle.write(b'{"time":"2026-03-14T14:31:00Z","actor":"bob","kind":"no')  # the crash
+
+    reader = Journal(journal.directory, clock=clock, actor="bob")
+    incident = reader.get(incident_id)
+    assert incident.notes == 1
+    assert reader.drain_warnings() == [
+        f"{incident_id}/timeline.jsonl:3: ignoring a torn last line (the write was interrupted)"
+    ]
+    assert reader.drain_warnings() == []  # reported once
+
+
+def test_the_next_append_after_a_torn_line_lands_on_its_own_line(journal: Journal, clock: Clock) -> None:
+    incident_id = declare(journal)
+    path = journal.directory / incident_id / "timeline.jsonl"
+    with path.open("ab") as handle:
+        handle.write(b'{"time":"2026-03-14T14:31:00Z","act')
+
+    writer = Journal(journal.directory, clock=clock, actor="bob")
+    result = writer.append(incident_id, "note", {"text": "after the crash"})
+    assert result.incident.notes == 1
+
+    raw = lines(journal, incident_id)
+    assert raw[1] == '{"time":"2026-03-14T14:31:00Z","act'  # kept as written: the journal is append-only
+    assert json.loads(raw[2])["kind"] == "journal_repaired"
+    assert json.loads(raw[2])["data"]["line"] == 2
+    assert json.loads(raw[3])["data"] == {"text": "after the crash"}
+
+    later = Journal(journal.directory, clock=clock, actor="carol")
+    assert later.get(incident_id).notes == 1
+    assert [e.kind for e in later.timeline(incident_id)] == ["declared", "journal_repaired", "note"]
+    assert later.drain_warnings() == []  # repaired and recorded: no more warnings
+    later.append(incident_id, "note", {"text": "and another"})
+    assert len(lines(journal, incident_id)) == 5
+
+
+def test_a_complete_last_line_missing_its_newline_still_counts(journal: Journal) -> None:
+    incident_id = declare(journal)
+    path = journal.directory / incident_id / "timeline.jsonl"
+    with path.open("ab") as handle:
+        handle.write(b'{"time":"2026-03-14T14:32:00Z","actor":"bob","kind":"note","data":{"text":"x"}}')
+    assert journal.get(incident_id).notes == 1
+    journal.append(incident_id, "note", {"text": "y"})
+    assert [json.loads(line)["kind"] for line in lines(journal, incident_id)] == ["declared", "note", "note"]
+
+
+def test_a_garbled_line_in_the_middle_is_an_error_naming_file_and_line(journal: Journal, clock: Clock) -> None:
+    incident_id = declare(journal)
+    path = journal.directory / incident_id / "timeline.jsonl"
+    with path.open("ab") as handle:
+        handle.write(b"this is not json\n")
+    journal.append(incident_id, "note", {"text": "fine"})  # closes it off as torn: it was the last line then
+    with path.open("ab") as handle:
+        handle.write(b"{oops}\n")
+        handle.write(b'{"time":"2026-03-14T14:32:00Z","actor":"bob","kind":"note","data":{}}\n')
+
+    with pytest.raises(JournalError) as caught:
+        Journal(journal.directory, clock=clock, actor="x").get(incident_id)
+    assert caught.value.where == f"{incident_id}/timeline.jsonl:5"
+    assert "not valid JSON" in caught.value.message
+
+
+def test_a_damaged_incident_does_not_hide_the_others_in_a_list(journal: Journal) -> None:
+    good = declare(journal, "good")
+    bad = declare(journal, "bad")
+    path = journal.directory / bad / "timeline.jsonl"
+    path.write_bytes(b"garbage\n" + path.read_bytes())
+    assert [i.id for i in journal.incidents()] == [good]
+    [warning] = journal.drain_warnings()
+    assert warning.startswith(f"{bad}/timeline.jsonl:1: unreadable event")
+    assert warning.endswith(f"{bad} is left out")
+
+
+def test_a_timeline_filed_under_the_wrong_folder_is_refused(journal: Journal) -> None:
+    incident_id = declare(journal)
+    os.rename(journal.directory / incident_id, journal.directory / "INC-2026-007")
+    with pytest.raises(JournalError, match="declares INC-2026-001, not INC-2026-007"):
+        journal.get("INC-2026-007")
+
+
+def test_a_journal_path_that_is_a_file_is_a_journal_error(tmp_path: Path, clock: Clock) -> None:
+    (tmp_path / "incidents").write_text("not a folder", encoding="utf-8")
+    with pytest.raises(JournalError, match="is not a directory"):
+        declare(Journal(tmp_path / "incidents", clock=clock, actor="alice"))
+
+
+def test_a_journal_that_cannot_be_created_is_a_journal_error(tmp_path: Path, clock: Clock) -> None:
+    (tmp_path / "shared").write_text("a file where a folder should be", encoding="utf-8")
+    with pytest.raises(JournalError, match="cannot create the journal directory"):
+        declare(Journal(tmp_path / "shared" / "incidents", clock=clock, actor="alice"))
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs POSIX permissions that apply to us")
+def test_an_unwritable_journal_is_a_journal_error(journal: Journal) -> None:
+    incident_id = declare(journal)
+    folder = journal.directory / incident_id
+    (folder / "timeline.jsonl").chmod(0o444)
+    try:
+        with pytest.raises(JournalError, match="cannot write"):
+            journal.append(incident_id, "note", {"text": "x"})
+    finally:
+        (folder / "timeline.jsonl").chmod(0o644)
+
+
+def test_queries_filter_by_status_severity_and_activity(journal: Journal, clock: Clock) -> None:
+    old = declare(journal, "old and resolved", "P3")
+    journal.append(old, "status_changed", {"to": "resolved"})
+    clock.now = T0 + timedelta(days=10)
+    ongoing = declare(journal, "ongoing", "P1")
+    recent = declare(journal, "recently resolved", "P2")
+    journal.append(recent, "status_changed", {"to": "resolved"})
+    clock.now = T0 + timedelta(days=12)
+
+    def ids(query: IncidentQuery | None) -> list[str]:
+        return [i.id for i in journal.incidents(query)]
+
+    assert ids(None) == [recent, ongoing, old]  # newest first
+    assert ids(IncidentQuery(active_since=clock.now - timedelta(days=7))) == [recent, ongoing]
+    assert ids(IncidentQuery(statuses=frozenset({IncidentStatus.RESOLVED}))) == [recent, old]
+    assert ids(IncidentQuery(severities=frozenset({"P1", "P3"}))) == [ongoing, old]
+    # an open incident is active now, however old its last event
+    assert ids(IncidentQuery(active_since=clock.now - timedelta(hours=1))) == [ongoing]
