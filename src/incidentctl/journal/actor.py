@@ -19,13 +19,15 @@ def resolve_actor(env: Mapping[str, str]) -> str:
     explicit = env.get("INCIDENTCTL_ACTOR", "").strip()
     if explicit:
         return explicit
-    return _git_user_name() or _login_name(env) or "unknown"
+    return _git_user_name(env) or _login_name(env) or "unknown"
 
 
-def _git_user_name() -> str | None:
+def _git_user_name(env: Mapping[str, str]) -> str | None:
+    """git sees the same environment as the rest of the command (HOME, GIT_CONFIG_GLOBAL), injected or not."""
     try:
         done = subprocess.run(
             ["git", "config", "user.name"],
+            env=dict(env),
             capture_output=True,
             text=True,
             timeout=GIT_TIMEOUT_SECONDS,
