@@ -45,7 +45,9 @@ app = typer.Typer(
 IdArgument = Annotated[str, typer.Argument(help="The incident id, e.g. INC-2026-004.", show_default=False)]
 MessageOption = Annotated[
     Optional[str],  # noqa: UP045 - Typer reads the annotation at run time on Python 3.10
-    typer.Option("-m", "--message", help="Why, in a sentence (kept in the timeline).", show_default=False),
+    typer.Option(
+        "-m", "--message", metavar="TEXT", help="Why, in a sentence (kept in the timeline).", show_default=False
+    ),
 ]
 
 
@@ -100,34 +102,50 @@ def declare(
     ctx: typer.Context,
     *,
     title: Annotated[
-        str, typer.Option("-t", "--title", help="What is broken, in a few words.", show_default=False)
+        str,
+        typer.Option("-t", "--title", metavar="TEXT", help="What is broken, in a few words.", show_default=False),
     ],
     severity: Annotated[
         str,
-        typer.Option("-s", "--severity", help="P1..P4 (or the level's name: critical).", show_default=False),
+        typer.Option(
+            "-s", "--severity", metavar="LEVEL", help="P1..P4 (or the level's name: critical).", show_default=False
+        ),
     ],
     category: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("-c", "--category", help="A runbook category, optionally with its kind: "
-                     "infrastructure/database.", show_default=False),
+        typer.Option(
+            "-c",
+            "--category",
+            metavar="CATEGORY[/KIND]",
+            help="A runbook category, optionally with its kind: infrastructure/database.",
+            show_default=False,
+        ),
     ] = None,
     component: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("--component", help="An affected component (repeat, or separate with commas).",
-                     show_default=False),
+        typer.Option(
+            "--component",
+            metavar="NAME",
+            help="An affected component (repeat, or separate with commas).",
+            show_default=False,
+        ),
     ] = None,
     started_at: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--started-at", help="When the impact began, if before now: RFC 3339 "
-                     "(2026-03-14T14:05:00Z) or a duration ago (20m).", show_default=False),
+        typer.Option(
+            "--started-at",
+            metavar="TIME",
+            help="When the impact began, if before now: RFC 3339 (2026-03-14T14:05:00Z) or a duration ago (20m).",
+            show_default=False,
+        ),
     ] = None,
     summary: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--summary", help="What is known so far.", show_default=False),
+        typer.Option("--summary", metavar="TEXT", help="What is known so far.", show_default=False),
     ] = None,
     commander: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--commander", help="The incident commander.", show_default=False),
+        typer.Option("--commander", metavar="NAME", help="The incident commander.", show_default=False),
     ] = None,
 ) -> None:
     """Declare an incident and print its id (alone on stdout: ID=$(incidentctl incident declare ...))."""
@@ -160,18 +178,32 @@ def list_incidents(
     ctx: typer.Context,
     status: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("--status", help="investigating, identified, monitoring, resolved, open or all "
-                     "(repeat, or separate with commas).", show_default=False),
+        typer.Option(
+            "--status",
+            metavar="STATUS",
+            help="investigating, identified, monitoring, resolved, open or all (repeat, or separate with commas).",
+            show_default=False,
+        ),
     ] = None,
     severity: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("-s", "--severity", help="Only these severities (repeat, or separate with commas).",
-                     show_default=False),
+        typer.Option(
+            "-s",
+            "--severity",
+            metavar="LEVEL",
+            help="Only these severities (repeat, or separate with commas).",
+            show_default=False,
+        ),
     ] = None,
     since: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--since", help="Open incidents and those with activity since: a duration (24h, 7d), "
-                     "a date (2026-03-01) or an RFC 3339 time.", show_default=False),
+        typer.Option(
+            "--since",
+            metavar="WHEN",
+            help="Open incidents and those with activity since: a duration (24h, 7d), a date (2026-03-01) "
+            "or an RFC 3339 time.",
+            show_default=False,
+        ),
     ] = None,
     show_all: Annotated[bool, typer.Option("-A", "--all", help="Every incident, however old.")] = False,
 ) -> None:
