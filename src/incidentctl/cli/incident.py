@@ -34,8 +34,7 @@ from incidentctl.core.incident import (
 from incidentctl.render.formats import STANDARD_FORMATS, OutputFormat
 
 if TYPE_CHECKING:
-    from incidentctl.journal.base import AppendResult
-    from incidentctl.journal.store import Journal
+    from incidentctl.journal.base import AppendResult, JournalStore
 
 app = typer.Typer(
     help="Declare incidents and keep their timeline (who did what, when).",
@@ -60,8 +59,11 @@ def _state(ctx: typer.Context) -> AppState:
 
 
 @contextmanager
-def _journal(state: AppState) -> Iterator[Journal]:
-    """The journal; what it noticed while reading (a torn line) goes to stderr, even if the command fails."""
+def _journal(state: AppState) -> Iterator[JournalStore]:
+    """The journal; what it noticed while reading (a torn line) goes to stderr, even if the command fails.
+
+    Typed as the backend interface: these commands must work the same on any store.
+    """
     journal = state.journal()
     try:
         yield journal
