@@ -47,10 +47,10 @@ def format_time(value: datetime) -> str:
 
 def to_plain(value: Any) -> Any:
     """Reduce dataclasses, enums, paths and datetimes to JSON-ready values (recursively)."""
+    if isinstance(value, Enum):  # before str: a str-based enum must still become its plain value
+        return to_plain(value.value)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    if isinstance(value, Enum):
-        return to_plain(value.value)
     if isinstance(value, datetime):
         return format_time(value)
     if isinstance(value, date):
