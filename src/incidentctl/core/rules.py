@@ -6,6 +6,7 @@ rule that is only pending ("service_down for 4m of 15m") is shown as such rather
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ def format_value(value: float | bool | None, unit: Unit) -> str:
 
 
 def format_seconds(seconds: float) -> str:
-    if seconds != seconds:  # NaN
+    if math.isnan(seconds):
         return "NaN"
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"
@@ -95,9 +96,7 @@ def evaluate_condition(cond: ConditionLike, values: Sequence[SignalValue]) -> Co
         outcome = _one(cond, sv)
         if outcome.holds:
             return outcome
-        if outcome.pending and (best is None or not best.pending):
-            best = outcome
-        elif best is None:
+        if (outcome.pending and (best is None or not best.pending)) or best is None:
             best = outcome
     assert best is not None
     return best
@@ -113,7 +112,7 @@ def _one(cond: ConditionLike, sv: SignalValue) -> ConditionOutcome:
     else:
         threshold = cond.threshold if cond.threshold is not None else 0.0
         value = float(sv.value)
-        compared = value == value and _OPS[cond.op](value, threshold)  # NaN never matches
+        compared = not math.isnan(value) and _OPS[cond.op](value, threshold)
         text = (
             f"{cond.signal} {format_value(value, sv.unit)} {cond.op if compared else _negated(cond.op)} "
             f"{format_value(threshold, sv.unit)}{where}"

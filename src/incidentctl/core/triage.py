@@ -7,6 +7,7 @@ applies; when everything is healthy there is no incident. Every number in the re
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -140,7 +141,7 @@ def _users_affected(
     if any(sv.value for sv in signals.get("service_down", ())):
         return 1.0, "the service is down for everyone"
     facing = {c.name for c in rb.components if c.user_facing}
-    rates = [sv for sv in signals.get("error_rate", ()) if isinstance(sv.value, float) and sv.value == sv.value]
+    rates = [sv for sv in signals.get("error_rate", ()) if isinstance(sv.value, float) and not math.isnan(sv.value)]
     facing_rates = [sv for sv in rates if sv.subject in facing]
     pick = max(facing_rates or rates, key=lambda sv: float(sv.value or 0), default=None)
     if pick is not None and pick.value:
@@ -160,7 +161,7 @@ def _sla(
     budget = 1 - rb.slo.availability
     down = any(sv.value for sv in signals.get("service_down", ()))
     rates = [float(sv.value) for sv in signals.get("error_rate", ()) if isinstance(sv.value, float)]
-    rate = 1.0 if down else max((r for r in rates if r == r), default=0.0)
+    rate = 1.0 if down else max((r for r in rates if not math.isnan(r)), default=0.0)
     elapsed = max(now - start, timedelta(0))
     used = rate * elapsed / rb.slo.window / budget if budget > 0 else 0.0
     return {
