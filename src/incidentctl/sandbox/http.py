@@ -1,0 +1,69 @@
+"""The small request/response model shared by the API, the stand-in services and the HTTP server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Request:
+    method: str
+    target: str
+    headers: dict[str, str]
+    body: bytes = b""
+    path: str = ""
+    query: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.target)
+        self.path = parts.path or "/"
+        self.query = parse_qs(parts.query, keep_blank_values=True)
+        self.headers = {k.lower(): v for k, v in self.headers.items()}
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else default
+
+    def flag(self, name: str) -> bool:
+        return (self.arg(name) or "").lower() in ("true", "1")
+
+    def int_arg(self, name: str) -> int | None:
+        value = self.arg(name)
+        if value in (None, ""):
+            return None
+        try:
+            return int(value)  # type: ignore[arg-type]
+        except ValueError:
+            from incidentctl.sandbox.apierrors import bad_request
+
+            raise bad_request(f"invalid value for {name}: {value!r}") from None
+
+    def json(self) -> Any:
+        from incidentctl.sandbox.apierrors import bad_request
+
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError as e:
+            raise bad_request(f"the request body is not valid JSON: {e}") from None
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    #: a streamed (chunked) body: watch events, followed logs
+    stream: Iterator[bytes] | None = None
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(status, json.dumps(data, separators=(",", ":")).encode(), "application/json", headers or {})
+
+
+def text_response(text: str, status: int = 200, content_type: str = "text/plain; charset=utf-8") -> Response:
+    return Response(status, text.encode(), content_type)

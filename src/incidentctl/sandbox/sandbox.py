@@ -1,0 +1,237 @@
+"""The sandbox as one object: a simulated SarvanOM cluster behind a loopback port.
+
+    with Sandbox(scenario="bad-deploy") as sb:      # frozen clock: tests move it with sb.advance(seconds)
+        sb.write_kubeconfig(path)                   # then: kubectl --kubeconfig path get pods
+        sb.advance(60)
+
+``Sandbox(realtime=True)`` follows the wall clock (``incidentctl sandbox up``). Either way the scenario's recent
+past is simulated first, so the incident is already some minutes old, with logs, events and restarts behind it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from incidentctl.sandbox import names, scenarios, world
+from incidentctl.sandbox.apierrors import ApiError, bad_request
+from incidentctl.sandbox.behaviour import Model
+from incidentctl.sandbox.clock import SimClock, rfc3339
+from incidentctl.sandbox.faults import Faults
+from incidentctl.sandbox.history import SignalHistory
+from incidentctl.sandbox.http import Request, Response, json_response
+from incidentctl.sandbox.server import Router, SandboxHTTPServer, serve
+from incidentctl.sandbox.simulation import Simulation
+from incidentctl.sandbox.store import Store
+
+#: tests start every sandbox at the same moment, so ages, names and logs are reproducible
+DEFAULT_START = datetime(2026, 3, 14, 9, 30, tzinfo=timezone.utc)
+CONTEXT = "sarvanom-sandbox"
+
+
+class Sandbox:
+    def __init__(
+        self,
+        scenario: str = "healthy",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        realtime: bool = False,
+        start: datetime | None = None,
+        history: timedelta = timedelta(hours=3),
+        incident_age: timedelta = timedelta(minutes=8),
+        token: str | None = None,
+        seed: int = 20250909,
+        max_response_delay: float = 40.0,
+        dependency_hang: float = 60.0,
+        bulk: tuple[int, int] | None = None,
+    ) -> None:
+        scenarios.get(scenario)
+        names.seed(seed)
+        self.host = host
+        self.requested_port = port
+        self.realtime = realtime
+        self.token = token if token is not None else secrets.token_urlsafe(24)
+        self.max_response_delay = max_response_delay
+        self.dependency_hang = dependency_hang
+        self.stopping = threading.Event()
+        now = start or (datetime.now(timezone.utc).replace(microsecond=0) if realtime else DEFAULT_START)
+        self.clock = SimClock(now - history, frozen=True)
+        self.store = Store(self.clock)
+        self.model = Model()
+        self.sim = Simulation(self.store, self.clock, self.model)
+        self.sim.history = SignalHistory()
+        self.faults = Faults()
+        self.scenario = "healthy"
+        self._server: SandboxHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._router: Router | None = None
+        with self.store.lock:
+            extra_nodes = 0
+            if bulk is not None:
+                extra_nodes = max(0, (bulk[0] * bulk[1]) // 100)
+            world.build(self.sim, self.clock.now(), extra_nodes=extra_nodes)
+            if bulk is not None:
+                world.add_bulk(self.sim, bulk[0], bulk[1])
+            self.sim.run_until(now - incident_age if scenario != "healthy" else now)
+            if scenario != "healthy":
+                self.inject(scenario)
+                self.sim.run_until(now)
+        if realtime:
+            self.clock.unfreeze()
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        """Serve on the loopback port (the same port again after :meth:`stop`)."""
+        if self._server is not None:
+            return self
+        self.stopping.clear()
+        if self._router is None:
+            self._router = Router(self)
+        port = self._server_port if hasattr(self, "_server_port") else self.requested_port
+        self._server = SandboxHTTPServer((self.host, port), self._router)
+        self._server_port = self._server.server_address[1]
+        self._thread = serve(self._server)
+        if self.realtime:
+            self.sim.start_ticker(self.stopping)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (clients get connection refused); the cluster's state is kept for :meth:`start`."""
+        self.stopping.set()
+        self.store.close_watchers()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    close = stop
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if not hasattr(self, "_server_port"):
+            raise RuntimeError("the sandbox is not serving yet; call start()")
+        return int(self._server_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    # -- time and scenarios ----------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def advance(self, seconds: float) -> None:
+        """Move a frozen clock forward, letting every controller and container act on the way."""
+        if not self.clock.frozen:
+            raise RuntimeError("this sandbox follows the wall clock; it cannot be advanced")
+        self.sim.advance(seconds)
+
+    def inject(self, scenario: str) -> None:
+        """Switch to ``scenario`` now (a drill leader starting the incident while responders work)."""
+        chosen = scenarios.get(scenario)
+        with self.store.lock:
+            scenarios.SCENARIOS["healthy"].start(self.sim)
+            if chosen.name != "healthy":
+                chosen.start(self.sim)
+            self.scenario = chosen.name
+            self.model.scenario = chosen.name
+            self.sim.reconcile()
+
+    # -- files -----------------------------------------------------------------------------------------------
+
+    def kubeconfig(self, namespace: str = world.NAMESPACE) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1", "kind": "Config", "preferences": {},
+            "clusters": [{"name": CONTEXT, "cluster": {"server": self.url}}],
+            "users": [{"name": "sandbox-admin", "user": {"token": self.token}}],
+            "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": "sandbox-admin",
+                                                       "namespace": namespace}}],
+            "current-context": CONTEXT,
+        }
+
+    def write_kubeconfig(self, path: Path, namespace: str = world.NAMESPACE) -> Path:
+        import yaml
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(self.kubeconfig(namespace), sort_keys=False))
+        path.chmod(0o600)
+        return path
+
+    def urls(self) -> dict[str, str]:
+        """Where the stand-in services answer (for a runbook pointed at the sandbox)."""
+        base = self.url
+        out = {f"health/{c.name}": f"{base}/components/{c.name}/health" for c in world.SERVICES}
+        out.update({"deps/openai": f"{base}/deps/openai/v1/models", "deps/anthropic": f"{base}/deps/anthropic/v1/models",
+                    "prometheus": f"{base}/prometheus", "alertmanager": f"{base}/alertmanager"})
+        return out
+
+    # -- the admin endpoint (for `incidentctl sandbox inject`) ----------------------------------------------
+
+    def admin(self, request: Request, path: str) -> Response:
+        if path == "scenario":
+            if request.method == "GET":
+                return json_response(self.describe())
+            if request.method in ("POST", "PUT"):
+                body = request.json() or {}
+                name = str(body.get("scenario", ""))
+                try:
+                    self.inject(name)
+                except KeyError as e:
+                    raise bad_request(str(e.args[0])) from None
+                return json_response(self.describe())
+        if path == "advance" and request.method == "POST":
+            body = request.json() or {}
+            try:
+                self.advance(float(body.get("seconds", 0)))
+            except RuntimeError as e:
+                raise ApiError(409, str(e)) from None
+            return json_response(self.describe())
+        if path == "faults":
+            if request.method == "DELETE":
+                self.faults.clear()
+            return json_response(self.faults.describe())
+        raise ApiError(404, f"no admin endpoint {path!r}")
+
+    def describe(self) -> dict[str, Any]:
+        with self.store.lock:
+            signals = self.model.signals(self.sim)
+            return {"scenario": self.scenario, "time": rfc3339(self.clock.now()), "realtime": not self.clock.frozen,
+                    "scenarios": list(scenarios.SCENARIOS),
+                    "signals": {k: {"request_rate": round(v.request_rate, 2), "error_rate": round(v.error_rate, 4),
+                                    "p95_seconds": round(v.p95, 3), "ready": v.ready, "desired": v.desired,
+                                    "cause": v.cause} for k, v in signals.items()}}
+
+
+def admin_request(url: str, token: str, path: str, body: dict[str, Any] | None = None, timeout: float = 10.0
+                  ) -> dict[str, Any]:
+    """Talk to a running sandbox's admin endpoint (used by ``incidentctl sandbox inject``)."""
+    import urllib.request
+
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{url.rstrip('/')}/_sandbox/{path}", data=data,
+                                     method="POST" if body is not None else "GET",
+                                     headers={"Authorization": f"Bearer {token}",
+                                              "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        result: dict[str, Any] = json.loads(response.read())
+        return result

@@ -1,0 +1,119 @@
+"""The scripted incidents: each puts the SarvanOM world into a faulty state; the world's model does the rest.
+
+Every scenario names the mitigation that really fixes it in the sandbox (tests prove each one with real kubectl)
+and what a responder sees first.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from incidentctl.sandbox import resources, world
+from incidentctl.sandbox.simulation import CHANGE_CAUSE, Simulation
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    summary: str
+    symptoms: str
+    mitigation: str
+    start: Callable[[Simulation], None]
+
+
+def _healthy(sim: Simulation) -> None:
+    model = sim.model
+    model.openai_down = False
+    model.traffic_multiplier = 1.0
+    for run in sim.pods.values():
+        for key in ("connections_exhausted", "exhausted_since", "corrupt_keys"):
+            run.attrs.pop(key, None)
+        if run.attrs.get("cache_mi_at_start", 0) > 100:
+            run.attrs["cache_mi_at_start"] = 40.0
+        for crun in run.containers.values():
+            if crun.current is not None and crun.current.finished is None and crun.current.cause == "oom":
+                crun.current.cause = ""
+    sim.touch_all()
+
+
+def _pods_of(sim: Simulation, component: str) -> list[str]:
+    return [p["metadata"]["uid"] for p in sim.store.list(resources.PODS, world.NAMESPACE)
+            if world.component_of(p) == component]
+
+
+def _bad_deploy(sim: Simulation) -> None:
+    deploy = sim.store.must_get(resources.DEPLOYMENTS, world.NAMESPACE, "synthesis")
+    new = copy.deepcopy(deploy)
+    container = new["spec"]["template"]["spec"]["containers"][0]
+    container["image"] = world.SYNTHESIS.image_at(world.BAD_SYNTHESIS.version)
+    new["metadata"].setdefault("annotations", {})[CHANGE_CAUSE] = world.BAD_SYNTHESIS.change_cause
+    new["metadata"]["generation"] = int(deploy["metadata"].get("generation", 1)) + 1
+    sim.store.replace(resources.DEPLOYMENTS, new)
+
+
+def _db_outage(sim: Simulation) -> None:
+    now = sim.clock.now()
+    for uid in _pods_of(sim, "postgres"):
+        sim.pods[uid].attrs.update(connections_exhausted=True, exhausted_since=now)
+    sim.touch_all()
+
+
+def _dependency_outage(sim: Simulation) -> None:
+    sim.model.openai_down = True
+    sim.touch_all()
+
+
+def _memory_leak(sim: Simulation) -> None:
+    now = sim.clock.now()
+    for uid in _pods_of(sim, "retrieval"):
+        run = sim.pods[uid]
+        run.attrs.update(cache_mi_at_start=700.0, cache_since=now)
+    sim.touch_all()
+
+
+def _traffic_spike(sim: Simulation) -> None:
+    sim.model.traffic_multiplier = 3.2
+    sim.touch_all()
+
+
+def _cache_corruption(sim: Simulation) -> None:
+    for uid in _pods_of(sim, "redis"):
+        sim.pods[uid].attrs["corrupt_keys"] = 5821
+    sim.touch_all()
+
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
+    Scenario("healthy", "Everything works; a baseline for drills and for checks that should find nothing.",
+             "all pods ready, error rate ~0.3 %, p95 ~2.3 s at the gateway",
+             "none needed", _healthy),
+    Scenario("bad-deploy", "A new synthesis revision (2.5.0) segfaults under load: CrashLoopBackOff and 5xx.",
+             "synthesis pods in CrashLoopBackOff (exit 139), 502s at the gateway, a fresh rollout in the history",
+             "kubectl rollout undo deployment/synthesis (or --to-revision=3)", _bad_deploy),
+    Scenario("db-outage", "postgres-0 runs out of connection slots; retrieval fails its queries.",
+             "postgres-0 0/1 Running with failing readiness, psql exits 2, retrieval 5xx above 50 %",
+             "kubectl delete pod postgres-0 (or kubectl rollout restart statefulset/postgres)", _db_outage),
+    Scenario("dependency-outage", "The OpenAI API stops answering; synthesis requests time out after 30 s.",
+             "openai /v1/models times out, synthesis 5xx and 30 s latency, nothing wrong in the cluster",
+             "nothing in the cluster fixes it; contain it with the circuit breaker: kubectl patch configmap "
+             "synthesis-config -p '{\"data\":{\"CIRCUIT_BREAKER\":\"open\"}}' (answers fall back to anthropic)",
+             _dependency_outage),
+    Scenario("memory-leak", "retrieval's in-memory index cache has filled its pods; they are OOMKilled again and "
+             "again.", "retrieval OOMKilled (exit 137) every minute or so, high memory in kubectl top, retrieval 5xx",
+             "kubectl rollout restart deployment/retrieval (fresh pods start with an empty cache; relieves it for "
+             "hours)", _memory_leak),
+    Scenario("traffic-spike", "Traffic triples; the gateway saturates its CPU and answers after more than 30 s.",
+             "gateway p95 above 30 s, CPU at its limit in kubectl top, 504s",
+             "kubectl scale deployment gateway --replicas=5 (or more)", _traffic_spike),
+    Scenario("cache-corruption", "Corrupt entries in redis make retrieval and synthesis give wrong answers and "
+             "errors.", "ValueError/AnswerValidationError in logs, health canary mismatch, redis itself answers PONG",
+             "kubectl exec redis-0 -- redis-cli flushall", _cache_corruption),
+)}
+
+
+def get(name: str) -> Scenario:
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise KeyError(f"unknown scenario {name!r}; choose one of: {', '.join(SCENARIOS)}") from None
