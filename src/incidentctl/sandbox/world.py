@@ -180,7 +180,7 @@ def _deployment(component: Component, created: datetime) -> Obj:
 
 def _old_replicasets(component: Component, deploy: Obj) -> list[Obj]:
     out = []
-    for revision, release in enumerate(component.releases[:-1], start=1):
+    for revision, release in enumerate(component.releases, start=1):
         template = pod_template(component, release.version)
         pod_hash = names.template_hash(template)
         template["metadata"]["labels"][HASH_LABEL] = pod_hash
@@ -193,7 +193,9 @@ def _old_replicasets(component: Component, deploy: Obj) -> list[Obj]:
                             "deployment.kubernetes.io/max-replicas": str(component.replicas + 1)},
             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": meta["name"],
                                  "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True}]},
-            "spec": {"replicas": 0, "selector": {"matchLabels": {"app": component.name, HASH_LABEL: pod_hash}},
+            "spec": {"replicas": component.replicas if revision == len(component.releases) else 0,
+                     "minReadySeconds": deploy["spec"].get("minReadySeconds", 0),
+                     "selector": {"matchLabels": {"app": component.name, HASH_LABEL: pod_hash}},
                      "template": template},
             "status": {"replicas": 0, "observedGeneration": 2}})
     return out
@@ -286,9 +288,9 @@ def build(sim: Simulation, now: datetime, *, extra_nodes: int = 0) -> None:
         new = store.prepare_new(resources.DEPLOYMENTS, deploy, created=now - component.releases[0].age)
         sim.defaults(resources.DEPLOYMENTS, new)
         new["metadata"]["generation"] = len(component.releases) + 1
-        deploy = store.create(resources.DEPLOYMENTS, new, prepared=True)
-        for rs, release in zip(_old_replicasets(component, deploy), component.releases, strict=False):
+        for rs, release in zip(_old_replicasets(component, new), component.releases, strict=True):
             store.create(resources.REPLICASETS, rs, created=now - release.age)
+        store.create(resources.DEPLOYMENTS, new, prepared=True)
     for component in (POSTGRES, REDIS):
         sts = store.prepare_new(resources.STATEFULSETS, _statefulset(component), created=founded)
         sim.defaults(resources.STATEFULSETS, sts)
