@@ -22,6 +22,12 @@ def random_suffix(length: int = 5) -> str:
     return "".join(_rng.choice(ALPHABET) for _ in range(length))
 
 
+def new_uid() -> str:
+    import uuid
+
+    return str(uuid.UUID(int=_rng.getrandbits(128), version=4))
+
+
 def template_hash(template: Any) -> str:
     """The ``pod-template-hash`` of a pod template: stable for equal templates, like the controller's."""
     canonical = json.dumps(template, sort_keys=True, separators=(",", ":")).encode()

@@ -57,12 +57,15 @@ def _owner_uid(obj: Obj) -> str | None:
     return None
 
 
-def _strip_hash(template: Obj) -> Obj:
-    template = copy.deepcopy(template)
-    labels = template.get("metadata", {}).get("labels")
-    if labels:
-        labels.pop(HASH_LABEL, None)
-    return template
+def _same_template(rs_template: Obj, template: Obj) -> bool:
+    """Equal pod templates, ignoring the pod-template-hash label the controller adds (EqualIgnoreHash)."""
+    if rs_template.keys() != template.keys() or rs_template.get("spec") != template.get("spec"):
+        return False
+    a, b = dict(rs_template.get("metadata") or {}), dict(template.get("metadata") or {})
+    la = {k: v for k, v in (a.pop("labels", None) or {}).items() if k != HASH_LABEL}
+    lb = {k: v for k, v in (b.pop("labels", None) or {}).items() if k != HASH_LABEL}
+    return la == lb and a == b and all(rs_template[k] == template[k] for k in rs_template
+                                       if k not in ("metadata", "spec"))
 
 
 def _resolve(value: Any, total: int, round_up: bool) -> int:
@@ -108,7 +111,7 @@ class Simulation:
     def react(self) -> None:
         self.reconcile()
 
-    def run_until(self, target: datetime, max_step: float = 30.0) -> None:
+    def run_until(self, target: datetime, max_step: float = 60.0) -> None:
         """Move a frozen clock to ``target``, stopping wherever something is due to happen."""
         with self.lock:
             self.reconcile()
@@ -342,7 +345,7 @@ class Simulation:
         template = spec["template"]
         min_ready = int(spec.get("minReadySeconds", 0))
         paused = bool(spec.get("paused"))
-        new_rs = next((rs for rs in owned if _strip_hash(rs["spec"]["template"]) == template), None)
+        new_rs = next((rs for rs in owned if _same_template(rs["spec"]["template"], template)), None)
         revisions = [int(rs["metadata"].get("annotations", {}).get(REVISION, "0")) for rs in owned]
         max_revision = max(revisions, default=0)
         created_new = False
@@ -696,8 +699,10 @@ class Simulation:
                 self._ip_counter[node] += 1
                 run.ip = f"10.244.9.{self._ip_counter[node] % 250 + 2}"
             if run.next_check is not None and now < run.next_check:
+                self.wake_at(run.next_check)
                 continue
-            nxt = now + timedelta(seconds=PROBE_PERIOD)
+            # a pod that is fine is looked at again in a minute; anything in motion sooner (its own due time)
+            nxt = now + timedelta(seconds=PROBE_PERIOD if not run.ready() else 60.0)
             for spec in pod["spec"].get("containers", []):
                 crun = run.containers.get(spec["name"])
                 if crun is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import queue
 import threading
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -129,7 +128,9 @@ class Store:
             from incidentctl.sandbox.names import random_suffix
 
             meta["name"] = meta["generateName"] + random_suffix(5)
-        meta["uid"] = str(uuid.uuid4())
+        from incidentctl.sandbox.names import new_uid
+
+        meta["uid"] = new_uid()
         meta["creationTimestamp"] = rfc3339(created or self.clock.now())
         meta.pop("resourceVersion", None)
         meta.pop("deletionTimestamp", None)
