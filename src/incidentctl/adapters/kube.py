@@ -1,0 +1,315 @@
+"""The Kubernetes API: the only module that imports the official ``kubernetes`` client.
+
+It loads credentials the way kubectl does (``--kubeconfig``, else ``$KUBECONFIG``, else ``~/.kube/config``; in-cluster
+service account when there is no kubeconfig), turns every library error into the project's own (unreachable,
+forbidden, not found) with one line that says which call failed, and returns plain JSON dicts: the generated
+models validate every field on the way in, which costs seconds on a namespace with thousands of pods and buys
+nothing for the reads incidentctl does.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from incidentctl.errors import ConfigError, IncidentctlError, NotFoundError, UnauthorizedError, UnreachableError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+JSON = dict[str, Any]
+
+#: Page size for lists, as kubectl's default --chunk-size.
+PAGE_SIZE = 500
+#: Tries for 429 and 5xx answers (transient by definition); connection errors are not retried: a dead API is dead.
+MAX_ATTEMPTS = 3
+
+
+class KubeError(IncidentctlError):
+    """Base of the errors a Kubernetes call ends in; ``status`` is the HTTP status when there was one."""
+
+    status: int | None = None
+
+
+class KubeUnreachable(UnreachableError, KubeError):
+    pass
+
+
+class KubeForbidden(UnauthorizedError, KubeError):
+    pass
+
+
+class KubeNotFound(NotFoundError, KubeError):
+    pass
+
+
+class KubeApiError(KubeError):
+    """Any other answer the API gave (a 500 after retries, a 422)."""
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+class KubeClient:
+    def __init__(
+        self,
+        *,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+        request_timeout: float = 10.0,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        from kubernetes import client
+
+        self._timeout = request_timeout
+        self.configuration = _load_configuration(kubeconfig, context, env if env is not None else dict(os.environ))
+        self.configuration.retries = 0  # urllib3's own retries hide a dead API behind seconds of silent waiting
+        self.configuration.connection_pool_maxsize = 16
+        self.api_client = client.ApiClient(self.configuration)
+        self.core = client.CoreV1Api(self.api_client)
+        self.apps = client.AppsV1Api(self.api_client)
+        self.networking = client.NetworkingV1Api(self.api_client)
+
+    @property
+    def server(self) -> str:
+        return str(self.configuration.host)
+
+    def close(self) -> None:
+        self.api_client.close()
+
+    # --- reads ---------------------------------------------------------------------------------------------------
+
+    def list(self, resource: str, namespace: str, *, label_selector: str | None = None) -> list[JSON]:
+        """All items of a namespaced resource (paged as kubectl pages), as plain dicts."""
+        method = self._list_method(resource)
+        items: list[JSON] = []
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"limit": PAGE_SIZE}
+            if token:
+                kwargs["_continue"] = token
+            if label_selector:
+                kwargs["label_selector"] = label_selector
+            page = self._call(f"list {resource} in namespace {namespace}", method, namespace, **kwargs)
+            items.extend(page.get("items") or [])
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+
+    def get(self, resource: str, namespace: str, name: str) -> JSON:
+        method = {
+            "deployments": self.apps.read_namespaced_deployment,
+            "statefulsets": self.apps.read_namespaced_stateful_set,
+            "pods": self.core.read_namespaced_pod,
+            "services": self.core.read_namespaced_service,
+            "endpoints": self.core.read_namespaced_endpoints,
+        }[resource]
+        return self._call(f"get {resource}/{name} in namespace {namespace}", method, name, namespace)
+
+    def _list_method(self, resource: str) -> Callable[..., Any]:
+        return {
+            "deployments": self.apps.list_namespaced_deployment,
+            "statefulsets": self.apps.list_namespaced_stateful_set,
+            "replicasets": self.apps.list_namespaced_replica_set,
+            "pods": self.core.list_namespaced_pod,
+            "services": self.core.list_namespaced_service,
+            "endpoints": self.core.list_namespaced_endpoints,
+            "events": self.core.list_namespaced_event,
+            "ingresses": self.networking.list_namespaced_ingress,
+        }[resource]
+
+    def exec(
+        self,
+        namespace: str,
+        pod: str,
+        command: builtins.list[str],
+        *,
+        container: str | None = None,
+        timeout: float = 10.0,
+    ) -> ExecResult:
+        """Run a command in a pod (what ``kubectl exec`` does) and return its exit code and output."""
+        from kubernetes.stream import stream
+
+        what = f"exec in pod {pod} (namespace {namespace})"
+
+        def run() -> ExecResult:
+            kwargs: dict[str, Any] = {
+                "command": command,
+                "stdout": True,
+                "stderr": True,
+                "stdin": False,
+                "tty": False,
+                "_preload_content": False,
+            }
+            if container:
+                kwargs["container"] = container
+            resp = stream(self.core.connect_get_namespaced_pod_exec, pod, namespace, **kwargs)
+            try:
+                resp.run_forever(timeout=timeout)
+                if resp.is_open():
+                    raise KubeUnreachable(f"{what}: no answer within {timeout:g}s")
+                code = resp.returncode
+                return ExecResult(code if code is not None else 0, resp.read_stdout() or "", resp.read_stderr() or "")
+            finally:
+                resp.close()
+
+        return self._translate(what, run)
+
+    # --- plumbing ------------------------------------------------------------------------------------------------
+
+    def _call(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> JSON:
+        kwargs["_preload_content"] = False
+        kwargs["_request_timeout"] = self._timeout
+
+        def once() -> JSON:
+            resp = method(*args, **kwargs)
+            data = resp.data if hasattr(resp, "data") else resp.read()
+            parsed: JSON = json.loads(data)
+            return parsed
+
+        return self._translate(what, once)
+
+    def _translate(self, what: str, fn: Callable[[], T]) -> T:
+        """Run ``fn`` with retries for 429/5xx (honouring Retry-After) and one error class for every failure."""
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError as Urllib3Error
+
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return fn()
+            except ApiException as e:
+                status = int(e.status or 0)
+                if (status == 429 or status >= 500) and attempt < MAX_ATTEMPTS:
+                    delay = _retry_after(e, attempt)
+                    log.debug("%s: HTTP %s, retrying in %.1fs", what, status, delay)
+                    time.sleep(delay)
+                    continue
+                raise _api_error(what, e, self.server) from e
+            except (Urllib3Error, OSError) as e:
+                raise KubeUnreachable(
+                    f"cannot reach the Kubernetes API at {self.server} ({what}): {_reason(e)}",
+                    hint="check the cluster is up and --context/--kubeconfig point at it",
+                ) from e
+            except ValueError as e:  # a body that is not JSON: not a Kubernetes API server
+                raise KubeApiError(f"{what}: the server at {self.server} did not answer like a Kubernetes API") from e
+        raise AssertionError("unreachable")
+
+
+def _retry_after(e: Any, attempt: int) -> float:
+    headers = getattr(e, "headers", None) or {}
+    value = headers.get("Retry-After") if hasattr(headers, "get") else None
+    try:
+        return min(float(value), 5.0) if value is not None else 0.2 * attempt
+    except ValueError:
+        return 0.2 * attempt
+
+
+def _status_message(e: Any) -> str:
+    try:
+        body = json.loads(e.body or "{}")
+    except (TypeError, ValueError):
+        body = {}
+    message = body.get("message") if isinstance(body, dict) else None
+    return str(message or e.reason or f"HTTP {e.status}")
+
+
+def _api_error(what: str, e: Any, server: str) -> KubeError:
+    status = int(e.status or 0)
+    message = _status_message(e)
+    err: KubeError
+    if status in (401, 403):
+        hint = (
+            "your credentials were refused: check `kubectl auth can-i` for this user"
+            if status == 403
+            else "your credentials are missing or expired: log in to the cluster again"
+        )
+        err = KubeForbidden(f"{what}: {message} (HTTP {status})", hint=hint)
+    elif status == 404:
+        err = KubeNotFound(f"{what}: {message}")
+    elif status in (429, 500, 502, 503, 504):
+        err = KubeUnreachable(f"{what}: the API server at {server} answered {status}: {message}")
+    else:
+        err = KubeApiError(f"{what}: {message} (HTTP {status})")
+    err.status = status
+    return err
+
+
+def _reason(e: BaseException) -> str:
+    """The useful part of urllib3's nested errors: "connection refused", "timed out", "name not resolved"."""
+    text = str(getattr(e, "reason", None) or e)
+    lowered = text.lower()
+    for needle, words in (
+        ("refused", "connection refused"),
+        ("timed out", "timed out"),
+        ("timeout", "timed out"),
+        ("name or service not known", "host name not resolved"),
+        ("nodename nor servname", "host name not resolved"),
+        ("certificate", "TLS certificate rejected"),
+    ):
+        if needle in lowered:
+            return words
+    return text.splitlines()[0][:200]
+
+
+def _load_configuration(kubeconfig: str | None, context: str | None, env: dict[str, str]) -> Any:
+    """Credentials as kubectl finds them; errors say which file and which context."""
+    from kubernetes import client, config
+    from kubernetes.config.config_exception import ConfigException
+
+    configuration = client.Configuration()
+    paths = [kubeconfig] if kubeconfig else [p for p in env.get("KUBECONFIG", "").split(os.pathsep) if p]
+    if not paths:
+        default = Path(env.get("HOME", str(Path.home()))) / ".kube" / "config"
+        paths = [str(default)] if default.is_file() else []
+    if not paths and env.get("KUBERNETES_SERVICE_HOST"):
+        try:
+            config.load_incluster_config(client_configuration=configuration)
+            return configuration
+        except ConfigException as e:
+            raise ConfigError(f"in-cluster Kubernetes configuration is incomplete: {e}") from e
+    if not paths:
+        raise ConfigError(
+            "no kubeconfig: --kubeconfig not given, $KUBECONFIG empty and ~/.kube/config missing",
+            hint="point --kubeconfig at your cluster's kubeconfig (or run `incidentctl sandbox up`)",
+        )
+    existing = [p for p in paths if Path(p).expanduser().is_file()]
+    if not existing:
+        raise ConfigError(f"kubeconfig not found: {', '.join(paths)}")
+    try:
+        if len(existing) == 1:
+            config.load_kube_config(
+                config_file=existing[0], context=context, client_configuration=configuration, persist_config=False
+            )
+        else:  # KUBECONFIG=a:b merges files, as kubectl does
+            config.load_kube_config(
+                config_file=os.pathsep.join(existing),
+                context=context,
+                client_configuration=configuration,
+                persist_config=False,
+            )
+    except ConfigException as e:
+        text = str(e)
+        if context and "context" in text.lower():
+            raise ConfigError(
+                f"context {context!r} not found in {', '.join(existing)}",
+                hint="list contexts with `kubectl config get-contexts`",
+            ) from e
+        raise ConfigError(f"cannot use kubeconfig {', '.join(existing)}: {text}") from e
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"cannot read kubeconfig {', '.join(existing)}: {e}") from e
+    return configuration
+
+
+def iter_containers(pod: JSON) -> Iterator[JSON]:
+    yield from (pod.get("status") or {}).get("containerStatuses") or []

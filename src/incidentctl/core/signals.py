@@ -1,0 +1,91 @@
+"""The built-in signals triage rules can use, derived from what detect saw.
+
+They turn a pile of check results into the few facts the runbook's definitions speak of ("complete service
+outage", "partial service outage", "single component failure"), each with its evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.rules import SignalValue, Unit
+
+if TYPE_CHECKING:
+    from incidentctl.runbook.model import Runbook
+
+Signals = dict[str, list[SignalValue]]
+
+_UNITS: dict[str, Unit] = {"ratio": "ratio", "seconds": "seconds", "count": "count", "bool": "bool"}
+
+
+def subject_health(results: Sequence[CheckResult], subject: str) -> Health:
+    return Health.worst([r.health for r in results if r.subject == subject])
+
+
+def builtin_signals(rb: Runbook, results: Sequence[CheckResult], *, declared: Sequence[str] = ()) -> Signals:
+    """``declared`` lists signals set by hand on the incident (``security_breach``)."""
+    components = rb.component_names()
+    health = {c: subject_health(results, c) for c in components}
+    datastores = {d.name: subject_health(results, d.name) for d in rb.datastores}
+    dependencies = {d.name: subject_health(results, d.name) for d in rb.dependencies}
+    down = [c for c in components if health[c] is Health.DOWN]
+    not_ok = [c for c in components if health[c] in (Health.DOWN, Health.DEGRADED)]
+    out: Signals = {}
+    facing = [c for c in rb.components if c.user_facing] or rb.components[:1]
+    out["service_down"] = [SignalValue("service_down", "bool", health[c.name] is Health.DOWN, c.name) for c in facing]
+    service_down = any(sv.value for sv in out["service_down"])
+    failed = down + [d for d, h in datastores.items() if h is Health.DOWN]
+    out["partial_outage"] = [
+        SignalValue("partial_outage", "bool", bool(failed) and not service_down, None, detail=", ".join(failed) or None)
+    ]
+    out["components_down"] = [SignalValue("components_down", "count", float(len(down)), None, detail=", ".join(down))]
+    out["components_degraded"] = [
+        SignalValue("components_degraded", "count", float(len(not_ok)), None, detail=", ".join(not_ok))
+    ]
+    pods = [r for r in results if r.kind == "pods" and "pods" in r.observed]
+    total = sum(int(r.observed["pods"]) for r in pods)
+    ready = sum(int(r.observed["ready"]) for r in pods)
+    out["pods_not_ready"] = [
+        SignalValue(
+            "pods_not_ready",
+            "ratio",
+            (total - ready) / total if total else None,
+            None,
+            detail=f"{total - ready}/{total} pods" if total else None,
+        )
+    ]
+    dep_down = [d for d, h in dependencies.items() if h is Health.DOWN]
+    out["dependency_down"] = [
+        SignalValue("dependency_down", "count", float(len(dep_down)), None, detail=", ".join(dep_down))
+    ]
+    ds_down = [d for d, h in datastores.items() if h is Health.DOWN]
+    out["datastore_down"] = [
+        SignalValue("datastore_down", "count", float(len(ds_down)), None, detail=", ".join(ds_down))
+    ]
+    out["security_breach"] = [
+        SignalValue("security_breach", "bool", "security_breach" in declared, None, source="declared by hand")
+    ]
+    return out
+
+
+def measured_signals(results: Sequence[CheckResult]) -> Signals:
+    """Signals measured by Prometheus (detect's ``signal:<name>:<component>`` checks)."""
+    out: Signals = {}
+    for r in results:
+        if r.kind != "signal" or "signal" not in r.observed:
+            continue
+        name = str(r.observed["signal"])
+        value = r.observed.get("value")
+        unit = _UNITS.get(str(r.observed.get("unit")), "ratio")
+        out.setdefault(name, []).append(
+            SignalValue(
+                name,
+                unit,
+                float(value) if value is not None else None,
+                r.subject,
+                source="prometheus",
+            )
+        )
+    return out

@@ -1,0 +1,501 @@
+"""detect: every check of the runbook's first five minutes, at once, into one report.
+
+Replaces ``incident_detection.sh``, ``kubectl get pods/services/ingress`` and the ``curl -f`` lines. Checks run in a
+bounded thread pool, each with its own timeout; a failed check is a finding (UNKNOWN with the reason), never an
+abort. The Kubernetes side reads one snapshot of the namespace (a few paged list calls in parallel) and judges
+every component from it, rather than asking the API once per component: fewer calls, one consistent picture, and
+a 403 on one resource only blinds the checks that need it.
+
+HTTP probes are started first, so they wait on the network while the Kubernetes client is still importing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.rules import evaluate_condition, format_value
+from incidentctl.core.signals import Signals, builtin_signals, measured_signals
+from incidentctl.core.workloads import (
+    deployment_check,
+    ingress_checks,
+    pod_state,
+    pods_check,
+    pods_of,
+    selector_matches,
+    service_check,
+)
+from incidentctl.errors import UsageError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from incidentctl.adapters.kube import KubeClient, KubeError
+    from incidentctl.adapters.secrets import Secrets
+    from incidentctl.runbook.model import Component, Runbook
+
+log = logging.getLogger(__name__)
+
+#: The namespace reads a detect run needs; each is one paged list call.
+SNAPSHOT_RESOURCES = ("deployments", "pods", "services", "endpoints", "ingresses")
+
+
+@dataclass(frozen=True)
+class DetectOptions:
+    namespace: str
+    components: tuple[str, ...] = ()
+    label_selector: str | None = None
+    #: Restarts within this window count as recent.
+    window: timedelta = timedelta(hours=1)
+    concurrency: int = 16
+
+
+@dataclass
+class DetectEnv:
+    """What detect talks to, built lazily so nothing is imported or connected before it is needed."""
+
+    kube: Callable[[], KubeClient]
+    http: Callable[[], httpx.Client]
+    secrets: Secrets
+    clock: Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class SubjectStatus:
+    """A row of the report: a component, dependency, datastore or ingress, and its worst check."""
+
+    name: str
+    kind: str
+    health: Health
+    reasons: tuple[str, ...]
+    checks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DetectReport:
+    namespace: str
+    server: str | None
+    started_at: datetime
+    finished_at: datetime
+    subjects: tuple[SubjectStatus, ...]
+    results: tuple[CheckResult, ...]
+    signals: Signals = field(default_factory=dict)
+    #: Set when the Kubernetes API could not be used at all (unreachable, or every read refused).
+    cluster_error: KubeError | None = None
+
+    @property
+    def health(self) -> Health:
+        return Health.worst([s.health for s in self.subjects])
+
+    @property
+    def problems(self) -> list[CheckResult]:
+        return [r for r in self.results if r.health is not Health.OK]
+
+    @property
+    def duration_s(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class _Snapshot:
+    """The namespace as read once: resource -> items, or the error that kept us from reading it."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, list[dict[str, Any]]] = {}
+        self.errors: dict[str, KubeError] = {}
+        self.client: KubeClient | None = None
+        self.client_error: KubeError | Exception | None = None
+
+    def missing(self, *resources: str) -> str | None:
+        """Why a check that needs these resources cannot run, or None."""
+        if self.client_error is not None:
+            return str(self.client_error)
+        for r in resources:
+            if r in self.errors:
+                return str(self.errors[r])
+        return None
+
+
+def run_detect(rb: Runbook, env: DetectEnv, opts: DetectOptions) -> DetectReport:
+    started = env.clock()
+    components = _selected_components(rb, opts)
+    names = {c.name for c in components}
+    dependencies = [d for d in rb.dependencies if not opts.components or not d.used_by or set(d.used_by) & names]
+    datastores = [d for d in rb.datastores if not opts.components or not d.used_by or set(d.used_by) & names]
+
+    from incidentctl.adapters.http_probe import probe_http
+
+    http = env.http()
+    futures: list[Future[list[CheckResult]]] = []
+    with ThreadPoolExecutor(max_workers=max(4, opts.concurrency), thread_name_prefix="detect") as pool:
+
+        def submit(fn: Callable[[], list[CheckResult]]) -> None:
+            futures.append(pool.submit(_guard, fn))
+
+        # network waits first: they overlap with the Kubernetes client's import below
+        for comp in components:
+            if comp.health is not None:
+                check = comp.health
+                submit(
+                    lambda c=comp, h=check: [  # type: ignore[misc]
+                        probe_http(http, h, check_id=f"http:{c.name}", kind="http", subject=c.name, secrets=env.secrets)
+                    ]
+                )
+        for dep in dependencies:
+            submit(
+                lambda d=dep: [  # type: ignore[misc]
+                    probe_http(
+                        http,
+                        d.check,
+                        check_id=f"dependency:{d.name}",
+                        kind="dependency",
+                        subject=d.name,
+                        secrets=env.secrets,
+                    )
+                ]
+            )
+        futures.extend(_observability_checks(rb, env, http, components, opts, pool))
+
+        snapshot = _read_snapshot(env, opts.namespace, pool)
+        now = env.clock()
+        kube_results = _judge_workloads(rb, components, snapshot, opts, now)
+        datastore_futures = [
+            pool.submit(_guard, lambda d=ds: [_datastore_check(d, snapshot, opts.namespace, now, opts.window)])  # type: ignore[misc]
+            for ds in datastores
+        ]
+        results: list[CheckResult] = list(kube_results)
+        for fut in [*futures, *datastore_futures]:
+            results.extend(fut.result())
+    http.close()
+    if snapshot.client is not None:
+        snapshot.client.close()
+
+    if opts.label_selector:
+        results = _only_labelled(results, components, snapshot, opts.label_selector)
+        components = [c for c in components if any(r.subject == c.name for r in results)]
+    results = _judge_signals(rb, results)
+    signals = {**builtin_signals(rb, results), **measured_signals(results)}
+    subjects = _subjects(rb, components, dependencies, datastores, results)
+    return DetectReport(
+        namespace=opts.namespace,
+        server=snapshot.client.server if snapshot.client is not None else None,
+        started_at=started,
+        finished_at=env.clock(),
+        subjects=tuple(subjects),
+        results=tuple(sorted(results, key=lambda r: (r.subject or "~", r.check))),
+        signals=signals,
+        cluster_error=_cluster_error(snapshot),
+    )
+
+
+def _guard(fn: Callable[[], list[CheckResult]]) -> list[CheckResult]:
+    """The adapters' checks never raise; this is the last line of defence for a bug in one of them."""
+    try:
+        return fn()
+    except Exception as e:
+        log.debug("a check raised", exc_info=True)
+        return [CheckResult("internal", "internal", "-", Health.UNKNOWN, f"check failed: {type(e).__name__}: {e}")]
+
+
+def _selected_components(rb: Runbook, opts: DetectOptions) -> list[Component]:
+    unknown = [c for c in opts.components if c not in rb.component_names()]
+    if unknown:
+        raise UsageError(
+            f"unknown component {unknown[0]!r}", hint=f"components in the runbook: {', '.join(rb.component_names())}"
+        )
+    return [c for c in rb.components if not opts.components or c.name in opts.components]
+
+
+def _read_snapshot(env: DetectEnv, namespace: str, pool: ThreadPoolExecutor) -> _Snapshot:
+    from incidentctl.adapters.kube import KubeError
+
+    snap = _Snapshot()
+    try:
+        snap.client = env.kube()
+    except KubeError as e:
+        snap.client_error = e
+        return snap
+    except Exception as e:  # a kubeconfig problem is the user's to fix, shown as such by the CLI
+        snap.client_error = e
+        return snap
+    client = snap.client
+    lock = threading.Lock()
+
+    def read(resource: str) -> None:
+        try:
+            items = client.list(resource, namespace)
+        except KubeError as e:
+            with lock:
+                snap.errors[resource] = e
+            return
+        with lock:
+            snap.items[resource] = items
+
+    for fut in [pool.submit(read, r) for r in SNAPSHOT_RESOURCES]:
+        fut.result()
+    return snap
+
+
+def _cluster_error(snap: _Snapshot) -> KubeError | None:
+    from incidentctl.adapters.kube import KubeError, KubeUnreachable
+
+    if isinstance(snap.client_error, KubeError):
+        return snap.client_error
+    if snap.errors and len(snap.errors) == len(SNAPSHOT_RESOURCES):
+        first = next(iter(snap.errors.values()))
+        unreachable = [e for e in snap.errors.values() if isinstance(e, KubeUnreachable)]
+        return unreachable[0] if unreachable else first
+    return None
+
+
+def _unknown(check: str, kind: str, target: str, subject: str | None, why: str) -> CheckResult:
+    return CheckResult(check, kind, target, Health.UNKNOWN, f"could not check: {why}", subject)
+
+
+def _judge_workloads(
+    rb: Runbook, components: Sequence[Component], snap: _Snapshot, opts: DetectOptions, now: datetime
+) -> list[CheckResult]:
+    if isinstance(snap.client_error, Exception) and not _is_kube_error(snap.client_error):
+        raise snap.client_error  # a kubeconfig mistake: the CLI shows it as the user's error
+    deployments = {d["metadata"]["name"]: d for d in snap.items.get("deployments", [])}
+    services = {s["metadata"]["name"]: s for s in snap.items.get("services", [])}
+    endpoints = {e["metadata"]["name"]: e for e in snap.items.get("endpoints", [])}
+    pods = snap.items.get("pods", [])
+    out: list[CheckResult] = []
+    for comp in components:
+        why = snap.missing("deployments")
+        dep = deployments.get(comp.deployment)
+        if why:
+            out.append(
+                _unknown(f"deployment:{comp.name}", "deployment", f"deployment/{comp.deployment}", comp.name, why)
+            )
+        else:
+            out.append(deployment_check(comp.name, dep, comp.deployment))
+        why = snap.missing("deployments", "pods")
+        if why:
+            out.append(_unknown(f"pods:{comp.name}", "pods", f"pods of {comp.name}", comp.name, why))
+        elif dep is not None:
+            selector = (dep.get("spec") or {}).get("selector")
+            out.append(pods_check(comp.name, pods_of(selector, pods), now=now, window=opts.window))
+        if comp.service:
+            why = snap.missing("services", "endpoints")
+            if why:
+                out.append(_unknown(f"service:{comp.name}", "service", f"service/{comp.service}", comp.name, why))
+            else:
+                out.append(
+                    service_check(comp.name, comp.service, services.get(comp.service), endpoints.get(comp.service))
+                )
+    if not opts.components:
+        why = snap.missing("ingresses", "services", "endpoints")
+        if why:
+            out.append(_unknown("ingress", "ingress", "ingresses", None, why))
+        else:
+            by_service = {c.service: c.name for c in rb.components if c.service}
+            out.extend(ingress_checks(snap.items.get("ingresses", []), services, endpoints, by_service))
+    return out
+
+
+def _is_kube_error(e: BaseException) -> bool:
+    from incidentctl.adapters.kube import KubeError
+
+    return isinstance(e, KubeError)
+
+
+def _datastore_check(ds: Any, snap: _Snapshot, namespace: str, now: datetime, window: timedelta) -> CheckResult:
+    """The runbook's ``kubectl exec -it postgres-0 -- psql ... -c "SELECT 1;"``: the pod must be serving and the
+    command must succeed (and print what the runbook expects)."""
+    import re
+
+    from incidentctl.adapters.kube import KubeError
+
+    check, target = f"datastore:{ds.name}", f"pod/{ds.pod}: {' '.join(ds.check.command)}"
+    why = snap.missing("pods")
+    if why or snap.client is None:
+        return _unknown(check, "datastore", target, ds.name, why or "no Kubernetes client")
+    pod = next((p for p in snap.items.get("pods", []) if p["metadata"]["name"] == ds.pod), None)
+    if pod is None:
+        return CheckResult(check, "datastore", target, Health.DOWN, f"pod {ds.pod} not found", ds.name)
+    state = pod_state(pod, now=now, window=window)
+    if not state.serving:
+        detail = ", ".join(state.problems) or state.phase
+        return CheckResult(
+            check, "datastore", target, Health.DOWN, f"pod {ds.pod} not serving: {detail}", ds.name, state.problems
+        )
+    timeout = ds.check.timeout.total_seconds()
+    try:
+        result = snap.client.exec(namespace, ds.pod, list(ds.check.command), container=ds.container, timeout=timeout)
+    except KubeError as e:
+        health = Health.DOWN if "no answer within" in str(e) else Health.UNKNOWN
+        return CheckResult(check, "datastore", target, health, f"exec failed: {e}", ds.name)
+    observed = {"exit_code": result.exit_code, "stdout": result.stdout[-500:], "stderr": result.stderr[-500:]}
+    if result.exit_code != 0:
+        last = (result.stderr or result.stdout).strip().splitlines()
+        detail = last[-1] if last else "no output"
+        return CheckResult(
+            check,
+            "datastore",
+            target,
+            Health.DOWN,
+            f"exit code {result.exit_code}: {detail}",
+            ds.name,
+            observed=observed,
+        )
+    if ds.check.expect_output and not re.search(ds.check.expect_output, result.stdout):
+        return CheckResult(
+            check,
+            "datastore",
+            target,
+            Health.DOWN,
+            f"unexpected output (wanted /{ds.check.expect_output}/)",
+            ds.name,
+            observed=observed,
+        )
+    return CheckResult(check, "datastore", target, Health.OK, "check passed", ds.name, observed=observed)
+
+
+def _observability_checks(
+    rb: Runbook,
+    env: DetectEnv,
+    http: httpx.Client,
+    components: Sequence[Component],
+    opts: DetectOptions,
+    pool: ThreadPoolExecutor,
+) -> list[Future[list[CheckResult]]]:
+    futures: list[Future[list[CheckResult]]] = []
+    obs = rb.observability
+    if obs.prometheus is not None and any(s.source == "prometheus" for s in rb.signals.values()):
+        from incidentctl.adapters.prometheus import PrometheusClient, check_signal
+
+        prom = PrometheusClient(http, obs.prometheus, secrets=env.secrets)
+        for name, signal in rb.signals.items():
+            if signal.source != "prometheus":
+                continue
+            for comp in components:
+                futures.append(
+                    pool.submit(
+                        _guard,
+                        lambda n=name, s=signal, c=comp: [  # type: ignore[misc]
+                            check_signal(prom, n, s, component=c.name, namespace=opts.namespace)
+                        ],
+                    )
+                )
+    if obs.alertmanager is not None:
+        from incidentctl.adapters.alertmanager import AlertmanagerClient, check_alerts
+
+        am = AlertmanagerClient(http, obs.alertmanager, secrets=env.secrets)
+        for comp in components:
+            futures.append(pool.submit(_guard, lambda c=comp: [check_alerts(am, c.name)]))  # type: ignore[misc]
+    return futures
+
+
+def _judge_signals(rb: Runbook, results: list[CheckResult]) -> list[CheckResult]:
+    """A measured signal is a problem when a runbook rule on it fires: the rule says what "too high" means."""
+    from incidentctl.core.rules import SignalValue
+
+    rules = [(r.id, r.when) for r in rb.triage.rules] + [(r.id, r.when) for r in rb.escalation.rules.automatic]
+    out = []
+    for r in results:
+        value = r.observed.get("value") if r.kind == "signal" else None
+        if value is None or r.health is not Health.OK:
+            out.append(r)
+            continue
+        name = str(r.observed["signal"])
+        unit = rb.signal_unit(name) or "ratio"
+        sv = SignalValue(name, unit, float(value), r.subject)
+        fired = []
+        for rule_id, conditions in rules:
+            for cond in conditions:
+                if cond.signal == name and cond.for_ is None:
+                    outcome = evaluate_condition(cond, [sv])
+                    if outcome.holds:
+                        fired.append(f"{outcome.text} (rule {rule_id})")
+        if fired:
+            summary = f"{name} {format_value(float(value), unit)}"
+            out.append(
+                CheckResult(
+                    r.check,
+                    r.kind,
+                    r.target,
+                    Health.DEGRADED,
+                    summary,
+                    r.subject,
+                    (*fired, *r.reasons),
+                    r.latency_s,
+                    r.observed,
+                )
+            )
+        else:
+            out.append(r)
+    return out
+
+
+def _subjects(
+    rb: Runbook,
+    components: Sequence[Component],
+    dependencies: Sequence[Any],
+    datastores: Sequence[Any],
+    results: Sequence[CheckResult],
+) -> list[SubjectStatus]:
+    rows = []
+    groups: list[tuple[str, list[str]]] = [
+        ("component", [c.name for c in components]),
+        ("datastore", [d.name for d in datastores]),
+        ("dependency", [d.name for d in dependencies]),
+    ]
+    for kind, names in groups:
+        for name in names:
+            mine = [r for r in results if r.subject == name]
+            bad = [r for r in mine if r.health is not Health.OK]
+            reasons = tuple(f"{r.check.split(':')[0]}: {r.summary}" for r in sorted(bad, key=lambda r: -r.health.rank))
+            rows.append(
+                SubjectStatus(
+                    name,
+                    kind,
+                    Health.worst([r.health for r in mine]) if mine else Health.UNKNOWN,
+                    reasons,
+                    tuple(r.check for r in mine),
+                )
+            )
+    loose = [r for r in results if r.subject is None or r.subject not in {row.name for row in rows}]
+    for r in loose:
+        rows.append(
+            SubjectStatus(r.check, r.kind, r.health, (r.summary,) if r.health is not Health.OK else (), (r.check,))
+        )
+    return rows
+
+
+def _only_labelled(
+    results: list[CheckResult], components: Sequence[Component], snap: _Snapshot, selector: str
+) -> list[CheckResult]:
+    """``-l``: keep the components whose pods carry the labels (as ``kubectl get pods -l`` would select them)."""
+    templates = {
+        d["metadata"]["name"]: (((d.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
+        for d in snap.items.get("deployments", [])
+    }
+    names = {c.name for c in components}
+    keep = {c.name for c in components if matches_label_selector(selector, templates.get(c.deployment, {}))}
+    return [r for r in results if r.subject not in names or r.subject in keep]
+
+
+def matches_label_selector(selector: str, labels: dict[str, str]) -> bool:
+    """kubectl's equality-based ``-l`` (``app=web,tier!=db,canary``) against a set of labels."""
+    match_labels: dict[str, str] = {}
+    for term in filter(None, (t.strip() for t in selector.split(","))):
+        if "!=" in term:
+            key, value = term.split("!=", 1)
+            if labels.get(key.strip()) == value.strip():
+                return False
+        elif "=" in term:
+            key, value = term.replace("==", "=").split("=", 1)
+            match_labels[key.strip()] = value.strip()
+        elif term.startswith("!"):
+            if term[1:] in labels:
+                return False
+        elif term not in labels:
+            return False
+    return selector_matches({"matchLabels": match_labels}, labels) if match_labels else True
