@@ -43,7 +43,14 @@ class Request:
             raise bad_request(f"invalid value for {name}: {value!r}") from None
 
     def json(self) -> Any:
-        from incidentctl.sandbox.apierrors import bad_request
+        from incidentctl.sandbox.apierrors import ApiError, bad_request
+
+        content_type = self.headers.get("content-type", "application/json").split(";")[0].strip()
+        if self.body and not (content_type.endswith("json") or content_type.endswith("yaml")):
+            # protobuf or CBOR: client-go falls back to JSON on 415, as against an API server without them
+            raise ApiError(415, f"the body of the request was in an unknown format - accepted media types include: "
+                           "application/json, application/yaml, application/merge-patch+json, "
+                           "application/strategic-merge-patch+json, application/json-patch+json")
 
         try:
             return json.loads(self.body or b"null")
