@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from incidentctl import __version__
+from incidentctl.cli import detect as detect_cmd
 from incidentctl.cli.incident import app as incident_app
 from incidentctl.cli.root import RootGroup, configure_logging
 from incidentctl.cli.runbook import app as runbook_app
@@ -28,6 +29,8 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.command("detect")(detect_cmd.detect)
+app.command("triage")(detect_cmd.triage)
 app.add_typer(runbook_app, name="runbook")
 app.add_typer(incident_app, name="incident")
 

@@ -321,8 +321,7 @@ def check_declaration(declaration: Declaration, now: datetime) -> None:
         raise UsageError("the title is empty; say in a few words what is broken")
     if declaration.started_at is not None and declaration.started_at > now:
         raise UsageError(
-            f"--started-at {format_timestamp(declaration.started_at)} is in the future "
-            f"(now is {format_timestamp(now)})"
+            f"--started-at {format_timestamp(declaration.started_at)} is in the future (now is {format_timestamp(now)})"
         )
 
 

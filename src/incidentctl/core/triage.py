@@ -202,11 +202,15 @@ _CATEGORY_BY_KIND = {
 }
 
 
+#: Which findings say most about the cause: a failing datastore explains the 503s, not the other way round.
+_SPECIFICITY = {"datastore": 0, "dependency": 1, "pods": 2, "deployment": 3, "ingress": 4, "service": 5, "signal": 6}
+
+
 def infer_category(rb: Runbook, problems: Sequence[CheckResult]) -> str | None:
     """A first guess a person confirms: the most telling finding decides. Only categories the runbook defines
     are ever returned."""
     guesses: list[tuple[str, str]] = []
-    for r in sorted(problems, key=lambda r: -r.health.rank):
+    for r in sorted(problems, key=lambda r: (_SPECIFICITY.get(r.kind, 9), -r.health.rank)):
         text = " ".join((r.summary, *r.reasons)).lower()
         if r.kind in _CATEGORY_BY_KIND:
             guesses.append(_CATEGORY_BY_KIND[r.kind])

@@ -1,0 +1,240 @@
+"""``incidentctl detect`` and ``incidentctl triage``: the runbook's first five minutes in two commands."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from incidentctl.cli.state import AppState
+from incidentctl.errors import UsageError
+from incidentctl.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from incidentctl.core.incident import Incident
+    from incidentctl.phases.detect import DetectReport
+
+ComponentOption = Annotated[
+    Optional[list[str]],  # noqa: UP045 - Typer reads the annotation at run time on Python 3.10
+    typer.Option(
+        "--component", "-c", metavar="NAME", help="Only this component (repeat for more).", show_default=False
+    ),
+]
+SelectorOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "-l",
+        "--selector",
+        metavar="SELECTOR",
+        help="Only components whose pods match this label selector (app=gateway).",
+        show_default=False,
+    ),
+]
+SinceOption = Annotated[
+    str, typer.Option("--since", metavar="DURATION", help="Restarts within this window count as recent.")
+]
+IncidentOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--incident",
+        metavar="ID",
+        help="Record in this incident's timeline (default: the only open incident, if there is one).",
+        show_default=False,
+    ),
+]
+
+
+def detect(
+    ctx: typer.Context,
+    component: ComponentOption = None,
+    selector: SelectorOption = None,
+    since: SinceOption = "1h",
+    junit: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report (for CI).", show_default=False),
+    ] = None,
+    watch: Annotated[
+        bool, typer.Option("-w", "--watch", help="Keep checking and show a live view until Ctrl-C.")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", metavar="SECONDS", help="Seconds between --watch runs.", min=1.0)
+    ] = 10.0,
+    incident: IncidentOption = None,
+) -> None:
+    """Check every component, dependency and datastore at once. Exit 0 healthy, 3 problems, 4 unreachable."""
+    state: AppState = ctx.obj
+    state.output_format()
+    if watch:
+        raise typer.Exit(_watch(state, component, selector, since, junit, interval, incident))
+    report = _detect(state, component, selector, since)
+    _record_detection(state, report, incident)
+    if junit is not None:
+        from incidentctl.render.detect import write_junit
+
+        write_junit(junit, report)
+    _show_report(state, report)
+    raise typer.Exit(_exit_code(report))
+
+
+def triage(
+    ctx: typer.Context,
+    declare: Annotated[bool, typer.Option("--declare", help="Open the incident (or update the open one).")] = False,
+    title: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "-t",
+            "--title",
+            metavar="TEXT",
+            help="Title when declaring (default: from the findings).",
+            show_default=False,
+        ),
+    ] = None,
+    component: ComponentOption = None,
+    selector: SelectorOption = None,
+    since: SinceOption = "1h",
+    incident: IncidentOption = None,
+) -> None:
+    """Classify what detect sees with the runbook's rules: severity with the reason, impact, who to tell by when."""
+    from incidentctl.phases.triage import run_triage
+    from incidentctl.render.detect import triage_data, triage_table
+
+    state: AppState = ctx.obj
+    state.output_format()
+    report = _detect(state, component, selector, since)
+    journal = state.journal()
+    open_incident = _open_incident(state, incident)
+    outcome = run_triage(
+        state.runbook(),
+        report,
+        now=state.clock(),
+        journal=journal,
+        incident=open_incident,
+        declare=declare,
+        title=title,
+    )
+    for warning in journal.drain_warnings():
+        state.printer.warn(warning)
+    if outcome.action == "declared" and outcome.incident is not None and not state.printer.format.is_machine:
+        state.printer.note(f"declared {outcome.incident.id}")
+    data = triage_data(outcome, report)
+    state.printer.result("Triage", data, table=lambda console: triage_table(console, outcome, report))
+    raise typer.Exit(_exit_code(report))
+
+
+# --- shared -------------------------------------------------------------------------------------------------------
+
+
+def _detect(state: AppState, component: list[str] | None, selector: str | None, since: str) -> DetectReport:
+    from incidentctl.phases.detect import DetectOptions, run_detect
+    from incidentctl.phases.wiring import detect_env
+    from incidentctl.runbook.types import parse_duration
+
+    rb = state.runbook()
+    try:
+        window = parse_duration(since)
+    except ValueError as e:
+        raise UsageError(f"--since: {e}") from e
+    names = tuple(n.strip() for raw in component or [] for n in raw.split(",") if n.strip())
+    opts = DetectOptions(
+        namespace=state.namespace or rb.cluster.namespace, components=names, label_selector=selector, window=window
+    )
+    env = detect_env(
+        rb,
+        kubeconfig=state.kubeconfig,
+        context=state.context,
+        env=state.env,
+        clock=state.clock,
+        runbook_dir=state.runbook_source().path.parent,
+    )
+    report = run_detect(rb, env, opts)
+    if report.cluster_error is not None:
+        raise report.cluster_error
+    return report
+
+
+def _exit_code(report: DetectReport) -> int:
+    return int(ExitCode.OK if not report.problems else ExitCode.PROBLEMS_FOUND)
+
+
+def _show_report(state: AppState, report: DetectReport) -> None:
+    from incidentctl.render.detect import report_data, report_table
+
+    state.printer.result("DetectReport", report_data(report), table=lambda console: report_table(console, report))
+
+
+def _open_incident(state: AppState, explicit: str | None) -> Incident | None:
+    """The incident to record in: the one named, else the only open one; with several open, none (and say so)."""
+    from incidentctl.core.incident import IncidentStatus, normalize_incident_id
+    from incidentctl.journal.query import IncidentQuery
+
+    journal = state.journal()
+    if explicit:
+        return journal.get(normalize_incident_id(explicit))
+    query = IncidentQuery(statuses=frozenset(s for s in IncidentStatus if s.is_open))
+    open_ones = journal.incidents(query)
+    if len(open_ones) == 1:
+        return open_ones[0]
+    if len(open_ones) > 1:
+        ids = ", ".join(i.id for i in open_ones[:5])
+        state.printer.note(f"{len(open_ones)} incidents are open ({ids}); name one with --incident to record there")
+    return None
+
+
+def _record_detection(state: AppState, report: DetectReport, explicit: str | None, last: str | None = None) -> str:
+    """Append what detect saw to the open incident's timeline; returns the summary recorded (or skipped)."""
+    from incidentctl.phases.triage import DETECTED, detection_event
+
+    data = detection_event(state.runbook(), report)
+    incident = _open_incident(state, explicit)
+    if incident is not None and data["summary"] != last:
+        state.journal().append(incident.id, DETECTED, data)
+        if not state.printer.format.is_machine:
+            state.printer.note(f"recorded in {incident.id}")
+    return str(data["summary"])
+
+
+def _watch(
+    state: AppState,
+    component: list[str] | None,
+    selector: str | None,
+    since: str,
+    junit: Path | None,
+    interval: float,
+    incident: str | None,
+) -> int:
+    """A live view until Ctrl-C. The journal gets an entry only when what detect sees changes; machine formats
+    print one compact JSON document a line per run."""
+    import json
+    import sys
+
+    from incidentctl.render.detect import report_data, report_renderable, write_junit
+    from incidentctl.render.envelope import envelope
+
+    code = int(ExitCode.OK)
+    last: str | None = None
+    live = None
+    try:
+        if not state.printer.format.is_machine:
+            from rich.live import Live
+
+            live = Live(console=state.printer.out, auto_refresh=False, transient=False)
+            live.start()
+        while True:
+            report = _detect(state, component, selector, since)
+            last = _record_detection(state, report, incident, last)
+            if junit is not None:
+                write_junit(junit, report)
+            code = _exit_code(report)
+            if live is not None:
+                live.update(report_renderable(report), refresh=True)
+            else:
+                sys.stdout.write(json.dumps(envelope("DetectReport", report_data(report))) + "\n")
+                sys.stdout.flush()
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return code
+    finally:
+        if live is not None:
+            live.stop()

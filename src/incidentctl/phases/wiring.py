@@ -1,0 +1,45 @@
+"""Building the real adapters a phase talks to, from the command line's options and the runbook.
+
+Kept apart from the phases so tests can hand a phase other adapters, and from the CLI so it never imports a
+client library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from incidentctl.phases.detect import DetectEnv
+
+if TYPE_CHECKING:
+    import httpx
+
+    from incidentctl.adapters.kube import KubeClient
+    from incidentctl.runbook.model import Runbook
+
+
+def detect_env(
+    rb: Runbook,
+    *,
+    kubeconfig: str | None,
+    context: str | None,
+    env: Mapping[str, str],
+    clock: Callable[[], datetime],
+    runbook_dir: Path,
+    concurrency: int = 16,
+) -> DetectEnv:
+    from incidentctl.adapters.secrets import Secrets
+
+    def kube() -> KubeClient:
+        from incidentctl.adapters.kube import KubeClient
+
+        return KubeClient(kubeconfig=kubeconfig, context=context or rb.cluster.context, env=dict(env))
+
+    def http() -> httpx.Client:
+        from incidentctl.adapters.http_client import new_http_client
+
+        return new_http_client(concurrency)
+
+    return DetectEnv(kube=kube, http=http, secrets=Secrets(env, base_dir=runbook_dir), clock=clock)
