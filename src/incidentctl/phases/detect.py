@@ -323,9 +323,7 @@ def _datastore_check(ds: Any, snap: _Snapshot, namespace: str, now: datetime, wi
     state = pod_state(pod, now=now, window=window)
     if not state.serving:
         detail = ", ".join(state.problems) or state.phase
-        return CheckResult(
-            check, "datastore", target, Health.DOWN, f"pod {ds.pod} not serving: {detail}", ds.name, state.problems
-        )
+        return CheckResult(check, "datastore", target, Health.DOWN, f"pod {ds.pod} not serving: {detail}", ds.name)
     timeout = ds.check.timeout.total_seconds()
     try:
         result = snap.client.exec(namespace, ds.pod, list(ds.check.command), container=ds.container, timeout=timeout)

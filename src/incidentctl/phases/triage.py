@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from incidentctl.core.incident import Declaration, Event, EventKind, Incident, format_timestamp
+from incidentctl.core.incident import Declaration, Event, EventKind, Incident
 from incidentctl.core.rules import SignalValue, evaluate_condition
 from incidentctl.core.triage import Triage, classify
 
@@ -158,7 +158,7 @@ def next_steps(rb: Runbook, result: Triage, incident: Incident | None) -> tuple[
     if incident is None:
         steps.append("declare the incident: incidentctl triage --declare")
     for d in result.deadlines:
-        by = f" by {format_timestamp(d.by)}" if d.by is not None else ""
+        by = f" by {d.by.strftime('%H:%M UTC')}" if d.by is not None else ""
         steps.append(f"{d.what}: {d.who}{by}")
     if incident is not None and incident.acknowledged_at is None:
         steps.append(f"acknowledge: incidentctl incident ack {ref}")
