@@ -24,6 +24,34 @@ def subject_health(results: Sequence[CheckResult], subject: str) -> Health:
     return Health.worst([r.health for r in results if r.subject == subject])
 
 
+#: Checks that show whether a component has any serving capacity at all.
+_CAPACITY_KINDS = ("deployment", "pods", "service")
+
+
+def _serves_nobody(results: Sequence[CheckResult], component: str) -> bool:
+    """A complete outage of this component: no serving replica, or its endpoint cannot be reached at all.
+
+    A health endpoint answering 503 or answering slowly is not an outage by itself: requests are still being
+    served (the error rate and response time say how badly), which is what keeps "error rate 40%" a P2 rather
+    than the P1 of a service nobody can reach.
+    """
+    mine = [r for r in results if r.subject == component]
+    if any(r.kind in _CAPACITY_KINDS and r.health is Health.DOWN for r in mine):
+        return True
+    return any(
+        r.kind == "http" and r.health is Health.DOWN and "status" not in r.observed and not _timed_out(r) for r in mine
+    )
+
+
+def _timed_out(r: CheckResult) -> bool:
+    return "no answer within" in r.summary or "timed out" in r.summary
+
+
+def _why_down(results: Sequence[CheckResult], component: str) -> str | None:
+    down = [r for r in results if r.subject == component and r.health is Health.DOWN]
+    return "; ".join(f"{r.check}: {r.summary}" for r in down) or None
+
+
 def builtin_signals(rb: Runbook, results: Sequence[CheckResult], *, declared: Sequence[str] = ()) -> Signals:
     """``declared`` lists signals set by hand on the incident (``security_breach``)."""
     components = rb.component_names()
@@ -34,7 +62,10 @@ def builtin_signals(rb: Runbook, results: Sequence[CheckResult], *, declared: Se
     not_ok = [c for c in components if health[c] in (Health.DOWN, Health.DEGRADED)]
     out: Signals = {}
     facing = [c for c in rb.components if c.user_facing] or rb.components[:1]
-    out["service_down"] = [SignalValue("service_down", "bool", health[c.name] is Health.DOWN, c.name) for c in facing]
+    out["service_down"] = [
+        SignalValue("service_down", "bool", _serves_nobody(results, c.name), c.name, detail=_why_down(results, c.name))
+        for c in facing
+    ]
     service_down = any(sv.value for sv in out["service_down"])
     failed = down + [d for d, h in datastores.items() if h is Health.DOWN]
     out["partial_outage"] = [
