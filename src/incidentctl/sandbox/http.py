@@ -46,7 +46,7 @@ class Request:
         from incidentctl.sandbox.apierrors import ApiError, bad_request
 
         content_type = self.headers.get("content-type", "application/json").split(";")[0].strip()
-        if self.body and not (content_type.endswith("json") or content_type.endswith("yaml")):
+        if self.body and ("protobuf" in content_type or "cbor" in content_type):
             # protobuf or CBOR: client-go falls back to JSON on 415, as against an API server without them
             raise ApiError(415, f"the body of the request was in an unknown format - accepted media types include: "
                            "application/json, application/yaml, application/merge-patch+json, "

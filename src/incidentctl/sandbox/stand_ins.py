@@ -125,7 +125,8 @@ class StandIns:
                 chosen += [n for n in names if n == value]
             else:
                 chosen += [n for n in names if re.fullmatch(value, n)]
-        return chosen or ([] if _SERVICE_RE.search(query) else names)
+        unique = list(dict.fromkeys(chosen))
+        return unique or ([] if _SERVICE_RE.search(query) else names)
 
     def _value(self, query: str, service: str, sig: Signals) -> float | None:
         q = query.lower()

@@ -1,0 +1,67 @@
+"""The SarvanOM runbook pointed at a sandbox: the bundled runbook with every URL the checks reach replaced by
+the sandbox's loopback stand-ins, and the journal kept beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from incidentctl.sandbox import world
+
+
+def bundled_runbook_path() -> Path:
+    try:
+        from incidentctl.bundled import bundled_runbook_path as bundled
+
+        return bundled()
+    except (ImportError, FileNotFoundError):
+        return Path(__file__).resolve().parents[3] / "runbook.yaml"
+
+
+def bundled_runbook_data() -> dict[str, Any]:
+    data = yaml.safe_load(bundled_runbook_path().read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError("the bundled runbook is not a mapping")
+    return data
+
+
+def runbook_for(base_url: str, journal_dir: str = "incidents", data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A copy of the runbook whose namespace, health checks, dependencies, Prometheus, Alertmanager and journal
+    all point at the sandbox serving on ``base_url``."""
+    runbook = dict(data if data is not None else bundled_runbook_data())
+    base = base_url.rstrip("/")
+    runbook["cluster"] = dict(runbook.get("cluster") or {}) | {"namespace": world.NAMESPACE}
+    runbook["cluster"].pop("context", None)
+    components = []
+    for component in runbook.get("components") or []:
+        component = dict(component)
+        health = dict(component.get("health") or {"timeout": "5s"})
+        health["url"] = f"{base}/components/{component['name']}/health"
+        component["health"] = health
+        components.append(component)
+    runbook["components"] = components
+    dependencies = []
+    for dependency in runbook.get("dependencies") or []:
+        dependency = dict(dependency)
+        check = dict(dependency.get("check") or {})
+        check["url"] = f"{base}/deps/{dependency['name']}/v1/models"
+        dependency["check"] = check
+        dependencies.append(dependency)
+    runbook["dependencies"] = dependencies
+    observability = dict(runbook.get("observability") or {})
+    observability["prometheus"] = dict(observability.get("prometheus") or {}) | {"url": f"{base}/prometheus"}
+    observability["alertmanager"] = dict(observability.get("alertmanager") or {}) | {"url": f"{base}/alertmanager"}
+    runbook["observability"] = observability
+    runbook["journal"] = dict(runbook.get("journal") or {}) | {"dir": journal_dir}
+    return runbook
+
+
+def write_runbook(path: Path, base_url: str, journal_dir: str = "incidents") -> Path:
+    header = ("# The SarvanOM runbook pointed at a local sandbox (written by `incidentctl sandbox up`).\n"
+              "# Health checks, dependencies, Prometheus and Alertmanager are the sandbox's stand-ins.\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(header + yaml.safe_dump(runbook_for(base_url, journal_dir), sort_keys=False, allow_unicode=True),
+                    encoding="utf-8")
+    return path
