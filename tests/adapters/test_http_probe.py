@@ -192,6 +192,14 @@ def test_a_redirect_status_that_is_expected_is_not_followed_without_location(
     assert result.summary.startswith("302 Found in ")
 
 
+def test_an_expected_redirect_is_the_answer_and_not_followed(httpx_mock: HTTPXMock, client: httpx.Client) -> None:
+    httpx_mock.add_response(url="http://api.sarvanom.com/", status_code=301, headers={"Location": URL})
+    result = probe(client, HttpCheck(url="http://api.sarvanom.com/", expect_status=[301]))
+    assert result.health is Health.OK
+    assert result.summary.startswith("301 Moved Permanently in ")
+    assert len(httpx_mock.get_requests()) == 1
+
+
 # --- secrets ---------------------------------------------------------------------------------------------------
 
 

@@ -282,8 +282,10 @@ class _Probe:
         request.extensions = {**request.extensions, "timeout": httpx.Timeout(remaining).as_dict()}
         response = self.client.send(request, stream=True, follow_redirects=False)
         try:
+            # A redirect the runbook expects (checking that http:// sends people to https://) is the answer itself.
+            follow = response.next_request if response.status_code not in self.check.expect_status else None
             body, truncated = b"", False
-            if response.next_request is None:
+            if follow is None:
                 body, truncated = self._read_body(response)
             return _Reply(
                 status=response.status_code,
@@ -292,7 +294,7 @@ class _Probe:
                 body=body,
                 truncated=truncated,
                 encoding=response.encoding,
-                next_request=response.next_request,
+                next_request=follow,
             )
         finally:
             response.close()
