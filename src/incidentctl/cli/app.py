@@ -17,6 +17,7 @@ from incidentctl.cli import detect as detect_cmd
 from incidentctl.cli.incident import app as incident_app
 from incidentctl.cli.root import RootGroup, configure_logging
 from incidentctl.cli.runbook import app as runbook_app
+from incidentctl.cli.sandbox import app as sandbox_app
 from incidentctl.cli.state import AppState
 from incidentctl.render.formats import OutputFormat, parse_output
 
@@ -33,6 +34,7 @@ app.command("detect")(detect_cmd.detect)
 app.command("triage")(detect_cmd.triage)
 app.add_typer(runbook_app, name="runbook")
 app.add_typer(incident_app, name="incident")
+app.add_typer(sandbox_app, name="sandbox")
 
 
 def _version(value: bool) -> None:

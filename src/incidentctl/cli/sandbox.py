@@ -1,0 +1,145 @@
+"""``incidentctl sandbox``: a local simulated SarvanOM cluster for drills and demos (no real cluster needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from incidentctl.cli.state import AppState
+from incidentctl.errors import ConfigError, UnreachableError, UsageError
+
+app = typer.Typer(help="Run a local, kubectl-compatible SarvanOM cluster with scripted incidents (drills, demos).",
+                  no_args_is_help=True)
+
+DirOption = Annotated[Path, typer.Option("--dir", help="Folder for the sandbox's kubeconfig and runbook.yaml.")]
+
+
+def _scenario_names() -> list[str]:
+    from incidentctl.sandbox.scenarios import SCENARIOS
+
+    return list(SCENARIOS)
+
+
+@app.command()
+def scenarios(ctx: typer.Context) -> None:
+    """List the scripted incidents, what a responder sees, and the mitigation that fixes each."""
+    from incidentctl.sandbox.scenarios import SCENARIOS
+
+    state: AppState = ctx.obj
+    state.output_format()
+    data = [{"name": s.name, "summary": s.summary, "symptoms": s.symptoms, "mitigation": s.mitigation}
+            for s in SCENARIOS.values()]
+
+    def table(console: Any) -> None:
+        from rich.table import Table
+
+        grid = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+        grid.add_column("SCENARIO", no_wrap=True)
+        grid.add_column("WHAT HAPPENS")
+        for item in data:
+            grid.add_row(item["name"], item["summary"])
+        console.print(grid)
+
+    state.printer.result("SandboxScenarioList", data, table=table)
+
+
+@app.command()
+def up(
+    ctx: typer.Context,
+    scenario: Annotated[str, typer.Option("--scenario", help="The incident to start with (see `sandbox scenarios`).")
+                        ] = "healthy",
+    directory: DirOption = Path(".sandbox"),
+    port: Annotated[int, typer.Option("--port", help="Loopback port to serve on (0: any free port).")] = 0,
+) -> None:
+    """Start the sandbox: write DIR/kubeconfig and DIR/runbook.yaml, then serve until Ctrl-C or SIGTERM."""
+    import signal
+    import threading
+
+    from incidentctl.sandbox import scenarios as catalogue
+    from incidentctl.sandbox.sandbox import Sandbox
+    from incidentctl.sandbox.sandbox_runbook import write_runbook
+
+    state: AppState = ctx.obj
+    if scenario not in catalogue.SCENARIOS:
+        raise UsageError(f"unknown scenario {scenario!r}", hint=f"choose one of: {', '.join(catalogue.SCENARIOS)}")
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port {port} is not a TCP port (0-65535)")
+    sandbox = Sandbox(scenario, port=port, realtime=True)
+    try:
+        sandbox.start()
+    except OSError as e:
+        raise UsageError(f"cannot serve on 127.0.0.1:{port}: {e.strerror or e}",
+                         hint="pick another --port, or --port 0 for any free one") from e
+    directory = directory if directory.is_absolute() else state.working_dir / directory
+    try:
+        kubeconfig = sandbox.write_kubeconfig(directory / "kubeconfig")
+        runbook = write_runbook(directory / "runbook.yaml", sandbox.url, "incidents")
+    except OSError as e:
+        sandbox.stop()
+        raise ConfigError(f"cannot write the sandbox files into {directory}: {e.strerror or e}") from e
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    typer.echo(f"SarvanOM sandbox serving on {sandbox.url} (scenario: {scenario})\n"
+               f"  kubectl --kubeconfig {kubeconfig} get pods\n"
+               f"  export KUBECONFIG={kubeconfig} INCIDENTCTL_RUNBOOK={runbook}\n"
+               f"  incidentctl sandbox inject bad-deploy --dir {directory}   # start an incident mid-drill\n"
+               "Press Ctrl-C to stop.")
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        sandbox.stop()
+    state.printer.note("sandbox stopped")
+
+
+@app.command()
+def inject(
+    ctx: typer.Context,
+    scenario: Annotated[str, typer.Argument(help="The scenario to switch the running sandbox to.")],
+    directory: DirOption = Path(".sandbox"),
+) -> None:
+    """Switch a running sandbox to another scenario (a drill leader starting the incident while responders work)."""
+    import urllib.error
+
+    import yaml
+
+    from incidentctl.sandbox.sandbox import admin_request
+
+    state: AppState = ctx.obj
+    state.output_format()
+    if scenario not in _scenario_names():
+        raise UsageError(f"unknown scenario {scenario!r}", hint=f"choose one of: {', '.join(_scenario_names())}")
+    directory = directory if directory.is_absolute() else state.working_dir / directory
+    path = directory / "kubeconfig"
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        url = config["clusters"][0]["cluster"]["server"]
+        token = config["users"][0]["user"]["token"]
+    except FileNotFoundError as e:
+        raise ConfigError(f"no sandbox kubeconfig at {path}", hint="start one with `incidentctl sandbox up`") from e
+    except (OSError, yaml.YAMLError, KeyError, IndexError, TypeError) as e:
+        raise ConfigError(f"{path} is not a sandbox kubeconfig: {e}") from e
+    try:
+        described = admin_request(url, token, "scenario", {"scenario": scenario})
+    except urllib.error.HTTPError as e:
+        raise UsageError(f"the sandbox at {url} refused: HTTP {e.code}") from e
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        raise UnreachableError(f"no sandbox answering at {url}: {reason}",
+                               hint="is `incidentctl sandbox up` still running?") from e
+    data = {"scenario": described["scenario"], "url": url, "time": described["time"],
+            "signals": described["signals"]}
+
+    def table(console: Any) -> None:
+        console.print(f"sandbox at {url} now plays [bold]{described['scenario']}[/]")
+
+    state.printer.result("SandboxScenario", data, table=table)

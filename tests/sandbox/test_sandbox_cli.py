@@ -1,0 +1,119 @@
+"""``incidentctl sandbox scenarios|up|inject``, end to end: a real process serving, kubectl and the runbook
+pointed at it, an incident injected while it runs, a clean stop on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from incidentctl.cli.app import app
+from incidentctl.cli.state import AppState
+from incidentctl.sandbox.sandbox import Sandbox
+from incidentctl.sandbox.testing import require_kubectl
+
+
+def test_scenarios_lists_every_scenario(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["sandbox", "scenarios", "-o", "json"], obj=AppState(cwd=tmp_path))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)["data"]
+    assert [d["name"] for d in data][:3] == ["healthy", "bad-deploy", "db-outage"]
+    assert all(d["mitigation"] for d in data)
+    table = CliRunner().invoke(app, ["sandbox", "scenarios"], obj=AppState(cwd=tmp_path))
+    assert "cache-corruption" in table.stdout and "SCENARIO" in table.stdout
+
+
+def test_inject_switches_a_running_sandbox(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sb = sandbox_factory("healthy")
+    sb.write_kubeconfig(tmp_path / "drill" / "kubeconfig")
+    result = CliRunner().invoke(app, ["sandbox", "inject", "traffic-spike", "--dir", "drill", "-o", "json"],
+                                obj=AppState(cwd=tmp_path))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)["data"]
+    assert data["scenario"] == "traffic-spike" and sb.scenario == "traffic-spike"
+    assert data["signals"]["gateway"]["p95_seconds"] > 30
+
+
+def test_inject_errors_are_one_line_with_exit_codes(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:
+    missing = CliRunner().invoke(app, ["sandbox", "inject", "db-outage", "--dir", "nowhere"],
+                                 obj=AppState(cwd=tmp_path))
+    assert missing.exit_code == 2
+    assert "no sandbox kubeconfig at" in missing.stderr and "Traceback" not in missing.output
+    unknown = CliRunner().invoke(app, ["sandbox", "inject", "meteor-strike"], obj=AppState(cwd=tmp_path))
+    assert unknown.exit_code == 2 and "unknown scenario 'meteor-strike'" in unknown.stderr
+    sb = sandbox_factory("healthy")
+    sb.write_kubeconfig(tmp_path / "gone" / "kubeconfig")
+    sb.stop()
+    down = CliRunner().invoke(app, ["sandbox", "inject", "db-outage", "--dir", "gone"], obj=AppState(cwd=tmp_path))
+    assert down.exit_code == 4
+    assert "no sandbox answering at http://127.0.0.1:" in down.stderr
+
+
+def test_up_serves_until_sigterm(tmp_path: Path) -> None:
+    binary = require_kubectl()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "INCIDENTCTL"))}
+    proc = subprocess.Popen([sys.executable, "-m", "incidentctl", "sandbox", "up", "--scenario", "bad-deploy",
+                             "--dir", str(tmp_path / "sb"), "--port", "0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("SarvanOM sandbox serving on http://127.0.0.1:"), first
+        kubeconfig = tmp_path / "sb" / "kubeconfig"
+        assert oct(kubeconfig.stat().st_mode & 0o777) == "0o600"
+        pods = subprocess.run([binary, "--kubeconfig", str(kubeconfig), "--cache-dir", str(tmp_path / "cache"),
+                               "get", "pods"], capture_output=True, text=True, timeout=30, check=False)
+        assert pods.returncode == 0 and pods.stderr == ""
+        assert "CrashLoopBackOff" in pods.stdout
+        runbook = yaml.safe_load((tmp_path / "sb" / "runbook.yaml").read_text())
+        url = first.split()[4]
+        assert runbook["observability"]["prometheus"]["url"] == f"{url}/prometheus"
+        assert runbook["components"][0]["health"]["url"] == f"{url}/components/gateway/health"
+        injected = CliRunner().invoke(app, ["sandbox", "inject", "healthy", "--dir", str(tmp_path / "sb")],
+                                      obj=AppState(cwd=tmp_path))
+        assert injected.exit_code == 0, injected.output
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+        assert "sandbox stopped" in (proc.stderr.read() if proc.stderr else "")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_up_refuses_a_busy_port(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sb = sandbox_factory("healthy")
+    result = CliRunner().invoke(app, ["sandbox", "up", "--port", str(sb.port), "--dir", "x"],
+                                obj=AppState(cwd=tmp_path))
+    assert result.exit_code == 2
+    assert f"cannot serve on 127.0.0.1:{sb.port}" in result.stderr
+
+
+def test_the_written_runbook_is_valid(tmp_path: Path) -> None:
+    from incidentctl.runbook.loader import load_runbook
+    from incidentctl.sandbox.sandbox_runbook import write_runbook
+
+    path = write_runbook(tmp_path / "runbook.yaml", "http://127.0.0.1:6443")
+    runbook = load_runbook(path)
+    assert runbook.cluster.namespace == "sarvanom-production"
+    assert all(str(c.health.url).startswith("http://127.0.0.1:6443/components/") for c in runbook.components
+               if c.health)
+    assert [str(d.check.url) for d in runbook.dependencies] == [
+        "http://127.0.0.1:6443/deps/openai/v1/models", "http://127.0.0.1:6443/deps/anthropic/v1/models"]
+    assert runbook.journal.dir == "incidents"
+
+
+def test_sandbox_is_not_imported_by_other_commands() -> None:
+    code = ("import sys; from typer.testing import CliRunner; from incidentctl.cli.app import app; "
+            "CliRunner().invoke(app, ['--help']); CliRunner().invoke(app, ['sandbox', '--help']); "
+            "print(sorted(m for m in sys.modules if m.startswith('incidentctl.sandbox')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
