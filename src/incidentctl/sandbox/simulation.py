@@ -101,12 +101,31 @@ class Simulation:
         self._ticker: threading.Thread | None = None
         self._log_cache: dict[str, LogInstance] = {}
         self.history: Any = None  # set by the sandbox: signals over time (signals.SignalHistory)
+        self._capture: list[datetime | None] | None = None
+        self._seen: dict[str, tuple[Any, datetime | None]] = {}
 
     # -- time ------------------------------------------------------------------------------------------------
 
     def wake_at(self, when: datetime) -> None:
         if self.wakeup is None or when < self.wakeup:
             self.wakeup = when
+        if self._capture is not None and (self._capture[0] is None or when < self._capture[0]):
+            self._capture[0] = when
+
+    def _unchanged(self, key: str, fingerprint: Any, now: datetime) -> bool:
+        """Nothing this controller looks at changed since it last found nothing to do, and no timer is due."""
+        seen = self._seen.get(key)
+        if seen is None or seen[0] != fingerprint or (seen[1] is not None and seen[1] <= now):
+            return False
+        if seen[1] is not None:
+            self.wake_at(seen[1])
+        return True
+
+    def _synced(self, key: str, fingerprint: Any, rv_before: int, due: datetime | None) -> None:
+        if self.store.resource_version == rv_before:
+            self._seen[key] = (fingerprint, due)
+        else:
+            self._seen.pop(key, None)
 
     def react(self) -> None:
         self.reconcile()
@@ -270,10 +289,25 @@ class Simulation:
     def _replicasets(self, now: datetime) -> None:
         pods_by_owner = self._children(PODS)
         for rs in self.store.list(REPLICASETS):
+            owned_pods = pods_by_owner.get(rs["metadata"]["uid"], [])
+            fingerprint = (rs["metadata"]["resourceVersion"], tuple(p["metadata"]["resourceVersion"]
+                                                                    for p in owned_pods))
+            key = "rs/" + rs["metadata"]["uid"]
+            if self._unchanged(key, fingerprint, now):
+                continue
+            before = self.store.resource_version
+            self._capture = [None]
+            try:
+                self._sync_replicaset(rs, owned_pods, now)
+                self._synced(key, fingerprint, before, self._capture[0])
+            finally:
+                self._capture = None
+
+    def _sync_replicaset(self, rs: Obj, owned_pods: list[Obj], now: datetime) -> None:
+        if True:
             spec = rs["spec"]
             want = int(spec.get("replicas", 1))
-            pods = [p for p in pods_by_owner.get(rs["metadata"]["uid"], []) if not p["metadata"].get(
-                "deletionTimestamp")]
+            pods = [p for p in owned_pods if not p["metadata"].get("deletionTimestamp")]
             if len(pods) < want:
                 for _ in range(want - len(pods)):
                     pod = self._new_pod(rs, spec["template"])
@@ -335,7 +369,21 @@ class Simulation:
         rs_by_owner = self._children(REPLICASETS)
         pods_by_owner = self._children(PODS)
         for deploy in self.store.list(DEPLOYMENTS):
-            self._sync_deployment(deploy, rs_by_owner.get(deploy["metadata"]["uid"], []), pods_by_owner, now)
+            owned = rs_by_owner.get(deploy["metadata"]["uid"], [])
+            fingerprint = (deploy["metadata"]["resourceVersion"],
+                           tuple(rs["metadata"]["resourceVersion"] for rs in owned),
+                           tuple(p["metadata"]["resourceVersion"] for rs in owned
+                                 for p in pods_by_owner.get(rs["metadata"]["uid"], [])))
+            key = "deploy/" + deploy["metadata"]["uid"]
+            if self._unchanged(key, fingerprint, now):
+                continue
+            before = self.store.resource_version
+            self._capture = [None]
+            try:
+                self._sync_deployment(deploy, owned, pods_by_owner, now)
+                self._synced(key, fingerprint, before, self._capture[0])
+            finally:
+                self._capture = None
 
     def _sync_deployment(self, deploy: Obj, owned: list[Obj], pods_by_owner: dict[str, list[Obj]],
                          now: datetime) -> None:
@@ -701,8 +749,9 @@ class Simulation:
             if run.next_check is not None and now < run.next_check:
                 self.wake_at(run.next_check)
                 continue
-            # a pod that is fine is looked at again in a minute; anything in motion sooner (its own due time)
-            nxt = now + timedelta(seconds=PROBE_PERIOD if not run.ready() else 60.0)
+            # a pod that is fine is looked at again in an hour (a scenario that changes it calls touch_all);
+            # anything in motion sooner: its own due time, or the probe period while it is not ready
+            nxt = now + timedelta(seconds=PROBE_PERIOD if not run.ready() else 3600.0)
             for spec in pod["spec"].get("containers", []):
                 crun = run.containers.get(spec["name"])
                 if crun is None:
