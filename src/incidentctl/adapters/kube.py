@@ -61,7 +61,24 @@ class ExecResult:
     stderr: str
 
 
+#: Namespaced collections incidentctl reads: resource -> API path prefix.
+API_PATHS = {
+    "deployments": "/apis/apps/v1",
+    "statefulsets": "/apis/apps/v1",
+    "replicasets": "/apis/apps/v1",
+    "pods": "/api/v1",
+    "services": "/api/v1",
+    "endpoints": "/api/v1",
+    "events": "/api/v1",
+    "ingresses": "/apis/networking.k8s.io/v1",
+}
+
+
 class KubeClient:
+    """Raw REST calls through the official client's ``ApiClient``: it brings kubeconfig parsing, every auth
+    plugin, TLS and proxies. The generated ``CoreV1Api``/``AppsV1Api`` classes are not used: importing them builds
+    hundreds of pydantic models (about 1.8 s), more than a whole detect run should take."""
+
     def __init__(
         self,
         *,
@@ -70,16 +87,13 @@ class KubeClient:
         request_timeout: float = 10.0,
         env: dict[str, str] | None = None,
     ) -> None:
-        from kubernetes import client
+        from kubernetes.client.api_client import ApiClient
 
         self._timeout = request_timeout
         self.configuration = _load_configuration(kubeconfig, context, env if env is not None else dict(os.environ))
         self.configuration.retries = 0  # urllib3's own retries hide a dead API behind seconds of silent waiting
         self.configuration.connection_pool_maxsize = 16
-        self.api_client = client.ApiClient(self.configuration)
-        self.core = client.CoreV1Api(self.api_client)
-        self.apps = client.AppsV1Api(self.api_client)
-        self.networking = client.NetworkingV1Api(self.api_client)
+        self.api_client = ApiClient(self.configuration)
 
     @property
     def server(self) -> str:
@@ -90,44 +104,26 @@ class KubeClient:
 
     # --- reads ---------------------------------------------------------------------------------------------------
 
-    def list(self, resource: str, namespace: str, *, label_selector: str | None = None) -> list[JSON]:
+    def list(self, resource: str, namespace: str, *, label_selector: str | None = None) -> builtins.list[JSON]:
         """All items of a namespaced resource (paged as kubectl pages), as plain dicts."""
-        method = self._list_method(resource)
-        items: list[JSON] = []
+        path = f"{API_PATHS[resource]}/namespaces/{namespace}/{resource}"
+        items: builtins.list[JSON] = []
         token: str | None = None
         while True:
-            kwargs: dict[str, Any] = {"limit": PAGE_SIZE}
+            query: builtins.list[tuple[str, str]] = [("limit", str(PAGE_SIZE))]
             if token:
-                kwargs["_continue"] = token
+                query.append(("continue", token))
             if label_selector:
-                kwargs["label_selector"] = label_selector
-            page = self._call(f"list {resource} in namespace {namespace}", method, namespace, **kwargs)
+                query.append(("labelSelector", label_selector))
+            page = self._get(f"list {resource} in namespace {namespace}", path, query)
             items.extend(page.get("items") or [])
             token = (page.get("metadata") or {}).get("continue")
             if not token:
                 return items
 
     def get(self, resource: str, namespace: str, name: str) -> JSON:
-        method = {
-            "deployments": self.apps.read_namespaced_deployment,
-            "statefulsets": self.apps.read_namespaced_stateful_set,
-            "pods": self.core.read_namespaced_pod,
-            "services": self.core.read_namespaced_service,
-            "endpoints": self.core.read_namespaced_endpoints,
-        }[resource]
-        return self._call(f"get {resource}/{name} in namespace {namespace}", method, name, namespace)
-
-    def _list_method(self, resource: str) -> Callable[..., Any]:
-        return {
-            "deployments": self.apps.list_namespaced_deployment,
-            "statefulsets": self.apps.list_namespaced_stateful_set,
-            "replicasets": self.apps.list_namespaced_replica_set,
-            "pods": self.core.list_namespaced_pod,
-            "services": self.core.list_namespaced_service,
-            "endpoints": self.core.list_namespaced_endpoints,
-            "events": self.core.list_namespaced_event,
-            "ingresses": self.networking.list_namespaced_ingress,
-        }[resource]
+        path = f"{API_PATHS[resource]}/namespaces/{namespace}/{resource}/{name}"
+        return self._get(f"get {resource}/{name} in namespace {namespace}", path, [])
 
     def exec(
         self,
@@ -139,22 +135,41 @@ class KubeClient:
         timeout: float = 10.0,
     ) -> ExecResult:
         """Run a command in a pod (what ``kubectl exec`` does) and return its exit code and output."""
-        from kubernetes.stream import stream
+        from kubernetes.stream import ws_client
 
         what = f"exec in pod {pod} (namespace {namespace})"
+        query: builtins.list[tuple[str, Any]] = [
+            ("command", command),
+            ("stdout", "true"),
+            ("stderr", "true"),
+            ("stdin", "false"),
+            ("tty", "false"),
+        ]
+        if container:
+            query.append(("container", container))
 
         def run() -> ExecResult:
-            kwargs: dict[str, Any] = {
-                "command": command,
-                "stdout": True,
-                "stderr": True,
-                "stdin": False,
-                "tty": False,
-                "_preload_content": False,
-            }
-            if container:
-                kwargs["container"] = container
-            resp = stream(self.core.connect_get_namespaced_pod_exec, pod, namespace, **kwargs)
+            _method, url, headers, _body, _post = self.api_client.param_serialize(
+                method="GET",
+                resource_path=f"/api/v1/namespaces/{namespace}/pods/{pod}/exec",
+                header_params={},
+                auth_settings=["BearerToken"],
+            )
+            try:
+                resp = ws_client.websocket_call(
+                    self.configuration,
+                    "GET",
+                    url,
+                    query_params=query,
+                    headers=headers,
+                    _preload_content=False,
+                    _request_timeout=timeout,
+                )
+            except Exception as e:  # the websocket layer wraps every failure in ApiException(status=0)
+                status = int(getattr(e, "status", 0) or 0)
+                if status:
+                    raise
+                raise KubeUnreachable(f"{what}: {_reason(e)}") from e
             try:
                 resp.run_forever(timeout=timeout)
                 if resp.is_open():
@@ -168,13 +183,23 @@ class KubeClient:
 
     # --- plumbing ------------------------------------------------------------------------------------------------
 
-    def _call(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> JSON:
-        kwargs["_preload_content"] = False
-        kwargs["_request_timeout"] = self._timeout
+    def _get(self, what: str, path: str, query: builtins.list[tuple[str, str]]) -> JSON:
+        from kubernetes.client.exceptions import ApiException
 
         def once() -> JSON:
-            resp = method(*args, **kwargs)
-            data = resp.data if hasattr(resp, "data") else resp.read()
+            method, url, headers, body, post = self.api_client.param_serialize(
+                method="GET",
+                resource_path=path,
+                query_params=query,
+                header_params={"Accept": "application/json"},
+                auth_settings=["BearerToken"],
+            )
+            resp = self.api_client.call_api(
+                method, url, header_params=headers, body=body, post_params=post, _request_timeout=self._timeout
+            )
+            data = resp.read()
+            if not 200 <= int(resp.status) <= 299:
+                raise ApiException(http_resp=resp)
             parsed: JSON = json.loads(data)
             return parsed
 
@@ -195,6 +220,8 @@ class KubeClient:
                     log.debug("%s: HTTP %s, retrying in %.1fs", what, status, delay)
                     time.sleep(delay)
                     continue
+                if status == 0:
+                    raise KubeUnreachable(f"{what}: {_reason(e)}") from e
                 raise _api_error(what, e, self.server) from e
             except (Urllib3Error, OSError) as e:
                 raise KubeUnreachable(

@@ -71,12 +71,34 @@ def _printer(ctx: Context) -> Printer:
     return state.printer if state is not None else Printer()
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is now (test runners swap it), never to a stream that was closed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def configure_logging(debug: bool) -> None:
-    """``--debug`` turns on the library's own logging on stderr; secrets are masked by the adapters."""
-    if not debug:
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    """``--debug`` turns on the library's own logging on stderr; secrets are masked by the adapters.
+
+    Idempotent: one handler at most, so running the CLI many times in one process (tests, embedding) does not
+    pile up handlers; without ``--debug`` the handler is removed again.
+    """
     root = logging.getLogger("incidentctl")
+    for handler in [h for h in root.handlers if isinstance(h, _CurrentStderr)]:
+        root.removeHandler(handler)
+    if not debug:
+        root.setLevel(logging.WARNING)
+        return
+    handler = _CurrentStderr()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)

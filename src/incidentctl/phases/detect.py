@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -110,6 +111,8 @@ class _Snapshot:
         self.errors: dict[str, KubeError] = {}
         self.client: KubeClient | None = None
         self.client_error: KubeError | Exception | None = None
+        #: How long the Kubernetes side took: the client's set-up (import, kubeconfig) and the list calls.
+        self.seconds: float | None = None
 
     def missing(self, *resources: str) -> str | None:
         """Why a check that needs these resources cannot run, or None."""
@@ -163,7 +166,9 @@ def run_detect(rb: Runbook, env: DetectEnv, opts: DetectOptions) -> DetectReport
 
         snapshot = _read_snapshot(env, opts.namespace, pool)
         now = env.clock()
-        kube_results = _judge_workloads(rb, components, snapshot, opts, now)
+        kube_results = [
+            replace(r, latency_s=snapshot.seconds) for r in _judge_workloads(rb, components, snapshot, opts, now)
+        ]
         datastore_futures = [
             pool.submit(_guard, lambda d=ds: [_datastore_check(d, snapshot, opts.namespace, now, opts.window)])  # type: ignore[misc]
             for ds in datastores
@@ -215,6 +220,7 @@ def _read_snapshot(env: DetectEnv, namespace: str, pool: ThreadPoolExecutor) -> 
     from incidentctl.adapters.kube import KubeError
 
     snap = _Snapshot()
+    started = time.monotonic()
     try:
         snap.client = env.kube()
     except KubeError as e:
@@ -238,6 +244,7 @@ def _read_snapshot(env: DetectEnv, namespace: str, pool: ThreadPoolExecutor) -> 
 
     for fut in [pool.submit(read, r) for r in SNAPSHOT_RESOURCES]:
         fut.result()
+    snap.seconds = time.monotonic() - started
     return snap
 
 
@@ -325,11 +332,15 @@ def _datastore_check(ds: Any, snap: _Snapshot, namespace: str, now: datetime, wi
         detail = ", ".join(state.problems) or state.phase
         return CheckResult(check, "datastore", target, Health.DOWN, f"pod {ds.pod} not serving: {detail}", ds.name)
     timeout = ds.check.timeout.total_seconds()
+    started = time.monotonic()
     try:
         result = snap.client.exec(namespace, ds.pod, list(ds.check.command), container=ds.container, timeout=timeout)
     except KubeError as e:
         health = Health.DOWN if "no answer within" in str(e) else Health.UNKNOWN
-        return CheckResult(check, "datastore", target, health, f"exec failed: {e}", ds.name)
+        return CheckResult(
+            check, "datastore", target, health, f"exec failed: {e}", ds.name, latency_s=time.monotonic() - started
+        )
+    elapsed = time.monotonic() - started
     observed = {"exit_code": result.exit_code, "stdout": result.stdout[-500:], "stderr": result.stderr[-500:]}
     if result.exit_code != 0:
         last = (result.stderr or result.stdout).strip().splitlines()
@@ -341,6 +352,7 @@ def _datastore_check(ds: Any, snap: _Snapshot, namespace: str, now: datetime, wi
             Health.DOWN,
             f"exit code {result.exit_code}: {detail}",
             ds.name,
+            latency_s=elapsed,
             observed=observed,
         )
     if ds.check.expect_output and not re.search(ds.check.expect_output, result.stdout):
@@ -351,9 +363,12 @@ def _datastore_check(ds: Any, snap: _Snapshot, namespace: str, now: datetime, wi
             Health.DOWN,
             f"unexpected output (wanted /{ds.check.expect_output}/)",
             ds.name,
+            latency_s=elapsed,
             observed=observed,
         )
-    return CheckResult(check, "datastore", target, Health.OK, "check passed", ds.name, observed=observed)
+    return CheckResult(
+        check, "datastore", target, Health.OK, "check passed", ds.name, latency_s=elapsed, observed=observed
+    )
 
 
 def _observability_checks(

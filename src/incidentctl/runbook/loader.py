@@ -84,6 +84,12 @@ def load_runbook_data(path: Path) -> dict[str, Any]:
 def _compose(text: str, path: Path) -> yaml.Node | None:
     import yaml
 
+    fast = getattr(yaml, "CSafeLoader", None)  # libyaml, when PyYAML was built with it: same nodes, same marks
+    if fast is not None:
+        try:
+            return yaml.compose(text, Loader=fast)
+        except yaml.YAMLError:
+            pass  # parse again below: the pure-Python parser words syntax errors better
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
