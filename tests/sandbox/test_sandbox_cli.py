@@ -11,7 +11,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -28,7 +27,8 @@ def test_scenarios_lists_every_scenario(tmp_path: Path) -> None:
     assert [d["name"] for d in data][:3] == ["healthy", "bad-deploy", "db-outage"]
     assert all(d["mitigation"] for d in data)
     table = CliRunner().invoke(app, ["sandbox", "scenarios"], obj=AppState(cwd=tmp_path))
-    assert "cache-corruption" in table.stdout and "SCENARIO" in table.stdout
+    assert "cache-corruption" in table.stdout
+    assert "SCENARIO" in table.stdout
 
 
 def test_inject_switches_a_running_sandbox(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:
@@ -38,7 +38,8 @@ def test_inject_switches_a_running_sandbox(sandbox_factory: Callable[..., Sandbo
                                 obj=AppState(cwd=tmp_path))
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)["data"]
-    assert data["scenario"] == "traffic-spike" and sb.scenario == "traffic-spike"
+    assert data["scenario"] == "traffic-spike"
+    assert sb.scenario == "traffic-spike"
     assert data["signals"]["gateway"]["p95_seconds"] > 30
 
 
@@ -46,9 +47,11 @@ def test_inject_errors_are_one_line_with_exit_codes(sandbox_factory: Callable[..
     missing = CliRunner().invoke(app, ["sandbox", "inject", "db-outage", "--dir", "nowhere"],
                                  obj=AppState(cwd=tmp_path))
     assert missing.exit_code == 2
-    assert "no sandbox kubeconfig at" in missing.stderr and "Traceback" not in missing.output
+    assert "no sandbox kubeconfig at" in missing.stderr
+    assert "Traceback" not in missing.output
     unknown = CliRunner().invoke(app, ["sandbox", "inject", "meteor-strike"], obj=AppState(cwd=tmp_path))
-    assert unknown.exit_code == 2 and "unknown scenario 'meteor-strike'" in unknown.stderr
+    assert unknown.exit_code == 2
+    assert "unknown scenario 'meteor-strike'" in unknown.stderr
     sb = sandbox_factory("healthy")
     sb.write_kubeconfig(tmp_path / "gone" / "kubeconfig")
     sb.stop()
@@ -71,7 +74,8 @@ def test_up_serves_until_sigterm(tmp_path: Path) -> None:
         assert oct(kubeconfig.stat().st_mode & 0o777) == "0o600"
         pods = subprocess.run([binary, "--kubeconfig", str(kubeconfig), "--cache-dir", str(tmp_path / "cache"),
                                "get", "pods"], capture_output=True, text=True, timeout=30, check=False)
-        assert pods.returncode == 0 and pods.stderr == ""
+        assert pods.returncode == 0
+        assert pods.stderr == ""
         assert "CrashLoopBackOff" in pods.stdout
         runbook = yaml.safe_load((tmp_path / "sb" / "runbook.yaml").read_text())
         url = first.split()[4]

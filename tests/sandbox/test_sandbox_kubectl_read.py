@@ -56,7 +56,8 @@ def test_get_pods_deploy_svc_ing_prints_real_columns(k: Kubectl) -> None:
 
 def test_get_pods_all_namespaces_has_namespace_column(k: Kubectl) -> None:
     result = k("get", "pods", "-A")
-    assert result.returncode == 0 and result.stderr == ""
+    assert result.returncode == 0
+    assert result.stderr == ""
     rows = _rows(result.stdout)
     assert rows[0][:2] == ["NAMESPACE", "NAME"]
     namespaces = {row[0] for row in rows[1:]}
@@ -65,7 +66,8 @@ def test_get_pods_all_namespaces_has_namespace_column(k: Kubectl) -> None:
 
 def test_wide_output_and_paging(k: Kubectl) -> None:
     result = k("get", "pods", "-o", "wide", "--chunk-size=2")
-    assert result.returncode == 0 and result.stderr == ""
+    assert result.returncode == 0
+    assert result.stderr == ""
     rows = _rows(result.stdout)
     assert rows[0][:7] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"]
     assert len(rows) == 1 + 12  # 3 gateway, 3 retrieval, 4 synthesis, postgres-0, redis-0
@@ -114,14 +116,17 @@ def test_logs_of_a_healthy_pod_without_previous_instance_is_an_error(k: Kubectl)
 
 def test_top_pods_and_nodes(k: Kubectl) -> None:
     pods = k("top", "pods")
-    assert pods.returncode == 0 and pods.stderr == ""
+    assert pods.returncode == 0
+    assert pods.stderr == ""
     rows = _rows(pods.stdout)
     assert rows[0] == ["NAME", "CPU(cores)", "MEMORY(bytes)"]
     names = {row[0] for row in rows[1:]}
-    assert "postgres-0" in names and any(n.startswith("gateway-") for n in names)
+    assert "postgres-0" in names
+    assert any(n.startswith("gateway-") for n in names)
     assert all(re.fullmatch(r"\d+m", row[1]) and re.fullmatch(r"\d+Mi", row[2]) for row in rows[1:])
     nodes = k("top", "nodes")
-    assert nodes.returncode == 0 and nodes.stderr == ""
+    assert nodes.returncode == 0
+    assert nodes.stderr == ""
     rows = _rows(nodes.stdout)
     assert rows[0] == ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]
     assert len(rows) == 4
@@ -130,12 +135,14 @@ def test_top_pods_and_nodes(k: Kubectl) -> None:
 
 def test_warning_events(k: Kubectl) -> None:
     result = k("get", "events", "--field-selector", "type=Warning")
-    assert result.returncode == 0 and result.stderr == ""
+    assert result.returncode == 0
+    assert result.stderr == ""
     rows = _rows(result.stdout)
     assert rows[0] == ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
     assert {row[1] for row in rows[1:]} == {"Warning"}
     backoff = [row for row in rows[1:] if row[2] == "BackOff"]
-    assert backoff and all(row[3].startswith("pod/synthesis-") for row in backoff)
+    assert backoff
+    assert all(row[3].startswith("pod/synthesis-") for row in backoff)
     assert re.search(r"\(x\d+ over \d+m", backoff[0][0])
     normal = k("get", "events", "--field-selector", "reason=ScalingReplicaSet")
     assert "Scaled up replica set synthesis-" in normal.stdout
@@ -143,7 +150,8 @@ def test_warning_events(k: Kubectl) -> None:
 
 def test_rollout_history_lists_revisions_with_change_cause(k: Kubectl) -> None:
     result = k("rollout", "history", "deployment/synthesis")
-    assert result.returncode == 0 and result.stderr == ""
+    assert result.returncode == 0
+    assert result.stderr == ""
     rows = _rows(result.stdout)
     assert rows[1] == ["REVISION", "CHANGE-CAUSE"]
     assert [row[0] for row in rows[2:]] == ["1", "2", "3", "4"]

@@ -23,7 +23,8 @@ def _pods(k: Kubectl, selector: str) -> list[dict]:  # type: ignore[type-arg]
 
 def test_scale_changes_pods_and_status(kubectl: Kubectl, sandbox: Sandbox) -> None:
     result = kubectl("scale", "deployment", "gateway", "--replicas=5")
-    assert result.returncode == 0 and result.stderr == ""
+    assert result.returncode == 0
+    assert result.stderr == ""
     assert result.stdout.strip() == "deployment.apps/gateway scaled"
     assert len(_pods(kubectl, "app=gateway")) == 5  # the ReplicaSet reacts at once
     sandbox.advance(10)
@@ -40,7 +41,8 @@ def test_scale_changes_pods_and_status(kubectl: Kubectl, sandbox: Sandbox) -> No
 def test_rollout_restart_then_status_finishes_without_warnings(kubectl: Kubectl, sandbox: Sandbox) -> None:
     before = {p["metadata"]["name"] for p in _pods(kubectl, "app=retrieval")}
     restart = kubectl("rollout", "restart", "deployment/retrieval")
-    assert restart.returncode == 0 and restart.stderr == ""
+    assert restart.returncode == 0
+    assert restart.stderr == ""
     assert restart.stdout.strip() == "deployment.apps/retrieval restarted"
     status = kubectl.run_while_advancing("rollout", "status", "deployment/retrieval", "--timeout=120s")
     assert status.returncode == 0, status.stderr
@@ -48,7 +50,8 @@ def test_rollout_restart_then_status_finishes_without_warnings(kubectl: Kubectl,
     assert status.stdout.strip().endswith('deployment "retrieval" successfully rolled out')
     assert "Waiting for deployment" in status.stdout
     after = {p["metadata"]["name"] for p in _pods(kubectl, "app=retrieval")}
-    assert len(after) == 3 and not (after & before)
+    assert len(after) == 3
+    assert not (after & before)
     history = kubectl("rollout", "history", "deployment/retrieval")
     assert [line.split()[0] for line in history.stdout.splitlines()[2:] if line.strip()] == ["1", "2", "3", "4"]
     template = _deploy(kubectl, "retrieval")["spec"]["template"]
@@ -57,7 +60,8 @@ def test_rollout_restart_then_status_finishes_without_warnings(kubectl: Kubectl,
 
 def test_rollout_status_of_a_finished_rollout_returns_at_once(kubectl: Kubectl) -> None:
     result = kubectl("rollout", "status", "deployment/gateway", "--timeout=10s")
-    assert result.returncode == 0 and result.stderr == ""
+    assert result.returncode == 0
+    assert result.stderr == ""
     assert result.stdout.strip() == 'deployment "gateway" successfully rolled out'
 
 
@@ -66,13 +70,15 @@ def test_image_change_undo_and_to_revision(kubectl: Kubectl, sandbox: Sandbox) -
     changed = kubectl("set", "image", "deployment/gateway", f"gateway={image}")
     assert changed.returncode == 0, changed.stderr
     done = kubectl.run_while_advancing("rollout", "status", "deployment/gateway", "--timeout=120s")
-    assert done.returncode == 0 and done.stderr == ""
+    assert done.returncode == 0
+    assert done.stderr == ""
     assert {p["spec"]["containers"][0]["image"] for p in _pods(kubectl, "app=gateway")} == {image}
     # an old ReplicaSet is reused, not recreated: revision 3 becomes 5
     history = kubectl("rollout", "history", "deployment/gateway").stdout
     assert [line.split()[0] for line in history.splitlines()[2:] if line.strip()] == ["1", "2", "4", "5"]
     undo = kubectl("rollout", "undo", "deployment/gateway")
-    assert undo.returncode == 0 and undo.stdout.strip() == "deployment.apps/gateway rolled back"
+    assert undo.returncode == 0
+    assert undo.stdout.strip() == "deployment.apps/gateway rolled back"
     kubectl.run_while_advancing("rollout", "status", "deployment/gateway", "--timeout=120s")
     assert _deploy(kubectl, "gateway")["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":1.14.2")
     to_first = kubectl("rollout", "undo", "deployment/gateway", "--to-revision=1")
@@ -110,13 +116,15 @@ def test_the_three_patch_types(kubectl: Kubectl) -> None:
                     '{"data":{"CIRCUIT_BREAKER":"open","LLM_TIMEOUT_SECONDS":null}}')
     assert merge.returncode == 0, merge.stderr
     data = json.loads(kubectl("get", "cm", "synthesis-config", "-o", "json").stdout)["data"]
-    assert data["CIRCUIT_BREAKER"] == "open" and "LLM_TIMEOUT_SECONDS" not in data
+    assert data["CIRCUIT_BREAKER"] == "open"
+    assert "LLM_TIMEOUT_SECONDS" not in data
     jsonpatch = kubectl("patch", "deployment", "gateway", "--type=json", "-p",
                         '[{"op":"replace","path":"/spec/replicas","value":4},'
                         '{"op":"add","path":"/metadata/labels/tier","value":"edge"}]')
     assert jsonpatch.returncode == 0, jsonpatch.stderr
     deploy = _deploy(kubectl, "gateway")
-    assert deploy["spec"]["replicas"] == 4 and deploy["metadata"]["labels"]["tier"] == "edge"
+    assert deploy["spec"]["replicas"] == 4
+    assert deploy["metadata"]["labels"]["tier"] == "edge"
     failing = kubectl("patch", "deployment", "gateway", "--type=json", "-p",
                       '[{"op":"test","path":"/spec/replicas","value":99}]')
     assert failing.returncode == 1

@@ -18,9 +18,18 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import stream
 
 from incidentctl.sandbox.sandbox import Sandbox
-from incidentctl.sandbox.testing import load_client
 
 NS = "sarvanom-production"
+
+
+def load_client(sandbox: Sandbox, path: Path) -> Any:
+    """The official client configured from the sandbox's kubeconfig, as a user's kubeconfig would."""
+    from kubernetes import config
+
+    sandbox.write_kubeconfig(path)
+    configuration = client.Configuration()
+    config.load_kube_config(config_file=str(path), client_configuration=configuration)
+    return client.ApiClient(configuration)
 
 
 @pytest.fixture
@@ -46,10 +55,12 @@ def test_every_kind_deserialises_into_the_client_models(api: Any) -> None:
     pods = core.list_pod_for_all_namespaces()
     assert {p.metadata.name for p in pods.items} >= {"postgres-0", "redis-0"}
     pod = core.read_namespaced_pod("postgres-0", NS)
-    assert pod.status.phase == "Running" and pod.status.container_statuses[0].ready is True
+    assert pod.status.phase == "Running"
+    assert pod.status.container_statuses[0].ready is True
     assert pod.metadata.owner_references[0].kind == "StatefulSet"
     nodes = core.list_node()
-    assert len(nodes.items) == 3 and nodes.items[0].status.allocatable["cpu"] == "3920m"
+    assert len(nodes.items) == 3
+    assert nodes.items[0].status.allocatable["cpu"] == "3920m"
     assert len(core.list_namespace().items) == 5
     services = core.list_namespaced_service(NS)
     assert {s.metadata.name for s in services.items} == {"gateway", "retrieval", "synthesis", "postgres", "redis"}
@@ -71,13 +82,15 @@ def test_every_kind_deserialises_into_the_client_models(api: Any) -> None:
     ingress = net.read_namespaced_ingress("sarvanom", NS)
     assert ingress.spec.rules[0].host == "api.sarvanom.com"
     scale = apps.read_namespaced_deployment_scale("gateway", NS)
-    assert scale.spec.replicas == 3 and scale.status.selector == "app=gateway"
+    assert scale.spec.replicas == 3
+    assert scale.status.selector == "app=gateway"
 
 
 def test_paged_lists(api: Any) -> None:
     core = client.CoreV1Api(api)
     first = core.list_namespaced_pod(NS, limit=4)
-    assert len(first.items) == 4 and first.metadata._continue
+    assert len(first.items) == 4
+    assert first.metadata._continue
     assert first.metadata.remaining_item_count == 7
     rest = core.list_namespaced_pod(NS, limit=100, _continue=first.metadata._continue)
     names = [p.metadata.name for p in first.items + rest.items]
@@ -97,10 +110,12 @@ def test_selectors(api: Any) -> None:
 def test_logs_are_plain_text(api: Any) -> None:
     core = client.CoreV1Api(api)
     text = core.read_namespaced_pod_log("redis-0", NS, container="redis", tail_lines=3)
-    assert isinstance(text, str) and len(text.splitlines()) == 3
+    assert isinstance(text, str)
+    assert len(text.splitlines()) == 3
     pod = core.list_namespaced_pod(NS, label_selector="app=gateway").items[0].metadata.name
     recent = core.read_namespaced_pod_log(pod, NS, since_seconds=60, timestamps=True)
-    assert recent and all(line[:4] == "2026" for line in recent.splitlines())
+    assert recent
+    assert all(line[:4] == "2026" for line in recent.splitlines())
 
 
 def test_exec_returns_output_and_exit_codes(api: Any, sandbox: Sandbox) -> None:
@@ -112,14 +127,16 @@ def test_exec_returns_output_and_exit_codes(api: Any, sandbox: Sandbox) -> None:
     code, out, _ = _exec(core, "redis-0", ["redis-cli", "ping"])
     assert (code, out) == (0, "PONG\n")
     code, _, err = _exec(core, "redis-0", ["redis-server-typo"])
-    assert code == 127 and "executable file not found" in err
+    assert code == 127
+    assert "executable file not found" in err
     preloaded = stream(core.connect_get_namespaced_pod_exec, "redis-0", NS, command=["redis-cli", "ping"],
                        stderr=True, stdin=False, stdout=True, tty=False)
     assert preloaded == "PONG\n"
     sandbox.inject("db-outage")
     code, out, err = _exec(core, "postgres-0", ["psql", "-U", "sarvanom", "-d", "sarvanom_production", "-c",
                                                  "SELECT 1;"])
-    assert code == 2 and out == ""
+    assert code == 2
+    assert out == ""
     assert "remaining connection slots are reserved" in err
 
 
@@ -149,7 +166,8 @@ def test_conflict_on_a_stale_resource_version(api: Any) -> None:
     assert "the object has been modified" in caught.value.body
     with pytest.raises(ApiException) as missing:
         core.read_namespaced_pod("nope", NS)
-    assert missing.value.status == 404 and missing.value.reason == "Not Found"
+    assert missing.value.status == 404
+    assert missing.value.reason == "Not Found"
 
 
 def test_injected_faults(api: Any, sandbox: Sandbox) -> None:
@@ -166,7 +184,8 @@ def test_injected_faults(api: Any, sandbox: Sandbox) -> None:
     sandbox.faults.rate_limit(retry_after=7)
     with pytest.raises(urllib.error.HTTPError) as limited:
         urllib.request.urlopen(f"{sandbox.url}/api/v1/namespaces/{NS}/services", timeout=5)
-    assert limited.value.code == 429 and limited.value.headers["Retry-After"] == "7"
+    assert limited.value.code == 429
+    assert limited.value.headers["Retry-After"] == "7"
     assert json.loads(limited.value.read())["reason"] == "TooManyRequests"
     sandbox.faults.rate_limit(retry_after=1)
     started = time.monotonic()

@@ -49,7 +49,8 @@ def test_every_scenario_is_listed_with_its_mitigation() -> None:
 def test_healthy_is_healthy(sandbox: Sandbox) -> None:
     assert _healthy(sandbox)
     status, body = _get(f"{sandbox.url}/components/gateway/health")
-    assert status == 200 and body["status"] == "ok"
+    assert status == 200
+    assert body["status"] == "ok"
     sandbox.advance(3600)
     assert _healthy(sandbox), "an hour of a healthy cluster stays healthy (no slow leak surfaces)"
 
@@ -93,7 +94,7 @@ def _traffic_spike(sb: Sandbox, k: Kubectl) -> None:
 
 def _cache_corruption(sb: Sandbox, k: Kubectl) -> None:
     assert k("exec", "redis-0", "--", "redis-cli", "ping").stdout == "PONG\n"
-    status, body = _get(f"{sb.url}/components/synthesis/health")
+    _status, body = _get(f"{sb.url}/components/synthesis/health")
     assert body["checks"]["canary_answer"].startswith("mismatch")
     assert _signals(sb)["retrieval"]["error_rate"] > 0.05
 
@@ -138,7 +139,8 @@ def test_scenario_is_fixed_by_its_mitigation_only(
     sb.advance(1800)
     assert _healthy(sb), f"{scenario} came back within 30 minutes of the fix: {_signals(sb)}"
     status, body = _get(f"{sb.url}/components/gateway/health")
-    assert status == 200 and body["status"] in ("ok", "degraded")
+    assert status == 200
+    assert body["status"] in ("ok", "degraded")
     if scenario == "dependency-outage":  # contained, not fixed: the provider itself is still down
         assert body["checks"]["synthesis"] == "ok"
         with pytest.raises(TimeoutError):

@@ -27,7 +27,8 @@ def _get(url: str, timeout: float = 5.0) -> tuple[int, Any, dict[str, str]]:
 
 def _query(sb: Sandbox, query: str) -> list[dict[str, Any]]:
     status, body, _ = _get(f"{sb.url}/prometheus/api/v1/query?" + urllib.parse.urlencode({"query": query}))
-    assert status == 200 and body["status"] == "success"
+    assert status == 200
+    assert body["status"] == "success"
     assert body["data"]["resultType"] == "vector"
     return body["data"]["result"]  # type: ignore[no-any-return]
 
@@ -42,10 +43,13 @@ def test_health_endpoints_follow_the_scenario(sandbox_factory: Callable[..., San
     sb = sandbox_factory("healthy")
     for component in ("gateway", "retrieval", "synthesis"):
         status, body, headers = _get(f"{sb.url}/components/{component}/health")
-        assert status == 200 and body["status"] == "ok" and headers["Content-Type"] == "application/json"
+        assert status == 200
+        assert body["status"] == "ok"
+        assert headers["Content-Type"] == "application/json"
     sb.inject("db-outage")
     status, body, _ = _get(f"{sb.url}/components/retrieval/health")
-    assert status == 503 and body["status"] == "unhealthy"
+    assert status == 503
+    assert body["status"] == "unhealthy"
     assert body["checks"]["postgres"].startswith("error")
     assert _get(f"{sb.url}/components/nope/health")[0] == 404
 
@@ -53,7 +57,8 @@ def test_health_endpoints_follow_the_scenario(sandbox_factory: Callable[..., San
 def test_runbook_signal_queries_answer_per_service(sandbox_factory: Callable[..., Sandbox]) -> None:
     sb = sandbox_factory("bad-deploy")
     errors = _query(sb, _runbook_query("error_rate", "gateway"))
-    assert len(errors) == 1 and errors[0]["metric"]["service"] == "gateway"
+    assert len(errors) == 1
+    assert errors[0]["metric"]["service"] == "gateway"
     assert float(errors[0]["value"][1]) > 0.1
     assert errors[0]["value"][0] == pytest.approx(sb.now().timestamp())
     latency = _query(sb, _runbook_query("response_time", "synthesis"))
@@ -62,7 +67,8 @@ def test_runbook_signal_queries_answer_per_service(sandbox_factory: Callable[...
     assert {r["metric"]["service"] for r in every} == {"gateway", "retrieval", "synthesis"}
     assert _query(sb, "some_metric_nobody_exports") == []
     status, body, _ = _get(f"{sb.url}/prometheus/api/v1/query?query=")
-    assert status == 400 and body["errorType"] == "bad_data"
+    assert status == 400
+    assert body["errorType"] == "bad_data"
 
 
 def test_query_range_shows_the_incident_starting(sandbox_factory: Callable[..., Sandbox]) -> None:
@@ -71,18 +77,23 @@ def test_query_range_shows_the_incident_starting(sandbox_factory: Callable[..., 
     params = urllib.parse.urlencode({"query": _runbook_query("error_rate", "retrieval"), "start": end - 1200,
                                      "end": end, "step": "60s"})
     status, body, _ = _get(f"{sb.url}/prometheus/api/v1/query_range?{params}")
-    assert status == 200 and body["data"]["resultType"] == "matrix"
+    assert status == 200
+    assert body["data"]["resultType"] == "matrix"
     values = [float(v) for _, v in body["data"]["result"][0]["values"]]
     assert len(values) == 21
-    assert values[0] < 0.01 and values[-1] > 0.5, "healthy twenty minutes ago, failing now"
+    assert values[0] < 0.01, "healthy twenty minutes ago"
+    assert values[-1] > 0.5, "failing now"
 
 
 def test_dependencies(sandbox_factory: Callable[..., Sandbox]) -> None:
     sb = sandbox_factory("healthy", dependency_hang=0.5)
     status, body, _ = _get(f"{sb.url}/deps/openai/v1/models")
-    assert status == 200 and body["object"] == "list" and body["data"][0]["id"]
+    assert status == 200
+    assert body["object"] == "list"
+    assert body["data"][0]["id"]
     status, body, _ = _get(f"{sb.url}/deps/anthropic/v1/models")
-    assert status == 200 and body["data"][0]["type"] == "model"
+    assert status == 200
+    assert body["data"][0]["type"] == "model"
     sb.inject("dependency-outage")
     status, body, _ = _get(f"{sb.url}/deps/openai/v1/models", timeout=5)
     assert status == 504  # after hanging (0.5 s here) it gives up, as a gateway in front of it would
@@ -93,14 +104,17 @@ def test_alertmanager_alerts_and_filters(sandbox_factory: Callable[..., Sandbox]
     status, alerts, _ = _get(f"{sb.url}/alertmanager/api/v2/alerts?active=true&silenced=false&inhibited=false")
     assert status == 200
     names = {(a["labels"]["alertname"], a["labels"]["service"]) for a in alerts}
-    assert ("PostgresDown", "postgres") in names and ("HighErrorRate", "retrieval") in names
+    assert ("PostgresDown", "postgres") in names
+    assert ("HighErrorRate", "retrieval") in names
     for alert in alerts:
         assert set(alert) >= {"labels", "annotations", "startsAt", "endsAt", "updatedAt", "fingerprint",
                               "receivers", "status", "generatorURL"}
-        assert alert["status"]["state"] == "active" and alert["status"]["silencedBy"] == []
+        assert alert["status"]["state"] == "active"
+        assert alert["status"]["silencedBy"] == []
     filtered = _get(f"{sb.url}/alertmanager/api/v2/alerts?" + urllib.parse.urlencode(
         {"filter": 'service="retrieval"'}))[1]
-    assert filtered and {a["labels"]["service"] for a in filtered} == {"retrieval"}
+    assert filtered
+    assert {a["labels"]["service"] for a in filtered} == {"retrieval"}
     high = next(a for a in filtered if a["labels"]["alertname"] == "HighErrorRate")
     assert high["startsAt"] < high["updatedAt"], "the alert started when the errors did, not at the query"
     request = urllib.request.Request(f"{sb.url}/alertmanager/api/v2/alerts", method="POST",
@@ -125,12 +139,13 @@ def test_faults_on_stand_ins(sandbox_factory: Callable[..., Sandbox]) -> None:
 
 def test_admin_endpoint_needs_the_token(sandbox_factory: Callable[..., Sandbox]) -> None:
     sb = sandbox_factory("healthy")
-    status, body, _ = _get(f"{sb.url}/_sandbox/scenario")
+    status, _body, _ = _get(f"{sb.url}/_sandbox/scenario")
     assert status == 401
     request = urllib.request.Request(f"{sb.url}/_sandbox/scenario", method="POST",
                                      data=json.dumps({"scenario": "traffic-spike"}).encode(),
                                      headers={"Authorization": f"Bearer {sb.token}"})
     with urllib.request.urlopen(request, timeout=5) as response:
         described = json.loads(response.read())
-    assert described["scenario"] == "traffic-spike" and sb.scenario == "traffic-spike"
+    assert described["scenario"] == "traffic-spike"
+    assert sb.scenario == "traffic-spike"
     assert yaml.safe_dump(described)

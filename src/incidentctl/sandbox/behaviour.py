@@ -223,38 +223,22 @@ class Model:
             sy = replace(sy, error_rate=max(sy.error_rate, 0.05), cause=sy.cause or "cache-corruption")
         retrieval_pods = self._pods(sim, "retrieval")
         pressure = 0
-        for pod, run in retrieval_pods:
+        for _pod, run in retrieval_pods:
             if run is None:
                 continue
             crun = run.containers.get("retrieval")
             if crun is None:
                 continue
-            if crun.restart_count and crun.last_terminated() is not None and (
-                    crun.last_terminated().reason == "OOMKilled"):  # type: ignore[union-attr]
-                pressure += 1
-            elif self._retrieval_cache_mi(run, now) > 600:
+            if (crun.restart_count and crun.last_terminated() is not None and (
+                    crun.last_terminated().reason == "OOMKilled")) or self._retrieval_cache_mi(run, now) > 600:  # type: ignore[union-attr]
                 pressure += 1
         if pressure and retrieval_pods:
             share = pressure / len(retrieval_pods)
             rt = replace(rt, error_rate=max(rt.error_rate, 0.3 * share), p95=max(rt.p95, 4.5 * share),
                          cause=rt.cause or "memory-leak")
-        # capacity: requests queue when a service runs out of ready pods
         result = {}
-        for name, sig in (("gateway", gw), ("retrieval", rt), ("synthesis", sy)):
-            capacity = sig.ready * (30.0 if name == "gateway" else 25.0)
-            if sig.ready == 0:
-                sig = replace(sig, error_rate=1.0 if sig.desired else 1.0, p95=0.0 if not sig.desired else sig.p95,
-                              cpu_utilisation=0.0, cause=sig.cause or "no-ready-pods")
-            else:
-                util = sig.request_rate / capacity
-                sig = replace(sig, cpu_utilisation=min(1.0, util))
-                if util > 1.0:
-                    sig = replace(sig, p95=max(sig.p95, 34.0 + 10 * (util - 1)),
-                                  error_rate=max(sig.error_rate, min(0.5, 0.12 * util)),
-                                  cause=sig.cause or "traffic-spike")
-                elif util > 0.85:
-                    sig = replace(sig, p95=sig.p95 + (util - 0.85) * 20)
-            result[name] = sig
+        for name, raw in (("gateway", gw), ("retrieval", rt), ("synthesis", sy)):
+            result[name] = _with_capacity(name, raw)
         gw, rt, sy = result["gateway"], result["retrieval"], result["synthesis"]
         # the gateway answers with whatever its upstreams give it
         upstream_err = 1 - (1 - rt.error_rate) * (1 - sy.error_rate)
@@ -377,6 +361,21 @@ class Model:
             return ExecResult("# Server\r\nredis_version:7.4.1\r\nredis_mode:standalone\r\nos:Linux 6.6.56+ x86_64\r\n"
                               "uptime_in_seconds:7776000\r\n")
         return ExecResult(f"(error) ERR unknown command '{command}', with args beginning with: \n")
+
+
+def _with_capacity(name: str, sig: Signals) -> Signals:
+    """Requests queue when a service runs out of ready pods: latency first, then timeouts."""
+    if sig.ready == 0:
+        return replace(sig, error_rate=1.0, p95=sig.p95 if sig.desired else 0.0, cpu_utilisation=0.0,
+                       cause=sig.cause or "no-ready-pods")
+    util = sig.request_rate / (sig.ready * (30.0 if name == "gateway" else 25.0))
+    sig = replace(sig, cpu_utilisation=min(1.0, util))
+    if util > 1.0:
+        return replace(sig, p95=max(sig.p95, 34.0 + 10 * (util - 1)),
+                       error_rate=max(sig.error_rate, min(0.5, 0.12 * util)), cause=sig.cause or "traffic-spike")
+    if util > 0.85:
+        return replace(sig, p95=sig.p95 + (util - 0.85) * 20)
+    return sig
 
 
 def _check(sig: Signals) -> str:

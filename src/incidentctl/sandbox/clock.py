@@ -33,8 +33,7 @@ class SimClock:
         with self._lock:
             if self._frozen is None:
                 raise RuntimeError("the clock follows real time; it cannot be set")
-            if when > self._frozen:
-                self._frozen = when
+            self._frozen = max(self._frozen, when)
 
     def advance(self, seconds: float) -> None:
         self.set(self.now() + timedelta(seconds=seconds))

@@ -36,7 +36,7 @@ class Request:
         if value in (None, ""):
             return None
         try:
-            return int(value)  # type: ignore[arg-type]
+            return int(value)
         except ValueError:
             from incidentctl.sandbox.apierrors import bad_request
 
@@ -48,7 +48,7 @@ class Request:
         content_type = self.headers.get("content-type", "application/json").split(";")[0].strip()
         if self.body and ("protobuf" in content_type or "cbor" in content_type):
             # protobuf or CBOR: client-go falls back to JSON on 415, as against an API server without them
-            raise ApiError(415, f"the body of the request was in an unknown format - accepted media types include: "
+            raise ApiError(415, "the body of the request was in an unknown format - accepted media types include: "
                            "application/json, application/yaml, application/merge-patch+json, "
                            "application/strategic-merge-patch+json, application/json-patch+json")
 

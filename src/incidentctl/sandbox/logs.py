@@ -93,17 +93,20 @@ class LogInstance:
                      at(0.1, "{ts} INFO  uvicorn.error Waiting for application startup."),
                      at(0.6, f"{{ts}} INFO  {name}.app {name} {v} starting (python 3.12.7)")]
             if name == "retrieval":
-                lines += [at(1.2, "{ts} INFO  retrieval.db connected to postgres:5432/sarvanom_production pool_size=20"),
+                lines += [at(1.2, "{ts} INFO  retrieval.db connected to postgres:5432/sarvanom_production "
+                                  "pool_size=20"),
                           at(1.4, "{ts} INFO  retrieval.cache redis connected redis:6379/0; index cache at "
                                   "/var/cache/retrieval")]
             if name == "synthesis":
                 lines += [at(1.2, "{ts} INFO  synthesis.providers primary=openai fallback=anthropic timeout=30s")]
             lines += [at(1.9, "{ts} INFO  uvicorn.error Application startup complete."),
-                      at(1.9, "{ts} INFO  uvicorn.error Uvicorn running on http://0.0.0.0:8080 (Press CTRL+C to quit)")]
+                      at(1.9, "{ts} INFO  uvicorn.error Uvicorn running on http://0.0.0.0:8080 "
+                              "(Press CTRL+C to quit)")]
             return lines
         if name == "postgres":
             stamp = t.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
-            return [(t + timedelta(seconds=0.2), f"{stamp} [1] LOG:  starting PostgreSQL 16.4 (Debian 16.4-1.pgdg120+2) "
+            return [(t + timedelta(seconds=0.2), f"{stamp} [1] LOG:  starting PostgreSQL 16.4 "
+                     "(Debian 16.4-1.pgdg120+2) "
                      "on x86_64-pc-linux-gnu, compiled by gcc (Debian 12.2.0-14) 12.2.0, 64-bit"),
                     (t + timedelta(seconds=0.2), f"{stamp} [1] LOG:  listening on IPv4 address \"0.0.0.0\", port 5432"),
                     (t + timedelta(seconds=0.3), f"{stamp} [1] LOG:  database system is ready to accept connections")]

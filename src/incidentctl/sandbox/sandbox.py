@@ -70,6 +70,7 @@ class Sandbox:
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._router: Router | None = None
+        self._server_port = 0
         with self.store.lock:
             extra_nodes = 0
             if bulk is not None:
@@ -93,9 +94,9 @@ class Sandbox:
         self.stopping.clear()
         if self._router is None:
             self._router = Router(self)
-        port = self._server_port if hasattr(self, "_server_port") else self.requested_port
+        port = self._server_port or self.requested_port
         self._server = SandboxHTTPServer((self.host, port), self._router)
-        self._server_port = self._server.server_address[1]
+        self._server_port = int(self._server.server_address[1])
         self._thread = serve(self._server)
         if self.realtime:
             self.sim.start_ticker(self.stopping)
@@ -123,9 +124,9 @@ class Sandbox:
 
     @property
     def port(self) -> int:
-        if not hasattr(self, "_server_port"):
+        if not self._server_port:
             raise RuntimeError("the sandbox is not serving yet; call start()")
-        return int(self._server_port)
+        return self._server_port
 
     @property
     def url(self) -> str:
@@ -181,7 +182,8 @@ class Sandbox:
         """Where the stand-in services answer (for a runbook pointed at the sandbox)."""
         base = self.url
         out = {f"health/{c.name}": f"{base}/components/{c.name}/health" for c in world.SERVICES}
-        out.update({"deps/openai": f"{base}/deps/openai/v1/models", "deps/anthropic": f"{base}/deps/anthropic/v1/models",
+        out.update({"deps/openai": f"{base}/deps/openai/v1/models",
+                    "deps/anthropic": f"{base}/deps/anthropic/v1/models",
                     "prometheus": f"{base}/prometheus", "alertmanager": f"{base}/alertmanager"})
         return out
 

@@ -35,16 +35,16 @@ def runbook_for(base_url: str, journal_dir: str = "incidents", data: dict[str, A
     runbook["cluster"] = dict(runbook.get("cluster") or {}) | {"namespace": world.NAMESPACE}
     runbook["cluster"].pop("context", None)
     components = []
-    for component in runbook.get("components") or []:
-        component = dict(component)
+    for original in runbook.get("components") or []:
+        component = dict(original)
         health = dict(component.get("health") or {"timeout": "5s"})
         health["url"] = f"{base}/components/{component['name']}/health"
         component["health"] = health
         components.append(component)
     runbook["components"] = components
     dependencies = []
-    for dependency in runbook.get("dependencies") or []:
-        dependency = dict(dependency)
+    for original in runbook.get("dependencies") or []:
+        dependency = dict(original)
         check = dict(dependency.get("check") or {})
         check["url"] = f"{base}/deps/{dependency['name']}/v1/models"
         dependency["check"] = check

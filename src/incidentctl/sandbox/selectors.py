@@ -40,7 +40,9 @@ _SET_RE = re.compile(r"^\s*(!?)\s*([A-Za-z0-9._/-]+)\s*(?:(notin|in)\s*\(([^)]*)
 
 
 def _split_top(text: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         if ch == "(":
             depth += 1
@@ -123,8 +125,8 @@ def parse_field_selector(text: str | None, kind: str) -> Callable[[Obj], bool]:
         return lambda _obj: True
     terms: list[tuple[str, bool, str]] = []
     allowed = ("metadata.name", "metadata.namespace", *_FIELDS.get(kind, ()))
-    for part in text.split(","):
-        part = part.strip()
+    for raw in text.split(","):
+        part = raw.strip()
         if not part:
             continue
         m = re.match(r"^([A-Za-z0-9._]+)\s*(==|=|!=)\s*(.*)$", part)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import socket
 import sys
 import threading
 import traceback
@@ -99,7 +98,7 @@ class Router:
 
     # -- exec --------------------------------------------------------------------------------------------------
 
-    def exec_websocket(self, handler: BaseHTTPRequestHandler, request: Request) -> None:
+    def exec_websocket(self, handler: BaseHTTPRequestHandler, request: Request) -> None:  # noqa: PLR0915
         target = parse_target(request.path)
         try:
             if target is None or target.rt is not resources.PODS or target.sub not in ("exec", "attach"):
@@ -186,7 +185,7 @@ def _write_response(handler: BaseHTTPRequestHandler, response: Response) -> None
                 handler.wfile.flush()
         handler.wfile.write(b"0\r\n\r\n")
         handler.wfile.flush()
-    except (BrokenPipeError, ConnectionResetError, socket.timeout, OSError):
+    except (TimeoutError, BrokenPipeError, ConnectionResetError, OSError):
         handler.close_connection = True
     finally:
         close = getattr(stream, "close", None)
@@ -199,7 +198,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "incidentctl-sandbox"
     sys_version = ""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     def _handle(self) -> None:

@@ -24,8 +24,8 @@ from incidentctl.sandbox.runtime import ContainerRun, Instance, PodRun, containe
 from incidentctl.sandbox.store import Obj, Store
 
 if TYPE_CHECKING:
-    from incidentctl.sandbox.logs import LogInstance
     from incidentctl.sandbox.behaviour import Model
+    from incidentctl.sandbox.logs import LogInstance
 
 REVISION = "deployment.kubernetes.io/revision"
 REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
@@ -385,7 +385,7 @@ class Simulation:
             finally:
                 self._capture = None
 
-    def _sync_deployment(self, deploy: Obj, owned: list[Obj], pods_by_owner: dict[str, list[Obj]],
+    def _sync_deployment(self, deploy: Obj, owned: list[Obj], pods_by_owner: dict[str, list[Obj]],  # noqa: PLR0915
                          now: datetime) -> None:
         spec = deploy["spec"]
         meta = deploy["metadata"]
@@ -467,27 +467,25 @@ class Simulation:
                 new_unavailable = int(new_rs["spec"].get("replicas", 0)) - available(new_rs)
                 budget = all_count - min_available - new_unavailable
                 refreshed = []
-                for rs in old_rss:
-                    count = int(rs["spec"].get("replicas", 0))
-                    if budget > 0 and count:
-                        unhealthy = count - available(rs)
-                        cut = min(budget, unhealthy)
-                        if cut > 0:
-                            rs = self._set_rs_replicas(deploy, rs, count - cut)
-                            budget -= cut
-                    refreshed.append(rs)
+                for old in old_rss:
+                    count = int(old["spec"].get("replicas", 0))
+                    cut = min(budget, count - available(old)) if budget > 0 and count else 0
+                    if cut > 0:
+                        old = self._set_rs_replicas(deploy, old, count - cut)  # noqa: PLW2901 - the updated one
+                        budget -= cut
+                    refreshed.append(old)
                 old_rss = refreshed
                 total_available = available(new_rs) + sum(min(available(rs), int(rs["spec"].get("replicas", 0)))
                                                           for rs in old_rss)
                 scale_down = total_available - min_available
                 refreshed = []
-                for rs in old_rss:
-                    count = int(rs["spec"].get("replicas", 0))
+                for old in old_rss:
+                    count = int(old["spec"].get("replicas", 0))
                     if scale_down > 0 and count:
                         cut = min(count, scale_down)
-                        rs = self._set_rs_replicas(deploy, rs, count - cut)
+                        old = self._set_rs_replicas(deploy, old, count - cut)  # noqa: PLW2901 - the updated one
                         scale_down -= cut
-                    refreshed.append(rs)
+                    refreshed.append(old)
                 old_rss = refreshed
             # keep at most revisionHistoryLimit old replica sets with nothing left in them
             limit = int(spec.get("revisionHistoryLimit", 10))
@@ -499,7 +497,7 @@ class Simulation:
                     self.deleted(REPLICASETS, gone)
         self._deployment_status(deploy, new_rs, old_rss, pods_of, min_ready, unavailable, created_new, now)
 
-    def _deployment_status(self, deploy: Obj, new_rs: Obj | None, old_rss: list[Obj], pods_of: Any,
+    def _deployment_status(self, deploy: Obj, new_rs: Obj | None, old_rss: list[Obj], pods_of: Any,  # noqa: PLR0915
                            min_ready: int, unavailable: int, created_new: bool, now: datetime) -> None:
         spec = deploy["spec"]
         replicas = int(spec.get("replicas", 1))
@@ -597,7 +595,7 @@ class Simulation:
                                        component="statefulset-controller")
                     pods[name] = pod
                 break
-            for name, pod in sorted(pods.items(), reverse=True):
+            for name in sorted(pods, reverse=True):
                 ordinal = int(name.rsplit("-", 1)[1])
                 if ordinal >= replicas:
                     gone = self.store.delete(PODS, meta["namespace"], name)
@@ -649,7 +647,7 @@ class Simulation:
             mem += _quantity(req.get("memory", 0))
         return cpu, mem
 
-    def _schedule(self, now: datetime) -> None:
+    def _schedule(self, now: datetime) -> None:  # noqa: PLR0915
         pending = [p for p in self.store.list(PODS) if not p.get("spec", {}).get("nodeName")]
         if not pending:
             return
@@ -763,10 +761,11 @@ class Simulation:
             self.wake_at(nxt)
             self._write_pod_status(pod, run, now)
 
-    def _container_step(self, pod: Obj, run: PodRun, spec: Obj, crun: ContainerRun, now: datetime
+    def _container_step(self, pod: Obj, run: PodRun, spec: Obj, crun: ContainerRun, now: datetime  # noqa: PLR0915
                         ) -> datetime | None:
         """Advance one container through pull, start, readiness, exit and back-off up to ``now``."""
-        assert run.scheduled_at is not None and run.node is not None
+        assert run.scheduled_at is not None
+        assert run.node is not None
         host = run.node
         path = f"spec.containers{{{crun.name}}}"
         due: datetime | None = None
@@ -814,9 +813,10 @@ class Simulation:
                                    host=host, field_path=path, when=start)
                 self.model.container_started(self, run, pod, crun, inst)
                 continue
-            inst = crun.current
-            if inst is None or inst.finished is not None:
+            current = crun.current
+            if current is None or current.finished is not None:
                 return due
+            inst = current
             fate = self.model.fate(self, run, pod, crun, inst)
             if fate is not None and fate[0] <= now:
                 end, code, reason = fate
@@ -863,7 +863,7 @@ class Simulation:
             return due
         return due
 
-    def _write_pod_status(self, pod: Obj, run: PodRun, now: datetime) -> None:
+    def _write_pod_status(self, pod: Obj, run: PodRun, now: datetime) -> None:  # noqa: PLR0915
         stamp = rfc3339(now)
         statuses = []
         all_running = bool(run.containers)
@@ -964,7 +964,8 @@ class Simulation:
             if not selector:
                 continue
             meta = svc["metadata"]
-            ready, not_ready = [], []
+            ready: list[Obj] = []
+            not_ready: list[Obj] = []
             for pod in self.store.list(PODS, meta["namespace"]):
                 labels = pod["metadata"].get("labels") or {}
                 if not all(labels.get(k) == v for k, v in selector.items()):

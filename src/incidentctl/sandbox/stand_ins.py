@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import threading
 from datetime import datetime, timedelta, timezone
@@ -46,7 +47,7 @@ def _time(value: str | None, now: datetime) -> datetime:
 
 
 def _format(value: float) -> str:
-    if value != value:
+    if math.isnan(value):
         return "NaN"
     return repr(float(round(value, 6)))
 

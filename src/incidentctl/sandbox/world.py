@@ -88,7 +88,8 @@ POSTGRES = Component(
     "postgres", "StatefulSet", "docker.io/library/postgres",
     (Release("16.4", "", 90 * DAY),), replicas=1, port=5432,
     requests={"cpu": "1", "memory": "2Gi"}, limits={"cpu": "2", "memory": "4Gi"}, cpu_m=120, memory_mi=1240,
-    env=(("POSTGRES_DB", "sarvanom_production"), ("POSTGRES_USER", "sarvanom"), ("PGDATA", "/var/lib/postgresql/data/pgdata")))
+    env=(("POSTGRES_DB", "sarvanom_production"), ("POSTGRES_USER", "sarvanom"),
+         ("PGDATA", "/var/lib/postgresql/data/pgdata")))
 REDIS = Component(
     "redis", "StatefulSet", "docker.io/library/redis",
     (Release("7.4.1", "", 90 * DAY),), replicas=1, port=6379,
@@ -226,7 +227,8 @@ def _service(name: str, port: int, target: int | str, cluster_ip: str, headless:
 def node(name: str, index: int) -> Obj:
     return {"metadata": {"name": name, "labels": {
         "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-        "node.kubernetes.io/instance-type": "e2-standard-4", "topology.kubernetes.io/zone": f"europe-west1-{'bcd'[index]}",
+        "node.kubernetes.io/instance-type": "e2-standard-4",
+        "topology.kubernetes.io/zone": f"europe-west1-{'bcd'[index]}",
         "cloud.google.com/gke-nodepool": name.rsplit("-", 1)[0].removeprefix("sarvanom-")}},
         "spec": {"podCIDR": f"10.244.{index + 1}.0/24", "podCIDRs": [f"10.244.{index + 1}.0/24"],
                  "providerID": f"gce://sarvanom-prod/europe-west1-{'bcd'[index]}/{name}"},
@@ -237,7 +239,8 @@ def node(name: str, index: int) -> Obj:
             "conditions": [
                 {"type": t, "status": "False", "reason": r, "message": m,
                  "lastHeartbeatTime": None, "lastTransitionTime": None}
-                for t, r, m in (("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+                for t, r, m in (("MemoryPressure", "KubeletHasSufficientMemory",
+                                 "kubelet has sufficient memory available"),
                                 ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
                                 ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"))
             ] + [{"type": "Ready", "status": "True", "reason": "KubeletReady",
@@ -274,7 +277,8 @@ def build(sim: Simulation, now: datetime, *, extra_nodes: int = 0) -> None:
                                                                 "-----END CERTIFICATE-----\n"}}, created=founded)
     store.create(resources.SERVICES, {"metadata": {"name": "kubernetes", "namespace": "default",
                                                    "labels": {"component": "apiserver", "provider": "kubernetes"}},
-                                      "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.1", "clusterIPs": ["10.96.0.1"],
+                                      "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.1",
+                                               "clusterIPs": ["10.96.0.1"],
                                                "ports": [{"name": "https", "port": 443, "targetPort": 6443,
                                                           "protocol": "TCP"}]},
                                       "status": {"loadBalancer": {}}}, created=founded)
