@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from incidentctl import __version__
+from incidentctl.cli import demo as demo_cmd
 from incidentctl.cli import detect as detect_cmd
 from incidentctl.cli.incident import app as incident_app
 from incidentctl.cli.root import RootGroup, configure_logging
@@ -32,6 +33,7 @@ app = typer.Typer(
 )
 app.command("detect")(detect_cmd.detect)
 app.command("triage")(detect_cmd.triage)
+app.command("demo")(demo_cmd.demo)
 app.add_typer(runbook_app, name="runbook")
 app.add_typer(incident_app, name="incident")
 app.add_typer(sandbox_app, name="sandbox")

@@ -108,6 +108,7 @@ def run_triage(
     action: str | None = None
     if declare and journal is not None and result.severity is not None:
         record = {
+            "summary": result.reason,
             "severity": result.severity,
             "reason": result.reason,
             "rule": result.decided_by,
@@ -120,7 +121,7 @@ def run_triage(
         if incident is None:
             incident = journal.declare(
                 Declaration(
-                    title=title or default_title(result),
+                    title=title or default_title(report, result),
                     severity=result.severity,
                     category=result.category,
                     components=result.components,
@@ -136,17 +137,27 @@ def run_triage(
                 journal.append(
                     incident.id,
                     EventKind.SEVERITY_CHANGED,
-                    {"from": incident.severity, "to": result.severity, "reason": result.reason},
+                    {"from": incident.severity, "to": result.severity, "message": result.reason},
                 )
                 action = "updated"
             incident = journal.get(incident.id)
     return TriageOutcome(result, incident, action, next_steps(rb, result, incident))
 
 
-def default_title(result: Triage) -> str:
-    where = ", ".join(result.components) or "service"
-    first = result.evidence[0].split(": ", 1)[-1] if result.evidence else result.reason
-    return f"{where}: {first}"[:120]
+#: Which findings make the best title: the cause-like ones before their symptoms.
+_TITLE_ORDER = {"datastore": 0, "dependency": 1, "pods": 2, "deployment": 3, "ingress": 4, "service": 5}
+
+
+def default_title(report: DetectReport, result: Triage) -> str:
+    """ "synthesis: 2/4 pods ready (CrashLoopBackOff); error_rate 40.8% > 10% on gateway": the most telling
+    finding, then what decided the severity."""
+    problems = sorted(report.problems, key=lambda r: (_TITLE_ORDER.get(r.kind, 9), -r.health.rank))
+    decided = result.reason.split(": ", 1)[-1].split(" (rule ")[0]
+    if not problems:
+        return decided[:120]
+    top = problems[0]
+    head = f"{top.subject or top.target}: {top.summary}"
+    return (head if decided in head else f"{head}; {decided}")[:120]
 
 
 def next_steps(rb: Runbook, result: Triage, incident: Incident | None) -> tuple[str, ...]:

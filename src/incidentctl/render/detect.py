@@ -152,8 +152,18 @@ def triage_table(console: Console, outcome: TriageOutcome, report: DetectReport)
         console.print("\n[bold]Next steps[/]")
         for step in outcome.next_steps:
             console.print(f"  • {step}", highlight=False)
-    console.print()
-    report_table(console, report)
+    affected = [s for s in report.subjects if s.health is not Health.OK]
+    if affected:
+        from rich.table import Table
+        from rich.text import Text as RichText
+
+        console.print("\n[bold]What detect saw[/] [dim](incidentctl detect for every finding)[/]")
+        table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+        for col in ("NAME", "KIND", "STATUS", "DETAILS"):
+            table.add_column(col, overflow="fold")
+        for s in affected:
+            table.add_row(s.name, s.kind, RichText(WORD[s.health], style=STYLE[s.health]), "; ".join(s.reasons))
+        console.print(table)
 
 
 def _sla_text(sla: dict[str, object]) -> str:
