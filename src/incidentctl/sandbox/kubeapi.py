@@ -509,13 +509,14 @@ class KubeApi:
         stamps = request.flag("timestamps")
         tail = request.int_arg("tailLines")
         limit = request.int_arg("limitBytes")
-        lines = select_lines(instance.lines(now), since=since, tail=tail)
+        every = select_lines(instance.lines(now), since=since)
+        lines = select_lines(every, tail=tail)
         text = "".join(_log_line(ts, line, stamps) for ts, line in lines)
         if limit is not None:
             text = text.encode()[:limit].decode(errors="ignore")
         if not request.flag("follow") or not instance.running(now):
             return Response(200, text.encode(), "text/plain")
-        last = lines[-1][0] if lines else since
+        last = every[-1][0] if every else since
 
         def follow() -> Iterator[bytes]:
             nonlocal last
