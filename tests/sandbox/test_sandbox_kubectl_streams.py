@@ -24,7 +24,8 @@ def test_scaling_past_the_nodes_leaves_pods_pending(kubectl: Kubectl, sandbox: S
     assert kubectl("scale", "deploy/gateway", "--replicas=30").returncode == 0
     sandbox.advance(30)
     statuses = _statuses(kubectl, "app=gateway")
-    assert statuses.count("Running") >= 10 and statuses.count("Pending") >= 5
+    assert statuses.count("Running") >= 10
+    assert statuses.count("Pending") >= 5
     events = kubectl("get", "events", "--field-selector", "reason=FailedScheduling", "-o", "json")
     messages = {e["message"] for e in json.loads(events.stdout)["items"]}
     assert any(m.startswith("0/3 nodes are available: 3 Insufficient cpu.") for m in messages)
@@ -58,7 +59,8 @@ def test_statefulset_restart_and_status(kubectl: Kubectl, sandbox: Sandbox) -> N
     before = json.loads(kubectl("get", "pod", "postgres-0", "-o", "json").stdout)["metadata"]["uid"]
     assert kubectl("rollout", "restart", "statefulset/postgres").returncode == 0
     status = kubectl.run_while_advancing("rollout", "status", "statefulset/postgres", "--timeout=60s")
-    assert status.returncode == 0 and status.stderr == ""
+    assert status.returncode == 0
+    assert status.stderr == ""
     assert "partitioned roll out complete: 1 new pods have been updated..." in status.stdout
     after = json.loads(kubectl("get", "pod", "postgres-0", "-o", "json").stdout)
     assert after["metadata"]["uid"] != before

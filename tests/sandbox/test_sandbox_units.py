@@ -83,7 +83,7 @@ def test_field_selectors_know_which_fields_exist() -> None:
              "involvedObject": {"kind": "Pod", "name": "p"}}
     assert parse_field_selector("type=Warning,involvedObject.kind=Pod", "Event")(event)
     assert not parse_field_selector("reason!=BackOff", "Event")(event)
-    with pytest.raises(SelectorError, match='"spec.nodeName" is not a known field selector'):
+    with pytest.raises(SelectorError, match=r'"spec\.nodeName" is not a known field selector'):
         parse_field_selector("spec.nodeName=n1", "Event")
 
 
@@ -117,7 +117,8 @@ def test_websocket_frames_round_trip() -> None:
     assert websocket.choose_protocol("v4.channel.k8s.io, v5.channel.k8s.io") == "v5.channel.k8s.io"
     assert websocket.choose_protocol("channel.k8s.io") is None
     big = websocket.frame(websocket.OP_BINARY, b"\x01" + b"x" * 70000)
-    assert big[1] == 127 and struct.unpack(">Q", big[2:10])[0] == 70001
+    assert big[1] == 127
+    assert struct.unpack(">Q", big[2:10])[0] == 70001
     mask = b"\x01\x02\x03\x04"
     payload = b"\xff\x00"
     masked = bytes([0x82, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
