@@ -501,20 +501,21 @@ class KubeApi:
             previous = request.flag("previous")
             instance = self.sim.log_instance(pod, container, previous)
             now = self.store.clock.now()
-        since = None
-        if request.arg("sinceSeconds"):
-            since = now - timedelta(seconds=request.int_arg("sinceSeconds") or 0)
-        elif request.arg("sinceTime"):
-            since = parse_time(request.arg("sinceTime") or "")
+            since = None
+            if request.arg("sinceSeconds"):
+                since = now - timedelta(seconds=request.int_arg("sinceSeconds") or 0)
+            elif request.arg("sinceTime"):
+                since = parse_time(request.arg("sinceTime") or "")
+            every = select_lines(instance.lines(now), since=since)
+            running = instance.running(now)
         stamps = request.flag("timestamps")
         tail = request.int_arg("tailLines")
         limit = request.int_arg("limitBytes")
-        every = select_lines(instance.lines(now), since=since)
         lines = select_lines(every, tail=tail)
         text = "".join(_log_line(ts, line, stamps) for ts, line in lines)
         if limit is not None:
             text = text.encode()[:limit].decode(errors="ignore")
-        if not request.flag("follow") or not instance.running(now):
+        if not request.flag("follow") or not running:
             return Response(200, text.encode(), "text/plain")
         last = every[-1][0] if every else since
 
@@ -527,11 +528,12 @@ class KubeApi:
                 with self.store.lock:
                     current = self.store.clock.now()
                     alive = self.store.get(resources.PODS, target.namespace or "", target.name or "") is not None
-                fresh = [(ts, ln) for ts, ln in instance.lines(current) if last is None or ts > last]
+                    fresh = [(ts, ln) for ts, ln in instance.lines(current) if last is None or ts > last]
+                    still_running = instance.running(current)
                 if fresh:
                     last = fresh[-1][0]
                     yield "".join(_log_line(ts, ln, stamps) for ts, ln in fresh).encode()
-                if not alive or not instance.running(current):
+                if not alive or not still_running:
                     return
 
         return Response(200, content_type="text/plain", stream=follow())
