@@ -28,8 +28,6 @@ from incidentctl.sandbox.server import Router, SandboxHTTPServer, serve
 from incidentctl.sandbox.simulation import Simulation
 from incidentctl.sandbox.store import Store
 
-#: tests start every sandbox at the same moment, so ages, names and logs are reproducible
-DEFAULT_START = datetime(2026, 3, 14, 9, 30, tzinfo=timezone.utc)
 CONTEXT = "sarvanom-sandbox"
 
 
@@ -59,7 +57,9 @@ class Sandbox:
         self.max_response_delay = max_response_delay
         self.dependency_hang = dependency_hang
         self.stopping = threading.Event()
-        now = start or (datetime.now(timezone.utc).replace(microsecond=0) if realtime else DEFAULT_START)
+        # "now" is the wall clock even for a frozen sandbox: kubectl describe and other clients compute ages with
+        # their own clock; names, uids and logs are reproducible anyway (seeded)
+        now = start or datetime.now(timezone.utc).replace(microsecond=0)
         self.clock = SimClock(now - history, frozen=True)
         self.store = Store(self.clock)
         self.model = Model()
