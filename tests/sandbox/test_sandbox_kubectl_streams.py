@@ -100,3 +100,20 @@ def test_exec_with_stdin_and_a_tty_request(kubectl: Kubectl) -> None:
     missing = kubectl("exec", "redis-0", "--", "redis-server-typo")
     assert missing.returncode == 127
     assert "command terminated with exit code 127" in missing.stderr
+
+
+def test_an_evicted_pod_stays_failed_and_is_replaced(kubectl: Kubectl, sandbox: Sandbox) -> None:
+    victim = json.loads(kubectl("get", "pods", "-l", "app=retrieval", "-o", "json").stdout)["items"][0]
+    name = victim["metadata"]["name"]
+    sandbox.evict(name)
+    pod = json.loads(kubectl("get", "pod", name, "-o", "json").stdout)
+    assert (pod["status"]["phase"], pod["status"]["reason"]) == ("Failed", "Evicted")
+    assert pod["status"]["message"].startswith("The node was low on resource: memory.")
+    sandbox.advance(10)
+    rows = [line.split() for line in kubectl("get", "pods", "-l", "app=retrieval", "--no-headers").stdout.splitlines()]
+    assert len(rows) == 4
+    assert sum(1 for row in rows if row[1:3] == ["1/1", "Running"]) == 3, "the ReplicaSet replaced it"
+    events = kubectl("get", "events", "--field-selector", f"reason=Evicted,involvedObject.name={name}")
+    assert "The node was low on resource: memory." in events.stdout
+    deploy = json.loads(kubectl("get", "deploy", "retrieval", "-o", "json").stdout)["status"]
+    assert (deploy["replicas"], deploy["availableReplicas"]) == (3, 3)

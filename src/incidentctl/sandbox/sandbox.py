@@ -158,6 +158,16 @@ class Sandbox:
             self.model.scenario = chosen.name
             self.sim.reconcile()
 
+    def evict(self, pod: str, namespace: str = world.NAMESPACE, message: str | None = None) -> None:
+        """Have the kubelet evict a pod for node memory pressure (it stays Failed/Evicted; its owner replaces it)."""
+        from incidentctl.sandbox import resources
+
+        with self.store.lock:
+            obj = self.store.must_get(resources.PODS, namespace, pod)
+            self.sim.evict(obj, message or "The node was low on resource: memory. Threshold quantity: 100Mi, "
+                           "available: 71284Ki. Container was using more than its request of memory. ")
+            self.sim.reconcile()
+
     # -- files -----------------------------------------------------------------------------------------------
 
     def kubeconfig(self, namespace: str = world.NAMESPACE) -> dict[str, Any]:

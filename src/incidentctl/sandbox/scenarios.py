@@ -67,7 +67,8 @@ def _dependency_outage(sim: Simulation) -> None:
 
 def _memory_leak(sim: Simulation) -> None:
     now = sim.clock.now()
-    for index, uid in enumerate(_pods_of(sim, "retrieval")):
+    uids = _pods_of(sim, "retrieval")
+    for index, uid in enumerate(uids):
         run = sim.pods[uid]
         run.attrs.update(cache_mi_at_start=680.0 + 40 * (index % 3), cache_since=now)
     sim.touch_all()

@@ -307,7 +307,7 @@ class Simulation:
         if True:
             spec = rs["spec"]
             want = int(spec.get("replicas", 1))
-            pods = [p for p in owned_pods if not p["metadata"].get("deletionTimestamp")]
+            pods = [p for p in owned_pods if _active(p)]
             if len(pods) < want:
                 for _ in range(want - len(pods)):
                     pod = self._new_pod(rs, spec["template"])
@@ -437,7 +437,7 @@ class Simulation:
                          key=lambda rs: rs["metadata"]["creationTimestamp"])
 
         def pods_of(rs: Obj) -> list[Obj]:
-            return pods_by_owner.get(rs["metadata"]["uid"], [])
+            return [p for p in pods_by_owner.get(rs["metadata"]["uid"], []) if _active(p)]
 
         def available(rs: Obj) -> int:
             return sum(1 for p in pods_of(rs) if self.pod_available(p, min_ready, now))
@@ -744,6 +744,9 @@ class Simulation:
                 run.scheduled_at = now
                 self._ip_counter[node] += 1
                 run.ip = f"10.244.9.{self._ip_counter[node] % 250 + 2}"
+            if run.attrs.get("evicted"):
+                self._write_evicted_status(pod, run)
+                continue
             if run.next_check is not None and now < run.next_check:
                 self.wake_at(run.next_check)
                 continue
@@ -863,6 +866,54 @@ class Simulation:
             return due
         return due
 
+    def evict(self, pod: Obj, message: str) -> None:
+        """The kubelet evicts a pod (node pressure): it fails for good and its ReplicaSet replaces it."""
+        now = self.clock.now()
+        run = self._runtime(pod, now)
+        for crun in run.containers.values():
+            if crun.running and crun.current is not None:
+                crun.current.finished, crun.current.exit_code, crun.current.reason = now, 137, "Error"
+            crun.next_start = None
+            crun.waiting = ""
+            crun.ready_since = None
+        run.attrs["evicted"] = message
+        run.attrs["evicted_at"] = now
+        self.events.record(pod, "Warning", "Evicted", message, component="kubelet", host=run.node)
+        for name in run.containers:
+            self.events.record(pod, "Normal", "Killing", f"Stopping container {name}", component="kubelet",
+                               host=run.node, field_path=f"spec.containers{{{name}}}")
+        self._write_evicted_status(pod, run)
+
+    def _write_evicted_status(self, pod: Obj, run: PodRun) -> None:
+        when = rfc3339(run.attrs.get("evicted_at") or self.clock.now())
+        statuses = []
+        for spec in pod["spec"].get("containers", []):
+            crun = run.containers.get(spec["name"])
+            last = crun.last_terminated() if crun else None
+            state: Obj = {"terminated": _terminated(last)} if last is not None else {}
+            statuses.append({"name": spec["name"], "state": state, "lastState": {}, "ready": False,
+                             "restartCount": crun.restart_count - 1 if crun and crun.restart_count else 0,
+                             "image": spec.get("image", ""), "imageID": image_id(spec.get("image", "")),
+                             "started": False, **({"containerID": last.container_id} if last else {})})
+        message = str(run.attrs["evicted"])
+        status = {
+            "phase": "Failed", "reason": "Evicted", "message": message, "qosClass": "Burstable",
+            "conditions": [
+                {"type": "DisruptionTarget", "status": "True", "lastProbeTime": None, "lastTransitionTime": when,
+                 "reason": "TerminationByKubelet", "message": message},
+                {"type": "Ready", "status": "False", "lastProbeTime": None, "lastTransitionTime": when,
+                 "reason": "PodFailed"},
+                {"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                 "lastTransitionTime": rfc3339(run.scheduled_at or run.created)}],
+            "hostIP": (pod.get("status") or {}).get("hostIP", ""), "startTime": rfc3339(run.scheduled_at or run.created),
+            "containerStatuses": statuses,
+        }
+        if status != pod.get("status"):
+            new = dict(pod)
+            new["metadata"] = dict(pod["metadata"])
+            new["status"] = status
+            self.store.replace(PODS, new)
+
     def _write_pod_status(self, pod: Obj, run: PodRun, now: datetime) -> None:  # noqa: PLR0915
         stamp = rfc3339(now)
         statuses = []
@@ -971,7 +1022,7 @@ class Simulation:
                 if not all(labels.get(k) == v for k, v in selector.items()):
                     continue
                 run = self.pods.get(pod["metadata"]["uid"])
-                if run is None or not run.ip:
+                if run is None or not run.ip or not _active(pod):
                     continue
                 address = {"ip": run.ip, "nodeName": run.node,
                            "targetRef": {"kind": "Pod", "namespace": meta["namespace"], "name": pod["metadata"]["name"],
@@ -1083,6 +1134,12 @@ class Simulation:
                           "timestamp": rfc3339(now - timedelta(seconds=9)), "window": "20.03s",
                           "usage": {"cpu": f"{int(cpu * 1e6)}n", "memory": f"{int(mem // 1024)}Ki"}})
         return items
+
+
+def _active(pod: Obj) -> bool:
+    """Counted by its controller: not being deleted and not finished for good (Failed, Succeeded, Evicted)."""
+    return not pod["metadata"].get("deletionTimestamp") and (pod.get("status") or {}).get("phase") not in (
+        "Failed", "Succeeded")
 
 
 def _terminated(inst: Instance) -> Obj:
