@@ -75,7 +75,12 @@ class PodState:
     #: What is wrong, in kubectl's words: "CrashLoopBackOff", "OOMKilled", "Pending: unschedulable ...".
     problems: tuple[str, ...]
     restarts: int
+    #: Restarts known to fall in the window. The API keeps only each container's last termination, so this is
+    #: exact for a pod that started within the window, and otherwise 1 per container that restarted recently
+    #: (all that can be proven); ``restarts`` has the lifetime total.
     recent_restarts: int
+    #: When a container last stopped within the window (None when none did).
+    last_restart: datetime | None = None
 
     @property
     def serving(self) -> bool:
@@ -87,7 +92,7 @@ def pod_state(pod: JSON, *, now: datetime, window: timedelta) -> PodState:
     phase = str(status.get("phase") or "Unknown")
     problems: list[str] = []
     if status.get("reason") == "Evicted":
-        problems.append(f"Evicted: {status.get('message') or 'the node ran short of resources'}")
+        problems.append(f"Evicted: {(status.get('message') or 'the node ran short of resources').strip()}")
     conditions = {c.get("type"): c for c in status.get("conditions") or []}
     if phase == "Pending":
         scheduled = conditions.get("PodScheduled") or {}
@@ -97,10 +102,15 @@ def pod_state(pod: JSON, *, now: datetime, window: timedelta) -> PodState:
     if phase == "Failed" and status.get("reason") != "Evicted":
         problems.append(f"Failed: {status.get('reason') or status.get('message') or 'the pod failed'}")
     restarts = recent = 0
+    last_restart: datetime | None = None
+    started = parse_time(status.get("startTime")) or parse_time(meta.get("creationTimestamp"))
+    started_in_window = started is not None and now - started <= window
     for cs in status.get("containerStatuses") or []:
-        restarts += int(cs.get("restartCount") or 0)
+        count = int(cs.get("restartCount") or 0)
+        restarts += count
         state = cs.get("state") or {}
         waiting = state.get("waiting") or {}
+        stopped = state.get("terminated") or {}
         last = (cs.get("lastState") or {}).get("terminated") or {}
         reason = waiting.get("reason")
         if reason in BAD_WAITING:
@@ -110,11 +120,15 @@ def pod_state(pod: JSON, *, now: datetime, window: timedelta) -> PodState:
             problems.append(text)
         elif reason and phase != "Pending":
             problems.append(str(reason))
+        elif stopped.get("reason") and phase == "Running":
+            # kubectl's STATUS column in the moment between a crash and the back-off: "OOMKilled", "Error".
+            problems.append(f"{stopped.get('reason')} (exit {stopped.get('exitCode')})")
         if last.get("reason") == "OOMKilled" and not any("OOMKilled" in p for p in problems):
             problems.append(f"OOMKilled (exit {last.get('exitCode', 137)})")
         finished = parse_time(last.get("finishedAt"))
-        if finished is not None and now - finished <= window and cs.get("restartCount"):
-            recent += int(cs.get("restartCount") or 0)
+        if finished is not None and now - finished <= window and count:
+            recent += count if started_in_window else 1
+            last_restart = finished if last_restart is None else max(last_restart, finished)
     ready_condition = (conditions.get("Ready") or {}).get("status") == "True"
     if not ready_condition and phase == "Running" and not problems:
         problems.append("not ready (readiness probe failing)")
@@ -125,6 +139,7 @@ def pod_state(pod: JSON, *, now: datetime, window: timedelta) -> PodState:
         problems=tuple(problems),
         restarts=restarts,
         recent_restarts=recent,
+        last_restart=last_restart,
     )
 
 
@@ -179,13 +194,16 @@ def pods_check(component: str, pods: Sequence[JSON], *, now: datetime, window: t
     reasons = []
     for s in states:
         bits = list(s.problems)
-        if s.recent_restarts:
+        if s.recent_restarts and s.recent_restarts == s.restarts:
             bits.append(f"{s.recent_restarts} restart(s) in the last {_short(window)}")
+        elif s.last_restart is not None:
+            ago = _short(max(now - s.last_restart, timedelta(0)))
+            bits.append(f"restarted {ago} ago ({s.restarts} restarts in total)")
         if bits:
             reasons.append(f"{s.name}: {', '.join(bits)}")
     health = Health.DOWN if serving == 0 else (Health.DEGRADED if reasons or serving < len(states) else Health.OK)
     summary = f"{serving}/{len(states)} pods ready"
-    worst = sorted({p.split(" ")[0].rstrip(":") for s in states for p in s.problems})
+    worst = sorted({_problem_kind(p) for s in states for p in s.problems})
     if worst:
         summary += f" ({', '.join(worst)})"
     observed = {
@@ -282,8 +300,15 @@ def ingress_checks(
     return out
 
 
+def _problem_kind(problem: str) -> str:
+    """The head of a problem for the summary: "CrashLoopBackOff", "Pending", "not ready"."""
+    return problem.split(" (", maxsplit=1)[0].split(":", maxsplit=1)[0]
+
+
 def _short(window: timedelta) -> str:
     seconds = int(window.total_seconds())
-    if seconds % 3600 == 0:
+    if seconds and seconds % 3600 == 0:
         return f"{seconds // 3600}h"
-    return f"{seconds // 60}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m"
+    return f"{seconds}s"
