@@ -905,7 +905,8 @@ class Simulation:
                  "reason": "PodFailed"},
                 {"type": "PodScheduled", "status": "True", "lastProbeTime": None,
                  "lastTransitionTime": rfc3339(run.scheduled_at or run.created)}],
-            "hostIP": (pod.get("status") or {}).get("hostIP", ""), "startTime": rfc3339(run.scheduled_at or run.created),
+            "hostIP": (pod.get("status") or {}).get("hostIP", ""),
+            "startTime": rfc3339(run.scheduled_at or run.created),
             "containerStatuses": statuses,
         }
         if status != pod.get("status"):
