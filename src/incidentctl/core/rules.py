@@ -69,6 +69,10 @@ def format_value(value: float | bool | None, unit: Unit) -> str:
         return "unknown"
     if unit == "bool" or isinstance(value, bool):
         return "yes" if value else "no"
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
     if unit == "ratio":
         return f"{value * 100:.3g}%"
     if unit == "seconds":
@@ -79,12 +83,17 @@ def format_value(value: float | bool | None, unit: Unit) -> str:
 def format_seconds(seconds: float) -> str:
     if math.isnan(seconds):
         return "NaN"
+    if math.isinf(seconds):
+        return "+Inf" if seconds > 0 else "-Inf"
+    if seconds == 0:
+        return "0s"
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"
     if seconds < 120:
         return f"{seconds:.3g}s"
     minutes = seconds / 60
-    return f"{minutes:.0f}m" if minutes < 120 else f"{minutes / 60:.1f}h"
+    # Whole minutes truncate, as kubectl's AGE does: 14m59s held of a 15m rule must not read "15m of 15m".
+    return f"{math.floor(minutes)}m" if minutes < 120 else f"{minutes / 60:.1f}h"
 
 
 def evaluate_condition(cond: ConditionLike, values: Sequence[SignalValue]) -> ConditionOutcome:
@@ -92,14 +101,27 @@ def evaluate_condition(cond: ConditionLike, values: Sequence[SignalValue]) -> Co
     if not values:
         return ConditionOutcome(False, f"{cond.signal}: no data")
     best: ConditionOutcome | None = None
+    worst: tuple[float, ConditionOutcome] | None = None
     for sv in values:
         outcome = _one(cond, sv)
         if outcome.holds:
-            return outcome
-        if (outcome.pending and (best is None or not best.pending)) or best is None:
+            how_bad = _how_far(cond.op, sv)
+            if worst is None or how_bad > worst[0]:
+                worst = (how_bad, outcome)
+        elif (outcome.pending and (best is None or not best.pending)) or best is None:
             best = outcome
+    if worst is not None:
+        return worst[1]
     assert best is not None
     return best
+
+
+def _how_far(op: str, sv: SignalValue) -> float:
+    """How far past the threshold a value is, in the direction the comparison points (larger is worse)."""
+    if sv.unit == "bool" or isinstance(sv.value, bool) or sv.value is None:
+        return 0.0
+    value = float(sv.value)
+    return -value if op in ("<", "<=") else value if op in (">", ">=") else 0.0
 
 
 def _one(cond: ConditionLike, sv: SignalValue) -> ConditionOutcome:
@@ -112,7 +134,10 @@ def _one(cond: ConditionLike, sv: SignalValue) -> ConditionOutcome:
     else:
         threshold = cond.threshold if cond.threshold is not None else 0.0
         value = float(sv.value)
-        compared = not math.isnan(value) and _OPS[cond.op](value, threshold)
+        if math.isnan(value):
+            # NaN compares false with everything: say so rather than claim "NaN <= 10%".
+            return ConditionOutcome(False, f"{cond.signal} NaN{where} (not comparable)", subject=sv.subject)
+        compared = _OPS[cond.op](value, threshold)
         text = (
             f"{cond.signal} {format_value(value, sv.unit)} {cond.op if compared else _negated(cond.op)} "
             f"{format_value(threshold, sv.unit)}{where}"
