@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -121,3 +122,30 @@ def test_sandbox_is_not_imported_by_other_commands() -> None:
             "print(sorted(m for m in sys.modules if m.startswith('incidentctl.sandbox')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_tls_sandbox_checks_the_token(tmp_path: Path) -> None:
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    from incidentctl.sandbox.testing import kubectl_for, running_sandbox
+
+    with running_sandbox("db-outage", tls_dir=tmp_path / "tls") as sb:
+        assert sb.url.startswith("https://127.0.0.1:")
+        k = kubectl_for(sb, tmp_path)
+        pods = k("get", "pods")
+        assert pods.returncode == 0
+        assert pods.stderr == ""
+        assert "postgres-0" in pods.stdout
+        psql = k("exec", "postgres-0", "--", "psql", "-U", "sarvanom", "-d", "sarvanom_production", "-c", "SELECT 1;")
+        assert psql.returncode == 2
+        assert "remaining connection slots" in psql.stderr
+        context = ssl.create_default_context(cafile=str(sb.ca_file))
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{sb.url}/api/v1/pods", context=context, timeout=5)
+        assert refused.value.code == 401
+        injected = CliRunner().invoke(app, ["sandbox", "inject", "healthy", "--dir", str(tmp_path)],
+                                      obj=AppState(cwd=tmp_path))
+        assert injected.exit_code == 0, injected.output
+        assert sb.scenario == "healthy"

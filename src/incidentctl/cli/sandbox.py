@@ -52,6 +52,8 @@ def up(
                         ] = "healthy",
     directory: DirOption = Path(".sandbox"),
     port: Annotated[int, typer.Option("--port", help="Loopback port to serve on (0: any free port).")] = 0,
+    tls: Annotated[bool, typer.Option("--tls", help="Serve HTTPS with a self-signed certificate (DIR/tls/) and "
+                                      "require the kubeconfig's token, as a real API server does.")] = False,
 ) -> None:
     """Start the sandbox: write DIR/kubeconfig and DIR/runbook.yaml, then serve until Ctrl-C or SIGTERM."""
     import signal
@@ -66,13 +68,17 @@ def up(
         raise UsageError(f"unknown scenario {scenario!r}", hint=f"choose one of: {', '.join(catalogue.SCENARIOS)}")
     if not 0 <= port <= 65535:
         raise UsageError(f"--port {port} is not a TCP port (0-65535)")
-    sandbox = Sandbox(scenario, port=port, realtime=True)
+    from incidentctl.sandbox.tls import TlsUnavailable
+
+    directory = directory if directory.is_absolute() else state.working_dir / directory
+    sandbox = Sandbox(scenario, port=port, realtime=True, tls_dir=directory / "tls" if tls else None)
     try:
         sandbox.start()
+    except TlsUnavailable as e:
+        raise UsageError(str(e), hint="install openssl, or run without --tls") from e
     except OSError as e:
         raise UsageError(f"cannot serve on 127.0.0.1:{port}: {e.strerror or e}",
                          hint="pick another --port, or --port 0 for any free one") from e
-    directory = directory if directory.is_absolute() else state.working_dir / directory
     try:
         kubeconfig = sandbox.write_kubeconfig(directory / "kubeconfig")
         runbook = write_runbook(directory / "runbook.yaml", sandbox.url, "incidents")
@@ -89,6 +95,8 @@ def up(
                f"  kubectl --kubeconfig {kubeconfig} get pods\n"
                f"  export KUBECONFIG={kubeconfig} INCIDENTCTL_RUNBOOK={runbook}\n"
                f"  incidentctl sandbox inject bad-deploy --dir {directory}   # start an incident mid-drill\n"
+               + (f"  HTTPS with a self-signed certificate: {sandbox.ca_file} (trust it for the runbook's checks)\n"
+                  if sandbox.ca_file else "") +
                "Press Ctrl-C to stop.")
     try:
         while not stop.wait(0.5):
@@ -124,12 +132,13 @@ def inject(
         config = yaml.safe_load(path.read_text(encoding="utf-8"))
         url = config["clusters"][0]["cluster"]["server"]
         token = config["users"][0]["user"]["token"]
+        ca_data = config["clusters"][0]["cluster"].get("certificate-authority-data")
     except FileNotFoundError as e:
         raise ConfigError(f"no sandbox kubeconfig at {path}", hint="start one with `incidentctl sandbox up`") from e
     except (OSError, yaml.YAMLError, KeyError, IndexError, TypeError) as e:
         raise ConfigError(f"{path} is not a sandbox kubeconfig: {e}") from e
     try:
-        described = admin_request(url, token, "scenario", {"scenario": scenario})
+        described = admin_request(url, token, "scenario", {"scenario": scenario}, ca_data=ca_data)
     except urllib.error.HTTPError as e:
         raise UsageError(f"the sandbox at {url} refused: HTTP {e.code}") from e
     except (urllib.error.URLError, OSError) as e:

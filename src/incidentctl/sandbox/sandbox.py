@@ -47,6 +47,7 @@ class Sandbox:
         max_response_delay: float = 40.0,
         dependency_hang: float = 60.0,
         bulk: tuple[int, int] | None = None,
+        tls_dir: Path | None = None,
     ) -> None:
         scenarios.get(scenario)
         names.seed(seed)
@@ -71,6 +72,9 @@ class Sandbox:
         self._thread: threading.Thread | None = None
         self._router: Router | None = None
         self._server_port = 0
+        #: serve HTTPS with a self-signed certificate written there (and check the kubeconfig's token)
+        self.tls_dir = tls_dir
+        self._tls: tuple[Path, Path] | None = None
         with self.store.lock:
             extra_nodes = 0
             if bulk is not None:
@@ -95,7 +99,17 @@ class Sandbox:
         if self._router is None:
             self._router = Router(self)
         port = self._server_port or self.requested_port
+        if self.tls_dir is not None and self._tls is None:
+            from incidentctl.sandbox.tls import make_certificate
+
+            self._tls = make_certificate(self.tls_dir, self.host)
         self._server = SandboxHTTPServer((self.host, port), self._router)
+        if self._tls is not None:
+            from incidentctl.sandbox.tls import server_context
+
+            context = server_context(*self._tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True,
+                                                      do_handshake_on_connect=False)
         self._server_port = int(self._server.server_address[1])
         self._thread = serve(self._server)
         if self.realtime:
@@ -130,7 +144,16 @@ class Sandbox:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_dir is not None
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The certificate a client must trust (TLS only)."""
+        return self._tls[0] if self._tls is not None else None
 
     @property
     def running(self) -> bool:
@@ -171,9 +194,14 @@ class Sandbox:
     # -- files -----------------------------------------------------------------------------------------------
 
     def kubeconfig(self, namespace: str = world.NAMESPACE) -> dict[str, Any]:
+        cluster: dict[str, Any] = {"server": self.url}
+        if self._tls is not None:
+            import base64
+
+            cluster["certificate-authority-data"] = base64.b64encode(self._tls[0].read_bytes()).decode()
         return {
             "apiVersion": "v1", "kind": "Config", "preferences": {},
-            "clusters": [{"name": CONTEXT, "cluster": {"server": self.url}}],
+            "clusters": [{"name": CONTEXT, "cluster": cluster}],
             "users": [{"name": "sandbox-admin", "user": {"token": self.token}}],
             "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": "sandbox-admin",
                                                        "namespace": namespace}}],
@@ -234,16 +262,22 @@ class Sandbox:
                                     "cause": v.cause} for k, v in signals.items()}}
 
 
-def admin_request(url: str, token: str, path: str, body: dict[str, Any] | None = None, timeout: float = 10.0
-                  ) -> dict[str, Any]:
+def admin_request(url: str, token: str, path: str, body: dict[str, Any] | None = None, timeout: float = 10.0,
+                  ca_data: str | None = None) -> dict[str, Any]:
     """Talk to a running sandbox's admin endpoint (used by ``incidentctl sandbox inject``)."""
+    import base64
+    import ssl
     import urllib.request
+
+    context = None
+    if ca_data:
+        context = ssl.create_default_context(cadata=base64.b64decode(ca_data).decode())
 
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(f"{url.rstrip('/')}/_sandbox/{path}", data=data,
                                      method="POST" if body is not None else "GET",
                                      headers={"Authorization": f"Bearer {token}",
                                               "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
         result: dict[str, Any] = json.loads(response.read())
         return result

@@ -37,8 +37,8 @@ class Router:
         self.stand_ins = StandIns(sandbox)
 
     def _authorized(self, request: Request) -> bool:
-        """Only the admin endpoint checks the token: kubectl sends no bearer token over plain HTTP, so the
-        API itself is open, like an API server's old insecure port (loopback only)."""
+        """The admin endpoint always checks the token; the API only over TLS (kubectl sends no bearer token over
+        plain HTTP, so a plain-HTTP API is open, like an API server's old insecure port, loopback only)."""
         token = self.sandbox.token
         if not token:
             return True
@@ -73,6 +73,8 @@ class Router:
         path = request.path.rstrip("/") or "/"
         if path in ("/healthz", "/livez", "/readyz"):
             return text_response("ok")
+        if self.sandbox.tls and not self._authorized(request):
+            raise ApiError(401, "Unauthorized", reason="Unauthorized")
         target = parse_target(path)
         verb = self.api.verb(request, target) if target is not None else request.method.lower()
         resource = None
@@ -101,6 +103,8 @@ class Router:
     def exec_websocket(self, handler: BaseHTTPRequestHandler, request: Request) -> None:  # noqa: PLR0915
         target = parse_target(request.path)
         try:
+            if self.sandbox.tls and not self._authorized(request):
+                raise ApiError(401, "Unauthorized", reason="Unauthorized")
             if target is None or target.rt is not resources.PODS or target.sub not in ("exec", "attach"):
                 raise ApiError(404, "the server could not find the requested resource")
             decision = self.sandbox.faults.decide("kube", "create", "pods/exec", request.path)
