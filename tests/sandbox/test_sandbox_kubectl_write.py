@@ -163,3 +163,20 @@ def test_create_from_a_file_and_conflicts(kubectl: Kubectl, tmp_path: Path) -> N
     deleted = kubectl("delete", "-f", str(manifest))
     assert deleted.returncode == 0, deleted.stderr
     assert "drill-notes" not in kubectl("get", "configmaps").stdout
+
+
+def test_typed_requests_sent_as_protobuf(kubectl: Kubectl, sandbox: Sandbox) -> None:
+    created = kubectl("create", "configmap", "drill-flags", "--from-literal=maintenance=on", "--from-literal=x=1")
+    assert created.returncode == 0, created.stderr
+    data = json.loads(kubectl("get", "configmap", "drill-flags", "-o", "json").stdout)["data"]
+    assert data == {"maintenance": "on", "x": "1"}
+    assert kubectl("auth", "can-i", "patch", "deployments").stdout.strip() == "yes"
+    sandbox.faults.forbid("patch", "deployments")
+    denied = kubectl("auth", "can-i", "patch", "deployments")
+    assert denied.returncode == 1
+    assert denied.stdout.strip().startswith("no")
+    assert kubectl("auth", "can-i", "get", "deployments").stdout.strip() == "yes"
+    refused = kubectl("rollout", "restart", "deployment/gateway")
+    assert refused.returncode == 1
+    assert 'deployments.apps "gateway" is forbidden: User "sandbox-admin" cannot patch resource "deployments"' \
+        in refused.stderr

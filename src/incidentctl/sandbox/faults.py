@@ -78,6 +78,12 @@ class Faults:
         with self._lock:
             self._faults.clear()
 
+    def allows(self, verb: str, resource: str) -> bool:
+        """What a permission check (SelfSubjectAccessReview) answers, given the 403 faults; uses none up."""
+        with self._lock:
+            return not any(f.kind == "forbidden" and f.verb in (None, verb) and f.resource in (None, resource)
+                           for f in self._faults)
+
     def describe(self) -> list[dict[str, object]]:
         with self._lock:
             return [dict(vars(f)) for f in self._faults]

@@ -46,7 +46,14 @@ class Request:
         from incidentctl.sandbox.apierrors import ApiError, bad_request
 
         content_type = self.headers.get("content-type", "application/json").split(";")[0].strip()
-        if self.body and ("protobuf" in content_type or "cbor" in content_type):
+        if self.body and "protobuf" in content_type:
+            from incidentctl.sandbox.protobuf import ProtobufError, decode
+
+            try:
+                return decode(self.body)
+            except ProtobufError as e:
+                raise ApiError(415, f"the body of the request was in an unknown format: {e}") from None
+        if self.body and "cbor" in content_type:
             # protobuf or CBOR: client-go falls back to JSON on 415, as against an API server without them
             raise ApiError(415, "the body of the request was in an unknown format - accepted media types include: "
                            "application/json, application/yaml, application/merge-patch+json, "

@@ -13,7 +13,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -75,11 +75,14 @@ def wants_table(request: Request) -> bool:
 
 
 class KubeApi:
-    def __init__(self, store: Store, sim: Simulation, stopping: threading.Event) -> None:
+    def __init__(self, store: Store, sim: Simulation, stopping: threading.Event,
+                 allowed: Callable[[str, str], bool] | None = None) -> None:
         self.store = store
         self.sim = sim
         self.stopping = stopping
         self.user = "sandbox-admin"
+        #: (verb, resource) -> does RBAC allow it (the injected 403 faults say no)
+        self.allowed = allowed or (lambda verb, resource: True)
 
     # -- discovery -------------------------------------------------------------------------------------------
 
@@ -152,6 +155,8 @@ class KubeApi:
                 resources.NAMESPACES, "", target.namespace) is None:
             raise ApiError(404, f'namespaces "{target.namespace}" not found',
                            details={"name": target.namespace, "kind": "namespaces"})
+        if rt is resources.ACCESS_REVIEWS and verb == "create":
+            return self._access_review(request)
         if rt.virtual:
             if verb not in ("get", "list"):
                 raise ApiError(405, f"the server does not allow this method on the requested resource ({rt.plural})")
@@ -537,6 +542,21 @@ class KubeApi:
                     return
 
         return Response(200, content_type="text/plain", stream=follow())
+
+    def _access_review(self, request: Request) -> Response:
+        review = request.json() or {}
+        attributes = (review.get("spec") or {}).get("resourceAttributes") or {}
+        verb, resource = attributes.get("verb", ""), attributes.get("resource", "")
+        if attributes.get("subresource"):
+            resource = f"{resource}/{attributes['subresource']}"
+        allowed = self.allowed(verb, resource)
+        status: Obj = {"allowed": allowed}
+        if not allowed:
+            status["denied"] = True
+            status["reason"] = f'RBAC: user "{self.user}" may not {verb} {resource}'
+        return json_response({"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+                              "metadata": {"creationTimestamp": None}, "spec": review.get("spec") or {},
+                              "status": status}, 201)
 
     def _metrics(self, request: Request, target: Target) -> Response:
         predicate = self._predicate(request, target.rt)

@@ -71,16 +71,19 @@ INGRESSES = ResourceType("networking.k8s.io", "v1", "ingresses", "Ingress", shor
 POD_METRICS = ResourceType("metrics.k8s.io", "v1beta1", "pods", "PodMetrics", verbs=READ_VERBS, virtual=True)
 NODE_METRICS = ResourceType("metrics.k8s.io", "v1beta1", "nodes", "NodeMetrics", namespaced=False,
                             verbs=READ_VERBS, virtual=True)
+#: ``kubectl auth can-i`` (and a tool's permission pre-flight) asks with a SelfSubjectAccessReview
+ACCESS_REVIEWS = ResourceType("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
+                              namespaced=False, verbs=("create",), virtual=True)
 
 ALL: tuple[ResourceType, ...] = (
     NAMESPACES, NODES, PODS, SERVICES, ENDPOINTS, EVENTS, CONFIGMAPS,
-    DEPLOYMENTS, REPLICASETS, STATEFULSETS, INGRESSES, POD_METRICS, NODE_METRICS,
+    DEPLOYMENTS, REPLICASETS, STATEFULSETS, INGRESSES, POD_METRICS, NODE_METRICS, ACCESS_REVIEWS,
 )
 STORED: tuple[ResourceType, ...] = tuple(rt for rt in ALL if not rt.virtual)
 
 #: group -> versions, in the order discovery lists them ("" is the legacy core group at /api)
 GROUPS: dict[str, tuple[str, ...]] = {"apps": ("v1",), "networking.k8s.io": ("v1",),
-                                      "metrics.k8s.io": ("v1beta1",)}
+                                      "metrics.k8s.io": ("v1beta1",), "authorization.k8s.io": ("v1",)}
 
 _BY_PATH = {(rt.group, rt.version, rt.plural): rt for rt in ALL}
 _BY_KIND = {(rt.group, rt.kind): rt for rt in STORED}

@@ -33,7 +33,7 @@ class Router:
         from incidentctl.sandbox.stand_ins import StandIns
 
         self.sandbox = sandbox
-        self.api = KubeApi(sandbox.store, sandbox.sim, sandbox.stopping)
+        self.api = KubeApi(sandbox.store, sandbox.sim, sandbox.stopping, sandbox.faults.allows)
         self.stand_ins = StandIns(sandbox)
 
     def _authorized(self, request: Request) -> bool:

@@ -1029,11 +1029,21 @@ class Simulation:
                            "targetRef": {"kind": "Pod", "namespace": meta["namespace"], "name": pod["metadata"]["name"],
                                          "uid": pod["metadata"]["uid"]}}
                 (ready if run.ready() else not_ready).append(address)
+            named: dict[str, int] = {}
+            for pod in self.store.list(PODS, meta["namespace"]):
+                labels = pod["metadata"].get("labels") or {}
+                if all(labels.get(k) == v for k, v in selector.items()):
+                    for container in pod["spec"].get("containers", []):
+                        for cport in container.get("ports") or []:
+                            if cport.get("name"):
+                                named.setdefault(cport["name"], int(cport["containerPort"]))
+                    break
             ports = []
             for port in svc["spec"].get("ports") or []:
                 target = port.get("targetPort", port["port"])
-                entry = {"port": int(target) if isinstance(target, int) or str(target).isdigit() else port["port"],
-                         "protocol": port.get("protocol", "TCP")}
+                number = int(target) if isinstance(target, int) or str(target).isdigit() else named.get(
+                    str(target), port["port"])
+                entry = {"port": number, "protocol": port.get("protocol", "TCP")}
                 if port.get("name"):
                     entry["name"] = port["name"]
                 ports.append(entry)
