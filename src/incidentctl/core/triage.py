@@ -140,28 +140,37 @@ def _users_affected(
     user-facing component, else the share of failing requests anywhere, else unknown."""
     if any(sv.value for sv in signals.get("service_down", ())):
         return 1.0, "the service is down for everyone"
-    facing = {c.name for c in rb.components if c.user_facing}
-    rates = [sv for sv in signals.get("error_rate", ()) if isinstance(sv.value, float) and not math.isnan(sv.value)]
-    facing_rates = [sv for sv in rates if sv.subject in facing]
-    pick = max(facing_rates or rates, key=lambda sv: float(sv.value or 0), default=None)
+    pick = _users_error_rate(rb, signals)
     if pick is not None and pick.value:
         return float(pick.value), f"error rate {format_value(pick.value, 'ratio')} on {pick.subject}"
     if not problems:
         return 0.0, "every check passed"
+    if pick is not None:
+        where = f" on {pick.subject}" if pick.subject else ""
+        return None, f"error rate {format_value(pick.value, 'ratio')}{where}: impact not measurable from here"
     return None, "no error-rate signal: impact not measurable from here"
+
+
+def _users_error_rate(rb: Runbook, signals: Mapping[str, Sequence[SignalValue]]) -> SignalValue | None:
+    """The error rate users see: the worst user-facing component's, else the worst anywhere."""
+    facing = {c.name for c in rb.components if c.user_facing}
+    rates = [sv for sv in signals.get("error_rate", ()) if isinstance(sv.value, float) and not math.isnan(sv.value)]
+    facing_rates = [sv for sv in rates if sv.subject in facing]
+    return max(facing_rates or rates, key=lambda sv: float(sv.value or 0), default=None)
 
 
 def _sla(
     rb: Runbook, signals: Mapping[str, Sequence[SignalValue]], start: datetime, now: datetime
 ) -> dict[str, object]:
     """Error-budget burn from the runbook's SLO: the rate at which the incident eats the budget, and how much of
-    the window's budget the incident has used so far at the current error rate."""
+    the window's budget the incident has used so far at the current error rate. The SLO is about the requests
+    users make, so the rate is the one users see (as for users affected), not an internal component's."""
     if rb.slo is None:
         return {"slo": None}
     budget = 1 - rb.slo.availability
     down = any(sv.value for sv in signals.get("service_down", ()))
-    rates = [float(sv.value) for sv in signals.get("error_rate", ()) if isinstance(sv.value, float)]
-    rate = 1.0 if down else max((r for r in rates if not math.isnan(r)), default=0.0)
+    pick = _users_error_rate(rb, signals)
+    rate = 1.0 if down else float(pick.value or 0.0) if pick is not None else 0.0
     elapsed = max(now - start, timedelta(0))
     used = rate * elapsed / rb.slo.window / budget if budget > 0 else 0.0
     return {
@@ -210,14 +219,18 @@ def infer_category(rb: Runbook, problems: Sequence[CheckResult]) -> str | None:
     """A first guess a person confirms: the most telling finding decides. Only categories the runbook defines
     are ever returned."""
     guesses: list[tuple[str, str]] = []
-    for r in sorted(problems, key=lambda r: (_SPECIFICITY.get(r.kind, 9), -r.health.rank)):
+    # A check that could not run (403, timeout of the API) says nothing about what is wrong.
+    known = [r for r in problems if r.health is not Health.UNKNOWN]
+    for r in sorted(known, key=lambda r: (_SPECIFICITY.get(r.kind, 9), -r.health.rank)):
         text = " ".join((r.summary, *r.reasons)).lower()
         if r.kind in _CATEGORY_BY_KIND:
             guesses.append(_CATEGORY_BY_KIND[r.kind])
+        elif "pending" in text or "unschedulable" in text or "evicted" in text:
+            # Before the memory words: "Evicted: the node was low on resource: memory" and "Insufficient
+            # memory" are the cluster running short (compute), not the application leaking.
+            guesses.append(("infrastructure", "compute"))
         elif "oomkilled" in text or "memory" in text:
             guesses.append(("application", "performance"))
-        elif "pending" in text or "unschedulable" in text or "evicted" in text:
-            guesses.append(("infrastructure", "compute"))
         elif "crashloop" in text or "error" in text or r.kind in ("pods", "deployment", "http"):
             guesses.append(("application", "service"))
         elif "latency" in text or "slow" in text or r.kind == "signal":
