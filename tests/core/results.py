@@ -6,6 +6,8 @@ signal results copy the shapes adapters/http_probe.py, phases/detect.py and adap
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.conftest import RUNBOOK
 from tests.core import kube_objects as k
 
@@ -43,7 +45,7 @@ def http(component: str, status: int | None = 200, *, error: str | None = None) 
     line = {200: "200 OK", 503: "503 Service Unavailable", 500: "500 Internal Server Error"}[status or 200]
     health = Health.OK if status == 200 else Health.DOWN
     reasons = () if status == 200 else ("expected 200",)
-    observed = {"method": "GET", "status": status, "url": url, "redirects": []}
+    observed: dict[str, Any] = {"method": "GET", "status": status, "url": url, "redirects": []}
     return CheckResult(f"http:{component}", "http", url, health, f"{line} in 42ms", component, reasons, 0.042, observed)
 
 

@@ -38,7 +38,7 @@ OBJECTS: list[tuple[str, dict[str, Any]]] = [
 def test_objects_round_trip_through_the_official_models(what: str, obj: dict[str, Any]) -> None:
     from kubernetes import client
 
-    model = {
+    model: Any = {
         "Pod": client.V1Pod,
         "Deployment": client.V1Deployment,
         "Service": client.V1Service,
