@@ -152,10 +152,10 @@ def test_deleting_a_pod_gets_it_replaced(kubectl: Kubectl, sandbox: Sandbox) -> 
 def test_create_from_a_file_and_conflicts(kubectl: Kubectl, tmp_path: Path) -> None:
     manifest = tmp_path / "cm.yaml"
     manifest.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: drill-notes\ndata:\n  owner: ops\n")
-    created = kubectl("create", "--validate=false", "-f", str(manifest))  # no OpenAPI served
+    created = kubectl("create", "-f", str(manifest))
     assert created.returncode == 0, created.stderr
     assert created.stdout.strip() == "configmap/drill-notes created"
-    again = kubectl("create", "--validate=false", "-f", str(manifest))
+    again = kubectl("create", "-f", str(manifest))
     assert again.returncode == 1
     assert 'configmaps "drill-notes" already exists' in again.stderr
     listed = kubectl("get", "configmaps")
@@ -180,3 +180,26 @@ def test_typed_requests_sent_as_protobuf(kubectl: Kubectl, sandbox: Sandbox) -> 
     assert refused.returncode == 1
     assert 'deployments.apps "gateway" is forbidden: User "sandbox-admin" cannot patch resource "deployments"' \
         in refused.stderr
+
+
+def test_apply_a_hotfix_manifest(kubectl: Kubectl, sandbox: Sandbox, tmp_path: Path) -> None:
+    manifest = tmp_path / "hotfix.yaml"
+    manifest.write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: synthesis\n"
+                        "  namespace: sarvanom-production\n  annotations:\n"
+                        "    kubernetes.io/change-cause: hotfix synthesis 2.4.4\nspec:\n  template:\n    spec:\n"
+                        "      containers:\n      - name: synthesis\n"
+                        "        image: registry.sarvanom.com/sarvanom/synthesis:2.4.3\n"
+                        "        env:\n        - name: TOKENIZER_THREADS\n          value: \"1\"\n")
+    applied = kubectl("apply", "-f", str(manifest))
+    assert applied.returncode == 0, applied.stderr
+    assert applied.stdout.strip() == "deployment.apps/synthesis configured"
+    done = kubectl.run_while_advancing("rollout", "status", "deployment/synthesis", "--timeout=120s")
+    assert done.returncode == 0, done.stderr
+    deploy = json.loads(kubectl("get", "deploy", "synthesis", "-o", "json").stdout)
+    container = deploy["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "TOKENIZER_THREADS", "value": "1"} in container["env"]
+    assert {"name": "REDIS_URL", "value": "redis://redis:6379/1"} in container["env"], "apply merges by name"
+    history = kubectl("rollout", "history", "deployment/synthesis").stdout
+    assert history.splitlines()[-2].split(None, 1) == ["4", "hotfix synthesis 2.4.4"]
+    server_side = kubectl("apply", "--server-side", "--force-conflicts", "-f", str(manifest))
+    assert server_side.returncode == 0, server_side.stderr

@@ -59,9 +59,13 @@ class Request:
                            "application/json, application/yaml, application/merge-patch+json, "
                            "application/strategic-merge-patch+json, application/json-patch+json")
 
+        import yaml
+
         try:
+            if content_type.endswith("yaml") and self.body and not self.body.lstrip().startswith(b"{"):
+                return yaml.safe_load(self.body)
             return json.loads(self.body or b"null")
-        except ValueError as e:
+        except (ValueError, yaml.YAMLError) as e:
             raise bad_request(f"the request body is not valid JSON: {e}") from None
 
 

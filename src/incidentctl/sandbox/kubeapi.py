@@ -100,6 +100,8 @@ class KubeApi:
                 groups.append({"name": group, "versions": gvs, "preferredVersion": gvs[0]})
             return json_response({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
         parts = [p for p in path.split("/") if p]
+        if parts[:2] == ["openapi", "v3"]:
+            return self._openapi_v3(parts[2:])
         if parts == ["api", "v1"]:
             return json_response(self._resource_list("", "v1"))
         if len(parts) == 2 and parts[0] == "apis" and parts[1] in resources.GROUPS:
@@ -110,6 +112,39 @@ class KubeApi:
         if len(parts) == 3 and parts[0] == "apis" and parts[2] in resources.GROUPS.get(parts[1], ()):
             return json_response(self._resource_list(parts[1], parts[2]))
         return None
+
+    @staticmethod
+    def _openapi_v3(rest: list[str]) -> Response:
+        """Enough OpenAPI v3 for kubectl to see that the server validates fields itself (``fieldValidation``),
+        so ``kubectl apply/create -f`` validate server-side instead of downloading schemas."""
+        gvs = [("", "v1")] + [(g, v) for g, versions in resources.GROUPS.items() for v in versions]
+
+        def doc_path(group: str, version: str) -> str:
+            return f"api/{version}" if not group else f"apis/{group}/{version}"
+
+        if not rest:
+            return json_response({"paths": {doc_path(g, v): {"serverRelativeURL": f"/openapi/v3/{doc_path(g, v)}"
+                                                                                  "?hash=sandbox"} for g, v in gvs}})
+        wanted = "/".join(rest)
+        for group, version in gvs:
+            if doc_path(group, version) != wanted:
+                continue
+            param = [{"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": True}},
+                     {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": True}},
+                     {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": True}}]
+            paths: Obj = {}
+            for rt in resources.resources_in(group, version):
+                base = f"/{doc_path(group, version)}"
+                scope = f"{base}/namespaces/{{namespace}}/{rt.plural}" if rt.namespaced else f"{base}/{rt.plural}"
+                gvk = {"x-kubernetes-group-version-kind": {"group": group, "version": version, "kind": rt.kind}}
+                paths[scope] = {"post": {"parameters": param, "responses": {}, **gvk},
+                                "get": {"responses": {}, **gvk}}
+                paths[f"{scope}/{{name}}"] = {"put": {"parameters": param, "responses": {}, **gvk},
+                                              "patch": {"parameters": param, "responses": {}, **gvk},
+                                              "get": {"responses": {}, **gvk}, "delete": {"responses": {}, **gvk}}
+            return json_response({"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.37.1"},
+                                  "paths": paths, "components": {"schemas": {}}})
+        raise ApiError(404, "the server could not find the requested resource")
 
     @staticmethod
     def _resource_list(group: str, version: str) -> Obj:
