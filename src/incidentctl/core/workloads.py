@@ -182,6 +182,9 @@ def deployment_check(component: str, dep: JSON | None, name: str) -> CheckResult
         reasons.append("rollout paused")
     elif updated < desired or int(meta.get("generation") or 0) > int(status.get("observedGeneration") or 0):
         reasons.append(f"rolling out: {updated}/{desired} updated")
+    elif int(status.get("replicas") or 0) > updated:
+        # kubectl rollout status: "Waiting for deployment rollout to finish: 1 old replicas are pending termination"
+        reasons.append(f"rolling out: {int(status.get('replicas') or 0) - updated} old replica(s) pending termination")
     return CheckResult(check, "deployment", target, health, summary, component, tuple(reasons), observed=observed)
 
 
