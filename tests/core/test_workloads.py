@@ -310,6 +310,14 @@ def test_a_rollout_in_progress_is_reported_but_not_a_problem_by_itself() -> None
     assert deployment_check("synthesis", new_spec_not_yet_seen, "synthesis").reasons == ("rolling out: 3/3 updated",)
 
 
+def test_old_replicas_still_terminating_mean_the_rollout_is_not_finished() -> None:
+    dep = k.deployment(ready=3, updated=3)
+    dep["status"]["replicas"] = 4
+    r = deployment_check("synthesis", dep, "synthesis")
+    assert r.health is Health.OK
+    assert r.reasons == ("rolling out: 1 old replica(s) pending termination",)
+
+
 def test_a_paused_rollout_says_so() -> None:
     r = deployment_check("synthesis", k.deployment(paused=True, updated=1), "synthesis")
     assert r.reasons == ("rollout paused",)
