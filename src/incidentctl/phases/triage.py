@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from incidentctl.core.incident import Declaration, Event, EventKind, Incident
@@ -169,7 +169,7 @@ def next_steps(rb: Runbook, result: Triage, incident: Incident | None) -> tuple[
     if incident is None:
         steps.append("declare the incident: incidentctl triage --declare")
     for d in result.deadlines:
-        by = f" by {d.by.strftime('%H:%M UTC')}" if d.by is not None else ""
+        by = f" by {d.by.astimezone(timezone.utc).strftime('%H:%M UTC')}" if d.by is not None else ""
         steps.append(f"{d.what}: {d.who}{by}")
     if incident is not None and incident.acknowledged_at is None:
         steps.append(f"acknowledge: incidentctl incident ack {ref}")
