@@ -1,7 +1,15 @@
 """The scripted incidents: each puts the SarvanOM world into a faulty state; the world's model does the rest.
 
 Every scenario names the mitigation that really fixes it in the sandbox (tests prove each one with real kubectl)
-and what a responder sees first.
+and what a responder sees first. Switching scenarios (``Sandbox.inject``, ``incidentctl sandbox inject``) first
+clears the faults that live outside the cluster or in pod state (the provider outage, traffic, exhausted
+connections, the cache), then starts the new one; what was done to the cluster stays done, so a bad deploy stays
+rolled out until someone rolls it back.
+
+The dependency outage cannot be fixed from the cluster. A drill contains it with the circuit breaker: setting
+``CIRCUIT_BREAKER=open`` (or ``LLM_PROVIDER=anthropic``) in the ``synthesis-config`` ConfigMap makes synthesis
+answer with the fallback provider (the app reloads the ConfigMap), so errors stop reaching users while the
+openai check keeps failing until the provider recovers (``inject healthy``).
 """
 
 from __future__ import annotations
