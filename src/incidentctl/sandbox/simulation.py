@@ -102,6 +102,8 @@ class Simulation:
         self._log_cache: dict[str, LogInstance] = {}
         self.history: Any = None  # set by the sandbox: signals over time (signals.SignalHistory)
         self._capture: list[datetime | None] | None = None
+        self._owned: dict[resources.ResourceType, _OwnerIndex] = {REPLICASETS: _OwnerIndex(), PODS: _OwnerIndex()}
+        store.on_change = self._index
         self._seen: dict[str, tuple[Any, datetime | None]] = {}
 
     # -- time ------------------------------------------------------------------------------------------------
@@ -177,7 +179,7 @@ class Simulation:
             self.model.tick(self, now)
             if self.history is not None:
                 self.history.record(now, self.model.signals(self))
-            if self._last_expiry is None or now - self._last_expiry > timedelta(minutes=1):
+            if self._last_expiry is None or now - self._last_expiry > timedelta(minutes=5):
                 self.events.expire(now)
                 self._last_expiry = now
 
@@ -239,13 +241,26 @@ class Simulation:
 
     # -- indexes ---------------------------------------------------------------------------------------------
 
-    def _children(self, rt: resources.ResourceType) -> dict[str, list[Obj]]:
-        index: dict[str, list[Obj]] = defaultdict(list)
-        for obj in self.store.list(rt):
-            owner = _owner_uid(obj)
-            if owner:
-                index[owner].append(obj)
-        return index
+    def _children(self, rt: resources.ResourceType) -> _OwnerIndex:
+        return self._owned[rt]
+
+    def _index(self, rt: resources.ResourceType, kind: str, obj: Obj) -> None:
+        """Keep the owner index of ReplicaSets and pods current (the store calls this on every write)."""
+        index = self._owned.get(rt)
+        if index is None:
+            return
+        owner = _owner_uid(obj)
+        if owner is None:
+            return
+        uid = obj["metadata"]["uid"]
+        if kind == "DELETED":
+            children = index.by_owner.get(owner)
+            if children is not None:
+                children.pop(uid, None)
+                if not children:
+                    del index.by_owner[owner]
+        else:
+            index.by_owner.setdefault(owner, {})[uid] = obj
 
     def pod_available(self, pod: Obj, min_ready: int, now: datetime) -> bool:
         run = self.pods.get(pod["metadata"]["uid"])
@@ -385,7 +400,7 @@ class Simulation:
             finally:
                 self._capture = None
 
-    def _sync_deployment(self, deploy: Obj, owned: list[Obj], pods_by_owner: dict[str, list[Obj]],  # noqa: PLR0915
+    def _sync_deployment(self, deploy: Obj, owned: list[Obj], pods_by_owner: _OwnerIndex,  # noqa: PLR0915
                          now: datetime) -> None:
         spec = deploy["spec"]
         meta = deploy["metadata"]
@@ -1145,6 +1160,17 @@ class Simulation:
                           "timestamp": rfc3339(now - timedelta(seconds=9)), "window": "20.03s",
                           "usage": {"cpu": f"{int(cpu * 1e6)}n", "memory": f"{int(mem // 1024)}Ki"}})
         return items
+
+
+class _OwnerIndex:
+    """Controller owner uid -> the objects it owns, kept current by the store's change hook."""
+
+    def __init__(self) -> None:
+        self.by_owner: dict[str, dict[str, Obj]] = {}
+
+    def get(self, owner: str, default: list[Obj] | None = None) -> list[Obj]:
+        children = self.by_owner.get(owner)
+        return list(children.values()) if children else (default if default is not None else [])
 
 
 def _active(pod: Obj) -> bool:

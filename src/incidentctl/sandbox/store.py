@@ -183,7 +183,8 @@ class Store:
                                          f'meta: {old["metadata"]["uid"]}')
             del self._objects[rt][key]
             self._sorted[rt] = None
-            gone = copy.deepcopy(old)
+            gone = dict(old)
+            gone["metadata"] = dict(old["metadata"])
             gone["metadata"]["resourceVersion"] = self._bump()
             self._emit(rt, "DELETED", gone)
             return gone
