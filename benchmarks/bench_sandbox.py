@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replicas", type=int, default=10)
     args = parser.parse_args(argv)
 
+    from incidentctl.sandbox.resources import PODS
     from incidentctl.sandbox.sandbox import Sandbox
     from incidentctl.sandbox.testing import kubectl_binary
 
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     build = time.perf_counter() - started
     workdir = Path(tempfile.mkdtemp(prefix="bench-sandbox-"))
     kubeconfig = sandbox.write_kubeconfig(workdir / "kubeconfig")
-    pods = len(sandbox.store.list(__import__("incidentctl.sandbox.resources", fromlist=["PODS"]).PODS, "bulk"))
+    pods = len(sandbox.store.list(PODS, "bulk"))
 
     def run(*extra: str) -> tuple[float, subprocess.CompletedProcess[str]]:
         cache = tempfile.mkdtemp(dir=workdir)
@@ -60,6 +61,14 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{name}: kubectl failed: {result.stderr.strip()}", file=sys.stderr)
                     return 1
                 timings.setdefault(name, []).append(elapsed)
+        import urllib.request
+
+        for _ in range(args.runs):  # what an API client that lists without paging costs (one 2,000-pod JSON list)
+            begin = time.perf_counter()
+            with urllib.request.urlopen(f"{sandbox.url}/api/v1/namespaces/bulk/pods", timeout=30) as response:
+                size = len(response.read())
+            timings.setdefault(f"GET /api/v1/namespaces/bulk/pods ({size // 1024} KiB JSON)", []).append(
+                time.perf_counter() - begin)
         lines = len(run("get", "pods", "-n", "bulk", "--no-headers")[1].stdout.splitlines())
         print(f"sandbox: {pods} pods in {args.deployments} deployments (+ SarvanOM), built in {build:.2f} s; "
               f"kubectl listed {lines} pods")
