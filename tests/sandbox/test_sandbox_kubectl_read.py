@@ -170,3 +170,11 @@ def test_bad_selector_is_a_bad_request(k: Kubectl) -> None:
     result = k("get", "pods", "--field-selector", "spec.bogus=1")
     assert result.returncode == 1
     assert "BadRequest" in result.stderr
+
+
+def test_exec_into_a_container_that_is_not_running(k: Kubectl) -> None:
+    pods = json.loads(k("get", "pods", "-l", "app=synthesis", "-o", "json").stdout)["items"]
+    waiting = next(p["metadata"]["name"] for p in pods if p["status"]["containerStatuses"][0]["state"].get("waiting"))
+    result = k("exec", waiting, "--", "date")
+    assert result.returncode == 1
+    assert result.stderr.strip() == 'error: unable to upgrade connection: container not found ("synthesis")'

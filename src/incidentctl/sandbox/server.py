@@ -122,7 +122,7 @@ class Router:
                 run = sim.pods.get(pod["metadata"]["uid"])
                 crun = run.containers.get(container) if run else None
                 if run is None or crun is None or not crun.running:
-                    raise apierrors.bad_request(f'unable to upgrade connection: container not found ("{container}")')
+                    raise apierrors.bad_request(f'container not found ("{container}")')
                 argv = request.query.get("command", [])
                 result = sim.model.exec(sim, run, pod, container, argv)
             protocol = websocket.choose_protocol(request.headers.get("sec-websocket-protocol", ""))
@@ -211,8 +211,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         request = Request(self.command, self.path, dict(self.headers.items()), body)
         router = server.router
-        if request.headers.get("upgrade", "").lower() == "websocket":
-            router.exec_websocket(self, request)
+        upgrade = request.headers.get("upgrade", "").lower()
+        if upgrade == "websocket" or (upgrade and request.path.rstrip("/").endswith(("/exec", "/attach"))):
+            router.exec_websocket(self, request)  # SPDY is refused there, after the pod and container checks
             return
         response = router.handle(request)
         try:
