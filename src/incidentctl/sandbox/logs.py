@@ -76,6 +76,7 @@ class LogInstance:
             out.extend(entry for entry in cached if entry[0] <= end)
         if self.inst.finished is not None and self.inst.finished <= now:
             out.extend(self._ending())
+        out.sort(key=lambda entry: entry[0])  # stable: lines written at the same moment keep their order
         return out
 
     # -- the services' own words -----------------------------------------------------------------------------

@@ -117,7 +117,8 @@ def image_pullable(image: str) -> bool:
 
 def component_of(pod: Obj) -> str:
     labels = pod.get("metadata", {}).get("labels") or {}
-    return str(labels.get("app.kubernetes.io/name") or labels.get("app") or pod["metadata"].get("name", ""))
+    return str(labels.get("app.kubernetes.io/name") or labels.get("app") or labels.get("k8s-app")
+               or pod["metadata"].get("name", ""))
 
 
 def _labels(name: str) -> dict[str, str]:
