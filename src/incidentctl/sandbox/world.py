@@ -135,7 +135,8 @@ def pod_template(component: Component, version: str, annotations: dict[str, str]
         "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
     }
     if component.kind == "Deployment":
-        container["readinessProbe"] = {"httpGet": {"path": "/health", "port": "http", "scheme": "HTTP"},
+        # readiness is shallow (the process serves); /health also checks downstreams, for people and monitors
+        container["readinessProbe"] = {"httpGet": {"path": "/health/ready", "port": "http", "scheme": "HTTP"},
                                        "periodSeconds": 10, "timeoutSeconds": 2, "successThreshold": 1,
                                        "failureThreshold": 3}
         container["livenessProbe"] = {"httpGet": {"path": "/health/live", "port": "http", "scheme": "HTTP"},
