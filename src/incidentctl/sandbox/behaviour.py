@@ -20,7 +20,7 @@ from incidentctl.sandbox.runtime import ContainerRun, Instance, PodRun
 from incidentctl.sandbox.store import Obj
 
 if TYPE_CHECKING:
-    from incidentctl.sandbox.simulation import Simulation
+    from incidentctl.sandbox.controller_base import ControllerBase
 
 MI = 1024 * 1024
 
@@ -64,7 +64,7 @@ class Model:
 
     # -- pods ------------------------------------------------------------------------------------------------
 
-    def pod_created(self, sim: Simulation, run: PodRun, pod: Obj) -> None:
+    def pod_created(self, sim: ControllerBase, run: PodRun, pod: Obj) -> None:
         if world.component_of(pod) == "retrieval":
             run.attrs.setdefault("cache_mi_at_start", 40.0)
 
@@ -74,13 +74,13 @@ class Model:
     def ready_delay(self, run: PodRun, crun: ContainerRun) -> float:
         return {"postgres": 6.0, "redis": 2.0}.get(crun.name, 4.0)
 
-    def container_started(self, sim: Simulation, run: PodRun, pod: Obj, crun: ContainerRun, inst: Instance) -> None:
+    def container_started(self, sim: ControllerBase, run: PodRun, pod: Obj, crun: ContainerRun, inst: Instance) -> None:
         if inst.image in world.BROKEN_IMAGES:
             rng = random.Random(inst.seed)
             inst.fate = (inst.started + timedelta(seconds=rng.uniform(14, 26)), 139, "Error")
             inst.cause = "segfault"
 
-    def fate(self, sim: Simulation, run: PodRun, pod: Obj, crun: ContainerRun, inst: Instance
+    def fate(self, sim: ControllerBase, run: PodRun, pod: Obj, crun: ContainerRun, inst: Instance
              ) -> tuple[datetime, int, str] | None:
         if inst.fate is not None:
             return inst.fate
@@ -91,7 +91,7 @@ class Model:
                 return (oom, 137, "OOMKilled")
         return None
 
-    def readiness(self, sim: Simulation, run: PodRun, pod: Obj, crun: ContainerRun, inst: Instance,
+    def readiness(self, sim: ControllerBase, run: PodRun, pod: Obj, crun: ContainerRun, inst: Instance,
                   now: datetime) -> tuple[bool, str]:
         if crun.name == "postgres" and run.attrs.get("connections_exhausted"):
             return False, ('psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: '
@@ -104,9 +104,9 @@ class Model:
     def memory_limit_kb(self, pod: Obj, container: str) -> int:
         for spec in pod.get("spec", {}).get("containers", []):
             if spec["name"] == container:
-                from incidentctl.sandbox.simulation import _quantity
+                from incidentctl.sandbox.objects import quantity
 
-                return int(_quantity((spec.get("resources") or {}).get("limits", {}).get("memory", "1Gi")) // 1024)
+                return int(quantity((spec.get("resources") or {}).get("limits", {}).get("memory", "1Gi")) // 1024)
         return 1048576
 
     # memory of a retrieval pod: the tmpfs index cache (grows for the pod's life) plus the process working set
@@ -139,7 +139,7 @@ class Model:
         c1 = c0 + growth * warm_left
         return t0 + timedelta(seconds=warm_left + (limit - c1 - plateau) / growth)
 
-    def memory_bytes(self, sim: Simulation, run: PodRun, pod: Obj, crun: ContainerRun, now: datetime) -> int:
+    def memory_bytes(self, sim: ControllerBase, run: PodRun, pod: Obj, crun: ContainerRun, now: datetime) -> int:
         component = world.BY_NAME.get(crun.name)
         inst = crun.current
         if crun.name == "retrieval" and inst is not None:
@@ -148,7 +148,7 @@ class Model:
         jitter = (inst.seed % 37) if inst else 0
         return int((base + jitter) * MI)
 
-    def cpu_millicores(self, sim: Simulation, run: PodRun, pod: Obj, crun: ContainerRun, now: datetime) -> float:
+    def cpu_millicores(self, sim: ControllerBase, run: PodRun, pod: Obj, crun: ContainerRun, now: datetime) -> float:
         component = world.BY_NAME.get(crun.name)
         inst = crun.current
         jitter = (inst.seed % 23) if inst else 0
@@ -162,37 +162,37 @@ class Model:
 
     # -- services --------------------------------------------------------------------------------------------
 
-    def tick(self, sim: Simulation, now: datetime) -> None:
+    def tick(self, sim: ControllerBase, now: datetime) -> None:
         self._signals = self.compute(sim, now)
 
-    def signals(self, sim: Simulation) -> dict[str, Signals]:
+    def signals(self, sim: ControllerBase) -> dict[str, Signals]:
         return dict(self._signals)
 
-    def _pods(self, sim: Simulation, component: str) -> list[tuple[Obj, PodRun | None]]:
+    def _pods(self, sim: ControllerBase, component: str) -> list[tuple[Obj, PodRun | None]]:
         out = []
         for pod in sim.store.list(resources.PODS, world.NAMESPACE):
             if world.component_of(pod) == component:
                 out.append((pod, sim.pods.get(pod["metadata"]["uid"])))
         return out
 
-    def flag(self, sim: Simulation, key: str) -> str:
+    def flag(self, sim: ControllerBase, key: str) -> str:
         cm = sim.store.get(resources.CONFIGMAPS, world.NAMESPACE, "synthesis-config")
         return str(((cm or {}).get("data") or {}).get(key, ""))
 
-    def breaker_open(self, sim: Simulation) -> bool:
+    def breaker_open(self, sim: ControllerBase) -> bool:
         return self.flag(sim, "CIRCUIT_BREAKER").lower() == "open" or self.flag(sim, "LLM_PROVIDER") == "anthropic"
 
-    def postgres_ok(self, sim: Simulation) -> bool:
+    def postgres_ok(self, sim: ControllerBase) -> bool:
         pods = self._pods(sim, "postgres")
         return any(run is not None and run.ready() and not run.attrs.get("connections_exhausted") for _, run in pods)
 
-    def redis_corrupt(self, sim: Simulation) -> bool:
+    def redis_corrupt(self, sim: ControllerBase) -> bool:
         return any(run is not None and run.attrs.get("corrupt_keys") for _, run in self._pods(sim, "redis"))
 
-    def redis_ok(self, sim: Simulation) -> bool:
+    def redis_ok(self, sim: ControllerBase) -> bool:
         return any(run is not None and run.ready() for _, run in self._pods(sim, "redis"))
 
-    def compute(self, sim: Simulation, now: datetime) -> dict[str, Signals]:
+    def compute(self, sim: ControllerBase, now: datetime) -> dict[str, Signals]:
         out: dict[str, Signals] = {}
         for component in world.SERVICES:
             pods = self._pods(sim, component.name)
@@ -250,7 +250,7 @@ class Model:
 
     # -- HTTP stand-ins --------------------------------------------------------------------------------------
 
-    def health(self, sim: Simulation, component: str) -> HealthReply | None:
+    def health(self, sim: ControllerBase, component: str) -> HealthReply | None:
         sig = self._signals.get(component)
         if sig is None:
             return None
@@ -293,7 +293,7 @@ class Model:
 
     # -- exec ------------------------------------------------------------------------------------------------
 
-    def exec(self, sim: Simulation, run: PodRun, pod: Obj, container: str, argv: list[str]) -> ExecResult:
+    def exec(self, sim: ControllerBase, run: PodRun, pod: Obj, container: str, argv: list[str]) -> ExecResult:
         if not argv:
             return ExecResult(stderr="error: you must specify at least one command for the container\n",
                               exit_code=1)
@@ -345,7 +345,7 @@ class Model:
         return ExecResult(stderr=f'ERROR:  the sandbox database only answers "SELECT 1;" (got: {query})\n',
                           exit_code=1)
 
-    def _redis(self, sim: Simulation, run: PodRun, argv: list[str]) -> ExecResult:
+    def _redis(self, sim: ControllerBase, run: PodRun, argv: list[str]) -> ExecResult:
         words = [a for a in argv[1:] if not a.startswith("-")]
         command = (words[0] if words else "").lower()
         if command == "ping":

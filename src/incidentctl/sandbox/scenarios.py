@@ -19,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from incidentctl.sandbox import resources, world
-from incidentctl.sandbox.simulation import CHANGE_CAUSE, Simulation
+from incidentctl.sandbox.objects import CHANGE_CAUSE
+from incidentctl.sandbox.simulation import Simulation
 
 
 @dataclass(frozen=True)

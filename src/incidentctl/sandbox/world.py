@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from incidentctl.sandbox import names, resources
-from incidentctl.sandbox.simulation import CHANGE_CAUSE, HASH_LABEL, REVISION, Simulation
+from incidentctl.sandbox.objects import CHANGE_CAUSE, HASH_LABEL, REVISION
+from incidentctl.sandbox.simulation import Simulation
 from incidentctl.sandbox.store import Obj
 
 NAMESPACE = "sarvanom-production"
