@@ -10,7 +10,7 @@ import time
 import pytest
 
 from incidentctl.sandbox.sandbox import Sandbox
-from incidentctl.sandbox.testing import Kubectl
+from incidentctl.sandbox.testing import Kubectl, wait_for_watch
 
 pytestmark = pytest.mark.integration
 
@@ -68,12 +68,15 @@ def test_statefulset_restart_and_status(kubectl: Kubectl, sandbox: Sandbox) -> N
 
 
 def test_follow_and_watch_stream_while_time_moves(kubectl: Kubectl, sandbox: Sandbox) -> None:
-    follow = subprocess.Popen(kubectl.command("logs", "-f", "deploy/gateway", "--tail=0"), stdout=subprocess.PIPE,
+    follow = subprocess.Popen(kubectl.command("logs", "-f", "deploy/gateway", "--tail=1"), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
+    watching = sandbox.store.watcher_count()
     watch = subprocess.Popen(kubectl.command("get", "pods", "-w", "-l", "app=postgres"), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(1.0)
+        assert follow.stdout is not None
+        assert follow.stdout.readline(), "the follow stream is open (its first line arrived)"
+        assert wait_for_watch(sandbox, watching, watch)
         assert kubectl("delete", "pod", "postgres-0").returncode == 0
         for _ in range(6):
             sandbox.advance(5)
@@ -83,7 +86,7 @@ def test_follow_and_watch_stream_while_time_moves(kubectl: Kubectl, sandbox: San
         watch.terminate()
     logs, _ = follow.communicate(timeout=10)
     watched, _ = watch.communicate(timeout=10)
-    assert len(logs.splitlines()) >= 5, "new request lines arrive as simulated time passes"
+    assert len(logs.splitlines()) >= 5, "new request lines arrive as simulated time passes (after the first)"
     assert all("gateway.access" in line for line in logs.splitlines())
     rows = [line.split() for line in watched.splitlines()]
     assert rows[0][:3] == ["NAME", "READY", "STATUS"]

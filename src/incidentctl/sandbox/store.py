@@ -207,6 +207,10 @@ class Store:
             self._watchers.append(watcher)
             return watcher
 
+    def watcher_count(self) -> int:
+        with self.lock:
+            return len(self._watchers)
+
     def unwatch(self, watcher: Watcher) -> None:
         with self.lock:
             if watcher in self._watchers:

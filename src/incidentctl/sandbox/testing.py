@@ -68,12 +68,13 @@ class Kubectl:
                             timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
         """Run a command that waits on the cluster (``rollout status``) while simulated time moves on."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("KUBE")}
+        watching = self.sandbox.store.watcher_count()
         proc = subprocess.Popen(self.command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=env)
         simulated = 0.0
         deadline = time.monotonic() + timeout
         try:
-            time.sleep(0.3)
+            wait_for_watch(self.sandbox, watching, proc)
             while proc.poll() is None and simulated < max_seconds and time.monotonic() < deadline:
                 self.sandbox.advance(step)
                 simulated += step
@@ -84,6 +85,20 @@ class Kubectl:
                 proc.kill()
                 proc.wait()
         return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def wait_for_watch(sandbox: Sandbox, before: int, proc: subprocess.Popen[str] | None = None,
+                   timeout: float = 15.0) -> bool:
+    """Wait until a client has opened a watch (more watchers than ``before``), so that moving the clock cannot
+    outrun a kubectl that is still starting; False if it never did (or exited first)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sandbox.store.watcher_count() > before:
+            return True
+        if proc is not None and proc.poll() is not None:
+            return False
+        time.sleep(0.02)
+    return False
 
 
 @contextmanager
