@@ -215,3 +215,13 @@ def test_stopped_server_refuses_connections_and_comes_back(api: Any, sandbox: Sa
     sandbox.start()
     assert sandbox.port == port
     assert core.read_namespaced_pod("redis-0", NS).metadata.name == "redis-0"
+
+
+def test_replace_without_a_resource_version_is_unconditional(api: Any) -> None:
+    core = client.CoreV1Api(api)
+    cm = core.read_namespaced_config_map("synthesis-config", NS)
+    cm.metadata.resource_version = None
+    cm.data["LLM_TIMEOUT_SECONDS"] = "20"
+    replaced = core.replace_namespaced_config_map("synthesis-config", NS, cm)
+    assert replaced.data["LLM_TIMEOUT_SECONDS"] == "20"
+    assert int(replaced.metadata.resource_version) > 0

@@ -425,11 +425,8 @@ class KubeApi:
         new = self._check_kind(rt, request.json())
         if new.get("metadata", {}).get("name", target.name) != target.name:
             raise bad_request("the name of the object does not match the name on the URL")
-        expect = new.get("metadata", {}).get("resourceVersion")
-        if not expect:
-            raise apierrors.invalid(rt, target.name or "", "metadata.resourceVersion",
-                                    "Invalid value: 0x0: must be specified for an update")
-        return self._finish_update(request, rt, old, copy.deepcopy(new), target.sub, expect)
+        expect = new.get("metadata", {}).get("resourceVersion")  # none: an unconditional update, as allowed
+        return self._finish_update(request, rt, old, copy.deepcopy(new), target.sub, expect or None)
 
     def _apply_patch(self, request: Request, rt: ResourceType, current: Obj) -> Obj:
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
