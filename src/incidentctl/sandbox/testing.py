@@ -6,10 +6,20 @@ A conftest re-exports the fixtures::
 
     from incidentctl.sandbox.testing import kubectl, sandbox, sandbox_factory  # noqa: F401
 
-``sandbox`` is a healthy SarvanOM cluster for one test; ``sandbox_factory(scenario=...)`` makes more (all
-stopped at the end of the test). Advance simulated time with ``sb.advance(seconds)``; inject faults with
-``sb.faults.latency(...)``, ``.errors(...)``, ``.rate_limit(...)``, ``.forbid(verb, resource)``; stop the
-server mid-run with ``sb.stop()`` (connection refused) and bring it back with ``sb.start()``.
+``sandbox`` is a healthy SarvanOM cluster for one test; ``sandbox_factory(scenario, **options)`` makes more (all
+stopped at the end of the test). With a sandbox ``sb``:
+
+* time: ``sb.advance(seconds)`` (controllers, crash loops and logs move on; the clock starts at the wall clock);
+* incidents: ``sb.inject("db-outage")``, ``sb.evict(pod)``; ``sb.describe()["signals"]`` is what the services
+  suffer now;
+* faults: ``sb.faults.latency(s, target=...)``, ``.errors(503, count=3)``, ``.rate_limit(retry_after=2)``,
+  ``.forbid("list", "pods")`` (targets: kube, health, deps, prometheus, alertmanager, any); ``sb.stop()`` gives
+  connection refused and ``sb.start()`` serves again on the same port;
+* scale: ``Sandbox(bulk=(200, 10))`` adds 2,000 pods in a ``bulk`` namespace; HTTPS: ``Sandbox(tls_dir=path)``;
+* files: ``sb.write_kubeconfig(path)``; the runbook pointed at it: ``sandbox_runbook.write_runbook(path, sb.url)``.
+
+``Kubectl`` runs real kubectl against a sandbox; ``run_while_advancing`` moves the clock while a command that
+waits (``rollout status``) runs, once its watch is open.
 """
 
 from __future__ import annotations
