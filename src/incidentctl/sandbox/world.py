@@ -231,10 +231,10 @@ def node(name: str, index: int) -> Obj:
     return {"metadata": {"name": name, "labels": {
         "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
         "node.kubernetes.io/instance-type": "e2-standard-4",
-        "topology.kubernetes.io/zone": f"europe-west1-{'bcd'[index]}",
+        "topology.kubernetes.io/zone": f"europe-west1-{'bcd'[index % 3]}",
         "cloud.google.com/gke-nodepool": name.rsplit("-", 1)[0].removeprefix("sarvanom-")}},
         "spec": {"podCIDR": f"10.244.{index + 1}.0/24", "podCIDRs": [f"10.244.{index + 1}.0/24"],
-                 "providerID": f"gce://sarvanom-prod/europe-west1-{'bcd'[index]}/{name}"},
+                 "providerID": f"gce://sarvanom-prod/europe-west1-{'bcd'[index % 3]}/{name}"},
         "status": {
             "capacity": {"cpu": "4", "memory": "16393208Ki", "pods": "110", "ephemeral-storage": "98831908Ki"},
             "allocatable": {"cpu": "3920m", "memory": "13349880Ki", "pods": "110",
@@ -249,8 +249,8 @@ def node(name: str, index: int) -> Obj:
             ] + [{"type": "Ready", "status": "True", "reason": "KubeletReady",
                   "message": "kubelet is posting ready status", "lastHeartbeatTime": None,
                   "lastTransitionTime": None}],
-            "addresses": [{"type": "InternalIP", "address": f"10.132.0.{11 + index}"},
-                          {"type": "ExternalIP", "address": f"34.77.{40 + index}.{100 + index}"},
+            "addresses": [{"type": "InternalIP", "address": f"10.132.{index // 200}.{11 + index % 200}"},
+                          {"type": "ExternalIP", "address": f"34.77.{40 + index % 200}.{100 + index % 150}"},
                           {"type": "Hostname", "address": name}],
             "nodeInfo": {"machineID": f"{index:032x}", "systemUUID": f"{index:08x}-0000-0000-0000-000000000000",
                          "bootID": f"{index + 7:08x}-0000-0000-0000-000000000000",
@@ -266,7 +266,7 @@ def build(sim: Simulation, now: datetime, *, extra_nodes: int = 0) -> None:
     store = sim.store
     founded = now - 120 * DAY
     for index, name in enumerate(NODES + tuple(f"sarvanom-pool-c-{i:04d}" for i in range(extra_nodes))):
-        obj = node(name, index % 3)
+        obj = node(name, index)
         for cond in obj["status"]["conditions"]:
             cond["lastHeartbeatTime"] = _stamp(now - timedelta(seconds=20))
             cond["lastTransitionTime"] = _stamp(now - 30 * DAY)
