@@ -65,7 +65,7 @@ class Sandbox:
         self.store = Store(self.clock)
         self.model = Model()
         self.sim = Simulation(self.store, self.clock, self.model)
-        self.sim.history = SignalHistory()
+        history_log = SignalHistory()
         self.faults = Faults()
         self.scenario = "healthy"
         self._server: SandboxHTTPServer | None = None
@@ -80,6 +80,9 @@ class Sandbox:
             if bulk is not None:
                 extra_nodes = max(0, (bulk[0] * bulk[1]) // 100)
             world.build(self.sim, self.clock.now(), extra_nodes=extra_nodes)
+            # the cluster was running long before the history we keep: skip the seconds its pods take to start
+            self.sim.run_until(self.clock.now() + timedelta(minutes=1))
+            self.sim.history = history_log
             if bulk is not None:
                 world.add_bulk(self.sim, bulk[0], bulk[1])
             self.sim.run_until(now - incident_age if scenario != "healthy" else now)
