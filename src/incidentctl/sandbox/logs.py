@@ -244,7 +244,13 @@ def _error_text(name: str, cause: str, rng: random.Random, duration: int) -> str
             return f"method=POST path=/v1/search status=502 duration_ms={duration} error=\"upstream retrieval reset\""
         if cause == "cache-corruption":
             return f"method=POST path=/v1/ask status=500 duration_ms={duration} error=\"upstream retrieval: 500\""
-        return f"method=POST path=/v1/ask status=500 duration_ms={duration} error=\"client disconnected\""
+        return rng.choice((
+            f"method=POST path=/v1/ask status=502 duration_ms={duration} error=\"upstream synthesis: connection reset "
+            "by peer\"",
+            f"method=POST path=/v1/search status=504 duration_ms={duration + 10000} error=\"upstream retrieval timed "
+            "out after 10s\"",
+            f"method=POST path=/v1/ask status=500 duration_ms={duration} error=\"ValidationError: answer exceeded "
+            "max_tokens\""))
     if name == "retrieval":
         if cause == "db-outage":
             return ("status=503 error=\"psycopg.OperationalError: connection failed: connection to server at "
