@@ -62,16 +62,19 @@ def test_inject_errors_are_one_line_with_exit_codes(sandbox_factory: Callable[..
     assert "no sandbox answering at http://127.0.0.1:" in down.stderr
 
 
-def test_up_serves_until_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_up_serves_until_sigterm(tmp_path: Path, tls: bool) -> None:
     binary = require_kubectl()
+    if tls and shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed (the sandbox makes its TLS certificate with it)")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "INCIDENTCTL"))}
     proc = subprocess.Popen([sys.executable, "-m", "incidentctl", "sandbox", "up", "--scenario", "bad-deploy",
-                             "--dir", str(tmp_path / "sb"), "--port", "0"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                             "--dir", str(tmp_path / "sb"), "--port", "0", *(["--tls"] if tls else [])],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
-        assert first.startswith("SarvanOM sandbox serving on http://127.0.0.1:"), first
+        assert first.startswith(f"SarvanOM sandbox serving on {'https' if tls else 'http'}://127.0.0.1:"), first
         kubeconfig = tmp_path / "sb" / "kubeconfig"
         assert oct(kubeconfig.stat().st_mode & 0o777) == "0o600"
         pods = subprocess.run([binary, "--kubeconfig", str(kubeconfig), "--cache-dir", str(tmp_path / "cache"),

@@ -62,7 +62,7 @@ def parse_time(text: str) -> datetime:
         head, rest = cleaned.split(".", 1)
         digits = "".join(ch for ch in rest if ch.isdigit())
         tz = rest[len(digits):]
-        cleaned = f"{head}.{digits[:6]}{tz}"
+        cleaned = f"{head}.{digits[:6].ljust(6, '0')}{tz}"
     parsed = datetime.fromisoformat(cleaned)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
