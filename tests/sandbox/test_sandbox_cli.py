@@ -157,3 +157,17 @@ def test_tls_sandbox_checks_the_token(tmp_path: Path) -> None:
                                       obj=AppState(cwd=tmp_path))
         assert injected.exit_code == 0, injected.output
         assert sb.scenario == "healthy"
+
+
+def test_status_shows_the_scenario_and_its_signals(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sb = sandbox_factory("db-outage")
+    sb.write_kubeconfig(tmp_path / ".sandbox" / "kubeconfig")
+    table = CliRunner().invoke(app, ["sandbox", "status"], obj=AppState(cwd=tmp_path))
+    assert table.exit_code == 0, table.output
+    assert "plays db-outage" in table.stdout
+    retrieval = next(line for line in table.stdout.splitlines() if line.startswith("retrieval"))
+    assert retrieval.split()[1:3] == ["3/3", "58.0%"]
+    assert retrieval.split()[-1] == "db-outage"
+    data = json.loads(CliRunner().invoke(app, ["sandbox", "status", "-o", "json"], obj=AppState(cwd=tmp_path)).stdout)
+    assert data["kind"] == "SandboxStatus"
+    assert data["data"]["signals"]["retrieval"]["cause"] == "db-outage"

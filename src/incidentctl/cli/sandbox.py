@@ -116,16 +116,52 @@ def inject(
     directory: DirOption = Path(".sandbox"),
 ) -> None:
     """Switch a running sandbox to another scenario (a drill leader starting the incident while responders work)."""
+    state: AppState = ctx.obj
+    state.output_format()
+    if scenario not in _scenario_names():
+        raise UsageError(f"unknown scenario {scenario!r}", hint=f"choose one of: {', '.join(_scenario_names())}")
+    url, described = _admin(state, directory, {"scenario": scenario})
+    data = {"scenario": described["scenario"], "url": url, "time": described["time"],
+            "signals": described["signals"]}
+
+    def table(console: Any) -> None:
+        console.print(f"sandbox at {url} now plays [bold]{described['scenario']}[/]")
+
+    state.printer.result("SandboxScenario", data, table=table)
+
+
+@app.command()
+def status(ctx: typer.Context, directory: DirOption = Path(".sandbox")) -> None:
+    """Show what a running sandbox plays and what its services suffer (for the drill leader)."""
+    state: AppState = ctx.obj
+    state.output_format()
+    url, described = _admin(state, directory, None)
+    data = {"scenario": described["scenario"], "url": url, "time": described["time"],
+            "signals": described["signals"]}
+
+    def table(console: Any) -> None:
+        from rich.table import Table
+
+        console.print(f"sandbox at {url} plays [bold]{described['scenario']}[/] ({described['time']})")
+        grid = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+        for column in ("SERVICE", "READY", "ERRORS", "P95", "CAUSE"):
+            grid.add_column(column)
+        for name, sig in described["signals"].items():
+            grid.add_row(name, f"{sig['ready']}/{sig['desired']}", f"{sig['error_rate']:.1%}",
+                         f"{sig['p95_seconds']:.1f}s", sig["cause"] or "-")
+        console.print(grid)
+
+    state.printer.result("SandboxStatus", data, table=table)
+
+
+def _admin(state: AppState, directory: Path, body: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """Call the admin endpoint of the sandbox whose kubeconfig is in ``directory``."""
     import urllib.error
 
     import yaml
 
     from incidentctl.sandbox.sandbox import admin_request
 
-    state: AppState = ctx.obj
-    state.output_format()
-    if scenario not in _scenario_names():
-        raise UsageError(f"unknown scenario {scenario!r}", hint=f"choose one of: {', '.join(_scenario_names())}")
     directory = directory if directory.is_absolute() else state.working_dir / directory
     path = directory / "kubeconfig"
     try:
@@ -138,17 +174,10 @@ def inject(
     except (OSError, yaml.YAMLError, KeyError, IndexError, TypeError) as e:
         raise ConfigError(f"{path} is not a sandbox kubeconfig: {e}") from e
     try:
-        described = admin_request(url, token, "scenario", {"scenario": scenario}, ca_data=ca_data)
+        return url, admin_request(url, token, "scenario", body, ca_data=ca_data)
     except urllib.error.HTTPError as e:
         raise UsageError(f"the sandbox at {url} refused: HTTP {e.code}") from e
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
         raise UnreachableError(f"no sandbox answering at {url}: {reason}",
                                hint="is `incidentctl sandbox up` still running?") from e
-    data = {"scenario": described["scenario"], "url": url, "time": described["time"],
-            "signals": described["signals"]}
-
-    def table(console: Any) -> None:
-        console.print(f"sandbox at {url} now plays [bold]{described['scenario']}[/]")
-
-    state.printer.result("SandboxScenario", data, table=table)
