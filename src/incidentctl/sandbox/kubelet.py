@@ -197,7 +197,6 @@ class Kubelet(ControllerBase):
             self.store.replace(PODS, new)
 
     def _write_pod_status(self, pod: Obj, run: PodRun, now: datetime) -> None:  # noqa: PLR0915
-        stamp = rfc3339(now)
         statuses = []
         all_running = bool(run.containers)
         for spec in pod["spec"].get("containers", []):
@@ -287,4 +286,3 @@ class Kubelet(ControllerBase):
             new["metadata"] = dict(pod["metadata"])
             new["status"] = status
             self.store.replace(PODS, new)
-        del stamp

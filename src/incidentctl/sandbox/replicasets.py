@@ -29,43 +29,44 @@ class ReplicaSetController(ControllerBase):
                 self._capture = None
 
     def _sync_replicaset(self, rs: Obj, owned_pods: list[Obj], now: datetime) -> None:
-        if True:
-            spec = rs["spec"]
-            want = int(spec.get("replicas", 1))
-            pods = [p for p in owned_pods if active(p)]
-            if len(pods) < want:
-                for _ in range(want - len(pods)):
-                    pod = self._new_pod(rs, spec["template"])
-                    self.events.record(rs, "Normal", "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}",
-                                       component="replicaset-controller")
-                    pods.append(pod)
-            elif len(pods) > want:
-                def rank(pod: Obj) -> tuple[int, int, int, str]:
-                    run = self.pods.get(pod["metadata"]["uid"])
-                    scheduled = 1 if run is not None and run.node else 0
-                    ready = 1 if run is not None and run.ready() else 0
-                    restarts = sum(c.restart_count for c in run.containers.values()) if run else 0
-                    return (scheduled, ready, -restarts, pod["metadata"]["creationTimestamp"])
+        spec = rs["spec"]
+        want = int(spec.get("replicas", 1))
+        pods = [p for p in owned_pods if active(p)]
+        if len(pods) < want:
+            for _ in range(want - len(pods)):
+                pod = self._new_pod(rs, spec["template"])
+                self.events.record(rs, "Normal", "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}",
+                                   component="replicaset-controller")
+                pods.append(pod)
+        elif len(pods) > want:
+            def rank(pod: Obj) -> tuple[int, int, int]:
+                run = self.pods.get(pod["metadata"]["uid"])
+                scheduled = 1 if run is not None and run.node else 0
+                ready = 1 if run is not None and run.ready() else 0
+                restarts = sum(c.restart_count for c in run.containers.values()) if run else 0
+                return (scheduled, ready, -restarts)
 
-                doomed = sorted(pods, key=rank)[: len(pods) - want]
-                doomed.sort(key=lambda p: p["metadata"]["creationTimestamp"], reverse=True)
-                for pod in doomed:
-                    meta = pod["metadata"]
-                    gone = self.store.delete(PODS, meta["namespace"], meta["name"])
-                    self.deleted(PODS, gone)
-                    self.events.record(rs, "Normal", "SuccessfulDelete", f"Deleted pod: {meta['name']}",
-                                       component="replicaset-controller")
-                    pods.remove(pod)
-            min_ready = int(spec.get("minReadySeconds", 0))
-            status = {
-                "replicas": len(pods),
-                "fullyLabeledReplicas": len(pods),
-                "readyReplicas": sum(1 for p in pods if self.pod_ready(p)),
-                "availableReplicas": sum(1 for p in pods if self.pod_available(p, min_ready, now)),
-                "observedGeneration": rs["metadata"].get("generation", 1),
-            }
-            if status != rs.get("status"):
-                new = dict(rs)
-                new["status"] = status
-                new["metadata"] = dict(rs["metadata"])
-                self.store.replace(REPLICASETS, new)
+            # as the controller chooses: unscheduled, then unready, then restarting pods, then the newest
+            newest_first = sorted(pods, key=lambda p: p["metadata"]["creationTimestamp"], reverse=True)
+            doomed = sorted(newest_first, key=rank)[: len(pods) - want]
+            doomed.sort(key=lambda p: p["metadata"]["creationTimestamp"], reverse=True)
+            for pod in doomed:
+                meta = pod["metadata"]
+                gone = self.store.delete(PODS, meta["namespace"], meta["name"])
+                self.deleted(PODS, gone)
+                self.events.record(rs, "Normal", "SuccessfulDelete", f"Deleted pod: {meta['name']}",
+                                   component="replicaset-controller")
+                pods.remove(pod)
+        min_ready = int(spec.get("minReadySeconds", 0))
+        status = {
+            "replicas": len(pods),
+            "fullyLabeledReplicas": len(pods),
+            "readyReplicas": sum(1 for p in pods if self.pod_ready(p)),
+            "availableReplicas": sum(1 for p in pods if self.pod_available(p, min_ready, now)),
+            "observedGeneration": rs["metadata"].get("generation", 1),
+        }
+        if status != rs.get("status"):
+            new = dict(rs)
+            new["status"] = status
+            new["metadata"] = dict(rs["metadata"])
+            self.store.replace(REPLICASETS, new)
