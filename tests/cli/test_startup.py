@@ -8,33 +8,36 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+REPO_RUNBOOK = Path(__file__).resolve().parents[2] / "runbook.yaml"
 
 HEAVY = ("kubernetes", "httpx", "jinja2")
 
 PROBE = """
 import json, sys
 sys.argv = ["incidentctl", *json.loads(sys.argv[1])]
-from incidentctl.cli import main
-try:
-    main()
-except SystemExit as e:
-    code = e.code
-else:
-    code = 0
+from incidentctl.cli import run
+code = run()
 sys.stderr.write("\\nMODULES=" + json.dumps(sorted(sys.modules)) + " CODE=" + str(code) + "\\n")
 """
 
 
-def _modules_after(args: list[str]) -> tuple[set[str], str, str]:
+def _all_modules_after(args: list[str]) -> tuple[set[str], str, str]:
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(args)], capture_output=True, text=True, timeout=60, check=False
     )
     marker = proc.stderr.rsplit("MODULES=", 1)
     assert len(marker) == 2, proc.stderr
     modules_json, code = marker[1].rsplit(" CODE=", 1)
-    return {m.split(".")[0] for m in json.loads(modules_json)}, proc.stdout, code.strip()
+    return set(json.loads(modules_json)), proc.stdout, code.strip()
+
+
+def _modules_after(args: list[str]) -> tuple[set[str], str, str]:
+    modules, stdout, code = _all_modules_after(args)
+    return {m.split(".")[0] for m in modules}, stdout, code
 
 
 @pytest.mark.parametrize("args", [["--help"], ["incident", "--help"], ["runbook", "--help"], ["--version"]])
@@ -51,3 +54,53 @@ def test_python_dash_m_works_like_the_console_script() -> None:
     )
     assert proc.returncode == 0
     assert proc.stdout.startswith("incidentctl ")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["runbook", "validate", "--runbook", str(REPO_RUNBOOK)],
+        ["detect", "--help"],
+        ["triage", "--help"],
+        ["sandbox", "--help"],
+    ],
+)
+def test_only_sandbox_and_demo_commands_load_the_sandbox(args: list[str]) -> None:
+    modules, _, code = _all_modules_after(args)
+    assert code == "0"
+    assert not any(m == "incidentctl.sandbox" or m.startswith("incidentctl.sandbox.") for m in modules), args
+
+
+def test_sandbox_scenarios_does_load_the_sandbox() -> None:
+    """The other side of the check above: the probe does see the sandbox when a sandbox command runs."""
+    modules, stdout, code = _all_modules_after(["sandbox", "scenarios"])
+    assert code == "0"
+    assert "bad-deploy" in stdout
+    assert "incidentctl.sandbox.scenarios" in modules
+
+
+def test_console_entry_point_flushes_everything_and_keeps_the_exit_code(tmp_path: Path) -> None:
+    """The entry point skips the interpreter's teardown: output must still arrive whole, codes unchanged."""
+    shown = subprocess.run(
+        [sys.executable, "-m", "incidentctl", "--runbook", str(REPO_RUNBOOK), "runbook", "show", "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    document = json.loads(shown.stdout)
+    assert document["kind"] == "Runbook"
+    assert len(shown.stdout) > 10_000  # far more than one pipe-buffer write
+
+    missing = subprocess.run(
+        [sys.executable, "-m", "incidentctl", "--runbook", str(tmp_path / "nope.yaml"), "runbook", "validate"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("error: ")
+    assert "nope.yaml" in missing.stderr
+    assert "Traceback" not in missing.stderr

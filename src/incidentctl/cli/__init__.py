@@ -2,9 +2,51 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import gc
+import os
+import sys
+from typing import NoReturn
 
-def main() -> None:
-    """Console-script entry point."""
+
+def run() -> int:
+    """Run the command in ``sys.argv`` in this interpreter and return its exit code (for embedding and tests)."""
     from incidentctl.cli.app import app
 
-    app()
+    try:
+        app()
+    except SystemExit as e:
+        return _exit_code(e.code)
+    return 0
+
+
+def main() -> NoReturn:
+    """Console-script entry point.
+
+    A command lives well under a second, so two pieces of interpreter housekeeping are pure overhead: the cyclic
+    garbage collector walking the import-time objects (the Kubernetes client alone creates tens of thousands), and
+    the module-by-module teardown at exit. Together they are about a fifth of a ``detect`` run. The collector is
+    off while the command starts (long-running commands such as ``detect --watch`` and ``sandbox up`` turn it back
+    on), and once the command has finished the process flushes its streams, runs the ``atexit`` handlers (the
+    Kubernetes client's temporary certificate files, logging) and exits without the teardown. Every file the
+    command writes (journal, JUnit) is closed and synced before the command returns.
+    """
+    gc.disable()
+    code = run()
+    for stream in (sys.stdout, sys.stderr):
+        # a closed pipe (`incidentctl ... | head`) has nothing more to take
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
+def _exit_code(code: object) -> int:
+    """``SystemExit``'s code as the process's: None is success, an int is itself, a message is printed and 1."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    sys.stderr.write(f"{code}\n")
+    return 1

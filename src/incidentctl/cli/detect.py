@@ -206,12 +206,14 @@ def _watch(
 ) -> int:
     """A live view until Ctrl-C. The journal gets an entry only when what detect sees changes; machine formats
     print one compact JSON document a line per run."""
+    import gc
     import json
     import sys
 
     from incidentctl.render.detect import report_data, report_renderable, write_junit
     from incidentctl.render.envelope import envelope
 
+    gc.enable()  # runs for hours: collect garbage as usual (the entry point starts with it off)
     code = int(ExitCode.OK)
     last: str | None = None
     live = None

@@ -56,10 +56,13 @@ def up(
                                       "require the kubeconfig's token, as a real API server does.")] = False,
 ) -> None:
     """Start the sandbox: write DIR/kubeconfig and DIR/runbook.yaml, then serve until Ctrl-C or SIGTERM."""
+    import gc
     import signal
     import threading
 
     from incidentctl.sandbox import scenarios as catalogue
+
+    gc.enable()  # a server that runs for hours collects its garbage as usual (the entry point starts with it off)
     from incidentctl.sandbox.sandbox import Sandbox
     from incidentctl.sandbox.sandbox_runbook import write_runbook
 
