@@ -31,6 +31,11 @@ def test_scenarios_lists_every_scenario(tmp_path: Path) -> None:
     table = CliRunner().invoke(app, ["sandbox", "scenarios"], obj=AppState(cwd=tmp_path))
     assert "cache-corruption" in table.stdout
     assert "SCENARIO" in table.stdout
+    assert "rollout undo" not in table.stdout  # no spoilers for responders by default
+    answers = CliRunner().invoke(app, ["sandbox", "scenarios", "--mitigations"], obj=AppState(cwd=tmp_path),
+                                 env={"COLUMNS": "250"})
+    assert "MITIGATION" in answers.stdout
+    assert "rollout undo deployment/synthesis" in answers.stdout
 
 
 def test_inject_switches_a_running_sandbox(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:

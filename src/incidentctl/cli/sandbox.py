@@ -23,8 +23,13 @@ def _scenario_names() -> list[str]:
 
 
 @app.command()
-def scenarios(ctx: typer.Context) -> None:
-    """List the scripted incidents, what a responder sees, and the mitigation that fixes each."""
+def scenarios(
+    ctx: typer.Context,
+    mitigations: Annotated[
+        bool, typer.Option("--mitigations", help="Also show what fixes each (the answers: keep them from responders).")
+    ] = False,
+) -> None:
+    """List the scripted incidents and what a responder sees; --mitigations adds what fixes each."""
     from incidentctl.sandbox.scenarios import SCENARIOS
 
     state: AppState = ctx.obj
@@ -38,8 +43,10 @@ def scenarios(ctx: typer.Context) -> None:
         grid = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
         grid.add_column("SCENARIO", no_wrap=True)
         grid.add_column("WHAT HAPPENS")
+        if mitigations:
+            grid.add_column("MITIGATION")
         for item in data:
-            grid.add_row(item["name"], item["summary"])
+            grid.add_row(item["name"], item["summary"], *([item["mitigation"]] if mitigations else []))
         console.print(grid)
 
     state.printer.result("SandboxScenarioList", data, table=table)
