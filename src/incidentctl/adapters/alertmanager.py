@@ -17,15 +17,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http import HTTPStatus
 from typing import Any, Protocol
 
 import httpx
 
-from incidentctl.adapters.http_probe import describe_transport_error, format_limit
+from incidentctl.adapters import api_call
 from incidentctl.adapters.secrets import Secrets, SecretSource
 from incidentctl.core.checks import CheckResult, Health
-from incidentctl.errors import ConfigError, IncidentctlError, UnauthorizedError, UnreachableError
+from incidentctl.errors import ConfigError, IncidentctlError, UnreachableError
 
 log = logging.getLogger(__name__)
 
@@ -220,31 +219,20 @@ class AlertmanagerClient:
         params: Sequence[tuple[str, str]] | None = None,
         json_body: Any = None,
     ) -> Any:
-        headers = {}
-        if self._config.token is not None:
-            headers["Authorization"] = f"Bearer {self._secrets.resolve(self._config.token)}"
+        token = self._secrets.resolve(self._config.token) if self._config.token is not None else None
         where = f"Alertmanager at {self.url}"
-        try:
-            response = self._http.request(
-                method,
-                self.url + path,
-                params=tuple(params or ()),
-                json=json_body,
-                headers=headers,
-                timeout=self._config.timeout.total_seconds(),
-            )
-        except httpx.TimeoutException as e:
-            raise UnreachableError(f"{where} did not answer within {format_limit(self._config.timeout)}") from e
-        except httpx.TransportError as e:
-            raise UnreachableError(
-                f"cannot reach {where}: {describe_transport_error(e, self.url + path)}",
-                hint="check observability.alertmanager.url in the runbook and that Alertmanager is running",
-            ) from e
-        status = f"{response.status_code} {response.reason_phrase or _phrase(response.status_code)}".strip()
-        if response.status_code in (401, 403):
-            raise UnauthorizedError(
-                f"{where} refused the credentials ({status})", hint="check observability.alertmanager.token"
-            )
+        response, status = api_call.send(
+            self._http,
+            method,
+            self.url,
+            path,
+            service="Alertmanager",
+            runbook_key="observability.alertmanager",
+            token=token,
+            timeout=self._config.timeout,
+            params=tuple(params or ()),
+            json=json_body,
+        )
         if response.status_code == 404:
             raise ConfigError(f"no Alertmanager v2 API at {self.url}{path} ({status})")
         if response.status_code in (400, 422):
@@ -374,8 +362,3 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""

@@ -289,7 +289,7 @@ class _Probe:
                 body, truncated = self._read_body(response)
             return _Reply(
                 status=response.status_code,
-                reason=response.reason_phrase or _phrase(response.status_code),
+                reason=response.reason_phrase or status_phrase(response.status_code),
                 url=str(response.url),
                 body=body,
                 truncated=truncated,
@@ -359,7 +359,8 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return url.scheme, url.host, url.port
 
 
-def _phrase(status: int) -> str:
+def status_phrase(status: int) -> str:
+    """The standard reason phrase of a status code, or "" for a code without one."""
     try:
         return HTTPStatus(status).phrase
     except ValueError:

@@ -18,15 +18,14 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http import HTTPStatus
 from typing import Any, Protocol
 
 import httpx
 
-from incidentctl.adapters.http_probe import describe_transport_error, format_limit
+from incidentctl.adapters import api_call
 from incidentctl.adapters.secrets import Secrets, SecretSource
 from incidentctl.core.checks import CheckResult, Health
-from incidentctl.errors import ConfigError, IncidentctlError, UnauthorizedError, UnreachableError
+from incidentctl.errors import ConfigError, IncidentctlError, UnreachableError
 
 log = logging.getLogger(__name__)
 
@@ -133,24 +132,19 @@ class PrometheusClient:
         timeout = self._config.timeout.total_seconds()
         # Prometheus stops evaluating at its own timeout; make that ours so a heavy query ends on its side too.
         form = {**form, "timeout": f"{timeout:g}s"}
-        headers = {}
-        if self._config.token is not None:
-            headers["Authorization"] = f"Bearer {self._secrets.resolve(self._config.token)}"
+        token = self._secrets.resolve(self._config.token) if self._config.token is not None else None
         where = f"Prometheus at {self.url}"
-        try:
-            response = self._http.post(self.url + path, data=form, headers=headers, timeout=timeout)
-        except httpx.TimeoutException as e:
-            raise UnreachableError(f"{where} did not answer within {format_limit(self._config.timeout)}") from e
-        except httpx.TransportError as e:
-            raise UnreachableError(
-                f"cannot reach {where}: {describe_transport_error(e, self.url + path)}",
-                hint="check observability.prometheus.url in the runbook and that Prometheus is running",
-            ) from e
-        status = f"{response.status_code} {response.reason_phrase or _phrase(response.status_code)}".strip()
-        if response.status_code in (401, 403):
-            raise UnauthorizedError(
-                f"{where} refused the credentials ({status})", hint="check observability.prometheus.token"
-            )
+        response, status = api_call.send(
+            self._http,
+            "POST",
+            self.url,
+            path,
+            service="Prometheus",
+            runbook_key="observability.prometheus",
+            token=token,
+            timeout=self._config.timeout,
+            data=form,
+        )
         try:
             body = response.json()
         except ValueError:
@@ -283,8 +277,3 @@ def _labels(labels: Mapping[str, str]) -> str:
     return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
 
 
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
