@@ -39,24 +39,13 @@ class StatefulSetController(ControllerBase):
             for name in sorted(pods, reverse=True):
                 ordinal = int(name.rsplit("-", 1)[1])
                 if ordinal >= replicas:
-                    gone = self.store.delete(PODS, meta["namespace"], name)
-                    self.deleted(PODS, gone)
-                    self.events.record(sts, "Normal", "SuccessfulDelete",
-                                       f"delete Pod {name} in StatefulSet {meta['name']} successful",
-                                       component="statefulset-controller")
-                    del pods[name]
+                    self._delete_pod(sts, pods, name)
                     break
             # rolling update: replace the highest outdated pod once every pod is ready
             outdated = [n for n, p in pods.items()
                         if p["metadata"].get("labels", {}).get("controller-revision-hash") != revision]
             if outdated and len(pods) == replicas and all(self.pod_ready(p) for p in pods.values()):
-                name = max(outdated, key=lambda n: int(n.rsplit("-", 1)[1]))
-                gone = self.store.delete(PODS, meta["namespace"], name)
-                self.deleted(PODS, gone)
-                self.events.record(sts, "Normal", "SuccessfulDelete",
-                                   f"delete Pod {name} in StatefulSet {meta['name']} successful",
-                                   component="statefulset-controller")
-                del pods[name]
+                self._delete_pod(sts, pods, max(outdated, key=lambda n: int(n.rsplit("-", 1)[1])))
             updated = sum(1 for p in pods.values()
                           if p["metadata"].get("labels", {}).get("controller-revision-hash") == revision)
             if updated == replicas and len(pods) == replicas:
@@ -77,3 +66,13 @@ class StatefulSetController(ControllerBase):
                 new["metadata"] = dict(meta)
                 new["status"] = new_status
                 self.store.replace(STATEFULSETS, new)
+
+    def _delete_pod(self, sts: Obj, pods: dict[str, Obj], name: str) -> None:
+        """Delete one of the set's pods (scale-down or rolling update) with the event the controller writes."""
+        meta = sts["metadata"]
+        gone = self.store.delete(PODS, meta["namespace"], name)
+        self.deleted(PODS, gone)
+        self.events.record(sts, "Normal", "SuccessfulDelete",
+                           f"delete Pod {name} in StatefulSet {meta['name']} successful",
+                           component="statefulset-controller")
+        del pods[name]
