@@ -13,6 +13,8 @@ import pytest
 from tests.conftest import Invoke
 from tests.phases.conftest import Site, run
 
+from incidentctl.cli.state import AppState
+
 
 def _report(result: Any) -> dict[str, Any]:
     doc = json.loads(result.stdout)
@@ -189,3 +191,56 @@ def test_open_incident_gets_what_detect_saw(invoke: Invoke, site_for: Callable[.
     assert data["subjects"]["postgres"] == "down"
     assert "postgres down" in data["summary"]
     assert any(p.startswith("datastore:postgres") for p in data["problems"])
+
+
+class _Rounds:
+    """Stands in for the wait between ``--watch`` rounds: runs a step after each round, then Ctrl-C."""
+
+    def __init__(self, *steps: Callable[[], None]) -> None:
+        self.steps = list(steps)
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        if not self.steps:
+            raise KeyboardInterrupt
+        self.steps.pop(0)()
+
+
+def test_watch_reports_every_round_and_records_only_changes(invoke: Invoke, site_for: Callable[..., Site]) -> None:
+    site = site_for("healthy")
+    incident_id = run(invoke, site, "incident", "declare", "--title", "slow answers", "--severity", "P3").stdout.strip()
+
+    def outage() -> None:
+        site.sandbox.inject("db-outage")
+        site.sandbox.advance(120)
+
+    rounds = _Rounds(outage, lambda: None)
+    result = invoke(site.args("detect", "--watch", "-o", "json"), state=AppState(sleep=rounds))
+    assert result.exit_code == 3, result.output  # what the last round saw
+    assert rounds.waits == [10.0, 10.0, 10.0]  # a bare --watch waits the default interval
+    reports = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["kind"] for r in reports] == ["DetectReport"] * 3
+    assert [r["data"]["health"] for r in reports] == ["ok", "down", "down"]
+    timeline = json.loads(run(invoke, site, "incident", "timeline", incident_id, "-o", "json").stdout)
+    detected = [e["data"]["summary"] for e in timeline["data"]["events"] if e["kind"] == "detected"]
+    assert len(detected) == 2  # healthy, then the outage; the unchanged third round adds nothing
+    assert "postgres down" in detected[1]
+
+
+@pytest.mark.parametrize(("args", "wait"), [(["--watch", "3"], 3.0), (["-w2"], 2.0), (["--watch=1.5"], 1.5)])
+def test_watch_takes_an_optional_interval(
+    invoke: Invoke, site_for: Callable[..., Site], args: list[str], wait: float
+) -> None:
+    site = site_for("healthy")
+    rounds = _Rounds()
+    result = invoke(site.args("detect", *args, "-o", "json"), state=AppState(sleep=rounds))
+    assert result.exit_code == 0, result.output
+    assert rounds.waits == [wait]
+    assert len(result.stdout.splitlines()) == 1
+
+
+def test_watch_refuses_an_interval_under_a_second(invoke: Invoke, site_for: Callable[..., Site]) -> None:
+    result = run(invoke, site_for("healthy"), "detect", "--watch", "0.5")
+    assert result.exit_code == 2
+    assert "--watch" in result.output

@@ -31,7 +31,7 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.command("detect")(detect_cmd.detect)
+app.command("detect", cls=detect_cmd.DetectCommand)(detect_cmd.detect)
 app.command("triage")(detect_cmd.triage)
 app.command("demo")(demo_cmd.demo)
 app.add_typer(runbook_app, name="runbook")

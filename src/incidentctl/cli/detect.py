@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, ClassVar, Optional
 
 import typer
 
 from incidentctl.cli.state import AppState
+from incidentctl.cli.typercompat import OptionalValueCommand
 from incidentctl.errors import UsageError
 from incidentctl.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from incidentctl.core.incident import Incident
     from incidentctl.phases.detect import DetectReport
+
+#: Seconds between ``detect --watch`` runs when none are given.
+WATCH_INTERVAL = 10.0
 
 ComponentOption = Annotated[
     Optional[list[str]],  # noqa: UP045 - Typer reads the annotation at run time on Python 3.10
@@ -46,6 +49,12 @@ IncidentOption = Annotated[
 ]
 
 
+class DetectCommand(OptionalValueCommand):
+    """``--watch [SECONDS]``: a bare ``--watch`` (or ``-w``) watches every ``WATCH_INTERVAL`` seconds."""
+
+    optional_values: ClassVar[dict[str, str]] = {"--watch": f"{WATCH_INTERVAL:g}", "-w": f"{WATCH_INTERVAL:g}"}
+
+
 def detect(
     ctx: typer.Context,
     component: ComponentOption = None,
@@ -56,18 +65,23 @@ def detect(
         typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report (for CI).", show_default=False),
     ] = None,
     watch: Annotated[
-        bool, typer.Option("-w", "--watch", help="Keep checking and show a live view until Ctrl-C.")
-    ] = False,
-    interval: Annotated[
-        float, typer.Option("--interval", metavar="SECONDS", help="Seconds between --watch runs.", min=1.0)
-    ] = 10.0,
+        Optional[float],  # noqa: UP045
+        typer.Option(
+            "-w",
+            "--watch",
+            metavar="[SECONDS]",
+            help=f"Check again every SECONDS (default {WATCH_INTERVAL:g}) in a live view until Ctrl-C.",
+            min=1.0,
+            show_default=False,
+        ),
+    ] = None,
     incident: IncidentOption = None,
 ) -> None:
     """Check every component, dependency and datastore at once. Exit 0 healthy, 3 problems, 4 unreachable."""
     state: AppState = ctx.obj
     state.output_format()
-    if watch:
-        raise typer.Exit(_watch(state, component, selector, since, junit, interval, incident))
+    if watch is not None:
+        raise typer.Exit(_watch(state, component, selector, since, junit, watch, incident))
     report = _detect(state, component, selector, since)
     _record_detection(state, report, incident)
     if junit is not None:
@@ -234,7 +248,7 @@ def _watch(
             else:
                 sys.stdout.write(json.dumps(envelope("DetectReport", report_data(report))) + "\n")
                 sys.stdout.flush()
-            time.sleep(interval)
+            state.sleep(interval)
     except KeyboardInterrupt:
         return code
     finally:

@@ -7,6 +7,7 @@ or the working directory without patching: the kopf ``CLIControls`` / httpie ``E
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -36,6 +37,8 @@ class AppState:
     yes: bool = False
     debug: bool = False
     clock: Callable[[], datetime] = utc_now
+    #: How long-running commands (``detect --watch``) wait between rounds; tests end the wait early.
+    sleep: Callable[[float], None] = time.sleep
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
     cwd: Path | None = None
     printer: Printer = field(default_factory=Printer)
