@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from tests.conftest import Invoke
 from tests.phases.conftest import Site, run
 
@@ -244,3 +245,23 @@ def test_watch_refuses_an_interval_under_a_second(invoke: Invoke, site_for: Call
     result = run(invoke, site_for("healthy"), "detect", "--watch", "0.5")
     assert result.exit_code == 2
     assert "--watch" in result.output
+
+
+def test_watch_rides_out_a_cluster_outage(invoke: Invoke, site_for: Callable[..., Site]) -> None:
+    site = site_for("healthy")
+    rounds = _Rounds(site.sandbox.stop, site.sandbox.start)
+    result = invoke(site.args("detect", "-w", "-o", "json"), state=AppState(sleep=rounds))
+    assert result.exit_code == 0, result.output  # the API came back and the last round was healthy
+    docs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [d["kind"] for d in docs] == ["DetectReport", "Error", "DetectReport"]
+    assert docs[1]["error"]["exitCode"] == 4
+    assert "cannot reach the Kubernetes API" in docs[1]["error"]["message"]
+    assert "Traceback" not in result.output
+
+
+def test_watch_in_yaml_gives_one_document_per_round(invoke: Invoke, site_for: Callable[..., Site]) -> None:
+    site = site_for("healthy")
+    result = invoke(site.args("detect", "-w", "-o", "yaml"), state=AppState(sleep=_Rounds(lambda: None)))
+    assert result.exit_code == 0, result.output
+    docs = list(yaml.safe_load_all(result.stdout))
+    assert [d["kind"] for d in docs] == ["DetectReport", "DetectReport"]

@@ -9,7 +9,7 @@ import typer
 
 from incidentctl.cli.state import AppState
 from incidentctl.cli.typercompat import OptionalValueCommand
-from incidentctl.errors import UsageError
+from incidentctl.errors import UnreachableError, UsageError
 from incidentctl.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -218,18 +218,31 @@ def _watch(
     interval: float,
     incident: str | None,
 ) -> int:
-    """A live view until Ctrl-C. The journal gets an entry only when what detect sees changes; machine formats
-    print one compact JSON document a line per run."""
+    """A live view until Ctrl-C; the exit code is the last round's.
+
+    The journal gets an entry only when what detect sees changes. A cluster that cannot be reached is shown (and
+    retried) rather than ending the watch: an outage of the API is exactly when one is watching. Machine formats
+    print one document per round: a compact JSON line with ``-o json``, a ``---`` separated document with yaml.
+    """
     import gc
     import json
     import sys
 
-    from incidentctl.render.detect import report_data, report_renderable, write_junit
-    from incidentctl.render.envelope import envelope
+    from incidentctl.adapters.kube import KubeError
+    from incidentctl.render.detect import report_data, report_renderable, unreachable_renderable, write_junit
+    from incidentctl.render.envelope import dumps, envelope, error_envelope
+
+    def emit(doc: dict[str, object]) -> None:
+        if state.printer.format.value == "json":
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write("---\n" + dumps(doc, state.printer.format.value))
+        sys.stdout.flush()
 
     gc.enable()  # runs for hours: collect garbage as usual (the entry point starts with it off)
     code = int(ExitCode.OK)
     last: str | None = None
+    last_report: DetectReport | None = None
     live = None
     try:
         if not state.printer.format.is_machine:
@@ -238,7 +251,17 @@ def _watch(
             live = Live(console=state.printer.out, auto_refresh=False, transient=False)
             live.start()
         while True:
-            report = _detect(state, component, selector, since)
+            try:
+                report = _detect(state, component, selector, since)
+            except (UnreachableError, KubeError) as err:
+                code = int(err.exit_code)
+                if live is not None:
+                    live.update(unreachable_renderable(err, state.clock(), interval, last_report), refresh=True)
+                else:
+                    emit(error_envelope(err))
+                state.sleep(interval)
+                continue
+            last_report = report
             last = _record_detection(state, report, incident, last)
             if junit is not None:
                 write_junit(junit, report)
@@ -246,8 +269,7 @@ def _watch(
             if live is not None:
                 live.update(report_renderable(report), refresh=True)
             else:
-                sys.stdout.write(json.dumps(envelope("DetectReport", report_data(report))) + "\n")
-                sys.stdout.flush()
+                emit(envelope("DetectReport", report_data(report)))
             state.sleep(interval)
     except KeyboardInterrupt:
         return code

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from incidentctl.core.checks import CheckResult, Health
 from incidentctl.core.rules import format_value
-from incidentctl.errors import UsageError
+from incidentctl.errors import IncidentctlError, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -82,7 +83,29 @@ def report_renderable(report: DetectReport) -> RenderableType:
     where = f"namespace {report.namespace}" + (f" on {report.server}" if report.server else "")
     verdict = "healthy" if not problems else f"{len(problems)} problem(s) found"
     parts.append(Text(""))
-    parts.append(Text(f"{verdict} in {report.duration_s:.2f}s ({len(report.results)} checks, {where})", style="dim"))
+    at = report.started_at.strftime("%H:%M:%S %Z").strip()
+    parts.append(
+        Text(f"{verdict} at {at} in {report.duration_s:.2f}s ({len(report.results)} checks, {where})", style="dim")
+    )
+    return Group(*parts)
+
+
+def unreachable_renderable(
+    err: IncidentctlError, now: datetime, interval: float, last: DetectReport | None
+) -> RenderableType:
+    """``detect --watch`` while the cluster cannot be reached: the error, when it will try again, and the last
+    picture it had (marked as such), so the watcher keeps their bearings."""
+    from rich.console import Group
+    from rich.text import Text
+
+    at = now.strftime("%H:%M:%S %Z").strip()
+    parts: list[RenderableType] = [
+        Text(f"error at {at}: {err}", style="bold red"),
+        Text(f"trying again every {interval:g}s", style="dim"),
+    ]
+    if last is not None:
+        seen = last.started_at.strftime("%H:%M:%S %Z").strip()
+        parts += [Text(""), Text(f"last seen at {seen}:", style="bold"), report_renderable(last)]
     return Group(*parts)
 
 
