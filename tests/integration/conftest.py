@@ -11,8 +11,8 @@ scrapes, whatever the window's length:
 - sarvanom-production/retrieval: 50 req/s, all 200, all within 100 ms: no errors, a p95 of 95 ms. Its 500
   counter exists and stays at 0, as in an application that initialises its label sets.
 - sarvanom-production/synthesis: no requests at all (its 200 and 500 counters stay at 0): both signals are NaN.
-- sarvanom-production/notifier: 10 req/s, all 200, and no 500 series ever: the runbook's error_rate query has
-  no series to divide, so it returns nothing rather than 0 (PromQL's way; worth knowing when reading "no data").
+- sarvanom-production/notifier: 10 req/s, all 200, and no 500 series ever: a plain ratio of sums would have no
+  series to divide and return nothing; the runbook's error_rate query (``... or vector(0)``) gives 0.
 - staging/gateway: 10 req/s, all 500: an error rate of 100 % that must not leak into production's numbers.
 
 Without the binaries these tests skip and say why; with ``INCIDENTCTL_REQUIRE_INTEGRATION=1`` (CI) they fail.

@@ -59,11 +59,17 @@ def test_a_component_without_requests_gives_nan(prom: PrometheusClient, runbook:
     assert math.isnan(value_of(prom, runbook, "response_time", "synthesis", PRODUCTION))
 
 
-def test_a_component_that_never_failed_has_no_error_series_so_no_data(prom: PrometheusClient, runbook: Runbook) -> None:
-    assert prom.query(signal_query(runbook.signals["error_rate"], "notifier", PRODUCTION)) == []
+def test_a_component_that_never_failed_has_an_error_rate_of_zero(prom: PrometheusClient, runbook: Runbook) -> None:
+    """It has no 5xx series at all: a plain ratio of sums gives no data, the runbook's query gives 0."""
+    plain = (
+        f'sum(rate(http_requests_total{{namespace="{PRODUCTION}",service="notifier",code=~"5.."}}[5m]))'
+        f' / sum(rate(http_requests_total{{namespace="{PRODUCTION}",service="notifier"}}[5m]))'
+    )
+    assert prom.query(plain) == []
     result = check_signal(prom, "error_rate", runbook.signals["error_rate"], component="notifier", namespace=PRODUCTION)
     assert result.health is Health.OK
-    assert result.summary == "error_rate: no data (no matching series)"
+    assert result.observed["value"] == 0.0
+    assert result.summary == "error_rate 0 %"
 
 
 def test_check_signal_reports_the_error_rate_for_detect(prom: PrometheusClient, runbook: Runbook) -> None:
