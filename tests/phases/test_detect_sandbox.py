@@ -265,3 +265,16 @@ def test_watch_in_yaml_gives_one_document_per_round(invoke: Invoke, site_for: Ca
     assert result.exit_code == 0, result.output
     docs = list(yaml.safe_load_all(result.stdout))
     assert [d["kind"] for d in docs] == ["DetectReport", "DetectReport"]
+
+
+def test_watch_off_a_terminal_prints_every_round_in_turn(invoke: Invoke, site_for: Callable[..., Site]) -> None:
+    """`detect --watch | tee watch.log`: each round (and the outage between) is in the log, in order."""
+    site = site_for("healthy")
+    rounds = _Rounds(site.sandbox.stop, site.sandbox.start)
+    result = invoke(site.args("detect", "--watch", "5"), state=AppState(sleep=rounds))
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert out.count("healthy at ") == 3  # two healthy rounds, and the last picture shown during the outage
+    assert out.index("error at ") < out.index("last seen at ") < out.rindex("healthy at ")
+    assert "cannot reach the Kubernetes API" in out
+    assert "trying again every 5s" in out

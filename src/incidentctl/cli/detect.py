@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, ClassVar, Optional
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Optional
 
 import typer
 
 from incidentctl.cli.state import AppState
 from incidentctl.cli.typercompat import OptionalValueCommand
-from incidentctl.errors import UnreachableError, UsageError
+from incidentctl.errors import IncidentctlError, UnreachableError, UsageError
 from incidentctl.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -221,58 +221,89 @@ def _watch(
     """A live view until Ctrl-C; the exit code is the last round's.
 
     The journal gets an entry only when what detect sees changes. A cluster that cannot be reached is shown (and
-    retried) rather than ending the watch: an outage of the API is exactly when one is watching. Machine formats
-    print one document per round: a compact JSON line with ``-o json``, a ``---`` separated document with yaml.
+    retried) rather than ending the watch: an outage of the API is exactly when one is watching. On a terminal the
+    view is redrawn in place; elsewhere (``| tee watch.log``) each round is printed after the last, and machine
+    formats print one document per round: a compact JSON line with ``-o json``, ``---`` separated with yaml.
     """
     import gc
-    import json
-    import sys
 
     from incidentctl.adapters.kube import KubeError
-    from incidentctl.render.detect import report_data, report_renderable, unreachable_renderable, write_junit
-    from incidentctl.render.envelope import dumps, envelope, error_envelope
-
-    def emit(doc: dict[str, object]) -> None:
-        if state.printer.format.value == "json":
-            sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
-        else:
-            sys.stdout.write("---\n" + dumps(doc, state.printer.format.value))
-        sys.stdout.flush()
+    from incidentctl.render.detect import write_junit
 
     gc.enable()  # runs for hours: collect garbage as usual (the entry point starts with it off)
+    view = _WatchView(state, interval)
     code = int(ExitCode.OK)
     last: str | None = None
-    last_report: DetectReport | None = None
-    live = None
     try:
-        if not state.printer.format.is_machine:
-            from rich.live import Live
-
-            live = Live(console=state.printer.out, auto_refresh=False, transient=False)
-            live.start()
         while True:
             try:
                 report = _detect(state, component, selector, since)
             except (UnreachableError, KubeError) as err:
                 code = int(err.exit_code)
-                if live is not None:
-                    live.update(unreachable_renderable(err, state.clock(), interval, last_report), refresh=True)
-                else:
-                    emit(error_envelope(err))
-                state.sleep(interval)
-                continue
-            last_report = report
-            last = _record_detection(state, report, incident, last)
-            if junit is not None:
-                write_junit(junit, report)
-            code = _exit_code(report)
-            if live is not None:
-                live.update(report_renderable(report), refresh=True)
+                view.error(err)
             else:
-                emit(envelope("DetectReport", report_data(report)))
+                last = _record_detection(state, report, incident, last)
+                if junit is not None:
+                    write_junit(junit, report)
+                code = _exit_code(report)
+                view.report(report)
             state.sleep(interval)
     except KeyboardInterrupt:
         return code
     finally:
-        if live is not None:
-            live.stop()
+        view.close()
+
+
+class _WatchView:
+    """Where ``detect --watch`` shows each round: a live view on a terminal, else one round after another."""
+
+    def __init__(self, state: AppState, interval: float) -> None:
+        self._state = state
+        self._interval = interval
+        self._last: DetectReport | None = None
+        self._live: Any = None
+        if not state.printer.format.is_machine and state.printer.out.is_terminal:
+            from rich.live import Live
+
+            self._live = Live(console=state.printer.out, auto_refresh=False, transient=False)
+            self._live.start()
+
+    def report(self, report: DetectReport) -> None:
+        from incidentctl.render.detect import report_data, report_renderable
+        from incidentctl.render.envelope import envelope
+
+        self._last = report
+        if self._state.printer.format.is_machine:
+            self._emit(envelope("DetectReport", report_data(report)))
+        else:
+            self._show(report_renderable(report))
+
+    def error(self, err: IncidentctlError) -> None:
+        from incidentctl.render.detect import unreachable_renderable
+        from incidentctl.render.envelope import error_envelope
+
+        if self._state.printer.format.is_machine:
+            self._emit(error_envelope(err))
+        else:
+            self._show(unreachable_renderable(err, self._state.clock(), self._interval, self._last))
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+
+    def _show(self, renderable: Any) -> None:
+        if self._live is not None:
+            self._live.update(renderable, refresh=True)
+        else:
+            self._state.printer.out.print(renderable)
+            self._state.printer.out.print()
+
+    def _emit(self, doc: dict[str, Any]) -> None:
+        import json
+        import sys
+
+        from incidentctl.render.envelope import dumps
+
+        fmt = self._state.printer.format.value
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n" if fmt == "json" else "---\n" + dumps(doc, fmt))
+        sys.stdout.flush()
