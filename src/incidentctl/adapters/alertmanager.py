@@ -219,7 +219,6 @@ class AlertmanagerClient:
         params: Sequence[tuple[str, str]] | None = None,
         json_body: Any = None,
     ) -> Any:
-        token = self._secrets.resolve(self._config.token) if self._config.token is not None else None
         where = f"Alertmanager at {self.url}"
         response, status = api_call.send(
             self._http,
@@ -228,7 +227,8 @@ class AlertmanagerClient:
             path,
             service="Alertmanager",
             runbook_key="observability.alertmanager",
-            token=token,
+            token=self._config.token,
+            secrets=self._secrets,
             timeout=self._config.timeout,
             params=tuple(params or ()),
             json=json_body,

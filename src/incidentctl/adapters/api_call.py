@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from incidentctl.adapters.http_probe import describe_transport_error, format_limit, status_phrase
+from incidentctl.adapters.secrets import Secrets, SecretSource
 from incidentctl.errors import UnauthorizedError, UnreachableError
 
 
@@ -25,15 +26,17 @@ def send(
     *,
     service: str,
     runbook_key: str,
-    token: str | None,
+    token: SecretSource | None,
+    secrets: Secrets,
     timeout: timedelta,
     **request: Any,
 ) -> tuple[httpx.Response, str]:
     """Send the request and return the response with its status line (``503 Service Unavailable``).
 
-    ``runbook_key`` is where the service is configured (``observability.prometheus``): the hints point there.
+    ``runbook_key`` is where the service is configured (``observability.prometheus``): the hints point there. The
+    token, if the runbook names one, is resolved here, at the last moment, and only sent as a bearer header.
     """
-    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    headers = {"Authorization": f"Bearer {secrets.resolve(token)}"} if token is not None else {}
     where = f"{service} at {base_url}"
     try:
         response = http.request(method, base_url + path, headers=headers, timeout=timeout.total_seconds(), **request)

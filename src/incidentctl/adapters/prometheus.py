@@ -132,7 +132,6 @@ class PrometheusClient:
         timeout = self._config.timeout.total_seconds()
         # Prometheus stops evaluating at its own timeout; make that ours so a heavy query ends on its side too.
         form = {**form, "timeout": f"{timeout:g}s"}
-        token = self._secrets.resolve(self._config.token) if self._config.token is not None else None
         where = f"Prometheus at {self.url}"
         response, status = api_call.send(
             self._http,
@@ -141,7 +140,8 @@ class PrometheusClient:
             path,
             service="Prometheus",
             runbook_key="observability.prometheus",
-            token=token,
+            token=self._config.token,
+            secrets=self._secrets,
             timeout=self._config.timeout,
             data=form,
         )

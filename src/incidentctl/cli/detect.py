@@ -9,7 +9,7 @@ import typer
 
 from incidentctl.cli.state import AppState
 from incidentctl.cli.typercompat import OptionalValueCommand
-from incidentctl.errors import IncidentctlError, UnreachableError, UsageError
+from incidentctl.errors import IncidentctlError, UsageError
 from incidentctl.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -238,7 +238,7 @@ def _watch(
         while True:
             try:
                 report = _detect(state, component, selector, since)
-            except (UnreachableError, KubeError) as err:
+            except KubeError as err:  # the cluster could not be used at all (detect's only error after start-up)
                 code = int(err.exit_code)
                 view.error(err)
             else:
@@ -305,5 +305,8 @@ class _WatchView:
         from incidentctl.render.envelope import dumps
 
         fmt = self._state.printer.format.value
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n" if fmt == "json" else "---\n" + dumps(doc, fmt))
+        if fmt == "json":  # one compact line per round, for line-oriented readers
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write("---\n" + dumps(doc, fmt))
         sys.stdout.flush()

@@ -68,10 +68,10 @@ def up(
     import threading
 
     from incidentctl.sandbox import scenarios as catalogue
-
-    gc.enable()  # a server that runs for hours collects its garbage as usual (the entry point starts with it off)
     from incidentctl.sandbox.sandbox import Sandbox
     from incidentctl.sandbox.sandbox_runbook import write_runbook
+
+    gc.enable()  # a server that runs for hours collects its garbage as usual (the entry point starts with it off)
 
     state: AppState = ctx.obj
     if scenario not in catalogue.SCENARIOS:

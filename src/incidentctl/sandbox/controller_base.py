@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from incidentctl.sandbox.logs import LogInstance
 
 
-class ControllerBase:
+class ControllerBase(ABC):
     def __init__(self, store: Store, clock: SimClock, model: Model) -> None:
         self.store = store
         self.clock = clock
@@ -191,9 +192,9 @@ class ControllerBase:
             self.model.pod_created(self, run, pod)
         return run
 
+    @abstractmethod
     def _write_pod_status(self, pod: Obj, run: PodRun, now: datetime) -> None:
-        """The kubelet's (the scheduler reports an unschedulable pod through it)."""
-        raise NotImplementedError
+        """Implemented by the kubelet mixin; the scheduler reports an unschedulable pod through it."""
 
     def touch_all(self) -> None:
         """Scenario changed: every pod is looked at again on the next reconcile."""
