@@ -140,7 +140,7 @@ def test_an_incident_from_declaration_to_resolution(cli: Cli) -> None:
     assert markdown == (
         "- 14:30 UTC — declared P1 Critical: Database connection failure (gateway) (alice)\n"
         "- 14:32 UTC — acknowledged (bob)\n"
-        "- 14:40 UTC — connection pool [db-0] exhausted (bob)\n"
+        "- 14:40 UTC — connection pool \\[db-0\\] exhausted (bob)\n"
         "- 14:45 UTC — status investigating → identified: pool size too small (alice)\n"
         "- 14:55 UTC — severity P1 → P2: only search is affected (alice)\n"
         "- 15:15 UTC — status identified → resolved (alice)\n"

@@ -299,14 +299,13 @@ class _WatchView:
             self._state.printer.out.print()
 
     def _emit(self, doc: dict[str, Any]) -> None:
-        import json
         import sys
 
         from incidentctl.render.envelope import dumps
 
         fmt = self._state.printer.format.value
         if fmt == "json":  # one compact line per round, for line-oriented readers
-            sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+            sys.stdout.write(dumps(doc, fmt, compact=True))
         else:
             sys.stdout.write("---\n" + dumps(doc, fmt))
         sys.stdout.flush()

@@ -1,4 +1,8 @@
-"""How a detect report and a triage look: a row per component, then the findings; JUnit XML for CI."""
+"""How a detect report and a triage look: a row per component, then the findings; JUnit XML for CI.
+
+Names, reasons and summaries carry cluster text (pod names, event messages, log lines, HTTP bodies): they are shown
+through ``core.text``, one line each, as literal text (never rich markup).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from incidentctl.core.checks import CheckResult, Health
 from incidentctl.core.rules import format_value
+from incidentctl.core.text import one_line
 from incidentctl.errors import IncidentctlError, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+    from rich.text import Text
 
     from incidentctl.phases.detect import DetectReport
     from incidentctl.phases.triage import TriageOutcome
@@ -54,6 +60,20 @@ def _check(r: CheckResult) -> dict[str, Any]:
     }
 
 
+def _text(value: str, style: str = "") -> Text:
+    """Cluster or user text as one literal line."""
+    from rich.text import Text
+
+    return Text(one_line(value), style=style)
+
+
+def _markup(value: str) -> str:
+    """Cluster or user text inside a markup string: one line, its brackets escaped."""
+    from rich.markup import escape
+
+    return escape(one_line(value))
+
+
 def report_renderable(report: DetectReport) -> RenderableType:
     from rich.console import Group
     from rich.table import Table
@@ -64,7 +84,7 @@ def report_renderable(report: DetectReport) -> RenderableType:
         table.add_column(col, overflow="fold")
     for s in report.subjects:
         details = "; ".join(s.reasons) if s.reasons else ""
-        table.add_row(s.name, s.kind, Text(WORD[s.health], style=STYLE[s.health]), details)
+        table.add_row(_text(s.name), _text(s.kind), Text(WORD[s.health], style=STYLE[s.health]), _text(details))
     parts: list[RenderableType] = [table]
     problems = sorted(report.problems, key=lambda r: (-r.health.rank, r.check))
     if problems:
@@ -73,14 +93,14 @@ def report_renderable(report: DetectReport) -> RenderableType:
         for r in problems:
             line = Text("  ")
             line.append(f"{WORD[r.health]:<8} ", style=STYLE[r.health])
-            line.append(f"{r.check}  ", style="bold")
-            line.append(r.summary)
+            line.append(f"{one_line(r.check)}  ", style="bold")
+            line.append(one_line(r.summary))
             parts.append(line)
             for reason in r.reasons[:8]:
-                parts.append(Text(f"             {reason}", style="dim"))
+                parts.append(_text(f"             {reason}", style="dim"))
             if len(r.reasons) > 8:
                 parts.append(Text(f"             ... and {len(r.reasons) - 8} more", style="dim"))
-    where = f"namespace {report.namespace}" + (f" on {report.server}" if report.server else "")
+    where = one_line(f"namespace {report.namespace}" + (f" on {report.server}" if report.server else ""))
     verdict = "healthy" if not problems else f"{len(problems)} problem(s) found"
     parts.append(Text(""))
     at = report.started_at.strftime("%H:%M:%S %Z").strip()
@@ -100,7 +120,7 @@ def unreachable_renderable(
 
     at = now.strftime("%H:%M:%S %Z").strip()
     parts: list[RenderableType] = [
-        Text(f"error at {at}: {err}", style="bold red"),
+        _text(f"error at {at}: {err}", style="bold red"),
         Text(f"trying again every {interval:g}s", style="dim"),
     ]
     if last is not None:
@@ -150,7 +170,7 @@ def triage_table(console: Console, outcome: TriageOutcome, report: DetectReport)
         return
     head = Text()
     head.append(f"{t.severity} {t.severity_name}", style="bold red" if t.severity == "P1" else "bold yellow")
-    head.append(f"  {t.reason.split(': ', 1)[-1]}")
+    head.append(f"  {one_line(t.reason.split(': ', 1)[-1])}")
     console.print(head)
     rows = [
         ("decided by", f"rule {t.decided_by}" if t.decided_by != "default" else "runbook default"),
@@ -167,14 +187,14 @@ def triage_table(console: Console, outcome: TriageOutcome, report: DetectReport)
     if outcome.incident is not None:
         rows.insert(0, ("incident", f"{outcome.incident.id} ({outcome.action or 'open'})"))
     for key, value in rows:
-        console.print(f"  [dim]{key:<15}[/]{value}", highlight=False)
+        console.print(f"  [dim]{key:<15}[/]{_markup(value)}", highlight=False)
     pending = [m for m in t.rules if m.pending]
     for m in pending:
-        console.print(f"  [dim]pending        rule {m.rule}: {m.because}[/]", highlight=False)
+        console.print(f"  [dim]pending        rule {_markup(m.rule)}: {_markup(m.because)}[/]", highlight=False)
     if outcome.next_steps:
         console.print("\n[bold]Next steps[/]")
         for step in outcome.next_steps:
-            console.print(f"  • {step}", highlight=False)
+            console.print(f"  • {_markup(step)}", highlight=False)
     affected = [s for s in report.subjects if s.health is not Health.OK]
     if affected:
         from rich.table import Table
@@ -185,7 +205,12 @@ def triage_table(console: Console, outcome: TriageOutcome, report: DetectReport)
         for col in ("NAME", "KIND", "STATUS", "DETAILS"):
             table.add_column(col, overflow="fold")
         for s in affected:
-            table.add_row(s.name, s.kind, RichText(WORD[s.health], style=STYLE[s.health]), "; ".join(s.reasons))
+            table.add_row(
+                _text(s.name),
+                _text(s.kind),
+                RichText(WORD[s.health], style=STYLE[s.health]),
+                _text("; ".join(s.reasons)),
+            )
         console.print(table)
 
 

@@ -1,7 +1,9 @@
 """How incidents and their timelines look to a person: tables on a terminal, a markdown list for post-mortems.
 
 Tables are kubectl-like (no borders, one row per thing) so they stay readable in a narrow terminal and
-greppable when piped; piped output is never truncated. Times are UTC, as the runbook writes them.
+greppable when piped; piped output is never truncated. Times are UTC, as the runbook writes them. Every piece of
+user text (titles, notes, actors, summaries) goes through ``core.text`` on its way out: one line a cell, no control
+characters, no markup.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from incidentctl.core.incident import Event, EventKind, Incident, IncidentStatus
+from incidentctl.core.text import for_markdown, one_line
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -96,7 +99,7 @@ def severity_text(severity: str, names: Mapping[str, str] | None = None) -> Text
     from rich.text import Text
 
     label = f"{severity} {names[severity]}" if names and severity in names else severity
-    return Text(label, style=SEVERITY_STYLES.get(severity, ""))
+    return Text(one_line(label), style=SEVERITY_STYLES.get(severity, ""))
 
 
 def status_text(status: IncidentStatus) -> Text:
@@ -115,10 +118,11 @@ def _table(*columns: str) -> Table:
 
 
 def _cells(*values: str | Text) -> list[Text]:
-    """User text (titles, notes) as literal Text, so a note like "[fixed]" is not read as markup."""
+    """User text (titles, notes) as literal Text on one line, so a note like "[fixed]" is not read as markup and a
+    newline or an escape sequence in it cannot break the row or reach the terminal."""
     from rich.text import Text
 
-    return [v if isinstance(v, Text) else Text(v) for v in values]
+    return [v if isinstance(v, Text) else Text(one_line(v)) for v in values]
 
 
 def _print(console: Console, renderable: RenderableType) -> None:
@@ -242,9 +246,8 @@ def timeline_markdown(events: Sequence[Event], severity_names: Mapping[str, str]
     lines = []
     for event in shown:
         stamp = f"{event.time:%Y-%m-%d %H:%M}" if several_days else f"{event.time:%H:%M}"
-        # continuation lines of a multi-line note stay inside the list item
-        text = describe(event, severity_names).replace("\n", "\n  ")
-        lines.append(f"- {stamp} UTC — {text} ({event.actor})")
+        # one line an event: a newline in a note cannot start a forged event, markdown in it is shown as written
+        lines.append(f"- {stamp} UTC — {for_markdown(describe(event, severity_names))} ({for_markdown(event.actor)})")
     return "\n".join(lines) + "\n" if lines else ""
 
 
@@ -254,6 +257,6 @@ def change_line(incident: Incident, event: Event, severity_names: Mapping[str, s
     def render(console: Console) -> None:
         from rich.text import Text
 
-        _print(console, Text(f"{incident.id}: {describe(event, severity_names)}"))
+        _print(console, Text(one_line(f"{incident.id}: {describe(event, severity_names)}")))
 
     return render

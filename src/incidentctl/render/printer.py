@@ -1,7 +1,8 @@
 """One object that knows where output goes: data on stdout, diagnostics and progress on stderr.
 
 Consoles are created on first use and bound to the *current* ``sys.stdout``/``sys.stderr`` so that test runners
-that swap the streams capture everything. rich honours ``NO_COLOR`` and only colours a terminal.
+that swap the streams capture everything (or given, to show a command on a terminal of a known size). rich honours
+``NO_COLOR`` and only colours a terminal. Messages carry user and cluster text, so they pass ``core.text`` first.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from incidentctl.core.text import for_terminal
 from incidentctl.errors import IncidentctlError
 from incidentctl.render.envelope import dumps, envelope, error_envelope
 from incidentctl.render.formats import OutputFormat
@@ -21,14 +23,18 @@ TableRenderer = Callable[["Console"], None]
 
 
 class Printer:
-    def __init__(self, fmt: OutputFormat = OutputFormat.TABLE) -> None:
+    def __init__(
+        self, fmt: OutputFormat = OutputFormat.TABLE, *, out: Console | None = None, err: Console | None = None
+    ) -> None:
         self.format = fmt
-        self._out: Console | None = None
-        self._err: Console | None = None
+        self._out: Console | None = out
+        self._err: Console | None = err
+        self._fixed_out = out is not None
+        self._fixed_err = err is not None
 
     @property
     def out(self) -> Console:
-        if self._out is None or self._out.file is not sys.stdout:
+        if self._out is None or (not self._fixed_out and self._out.file is not sys.stdout):
             from rich.console import Console
 
             self._out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
@@ -36,7 +42,7 @@ class Printer:
 
     @property
     def err(self) -> Console:
-        if self._err is None or self._err.file is not sys.stderr:
+        if self._err is None or (not self._fixed_err and self._err.file is not sys.stderr):
             from rich.console import Console
 
             self._err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
@@ -65,11 +71,11 @@ class Printer:
         """One line on stderr (plus the hint and any detail lines); the envelope on stdout for machines."""
         from rich.markup import escape
 
-        self.err.print(f"[bold red]error:[/] {escape(str(err))}")
+        self.err.print(f"[bold red]error:[/] {escape(for_terminal(str(err)))}")
         for line in err.details():
-            self.err.print(f"  {escape(line)}")
+            self.err.print(f"  {escape(for_terminal(line))}")
         if err.hint:
-            self.err.print(f"[dim]hint: {escape(err.hint)}[/]")
+            self.err.print(f"[dim]hint: {escape(for_terminal(err.hint))}[/]")
         if self.format.is_machine:
             sys.stdout.write(dumps(error_envelope(err), self.format.value))
             sys.stdout.flush()
@@ -78,9 +84,9 @@ class Printer:
         """A diagnostic for the human (stderr), never mixed into data."""
         from rich.markup import escape
 
-        self.err.print(escape(message))
+        self.err.print(escape(for_terminal(message)))
 
     def warn(self, message: str) -> None:
         from rich.markup import escape
 
-        self.err.print(f"[yellow]warning:[/] {escape(message)}")
+        self.err.print(f"[yellow]warning:[/] {escape(for_terminal(message))}")
