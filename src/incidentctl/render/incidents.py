@@ -2,9 +2,9 @@
 
 Tables are kubectl-like (no borders, one row per thing) so they stay readable in a narrow terminal and
 greppable when piped; piped output is never truncated. On a terminal what a responder scans for (id, severity,
-status, age, time) keeps its full width and the free text (title, components, what happened) wraps in what is left. Times are UTC, as the runbook writes them. Every piece of
-user text (titles, notes, actors, summaries) goes through ``core.text`` on its way out: one line a cell, no control
-characters, no markup.
+status, age, time) keeps its full width and the free text (title, components, what happened) wraps in what is
+left. Times are UTC, as the runbook writes them. Every piece of user text (titles, notes, actors, summaries) goes
+through ``core.text`` on its way out: one line a cell, no control characters, no markup.
 """
 
 from __future__ import annotations
