@@ -255,12 +255,18 @@ def _watch(
 
 
 class _WatchView:
-    """Where ``detect --watch`` shows each round: a live view on a terminal, else one round after another."""
+    """Where ``detect --watch`` shows each round: a live view on a terminal, else one round after another.
+
+    The live view is fitted to the terminal's height with the verdict line on top (rich would cut a view taller
+    than the terminal at the bottom, hiding the verdict). Off a terminal an outage prints the last picture once,
+    then one line a round until the cluster answers again: a log of a long outage stays readable.
+    """
 
     def __init__(self, state: AppState, interval: float) -> None:
         self._state = state
         self._interval = interval
         self._last: DetectReport | None = None
+        self._outage: IncidentctlError | None = None
         self._live: Any = None
         if not state.printer.format.is_machine and state.printer.out.is_terminal:
             from rich.live import Live
@@ -269,23 +275,43 @@ class _WatchView:
             self._live.start()
 
     def report(self, report: DetectReport) -> None:
-        from incidentctl.render.detect import report_data, report_renderable
+        from incidentctl.render.detect import finding_lines, fit_height, report_data, report_renderable
         from incidentctl.render.envelope import envelope
 
-        self._last = report
+        self._last, self._outage = report, None
         if self._state.printer.format.is_machine:
             self._emit(envelope("DetectReport", report_data(report)))
+        elif self._live is not None:
+            console = self._state.printer.out
+            view = fit_height(
+                console,
+                lambda findings: report_renderable(report, findings=findings, headline_first=True),
+                finding_lines(report),
+            )
+            self._show(view)
         else:
             self._show(report_renderable(report))
 
     def error(self, err: IncidentctlError) -> None:
-        from incidentctl.render.detect import unreachable_renderable
+        from incidentctl.render.detect import finding_lines, fit_height, still_unreachable, unreachable_renderable
         from incidentctl.render.envelope import error_envelope
 
+        previous, self._outage = self._outage, err
+        now = self._state.clock()
         if self._state.printer.format.is_machine:
             self._emit(error_envelope(err))
+        elif self._live is not None:
+            last = self._last
+            view = fit_height(
+                self._state.printer.out,
+                lambda findings: unreachable_renderable(err, now, self._interval, last, findings=findings),
+                finding_lines(last) if last is not None else 0,
+            )
+            self._show(view)
+        elif previous is not None:
+            self._state.printer.out.print(still_unreachable(err, now, previous))
         else:
-            self._show(unreachable_renderable(err, self._state.clock(), self._interval, self._last))
+            self._show(unreachable_renderable(err, now, self._interval, self._last))
 
     def close(self) -> None:
         if self._live is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,14 +75,19 @@ def _markup(value: str) -> str:
     return escape(one_line(value))
 
 
-def report_renderable(report: DetectReport) -> RenderableType:
+def report_renderable(
+    report: DetectReport, *, findings: int | None = None, headline_first: bool = False
+) -> RenderableType:
+    """The table of subjects, the findings and the verdict line. ``findings`` caps the finding lines shown (the
+    rest are counted in one "… N more" line) and ``headline_first`` puts the verdict on top: what a live view on a
+    small terminal needs (see :func:`fit_height`)."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     for col in ("NAME", "KIND", "STATUS", "DETAILS"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col == "STATUS")
     for s in report.subjects:
         details = "; ".join(s.reasons) if s.reasons else ""
         table.add_row(_text(s.name), _text(s.kind), Text(WORD[s.health], style=STYLE[s.health]), _text(details))
@@ -90,28 +96,80 @@ def report_renderable(report: DetectReport) -> RenderableType:
     if problems:
         parts.append(Text(""))
         parts.append(Text("Findings", style="bold"))
-        for r in problems:
-            line = Text("  ")
-            line.append(f"{WORD[r.health]:<8} ", style=STYLE[r.health])
-            line.append(f"{one_line(r.check)}  ", style="bold")
-            line.append(one_line(r.summary))
-            parts.append(line)
-            for reason in r.reasons[:8]:
-                parts.append(_text(f"             {reason}", style="dim"))
-            if len(r.reasons) > 8:
-                parts.append(Text(f"             ... and {len(r.reasons) - 8} more", style="dim"))
+        parts += _capped(_finding_lines(problems), findings)
     where = one_line(f"namespace {report.namespace}" + (f" on {report.server}" if report.server else ""))
     verdict = "healthy" if not problems else f"{len(problems)} problem(s) found"
-    parts.append(Text(""))
     at = report.started_at.strftime("%H:%M:%S %Z").strip()
-    parts.append(
-        Text(f"{verdict} at {at} in {report.duration_s:.2f}s ({len(report.results)} checks, {where})", style="dim")
-    )
-    return Group(*parts)
+    headline = Text(f"{verdict} at {at} in {report.duration_s:.2f}s ({len(report.results)} checks, {where})")
+    if headline_first:
+        headline.stylize("bold red" if problems else "green")
+        return Group(headline, Text(""), *parts)
+    headline.stylize("dim")
+    return Group(*parts, Text(""), headline)
+
+
+def finding_lines(report: DetectReport) -> int:
+    """How many lines the findings take in full (what ``findings=`` of :func:`report_renderable` counts)."""
+    return len(_finding_lines(report.problems))
+
+
+def _finding_lines(problems: list[CheckResult]) -> list[tuple[Text, bool]]:
+    """Each finding's line (True) and its reasons (False), in order."""
+    from rich.text import Text
+
+    lines: list[tuple[Text, bool]] = []
+    for r in problems:
+        line = Text("  ")
+        line.append(f"{WORD[r.health]:<8} ", style=STYLE[r.health])
+        line.append(f"{one_line(r.check)}  ", style="bold")
+        line.append(one_line(r.summary))
+        lines.append((line, True))
+        for reason in r.reasons[:8]:
+            lines.append((_text(f"             {reason}", style="dim"), False))
+        if len(r.reasons) > 8:
+            lines.append((Text(f"             ... and {len(r.reasons) - 8} more", style="dim"), False))
+    return lines
+
+
+def _capped(lines: list[tuple[Text, bool]], limit: int | None) -> list[Text]:
+    from rich.text import Text
+
+    if limit is None or limit >= len(lines):
+        return [line for line, _ in lines]
+    hidden = sum(first for _, first in lines[limit:])
+    what = f"{hidden} more finding(s)" if hidden else "more details"
+    note = Text(f"  … {what} (too many for this terminal; incidentctl detect shows all)", style="yellow")
+    return [*(line for line, _ in lines[:limit]), note]
+
+
+def fit_height(console: Console, build: Callable[[int | None], RenderableType], lines: int) -> RenderableType:
+    """The fullest ``build(findings)`` that fits the console's height: a live view taller than the terminal is
+    cut at the bottom by rich, which would hide findings without saying so. ``lines`` is the findings in full."""
+    height = console.size.height
+
+    def fits(renderable: RenderableType) -> bool:
+        return len(console.render_lines(renderable, console.options, pad=False)) <= height
+
+    full = build(None)
+    if fits(full):
+        return full
+    low, high = 0, lines - 1  # the most finding lines that fit: binary search, heights grow with the lines
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(build(middle)):
+            low = middle
+        else:
+            high = middle - 1
+    return build(low)
 
 
 def unreachable_renderable(
-    err: IncidentctlError, now: datetime, interval: float, last: DetectReport | None
+    err: IncidentctlError,
+    now: datetime,
+    interval: float,
+    last: DetectReport | None,
+    *,
+    findings: int | None = None,
 ) -> RenderableType:
     """``detect --watch`` while the cluster cannot be reached: the error, when it will try again, and the last
     picture it had (marked as such), so the watcher keeps their bearings."""
@@ -125,8 +183,16 @@ def unreachable_renderable(
     ]
     if last is not None:
         seen = last.started_at.strftime("%H:%M:%S %Z").strip()
-        parts += [Text(""), Text(f"last seen at {seen}:", style="bold"), report_renderable(last)]
+        parts += [Text(""), Text(f"last seen at {seen}:", style="bold"), report_renderable(last, findings=findings)]
     return Group(*parts)
+
+
+def still_unreachable(err: IncidentctlError, now: datetime, previous: IncidentctlError) -> Text:
+    """One line for another round of the same outage off a terminal: the picture was printed when it began. The
+    error is repeated only when it changes in kind (refused, then unauthorized), not with each call that failed."""
+    at = now.strftime("%H:%M:%S %Z").strip()
+    same = (err.reason, err.exit_code) == (previous.reason, previous.exit_code)
+    return _text(f"still unreachable at {at}" + ("" if same else f": {err}"), style="bold red")
 
 
 def report_table(console: Console, report: DetectReport) -> None:
