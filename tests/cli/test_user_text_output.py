@@ -214,3 +214,19 @@ def test_detect_findings_from_the_cluster_are_neutralised_on_a_terminal() -> Non
         text = _visible(buffer)
         assert "[bold red]styled" in text
         assert "forged event" in text
+
+
+def test_the_junit_report_stays_well_formed_xml(tmp_path: Path) -> None:
+    """XML 1.0 cannot hold most control characters: a CI system would reject the whole report."""
+    import xml.etree.ElementTree as ET
+
+    from incidentctl.render.detect import write_junit
+
+    path = tmp_path / "junit.xml"
+    write_junit(path, _report(HOSTILE_NOTE + "".join(CLASS)))
+    suites = ET.parse(path).getroot()
+    failures = [el for el in suites.iter() if el.tag in ("failure", "error")]
+    assert len(failures) == 2
+    for el in failures:
+        assert_clean(el.get("message", "") + (el.text or ""))
+        assert "forged event" in el.get("message", "")

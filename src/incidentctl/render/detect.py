@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from incidentctl.core.checks import CheckResult, Health
 from incidentctl.core.rules import format_value
-from incidentctl.core.text import one_line
+from incidentctl.core.text import for_terminal, one_line
 from incidentctl.errors import IncidentctlError, UsageError
 
 if TYPE_CHECKING:
@@ -319,16 +319,17 @@ def write_junit(path: Path, report: DetectReport) -> None:
         case = ET.SubElement(
             suite,
             "testcase",
-            classname=f"{report.namespace}.{r.subject or r.kind}",
-            name=r.check,
+            classname=one_line(f"{report.namespace}.{r.subject or r.kind}"),
+            name=one_line(r.check),
             time=f"{r.latency_s or 0:.3f}",
         )
-        body = "\n".join([r.target, *r.reasons])
+        # XML 1.0 cannot hold most control characters: cluster text goes through core.text here too
+        body = for_terminal("\n".join([r.target, *r.reasons]))
         if r.health in (Health.DOWN, Health.DEGRADED):
-            el = ET.SubElement(case, "failure", message=r.summary, type=r.health.value)
+            el = ET.SubElement(case, "failure", message=one_line(r.summary), type=r.health.value)
             el.text = body
         elif r.health is Health.UNKNOWN:
-            el = ET.SubElement(case, "error", message=r.summary, type="unknown")
+            el = ET.SubElement(case, "error", message=one_line(r.summary), type="unknown")
             el.text = body
     ET.indent(suites)
     data = ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
