@@ -9,17 +9,22 @@ if TYPE_CHECKING:
 
 
 def validation_table(console: Console, data: dict[str, Any]) -> None:
+    """Our own marks are markup (colour on a terminal, plain in a pipe); everything from the runbook is escaped,
+    because a problem quotes what the file says and ``[bold]`` there is text, not a style."""
+    from rich.markup import escape
+
     if data["valid"]:
         counts = ", ".join(f"{n} {what}" for what, n in data["counts"].items())
-        console.print(f"[green]✓[/] {data['path']} is valid: {counts}")
+        console.print(f"[green]✓[/] {escape(data['path'])} is valid: {counts}", highlight=False)
         return
     for problem in data["problems"]:
         where = f"{problem['file']}:{problem['line']}:{problem['column']}" if problem["line"] else problem["file"]
         path = f"{problem['path']}: " if problem["path"] else ""
-        console.print(f"[red]✗[/] {where}: {path}{problem['message']}", markup=False, highlight=False)
+        text = f"{where}: {path}{problem['message']}"
+        console.print(f"[red]✗[/] {escape(text)}", highlight=False)
         if problem["hint"]:
-            console.print(f"    hint: {problem['hint']}", style="dim", markup=False)
-    console.print(f"{len(data['problems'])} problem(s) in {data['path']}")
+            console.print(f"    hint: {problem['hint']}", style="dim", markup=False, highlight=False)
+    console.print(f"{len(data['problems'])} problem(s) in {data['path']}", markup=False, highlight=False)
 
 
 def runbook_tables(console: Console, data: dict[str, Any]) -> None:
