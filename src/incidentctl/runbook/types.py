@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema, model_validator
@@ -103,6 +103,25 @@ def parse_threshold(value: Any) -> float:
                 except ValueError:
                     pass
     raise ValueError(f"expected a number, a percentage such as 20% or a duration such as 60s, got {value!r}")
+
+
+ThresholdSpelling = Literal["percent", "duration", "number"]
+
+
+def threshold_spelling(value: Any) -> ThresholdSpelling | None:
+    """How a threshold was written, which the parsed number forgets: ``20%`` is a ratio and ``60s`` a time, so
+    they only fit signals in that unit (None when it is not a threshold at all; the schema reports that)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return "number"
+    if not isinstance(value, str):
+        return None
+    try:
+        float(value.strip())
+    except ValueError:
+        return "percent" if value.strip().endswith("%") else "duration"
+    return "number"
 
 
 Threshold = Annotated[
