@@ -15,6 +15,7 @@ from typing import Any
 from incidentctl.errors import ConfigError
 from incidentctl.runbook.limits import check_expansion, check_size, read_runbook_text
 from incidentctl.runbook.problems import Loc, Problem, RunbookInvalid
+from incidentctl.runbook.types import URL_USERINFO
 
 if typing.TYPE_CHECKING:
     import yaml
@@ -321,6 +322,13 @@ def _describe(detail: ErrorDetails, loc: Loc, data: dict[str, Any], *, is_key: b
         if kind == "too_short":
             return Problem(loc, f"needs at least {minimum} {what}{'s' if minimum != 1 else ''}")
         return Problem(loc, f"is too long (at most {ctx.get('max_length')})")
+    if kind == URL_USERINFO:
+        return Problem(
+            loc,
+            detail["msg"],
+            "credentials never go into the runbook: send them from a secret reference, {env: NAME} or {file: PATH} "
+            "(a check's headers, the service's token)",
+        )
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return Problem(loc, f"{_show(value)} is out of range ({detail['msg'].lower()})")
     message = detail["msg"]

@@ -17,6 +17,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -25,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from incidentctl.runbook.types import Duration, SecretRef, Threshold, Url
+from incidentctl.runbook.types import Duration, SecretRef, Threshold, Url, check_no_userinfo
 
 #: Severity ids look like the seed's P1..P4; a team may add more (P5) as long as rules name them.
 SEVERITY_ID = r"^P[0-9]$"
@@ -362,7 +363,9 @@ class ManualChannel(Model):
     kind: Literal["manual"]
     audience: Audience = "internal"
     description: str
-    url: str | None = None
+    url: Annotated[str | None, BeforeValidator(check_no_userinfo)] = Field(
+        None, description="Where people go (any link, e.g. a meeting room); never with a password in it."
+    )
 
 
 Channel = Annotated[

@@ -12,6 +12,9 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
+
+from incidentctl.core.urls import has_userinfo, redact_url
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _DURATION_FULL = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$")
@@ -64,14 +67,34 @@ Duration = Annotated[
 def check_url(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"expected an http(s) URL, got {value!r}")
-    parts = urlsplit(value.strip())
+    shown = redact_url(value.strip())  # an error repeats the URL, never a secret in it
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError as e:
+        raise ValueError(f"not a valid URL: {shown!r}") from e
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"expected an http:// or https:// URL with a host, got {value!r}")
+        raise ValueError(f"expected an http:// or https:// URL with a host, got {shown!r}")
     try:
         _ = parts.port
     except ValueError as e:
-        raise ValueError(f"bad port in URL {value!r}") from e
+        raise ValueError(f"bad port in URL {shown!r}") from e
+    check_no_userinfo(value)
     return value.strip()
+
+
+def check_no_userinfo(value: Any) -> Any:
+    """A password in a URL would be printed wherever the URL is; the runbook has secret references for it."""
+    if isinstance(value, str) and has_userinfo(value.strip()):
+        raise PydanticCustomError(
+            URL_USERINFO,
+            "a URL must not carry a user name or password: {url}",
+            {"url": redact_url(value.strip())},
+        )
+    return value
+
+
+#: The error type of :func:`check_no_userinfo`; the loader gives it a hint.
+URL_USERINFO = "url_userinfo"
 
 
 Url = Annotated[
