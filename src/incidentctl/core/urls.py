@@ -23,7 +23,7 @@ MASK = "***"
 #: Parameter names (lowercased, without '-', '_' and '.') that are a secret themselves.
 _SECRET_NAMES = frozenset({"key", "sig", "pwd", "pw", "pass", "jwt", "sid", "hmac", "otp", "ticket"})
 #: Parts of parameter names that make them a secret: access_token, client_secret, X-Amz-Signature, apiKey...
-_SECRET_PARTS = ("token", "secret", "passw", "passwd", "apikey", "signature", "credential", "session", "auth")
+_SECRET_PARTS = ("token", "secret", "passw", "apikey", "signature", "credential", "session", "auth")
 
 #: A URL inside free text (an error message, a log line): a scheme, ``://`` and everything up to a space or quote.
 _URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>`]+")
@@ -59,7 +59,14 @@ def redact_urls(text: str) -> str:
     """Every URL in a text (an error message, a log line, a traceback) passed through :func:`redact_url`."""
     if "://" not in text:
         return text
-    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+    return _URL_IN_TEXT.sub(_redact_match, text)
+
+
+def _redact_match(match: re.Match[str]) -> str:
+    """Punctuation that ends a sentence or closes a bracket around a URL is not part of it."""
+    url = match.group(0)
+    core = url.rstrip(".,;:!?)]}")
+    return redact_url(core) + url[len(core) :]
 
 
 def redact_urls_in(value: Any) -> Any:
