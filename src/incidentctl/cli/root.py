@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 
 from incidentctl.cli.globalopts import hoist_global_options
 from incidentctl.cli.state import AppState
+from incidentctl.core.urls import redact_urls
 from incidentctl.errors import IncidentctlError
 from incidentctl.exitcodes import ExitCode
 from incidentctl.render.printer import Printer
@@ -37,7 +38,7 @@ class RootGroup(TyperGroup):
         except IncidentctlError as err:
             state = _state(ctx)
             if state is not None and state.debug:
-                traceback.print_exc(file=sys.stderr)
+                _print_traceback()
             _printer(ctx).error(err)
             raise typer.Exit(int(err.exit_code)) from err
         except Exception as err:
@@ -45,7 +46,7 @@ class RootGroup(TyperGroup):
                 raise
             state = _state(ctx)
             if state is not None and state.debug:
-                traceback.print_exc(file=sys.stderr)
+                _print_traceback()
             internal = IncidentctlError(
                 f"internal error: {type(err).__name__}: {err}",
                 hint="this is a bug in incidentctl; run again with --debug for the traceback and report it",
@@ -86,6 +87,18 @@ class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+class _RedactingFormatter(logging.Formatter):
+    """The last guard for ``--debug``: a URL in any log line or traceback (httpx's errors quote theirs) is shown
+    without the credentials it can carry."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_urls(super().format(record))
+
+
+def _print_traceback() -> None:
+    sys.stderr.write(redact_urls(traceback.format_exc()))
+
+
 def configure_logging(debug: bool) -> None:
     """``--debug`` turns on the library's own logging on stderr; secrets are masked by the adapters.
 
@@ -99,6 +112,6 @@ def configure_logging(debug: bool) -> None:
         root.setLevel(logging.WARNING)
         return
     handler = _CurrentStderr()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
