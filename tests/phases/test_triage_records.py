@@ -122,6 +122,8 @@ def test_a_change_made_while_triage_ran_is_not_overwritten(rb: Runbook, journal:
 
     assert outcome.severity is not None
     assert outcome.severity.action == "kept"
+    # and what to do next is the runbook's for the P1 it is
+    assert any(step.startswith("Immediate escalation to CTO: CTO (L4)") for step in outcome.next_steps)
     assert outcome.incident is not None
     assert outcome.incident.severity == "P1"
     assert kinds(journal, stale.id) == ["declared", "triaged", "severity_changed", "triaged"]

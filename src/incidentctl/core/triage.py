@@ -187,6 +187,11 @@ def _days(window: timedelta) -> str:
     return f"{window.days}d" if window.days else f"{window.total_seconds() / 3600:g}h"
 
 
+def deadlines(rb: Runbook, severity: str | None, start: datetime) -> tuple[Deadline, ...]:
+    """The runbook's deadlines for a severity, counted from the impact's start."""
+    return _deadlines(rb, severity, start)
+
+
 def _deadlines(rb: Runbook, severity: str | None, start: datetime) -> tuple[Deadline, ...]:
     if severity is None:
         return ()

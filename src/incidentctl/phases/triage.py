@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 from incidentctl.core.checks import Health
 from incidentctl.core.incident import Declaration, Event, EventKind, Incident, format_timestamp, parse_timestamp
 from incidentctl.core.rules import SignalValue, evaluate_condition
-from incidentctl.core.triage import SeverityDecision, Triage, classify, decide_severity, severity_setting
+from incidentctl.core.triage import (
+    SeverityDecision,
+    Triage,
+    classify,
+    deadlines,
+    decide_severity,
+    severity_setting,
+)
 
 if TYPE_CHECKING:
     from incidentctl.journal.base import JournalStore
@@ -297,11 +304,13 @@ def run_triage(
         record |= {"summary": decision.explanation, "severity_decision": decision.explanation}
     recorded = record_look(journal, incident.id, TRIAGED, record)
     incident = journal.get(incident.id)
+    # The next steps are the runbook's for the severity the incident has (a P1 kept stays a P1 to act on).
+    kept = replace(result, severity=decision.severity, deadlines=deadlines(rb, decision.severity, incident.started_at))
     return TriageOutcome(
         result,
         incident,
         "updated" if changed.event is not None else "unchanged",
-        next_steps(rb, result, incident),
+        next_steps(rb, kept, incident),
         severity=decision,
         impact=impact,
         recorded=recorded.event is not None,
