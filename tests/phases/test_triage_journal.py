@@ -105,6 +105,12 @@ def test_force_severity_lowers_a_persons_severity_and_says_so(invoke: Invoke, si
     assert last["data"]["forced"] is True
 
 
+def test_force_severity_without_declare_is_a_usage_error(invoke: Invoke, site_for: Callable[..., Site]) -> None:
+    result = run(invoke, site_for("bad-deploy"), "triage", "--force-severity")
+    assert result.exit_code == 2
+    assert "--force-severity only applies with --declare" in result.stderr
+
+
 def test_worse_evidence_raises_a_persons_severity_and_says_so(invoke: Invoke, site_for: Callable[..., Site]) -> None:
     site = site_for("bad-deploy")
     incident_id = _triage(run(invoke, site, "triage", "--declare", "-o", "json"))["incident"]

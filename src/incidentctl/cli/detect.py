@@ -126,6 +126,8 @@ def triage(
 
     state: AppState = ctx.obj
     state.output_format()
+    if force_severity and not declare:
+        raise UsageError("--force-severity only applies with --declare (without it triage records nothing)")
     report = _detect(state, component, selector, since)
     journal = state.journal()
     open_incident = _open_incident(state, incident)

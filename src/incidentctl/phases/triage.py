@@ -5,6 +5,11 @@ Replaces ``assess_impact.sh``, ``determine_severity.sh``, ``check_affected_servi
 the incident is opened, or the open one is updated (a severity change is its own event), with the evidence.
 Rules with a duration ("service down for 15 minutes") are judged against the open incident's timeline: the
 journal remembers since when each signal has been on.
+
+What goes into the timeline is what changed, not every look: a detected or triaged event is only appended when
+it differs from the last look recorded (:func:`is_new_look`), which keeps "since when" right, since every change
+of the signals that are on is recorded. A severity a person set is never lowered without ``force_severity``, and
+a declared incident's impact starts with the earliest evidence (:func:`impact_start`), so MTTD means something.
 """
 
 from __future__ import annotations
