@@ -47,9 +47,10 @@ class ImpactStart:
 
     at: datetime
     #: "alert" (the oldest firing alert's startsAt), "journal" (the first recorded look that saw a signal that
-    #: is still on) or "triage" (no earlier evidence: the time of this triage)
+    #: is still on), "triage" (no earlier evidence: the time of this triage) or "declared" (an open incident
+    #: whose start was not set by triage)
     source: str
-    #: For people: "oldest firing alert HighErrorRate on synthesis (since 10:19:21 UTC)".
+    #: For people: "oldest firing alert HighErrorRate on synthesis".
     basis: str
 
 
@@ -62,7 +63,7 @@ class TriageOutcome:
     next_steps: tuple[str, ...]
     #: What triage did with an open incident's severity, and why (None when it declared or did not record).
     severity: SeverityDecision | None = None
-    #: The impact start triage declared the incident with (None for an incident that was already open).
+    #: When the impact began: the evidence triage declares with, or what the open incident records.
     impact: ImpactStart | None = None
     #: Whether this look was recorded in the timeline (False when it saw what the last recorded look saw).
     recorded: bool = False
@@ -266,7 +267,7 @@ def run_triage(
         "evidence": list(result.evidence)[:50],
     }
     if incident is None:
-        assert impact is not None
+        assert impact is not None  # computed above for every incident still to be declared
         incident = journal.declare(
             Declaration(
                 title=title or default_title(report, result),
@@ -296,8 +297,12 @@ def run_triage(
         decisions.append(decision)
         if not decision.changes:
             return None
-        change: dict[str, Any] = {"from": decision.current, "to": decision.severity, "message": decision.explanation}
-        change["rule"] = result.decided_by
+        change: dict[str, Any] = {
+            "from": decision.current,
+            "to": decision.severity,
+            "message": decision.explanation,
+            "rule": result.decided_by,  # marks the severity as triage's: severity_setting reads it
+        }
         if decision.forced:
             change["forced"] = True
         return change
