@@ -49,6 +49,12 @@ class ConfigError(UsageError):
     reason = "InvalidRunbook"
 
 
+class OutputError(UsageError):
+    """The command's output could not be written (stdout on a full disk): nothing in incidentctl to fix."""
+
+    reason = "OutputError"
+
+
 class UnreachableError(IncidentctlError):
     """The cluster or an endpoint could not be reached at all."""
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.text import Text
 
+    from incidentctl.core.triage import SeverityDecision
     from incidentctl.phases.detect import DetectReport
     from incidentctl.phases.triage import TriageOutcome
 
@@ -222,8 +223,41 @@ def triage_data(outcome: TriageOutcome, report: DetectReport) -> dict[str, Any]:
         "evidence": list(t.evidence),
         "incident": outcome.incident.id if outcome.incident else None,
         "action": outcome.action,
+        "recorded": outcome.recorded,
+        "severityDecision": _severity_decision(outcome.severity),
+        "impactStart": (
+            {"at": outcome.impact.at, "source": outcome.impact.source, "basis": outcome.impact.basis}
+            if outcome.impact is not None
+            else None
+        ),
         "nextSteps": list(outcome.next_steps),
         "detect": report_data(report),
+    }
+
+
+def _severity_decision(decision: SeverityDecision | None) -> dict[str, Any] | None:
+    if decision is None:
+        return None
+    setting = decision.set_by
+    return {
+        "action": decision.action,
+        "current": decision.current,
+        "severity": decision.severity,
+        "proposed": decision.proposed,
+        "because": decision.because,
+        "forced": decision.forced,
+        "explanation": decision.explanation,
+        "setBy": (
+            {
+                "actor": setting.actor,
+                "at": setting.at,
+                "byPerson": setting.by_person,
+                "rule": setting.rule,
+                "message": setting.message,
+            }
+            if setting is not None
+            else None
+        ),
     }
 
 
@@ -252,6 +286,11 @@ def triage_table(console: Console, outcome: TriageOutcome, report: DetectReport)
     ]
     if outcome.incident is not None:
         rows.insert(0, ("incident", f"{outcome.incident.id} ({outcome.action or 'open'})"))
+        if outcome.severity is not None and outcome.severity.action != "unchanged":
+            rows.insert(1, ("severity", outcome.severity.explanation))
+        if outcome.impact is not None:
+            began = outcome.impact.at.strftime("%H:%M:%S %Z").strip()
+            rows.insert(1, ("impact began", f"{began} ({outcome.impact.basis})"))
     for key, value in rows:
         console.print(f"  [dim]{key:<15}[/]{_markup(value)}", highlight=False)
     pending = [m for m in t.rules if m.pending]

@@ -7,6 +7,7 @@ that swap the streams capture everything (or given, to show a command on a termi
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -77,8 +78,9 @@ class Printer:
         if err.hint:
             self.err.print(f"[dim]hint: {escape(for_terminal(err.hint))}[/]")
         if self.format.is_machine:
-            sys.stdout.write(dumps(error_envelope(err), self.format.value))
-            sys.stdout.flush()
+            with contextlib.suppress(OSError):  # stdout itself may be what failed; the line above said so
+                sys.stdout.write(dumps(error_envelope(err), self.format.value))
+                sys.stdout.flush()
 
     def note(self, message: str) -> None:
         """A diagnostic for the human (stderr), never mixed into data."""
