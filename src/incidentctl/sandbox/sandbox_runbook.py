@@ -27,9 +27,16 @@ def bundled_runbook_data() -> dict[str, Any]:
     return data
 
 
-def runbook_for(base_url: str, journal_dir: str = "incidents", data: dict[str, Any] | None = None) -> dict[str, Any]:
+def runbook_for(
+    base_url: str,
+    journal_dir: str = "incidents",
+    data: dict[str, Any] | None = None,
+    *,
+    check_timeout: str | None = None,
+) -> dict[str, Any]:
     """A copy of the runbook whose namespace, health checks, dependencies, Prometheus, Alertmanager and journal
-    all point at the sandbox serving on ``base_url``."""
+    all point at the sandbox serving on ``base_url``; ``check_timeout`` replaces every health and dependency
+    check's timeout (the demo's, so a hung stand-in costs seconds, not the production runbook's budget)."""
     runbook = dict(data if data is not None else bundled_runbook_data())
     base = base_url.rstrip("/")
     runbook["cluster"] = dict(runbook.get("cluster") or {}) | {"namespace": world.NAMESPACE}
@@ -39,6 +46,8 @@ def runbook_for(base_url: str, journal_dir: str = "incidents", data: dict[str, A
         component = dict(original)
         health = dict(component.get("health") or {"timeout": "5s"})
         health["url"] = f"{base}/components/{component['name']}/health"
+        if check_timeout is not None:
+            health["timeout"] = check_timeout
         component["health"] = health
         components.append(component)
     runbook["components"] = components
@@ -47,6 +56,8 @@ def runbook_for(base_url: str, journal_dir: str = "incidents", data: dict[str, A
         dependency = dict(original)
         check = dict(dependency.get("check") or {})
         check["url"] = f"{base}/deps/{dependency['name']}/v1/models"
+        if check_timeout is not None:
+            check["timeout"] = check_timeout
         dependency["check"] = check
         dependencies.append(dependency)
     runbook["dependencies"] = dependencies
@@ -58,10 +69,19 @@ def runbook_for(base_url: str, journal_dir: str = "incidents", data: dict[str, A
     return runbook
 
 
-def write_runbook(path: Path, base_url: str, journal_dir: str = "incidents") -> Path:
-    header = ("# The SarvanOM runbook pointed at a local sandbox (written by `incidentctl sandbox up`).\n"
-              "# Health checks, dependencies, Prometheus and Alertmanager are the sandbox's stand-ins.\n")
+def write_runbook(
+    path: Path, base_url: str, journal_dir: str = "incidents", *, check_timeout: str | None = None
+) -> Path:
+    header = (
+        "# The SarvanOM runbook pointed at a local sandbox (written by `incidentctl sandbox up`).\n"
+        "# Health checks, dependencies, Prometheus and Alertmanager are the sandbox's stand-ins.\n"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(header + yaml.safe_dump(runbook_for(base_url, journal_dir), sort_keys=False, allow_unicode=True),
-                    encoding="utf-8")
+    path.write_text(
+        header
+        + yaml.safe_dump(
+            runbook_for(base_url, journal_dir, check_timeout=check_timeout), sort_keys=False, allow_unicode=True
+        ),
+        encoding="utf-8",
+    )
     return path
