@@ -102,13 +102,13 @@ def up(
     except OSError as e:
         raise ConfigError(f"cannot claim the sandbox folder {directory}: {e.strerror or e}") from e
     try:
-        _serve(state, claim, scenario, port, tls)
+        _serve(claim, scenario, port, tls)
     finally:
         claim.release()
     state.printer.note("sandbox stopped")
 
 
-def _serve(state: AppState, claim: FolderClaim, scenario: str, port: int, tls: bool) -> None:
+def _serve(claim: FolderClaim, scenario: str, port: int, tls: bool) -> None:
     """Build, start and serve the sandbox from the claimed folder until Ctrl-C or SIGTERM."""
     import signal
     import threading
@@ -130,7 +130,9 @@ def _serve(state: AppState, claim: FolderClaim, scenario: str, port: int, tls: b
         ) from e
     try:
         kubeconfig = sandbox.write_kubeconfig(directory / "kubeconfig")
-        runbook = write_runbook(directory / "runbook.yaml", sandbox.url, "incidents")
+        # relative to the runbook's folder, as the runbook resolves it: the folder can move as a whole
+        ca_file = sandbox.ca_file.relative_to(directory).as_posix() if sandbox.ca_file else None
+        runbook = write_runbook(directory / "runbook.yaml", sandbox.url, "incidents", ca_file=ca_file)
         claim.announce(sandbox.url)
     except OSError as e:
         sandbox.stop()
@@ -147,7 +149,8 @@ def _serve(state: AppState, claim: FolderClaim, scenario: str, port: int, tls: b
         f"  export KUBECONFIG={kubeconfig} INCIDENTCTL_RUNBOOK={runbook}\n"
         f"  incidentctl sandbox inject bad-deploy --dir {directory}   # start an incident mid-drill\n"
         + (
-            f"  HTTPS with a self-signed certificate: {sandbox.ca_file} (trust it for the runbook's checks)\n"
+            f"  HTTPS with a self-signed certificate, {sandbox.ca_file}: runbook.yaml trusts it "
+            f"(tls: {{ca_file: {ca_file}}}); curl needs --cacert {sandbox.ca_file}\n"
             if sandbox.ca_file
             else ""
         )
@@ -161,7 +164,6 @@ def _serve(state: AppState, claim: FolderClaim, scenario: str, port: int, tls: b
     finally:
         signal.signal(signal.SIGTERM, previous)
         sandbox.stop()
-    state.printer.note("sandbox stopped")
 
 
 @app.command()

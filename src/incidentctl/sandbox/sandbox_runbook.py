@@ -33,10 +33,12 @@ def runbook_for(
     data: dict[str, Any] | None = None,
     *,
     check_timeout: str | None = None,
+    ca_file: str | None = None,
 ) -> dict[str, Any]:
     """A copy of the runbook whose namespace, health checks, dependencies, Prometheus, Alertmanager and journal
     all point at the sandbox serving on ``base_url``; ``check_timeout`` replaces every health and dependency
-    check's timeout (the demo's, so a hung stand-in costs seconds, not the production runbook's budget)."""
+    check's timeout (the demo's, so a hung stand-in costs seconds, not the production runbook's budget);
+    ``ca_file`` is the certificate of a TLS sandbox, which every HTTP check must trust."""
     runbook = dict(data if data is not None else bundled_runbook_data())
     base = base_url.rstrip("/")
     runbook["cluster"] = dict(runbook.get("cluster") or {}) | {"namespace": world.NAMESPACE}
@@ -66,11 +68,18 @@ def runbook_for(
     observability["alertmanager"] = dict(observability.get("alertmanager") or {}) | {"url": f"{base}/alertmanager"}
     runbook["observability"] = observability
     runbook["journal"] = dict(runbook.get("journal") or {}) | {"dir": journal_dir}
+    if ca_file is not None:
+        runbook["tls"] = {"ca_file": ca_file}
     return runbook
 
 
 def write_runbook(
-    path: Path, base_url: str, journal_dir: str = "incidents", *, check_timeout: str | None = None
+    path: Path,
+    base_url: str,
+    journal_dir: str = "incidents",
+    *,
+    check_timeout: str | None = None,
+    ca_file: str | None = None,
 ) -> Path:
     header = (
         "# The SarvanOM runbook pointed at a local sandbox (written by `incidentctl sandbox up`).\n"
@@ -80,7 +89,9 @@ def write_runbook(
     path.write_text(
         header
         + yaml.safe_dump(
-            runbook_for(base_url, journal_dir, check_timeout=check_timeout), sort_keys=False, allow_unicode=True
+            runbook_for(base_url, journal_dir, check_timeout=check_timeout, ca_file=ca_file),
+            sort_keys=False,
+            allow_unicode=True,
         ),
         encoding="utf-8",
     )
