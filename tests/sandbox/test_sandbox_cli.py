@@ -269,3 +269,37 @@ def test_up_refuses_a_folder_a_running_sandbox_holds_and_takes_over_a_killed_one
             _stop(third)
     finally:
         _stop(first)
+
+
+def test_inject_replaces_the_scenario_and_says_so(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:
+    from incidentctl.sandbox import resources, world
+    from incidentctl.sandbox.tables import pod_status
+
+    sb = sandbox_factory("bad-deploy")
+    sb.write_kubeconfig(tmp_path / "drill" / "kubeconfig")
+    helped = CliRunner().invoke(
+        app, ["sandbox", "inject", "--help"], obj=AppState(cwd=tmp_path), env={"COLUMNS": "200"}
+    )
+    assert "It replaces, never stacks" in helped.stdout
+    result = CliRunner().invoke(
+        app,
+        ["sandbox", "inject", "traffic-spike", "--dir", "drill"],
+        obj=AppState(cwd=tmp_path),
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1] == (
+        "bad-deploy's faults are cleared, a broken revision rolled back; what responders changed stays"
+    )
+    machine = CliRunner().invoke(
+        app, ["sandbox", "inject", "traffic-spike", "--dir", "drill", "-o", "json"], obj=AppState(cwd=tmp_path)
+    )
+    assert json.loads(machine.stdout)["data"]["replaced"] == "traffic-spike"
+    sb.advance(120)
+    synthesis = [p for p in sb.store.list(resources.PODS, world.NAMESPACE) if world.component_of(p) == "synthesis"]
+    assert synthesis
+    assert all(p["spec"]["containers"][0]["image"] not in world.BROKEN_IMAGES for p in synthesis)
+    assert all(pod_status(p)[0] == "Running" for p in synthesis)
+    signals = sb.describe()["signals"]
+    assert signals["synthesis"]["cause"] == ""
+    assert signals["gateway"]["cause"] == "traffic-spike"

@@ -169,19 +169,38 @@ def _serve(claim: FolderClaim, scenario: str, port: int, tls: bool) -> None:
 @app.command()
 def inject(
     ctx: typer.Context,
-    scenario: Annotated[str, typer.Argument(help="The scenario to switch the running sandbox to.")],
+    scenario: Annotated[str, typer.Argument(help="The scenario that replaces the one playing.")],
     directory: DirOption = Path(".sandbox"),
 ) -> None:
-    """Switch a running sandbox to another scenario (a drill leader starting the incident while responders work)."""
+    """Replace the scenario a running sandbox plays (a drill leader starting the incident while responders work).
+
+    It replaces, never stacks: the previous scenario's faults are cleared first (a broken revision is rolled back
+    as `kubectl rollout undo` would), then the new one starts. What responders changed stays (replica counts,
+    restarts, ConfigMap edits such as an open circuit breaker), and so do restart counts, events, logs and the
+    last five minutes of metrics. `inject healthy` ends the incident.
+    """
     state: AppState = ctx.obj
     state.output_format()
     if scenario not in _scenario_names():
         raise UsageError(f"unknown scenario {scenario!r}", hint=f"choose one of: {', '.join(_scenario_names())}")
     url, described = _admin(state, directory, {"scenario": scenario})
-    data = {"scenario": described["scenario"], "url": url, "time": described["time"], "signals": described["signals"]}
+    replaced = described.get("replaced")
+    data = {
+        "scenario": described["scenario"],
+        "replaced": replaced,
+        "url": url,
+        "time": described["time"],
+        "signals": described["signals"],
+    }
 
     def table(console: Any) -> None:
-        console.print(f"sandbox at {url} now plays [bold]{described['scenario']}[/]")
+        console.print(f"sandbox at {url} now plays [bold]{described['scenario']}[/]", highlight=False)
+        if replaced and replaced != "healthy":
+            again = " (from the start)" if replaced == described["scenario"] else ""
+            console.print(
+                f"{replaced}'s faults are cleared{again}, a broken revision rolled back; what responders changed stays",
+                highlight=False,
+            )
 
     state.printer.result("SandboxScenario", data, table=table)
 
