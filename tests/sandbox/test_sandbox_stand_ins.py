@@ -169,6 +169,11 @@ def test_admin_endpoint_needs_the_token(sandbox_factory: Callable[..., Sandbox])
     assert yaml.safe_dump(described)
 
 
+def _error_alerts(sb: Sandbox) -> list[str]:
+    _status, alerts, _ = _get(f"{sb.url}/alertmanager/api/v2/alerts")
+    return sorted(a["labels"]["service"] for a in alerts if a["labels"]["alertname"] == "HighErrorRate")
+
+
 def test_error_rate_decays_over_the_rate_window_after_a_rollback(
     sandbox_factory: Callable[..., Sandbox], tmp_path: Any
 ) -> None:
@@ -183,6 +188,7 @@ def test_error_rate_decays_over_the_rate_window_after_a_rollback(
     assert undo.returncode == 0, undo.stderr
     sb.advance(30)
     assert sb.describe()["signals"]["gateway"]["error_rate"] < 0.01  # fixed at once...
+    assert _error_alerts(sb) == ["gateway", "synthesis"]  # the alert rules see the same window
     seen = []
     for _ in range(5):
         seen.append(float(_query(sb, query)[0]["value"][1]))
@@ -192,3 +198,4 @@ def test_error_rate_decays_over_the_rate_window_after_a_rollback(
     assert len(set(seen)) == len(seen), seen
     assert seen[-1] > 0.01, seen
     assert float(_query(sb, query)[0]["value"][1]) < 0.01  # five minutes on, only today's 0.6 % is left
+    assert _error_alerts(sb) == []

@@ -48,6 +48,8 @@ def _time(value: str | None, now: datetime) -> datetime:
         return parse_time(value)
 
 
+#: the range of the alert rules' rate() expressions
+ALERT_WINDOW = timedelta(minutes=5)
 _RANGE_RE = re.compile(r"\[(\d+)([smhd])\]")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -322,15 +324,18 @@ class StandIns:
         with sim.lock:
             for service, sig in sim.model.signals(sim).items():
                 base = {"namespace": ns, "service": service, "team": "sarvanom"}
-                if sig.error_rate > 0.05:
-                    severity = "critical" if sig.error_rate > 0.1 else "warning"
+                # the alert rule's expression is the same rate(...[5m]) ratio Prometheus answers with
+                windowed = self._windowed("errors", service, now, ALERT_WINDOW)
+                error_rate = windowed if windowed is not None else sig.error_rate
+                if error_rate > 0.05:
+                    severity = "critical" if error_rate > 0.1 else "warning"
                     starts = self._since(service, lambda s: s.error_rate > 0.05, now)
                     out.append(
                         self._alert(
                             base | {"alertname": "HighErrorRate", "severity": severity},
                             {
-                                "summary": f"{service}: {sig.error_rate:.0%} of requests fail with 5xx",
-                                "description": f"5xx ratio over 5m is {sig.error_rate:.3f} (threshold 0.05)",
+                                "summary": f"{service}: {error_rate:.0%} of requests fail with 5xx",
+                                "description": f"5xx ratio over 5m is {error_rate:.3f} (threshold 0.05)",
                                 "runbook_url": "https://runbooks.sarvanom.com/incident-response",
                             },
                             starts,
