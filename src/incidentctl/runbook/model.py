@@ -401,7 +401,7 @@ class Tls(Model):
 
     ca_file: str | None = Field(
         None,
-        description="A PEM file of CA certificates trusted besides the system's, relative to runbook.yaml.",
+        description="A PEM file of CA certificates trusted besides the usual ones, relative to runbook.yaml.",
     )
 
     def ca_path(self, runbook_dir: Path) -> Path | None:
