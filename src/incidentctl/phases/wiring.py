@@ -40,6 +40,6 @@ def detect_env(
     def http() -> httpx.Client:
         from incidentctl.adapters.http_client import new_http_client
 
-        return new_http_client(concurrency)
+        return new_http_client(concurrency, ca_file=rb.tls.ca_path(runbook_dir))
 
     return DetectEnv(kube=kube, http=http, secrets=Secrets(env, base_dir=runbook_dir), clock=clock)
