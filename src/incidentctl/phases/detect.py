@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.labels import LabelSelector, LabelSelectorError
 from incidentctl.core.rules import evaluate_condition, format_value
 from incidentctl.core.signals import Signals, builtin_signals, measured_signals
 from incidentctl.core.workloads import (
@@ -29,10 +30,10 @@ from incidentctl.core.workloads import (
     pod_state,
     pods_check,
     pods_of,
-    selector_matches,
     service_check,
 )
-from incidentctl.errors import UsageError
+from incidentctl.errors import IncidentctlError, UsageError
+from incidentctl.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     import httpx
@@ -47,10 +48,20 @@ log = logging.getLogger(__name__)
 SNAPSHOT_RESOURCES = ("deployments", "pods", "services", "endpoints", "ingresses")
 
 
+class NothingSelected(IncidentctlError):
+    """``-l`` selects no component: nothing the question was about could be checked, so there is no verdict, and
+    certainly not "healthy". Exit 3, as for problems found: the selector is valid (it is not a usage error), but a
+    CI job that checks ``-l app=checkout`` must fail when no checkout pods are defined any more."""
+
+    exit_code = ExitCode.PROBLEMS_FOUND
+    reason = "NothingSelected"
+
+
 @dataclass(frozen=True)
 class DetectOptions:
     namespace: str
     components: tuple[str, ...] = ()
+    #: ``-l``: a Kubernetes label selector (set-based too), matched against each component's pod labels.
     label_selector: str | None = None
     #: Restarts within this window count as recent.
     window: timedelta = timedelta(hours=1)
@@ -126,6 +137,7 @@ class _Snapshot:
 
 def run_detect(rb: Runbook, env: DetectEnv, opts: DetectOptions) -> DetectReport:
     started = env.clock()
+    selector = parse_selector(opts.label_selector)
     components = _selected_components(rb, opts)
     names = {c.name for c in components}
     dependencies = [d for d in rb.dependencies if not opts.components or not d.used_by or set(d.used_by) & names]
@@ -165,6 +177,11 @@ def run_detect(rb: Runbook, env: DetectEnv, opts: DetectOptions) -> DetectReport
         futures.extend(_observability_checks(rb, env, http, components, opts, pool))
 
         snapshot = _read_snapshot(env, opts.namespace, pool)
+        if selector is not None:  # -l picks components as --component does, and what they use follows them
+            components = _labelled(components, snapshot, selector)
+            names = {c.name for c in components}
+            dependencies = [d for d in dependencies if set(d.used_by) & names]
+            datastores = [d for d in datastores if set(d.used_by) & names]
         now = env.clock()
         kube_results = [
             replace(r, latency_s=snapshot.seconds) for r in _judge_workloads(rb, components, snapshot, opts, now)
@@ -180,9 +197,11 @@ def run_detect(rb: Runbook, env: DetectEnv, opts: DetectOptions) -> DetectReport
     if snapshot.client is not None:
         snapshot.client.close()
 
-    if opts.label_selector:
-        results = _only_labelled(results, components, snapshot, opts.label_selector)
-        components = [c for c in components if any(r.subject == c.name for r in results)]
+    if selector is not None:
+        if not components:
+            raise NothingSelected(f"no component matches -l {selector.text!r}", hint=_pod_labels_hint(rb, snapshot))
+        kept = {c.name for c in components} | {d.name for d in dependencies} | {d.name for d in datastores}
+        results = [r for r in results if r.subject is None or r.subject in kept]
     results = _judge_signals(rb, results)
     signals = {**builtin_signals(rb, results), **measured_signals(results)}
     subjects = _subjects(rb, components, dependencies, datastores, results)
@@ -482,33 +501,47 @@ def _subjects(
     return rows
 
 
-def _only_labelled(
-    results: list[CheckResult], components: Sequence[Component], snap: _Snapshot, selector: str
-) -> list[CheckResult]:
-    """``-l``: keep the components whose pods carry the labels (as ``kubectl get pods -l`` would select them)."""
-    templates = {
+def parse_selector(text: str | None) -> LabelSelector | None:
+    """``-l`` read before anything runs: a selector the API server would refuse is the user's to fix, at once."""
+    if text is None:
+        return None
+    try:
+        return LabelSelector.parse(text)
+    except LabelSelectorError as e:
+        raise UsageError(
+            f"-l {text!r}: {e}", hint="selectors look like app=gateway, app in (gateway,synthesis), !canary"
+        ) from e
+
+
+def _templates(snap: _Snapshot) -> dict[str, dict[str, str]] | None:
+    """Each deployment's pod-template labels, or None when the deployments could not be read."""
+    if snap.missing("deployments"):
+        return None
+    return {
         d["metadata"]["name"]: (((d.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
         for d in snap.items.get("deployments", [])
     }
-    names = {c.name for c in components}
-    keep = {c.name for c in components if matches_label_selector(selector, templates.get(c.deployment, {}))}
-    return [r for r in results if r.subject not in names or r.subject in keep]
 
 
-def matches_label_selector(selector: str, labels: dict[str, str]) -> bool:
-    """kubectl's equality-based ``-l`` (``app=web,tier!=db,canary``) against a set of labels."""
-    match_labels: dict[str, str] = {}
-    for term in filter(None, (t.strip() for t in selector.split(","))):
-        if "!=" in term:
-            key, value = term.split("!=", 1)
-            if labels.get(key.strip()) == value.strip():
-                return False
-        elif "=" in term:
-            key, value = term.replace("==", "=").split("=", 1)
-            match_labels[key.strip()] = value.strip()
-        elif term.startswith("!"):
-            if term[1:] in labels:
-                return False
-        elif term not in labels:
-            return False
-    return selector_matches({"matchLabels": match_labels}, labels) if match_labels else True
+def _labelled(components: Sequence[Component], snap: _Snapshot, selector: LabelSelector) -> list[Component]:
+    """``-l``: the components whose pods carry the labels, as ``kubectl get pods -l`` would select them.
+
+    Judged on the deployment's pod template rather than on the pods listed: a component whose pods are all gone
+    (crashed, scaled to 0) is still the one asked about and is reported down, not left out. A component whose
+    labels cannot be known (its deployment is missing, or deployments could not be read) stays in: its checks
+    say what is wrong, and leaving it out would hide exactly the broken one.
+    """
+    templates = _templates(snap)
+    if templates is None:
+        return list(components)
+    return [c for c in components if c.deployment not in templates or selector.matches(templates[c.deployment])]
+
+
+def _pod_labels_hint(rb: Runbook, snap: _Snapshot) -> str:
+    templates = _templates(snap) or {}
+    seen = [
+        f"{c.name}: " + ",".join(f"{k}={v}" for k, v in sorted(templates[c.deployment].items()))
+        for c in rb.components
+        if c.deployment in templates
+    ]
+    return "pod labels: " + "; ".join(seen) if seen else "no component's deployment was found"
