@@ -80,6 +80,10 @@ def detect(
     """Check every component, dependency and datastore at once. Exit 0 healthy, 3 problems, 4 unreachable."""
     state: AppState = ctx.obj
     state.output_format()
+    if junit is not None:  # an output that cannot be written is said before any check runs, not after all
+        from incidentctl.render.detect import check_output_path
+
+        check_output_path("--junit", junit)
     if watch is not None:
         raise typer.Exit(_watch(state, component, selector, since, junit, watch, incident))
     report = _detect(state, component, selector, since)

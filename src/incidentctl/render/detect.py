@@ -199,6 +199,25 @@ def _sla_text(sla: dict[str, object]) -> str:
     return f"SLO {sla['slo']}: {burn_text}; {used * 100:.2f}% of the window's budget used so far"
 
 
+def check_output_path(option: str, path: Path) -> None:
+    """Fail at once, before any check runs, when a file the command will write cannot be written: its folder is
+    missing, is not a folder, or refuses new files. Tried for real (a temporary file is created and removed) rather
+    than judged from permission bits, which say nothing for root or a read-only file system."""
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a directory; name a file in it")
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.exists():
+        raise UsageError(f"{option} {path}: directory {directory} does not exist")
+    if not directory.is_dir():
+        raise UsageError(f"{option} {path}: {directory} is not a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        raise UsageError(f"{option} {path}: cannot write in {directory}: {e.strerror or e}") from e
+
+
 def write_junit(path: Path, report: DetectReport) -> None:
     """JUnit XML, the format CI systems show natively: a test case per check; DOWN and DEGRADED fail, UNKNOWN
     is an error (the check could not run). Written atomically, so a CI step never reads half a file."""
