@@ -122,6 +122,10 @@ class KubeClient:
             if not token:
                 return items
 
+    def get_namespace(self, name: str) -> JSON:
+        """The namespace itself (a list in a namespace that does not exist is simply empty, as on any server)."""
+        return self._get(f"get namespace {name}", f"/api/v1/namespaces/{name}", [])
+
     def get(self, resource: str, namespace: str, name: str) -> JSON:
         path = f"{API_PATHS[resource]}/namespaces/{namespace}/{resource}/{name}"
         return self._get(f"get {resource}/{name} in namespace {namespace}", path, [])

@@ -86,12 +86,18 @@ def detect(
         check_output_path("--junit", junit)
     if watch is not None:
         raise typer.Exit(_watch(state, component, selector, since, junit, watch, incident))
-    report = _detect(state, component, selector, since)
-    _record_detection(state, report, incident)
+    report = _run_detect(state, component, selector, since)
+    if report.cluster_error is None:
+        _record_detection(state, report, incident)
     if junit is not None:
         from incidentctl.render.detect import write_junit
 
         write_junit(junit, report)
+    if report.cluster_error is not None:  # what could be seen, then the error that kept the rest from view
+        from incidentctl.render.detect import show_incomplete
+
+        show_incomplete(state.printer, report, report.cluster_error)
+        raise typer.Exit(int(report.cluster_error.exit_code))
     _show_report(state, report)
     raise typer.Exit(_exit_code(report))
 
@@ -145,6 +151,15 @@ def triage(
 
 
 def _detect(state: AppState, component: list[str] | None, selector: str | None, since: str) -> DetectReport:
+    """A complete report, or the error that kept the Kubernetes side from view (triage and --watch need all)."""
+    report = _run_detect(state, component, selector, since)
+    if report.cluster_error is not None:
+        raise report.cluster_error
+    return report
+
+
+def _run_detect(state: AppState, component: list[str] | None, selector: str | None, since: str) -> DetectReport:
+    """One detect run; a report whose ``cluster_error`` is set still has everything else that could be seen."""
     from incidentctl.phases.detect import DetectOptions, run_detect
     from incidentctl.phases.wiring import detect_env
     from incidentctl.runbook.types import parse_duration
@@ -166,10 +181,7 @@ def _detect(state: AppState, component: list[str] | None, selector: str | None, 
         clock=state.clock,
         runbook_dir=state.runbook_source().path.parent,
     )
-    report = run_detect(rb, env, opts)
-    if report.cluster_error is not None:
-        raise report.cluster_error
-    return report
+    return run_detect(rb, env, opts)
 
 
 def _exit_code(report: DetectReport) -> int:

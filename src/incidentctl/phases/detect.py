@@ -98,8 +98,9 @@ class DetectReport:
     subjects: tuple[SubjectStatus, ...]
     results: tuple[CheckResult, ...]
     signals: Signals = field(default_factory=dict)
-    #: Set when the Kubernetes API could not be used at all (unreachable, or every read refused).
-    cluster_error: KubeError | None = None
+    #: Set when the Kubernetes side could not be used at all (unreachable, every read refused, the namespace does
+    #: not exist): the report then has what else could be seen, and one ``kubernetes`` result that says why.
+    cluster_error: IncidentctlError | None = None
 
     @property
     def health(self) -> Health:
@@ -121,7 +122,9 @@ class _Snapshot:
         self.items: dict[str, list[dict[str, Any]]] = {}
         self.errors: dict[str, KubeError] = {}
         self.client: KubeClient | None = None
-        self.client_error: KubeError | Exception | None = None
+        self.client_error: IncidentctlError | None = None
+        #: Set when every list came back empty and the namespace itself does not exist.
+        self.namespace_error: KubeError | None = None
         #: How long the Kubernetes side took: the client's set-up (import, kubeconfig) and the list calls.
         self.seconds: float | None = None
 
@@ -183,12 +186,19 @@ def run_detect(rb: Runbook, env: DetectEnv, opts: DetectOptions) -> DetectReport
             dependencies = [d for d in dependencies if set(d.used_by) & names]
             datastores = [d for d in datastores if set(d.used_by) & names]
         now = env.clock()
-        kube_results = [
-            replace(r, latency_s=snapshot.seconds) for r in _judge_workloads(rb, components, snapshot, opts, now)
-        ]
+        cluster_error = _cluster_error(snapshot)
+        if cluster_error is not None:  # one result says why, instead of every Kubernetes check saying it again
+            target = snapshot.client.server if snapshot.client is not None else "the Kubernetes API"
+            kube_results = [_unknown("kubernetes", "cluster", target, None, str(cluster_error))]
+            datastores_checked: list[Any] = []
+        else:
+            kube_results = [
+                replace(r, latency_s=snapshot.seconds) for r in _judge_workloads(rb, components, snapshot, opts, now)
+            ]
+            datastores_checked = list(datastores)
         datastore_futures = [
             pool.submit(_guard, lambda d=ds: [_datastore_check(d, snapshot, opts.namespace, now, opts.window)])  # type: ignore[misc]
-            for ds in datastores
+            for ds in datastores_checked
         ]
         results: list[CheckResult] = list(kube_results)
         for fut in [*futures, *datastore_futures]:
@@ -213,7 +223,7 @@ def run_detect(rb: Runbook, env: DetectEnv, opts: DetectOptions) -> DetectReport
         subjects=tuple(subjects),
         results=tuple(sorted(results, key=lambda r: (r.subject or "~", r.check))),
         signals=signals,
-        cluster_error=_cluster_error(snapshot),
+        cluster_error=cluster_error,
     )
 
 
@@ -242,10 +252,7 @@ def _read_snapshot(env: DetectEnv, namespace: str, pool: ThreadPoolExecutor) -> 
     started = time.monotonic()
     try:
         snap.client = env.kube()
-    except KubeError as e:
-        snap.client_error = e
-        return snap
-    except Exception as e:  # a kubeconfig problem is the user's to fix, shown as such by the CLI
+    except IncidentctlError as e:  # a kubeconfig the up-front check let through: reported with the rest
         snap.client_error = e
         return snap
     client = snap.client
@@ -263,15 +270,37 @@ def _read_snapshot(env: DetectEnv, namespace: str, pool: ThreadPoolExecutor) -> 
 
     for fut in [pool.submit(read, r) for r in SNAPSHOT_RESOURCES]:
         fut.result()
+    if not snap.errors and not any(snap.items.values()):
+        snap.namespace_error = _missing_namespace(client, namespace)
     snap.seconds = time.monotonic() - started
     return snap
 
 
-def _cluster_error(snap: _Snapshot) -> KubeError | None:
-    from incidentctl.adapters.kube import KubeError, KubeUnreachable
+def _missing_namespace(client: KubeClient, namespace: str) -> KubeError | None:
+    """An empty namespace and one that does not exist list the same (empty); only asking for the namespace tells
+    them apart. Asked only when everything came back empty, and a refusal (many on-call users may not read
+    namespaces) leaves the empty lists to speak for themselves."""
+    from incidentctl.adapters.kube import KubeError, KubeNotFound
 
-    if isinstance(snap.client_error, KubeError):
+    try:
+        client.get_namespace(namespace)
+    except KubeNotFound:
+        return KubeNotFound(
+            f"namespace {namespace!r} does not exist on {client.server}",
+            hint="check -n/--namespace, the runbook's cluster.namespace and --context (`kubectl get namespaces`)",
+        )
+    except KubeError as e:
+        log.debug("cannot tell whether namespace %s exists: %s", namespace, e)
+    return None
+
+
+def _cluster_error(snap: _Snapshot) -> IncidentctlError | None:
+    from incidentctl.adapters.kube import KubeUnreachable
+
+    if snap.client_error is not None:
         return snap.client_error
+    if snap.namespace_error is not None:
+        return snap.namespace_error
     if snap.errors and len(snap.errors) == len(SNAPSHOT_RESOURCES):
         first = next(iter(snap.errors.values()))
         unreachable = [e for e in snap.errors.values() if isinstance(e, KubeUnreachable)]
@@ -286,8 +315,6 @@ def _unknown(check: str, kind: str, target: str, subject: str | None, why: str) 
 def _judge_workloads(
     rb: Runbook, components: Sequence[Component], snap: _Snapshot, opts: DetectOptions, now: datetime
 ) -> list[CheckResult]:
-    if isinstance(snap.client_error, Exception) and not _is_kube_error(snap.client_error):
-        raise snap.client_error  # a kubeconfig mistake: the CLI shows it as the user's error
     deployments = {d["metadata"]["name"]: d for d in snap.items.get("deployments", [])}
     services = {s["metadata"]["name"]: s for s in snap.items.get("services", [])}
     endpoints = {e["metadata"]["name"]: e for e in snap.items.get("endpoints", [])}
@@ -324,12 +351,6 @@ def _judge_workloads(
             by_service = {c.service: c.name for c in rb.components if c.service}
             out.extend(ingress_checks(snap.items.get("ingresses", []), services, endpoints, by_service))
     return out
-
-
-def _is_kube_error(e: BaseException) -> bool:
-    from incidentctl.adapters.kube import KubeError
-
-    return isinstance(e, KubeError)
 
 
 def _datastore_check(ds: Any, snap: _Snapshot, namespace: str, now: datetime, window: timedelta) -> CheckResult:

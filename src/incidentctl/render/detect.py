@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from incidentctl.phases.detect import DetectReport
     from incidentctl.phases.triage import TriageOutcome
+    from incidentctl.render.printer import Printer
 
 STYLE = {Health.OK: "green", Health.DEGRADED: "yellow", Health.DOWN: "bold red", Health.UNKNOWN: "magenta"}
 WORD = {Health.OK: "OK", Health.DEGRADED: "DEGRADED", Health.DOWN: "DOWN", Health.UNKNOWN: "UNKNOWN"}
@@ -107,6 +108,27 @@ def unreachable_renderable(
         seen = last.started_at.strftime("%H:%M:%S %Z").strip()
         parts += [Text(""), Text(f"last seen at {seen}:", style="bold"), report_renderable(last)]
     return Group(*parts)
+
+
+def show_incomplete(printer: Printer, report: DetectReport, err: IncidentctlError) -> None:
+    """A report the Kubernetes side is missing from: everything else that was seen, and the error once.
+
+    On a terminal the table, then the error as every error is shown (one line on stderr). With ``-o json|yaml``
+    the error envelope a script already expects for this failure, with the partial report added as its ``data``
+    (the envelope only ever gains fields), so nothing that was seen is lost."""
+    import sys
+
+    from incidentctl.render.envelope import dumps, error_envelope, to_plain
+    from incidentctl.render.formats import OutputFormat
+    from incidentctl.render.printer import Printer
+
+    if printer.format.is_machine:
+        doc = {**error_envelope(err), "data": to_plain(report_data(report))}
+        sys.stdout.write(dumps(doc, printer.format.value))
+        sys.stdout.flush()
+    else:
+        report_table(printer.out, report)
+    Printer(OutputFormat.TABLE).error(err)  # the stderr line alone: the envelope, if any, is written above
 
 
 def report_table(console: Console, report: DetectReport) -> None:
