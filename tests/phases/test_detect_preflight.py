@@ -149,3 +149,16 @@ def test_an_unwritable_junit_path_fails_before_any_check(
     assert first.startswith(f"error: --junit {target}: "), first
     assert why.format(base=tmp_path) in first
     assert counter.remaining == UNTOUCHED
+
+
+def test_a_context_from_the_runbook_that_does_not_exist_says_it_came_from_the_runbook(
+    invoke: Invoke, site_for: Callable[..., Site]
+) -> None:
+    site = site_for("healthy")
+    rb = yaml.safe_load(site.runbook.read_text())
+    rb["cluster"]["context"] = "prod-eu"
+    site.runbook.write_text(yaml.safe_dump(rb, sort_keys=False))
+    result = invoke(site.args("detect"))
+    assert result.exit_code == 2, result.output
+    first = result.stderr.splitlines()[0]
+    assert f"context 'prod-eu' (the runbook's cluster.context) not found in {site.kubeconfig}" in first

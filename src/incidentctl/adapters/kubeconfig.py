@@ -47,8 +47,13 @@ def kubeconfig_paths(kubeconfig: str | None, env: Mapping[str, str]) -> list[str
     return [str(default)] if default.is_file() else []
 
 
-def check_kubeconfig(kubeconfig: str | None, context: str | None, env: Mapping[str, str]) -> None:
-    """Raise ``KubeconfigError`` with one clear line when the kubeconfig cannot possibly work."""
+def check_kubeconfig(
+    kubeconfig: str | None, context: str | None, env: Mapping[str, str], *, context_source: str | None = None
+) -> None:
+    """Raise ``KubeconfigError`` with one clear line when the kubeconfig cannot possibly work.
+
+    ``context_source`` says where a context that was not given as ``--context`` came from (the runbook), so the
+    error points at the line to fix."""
     paths = kubeconfig_paths(kubeconfig, env)
     if not paths:
         if env.get("KUBERNETES_SERVICE_HOST"):
@@ -75,8 +80,9 @@ def check_kubeconfig(kubeconfig: str | None, context: str | None, env: Mapping[s
         )
     if name not in merged.contexts:
         known = ", ".join(merged.contexts) or "none"
+        named = f" ({context_source})" if context and context_source else ""
         raise KubeconfigError(
-            f"context {name!r} not found in {files}",
+            f"context {name!r}{named} not found in {files}",
             hint=f"contexts in it: {known} (`kubectl config get-contexts` lists them)",
         )
     entry, _where = merged.contexts[name]

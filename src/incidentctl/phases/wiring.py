@@ -35,8 +35,9 @@ def detect_env(
     from incidentctl.adapters.kubeconfig import check_kubeconfig
     from incidentctl.adapters.secrets import Secrets
 
+    source = "the runbook's cluster.context" if not context and rb.cluster.context else None
     context = context or rb.cluster.context
-    check_kubeconfig(kubeconfig, context, env)
+    check_kubeconfig(kubeconfig, context, env, context_source=source)
 
     def kube() -> KubeClient:
         from incidentctl.adapters.kube import KubeClient
