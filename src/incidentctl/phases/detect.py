@@ -183,8 +183,8 @@ def run_detect(rb: Runbook, env: DetectEnv, opts: DetectOptions) -> DetectReport
         if selector is not None:  # -l picks components as --component does, and what they use follows them
             components = _labelled(components, snapshot, selector)
             names = {c.name for c in components}
-            dependencies = [d for d in dependencies if set(d.used_by) & names]
-            datastores = [d for d in datastores if set(d.used_by) & names]
+            dependencies = [d for d in dependencies if not d.used_by or set(d.used_by) & names]
+            datastores = [d for d in datastores if not d.used_by or set(d.used_by) & names]
         now = env.clock()
         cluster_error = _cluster_error(snapshot)
         if cluster_error is not None:  # one result says why, instead of every Kubernetes check saying it again
