@@ -214,7 +214,7 @@ def test_secret_headers_are_sent_but_never_reported(
     httpx_mock.add_response(url=URL, status_code=200, text=f"invalid key {TOKEN} for this route")
     secrets = Secrets({"OPENAI_API_KEY": f"Bearer {TOKEN}"})
     spec = check(headers={"Authorization": {"env": "OPENAI_API_KEY"}}, expect_body="^ok$")
-    with caplog.at_level(logging.DEBUG):
+    with caplog.at_level(logging.DEBUG, logger="incidentctl"):
         result = probe(client, spec, secrets)
     request = httpx_mock.get_request()
     assert request is not None
