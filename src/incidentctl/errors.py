@@ -26,8 +26,14 @@ class IncidentctlError(Exception):
         return f"{self.where}: {self.message}" if self.where else self.message
 
     def details(self) -> list[str]:
-        """Further lines worth showing (for example every problem in a runbook), after the first."""
+        """Every further line after the first (for example each other problem in a runbook): the envelope
+        carries them all, so a script never has to parse the hint."""
         return []
+
+    def shown_details(self) -> list[str]:
+        """The further lines worth printing for a person on stderr; an error whose hint points to a fuller view
+        (``runbook validate``) keeps the terminal to one line and prints none."""
+        return self.details()
 
 
 class UsageError(IncidentctlError):
@@ -44,9 +50,21 @@ class NotFoundError(UsageError):
 
 
 class ConfigError(UsageError):
-    """The runbook or another configuration file is invalid."""
+    """A configuration the user gave is invalid or cannot be read (a secret file, a query, a setting)."""
+
+    reason = "InvalidConfig"
+
+
+class RunbookError(ConfigError):
+    """runbook.yaml cannot be found, read or validated."""
 
     reason = "InvalidRunbook"
+
+
+class KubeconfigError(ConfigError):
+    """The kubeconfig cannot be found, read or parsed, or does not have the context asked for."""
+
+    reason = "InvalidKubeconfig"
 
 
 class UnreachableError(IncidentctlError):

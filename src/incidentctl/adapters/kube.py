@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from incidentctl.errors import ConfigError, IncidentctlError, NotFoundError, UnauthorizedError, UnreachableError
+from incidentctl.errors import IncidentctlError, KubeconfigError, NotFoundError, UnauthorizedError, UnreachableError
 
 log = logging.getLogger(__name__)
 
@@ -293,6 +293,7 @@ def _load_configuration(kubeconfig: str | None, context: str | None, env: dict[s
     """Credentials as kubectl finds them; errors say which file and which context."""
     from kubernetes import client, config
     from kubernetes.config.config_exception import ConfigException
+    from yaml import YAMLError
 
     configuration = client.Configuration()
     paths = [kubeconfig] if kubeconfig else [p for p in env.get("KUBECONFIG", "").split(os.pathsep) if p]
@@ -304,15 +305,15 @@ def _load_configuration(kubeconfig: str | None, context: str | None, env: dict[s
             config.load_incluster_config(client_configuration=configuration)
             return configuration
         except ConfigException as e:
-            raise ConfigError(f"in-cluster Kubernetes configuration is incomplete: {e}") from e
+            raise KubeconfigError(f"in-cluster Kubernetes configuration is incomplete: {e}") from e
     if not paths:
-        raise ConfigError(
+        raise KubeconfigError(
             "no kubeconfig: --kubeconfig not given, $KUBECONFIG empty and ~/.kube/config missing",
             hint="point --kubeconfig at your cluster's kubeconfig (or run `incidentctl sandbox up`)",
         )
     existing = [p for p in paths if Path(p).expanduser().is_file()]
     if not existing:
-        raise ConfigError(f"kubeconfig not found: {', '.join(paths)}")
+        raise KubeconfigError(f"kubeconfig not found: {', '.join(paths)}")
     try:
         if len(existing) == 1:
             config.load_kube_config(
@@ -328,13 +329,20 @@ def _load_configuration(kubeconfig: str | None, context: str | None, env: dict[s
     except ConfigException as e:
         text = str(e)
         if context and "context" in text.lower():
-            raise ConfigError(
+            raise KubeconfigError(
                 f"context {context!r} not found in {', '.join(existing)}",
                 hint="list contexts with `kubectl config get-contexts`",
             ) from e
-        raise ConfigError(f"cannot use kubeconfig {', '.join(existing)}: {text}") from e
+        raise KubeconfigError(f"cannot use kubeconfig {', '.join(existing)}: {text}") from e
+    except YAMLError as e:  # not YAML at all (a binary file, a half-written one)
+        mark = getattr(e, "problem_mark", None)
+        files = ", ".join(existing)
+        problem = getattr(e, "problem", None) or getattr(e, "reason", None) or type(e).__name__
+        where = f"{files}:{mark.line + 1}:{mark.column + 1}" if mark is not None else files
+        raise KubeconfigError(f"the kubeconfig is not valid YAML: {problem}", where=where) from e
     except (OSError, ValueError) as e:
-        raise ConfigError(f"cannot read kubeconfig {', '.join(existing)}: {e}") from e
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise KubeconfigError(f"cannot read kubeconfig {', '.join(existing)}: {reason}") from e
     return configuration
 
 

@@ -52,8 +52,10 @@ def root(
         Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time on Python 3.10
         typer.Option(
             "--runbook",
+            metavar="PATH",
             help="Path to runbook.yaml (default: $INCIDENTCTL_RUNBOOK, then ./runbook.yaml).",
             show_default=False,
+            readable=False,  # checked where the runbook is read, so the option and $INCIDENTCTL_RUNBOOK agree
         ),
     ] = None,
     context: Annotated[

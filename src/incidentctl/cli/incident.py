@@ -41,7 +41,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-IdArgument = Annotated[str, typer.Argument(help="The incident id, e.g. INC-2026-004.", show_default=False)]
+IdArgument = Annotated[
+    str, typer.Argument(metavar="ID", help="The incident id, e.g. INC-2026-004.", show_default=False)
+]
 MessageOption = Annotated[
     Optional[str],  # noqa: UP045 - Typer reads the annotation at run time on Python 3.10
     typer.Option(

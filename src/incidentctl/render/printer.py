@@ -66,7 +66,7 @@ class Printer:
         from rich.markup import escape
 
         self.err.print(f"[bold red]error:[/] {escape(str(err))}")
-        for line in err.details():
+        for line in err.shown_details():
             self.err.print(f"  {escape(line)}")
         if err.hint:
             self.err.print(f"[dim]hint: {escape(err.hint)}[/]")

@@ -12,7 +12,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from incidentctl.errors import ConfigError
+from incidentctl.errors import RunbookError
 from incidentctl.runbook.problems import Loc, Problem, RunbookInvalid
 
 if typing.TYPE_CHECKING:
@@ -28,9 +28,11 @@ def load_runbook(path: Path) -> Runbook:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as e:
-        raise ConfigError(f"runbook not found: {path}") from e
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read runbook {path}: {e}") from e
+        raise RunbookError(f"runbook not found: {path}") from e
+    except OSError as e:
+        raise RunbookError(f"cannot read runbook {path}: {e.strerror or e}") from e
+    except UnicodeDecodeError as e:
+        raise RunbookError(f"cannot read runbook {path}: not UTF-8 text (byte {e.start})") from e
     return parse_runbook(text, path)
 
 
