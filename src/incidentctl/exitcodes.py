@@ -23,3 +23,7 @@ class ExitCode(IntEnum):
     REFUSED = 5
     #: Interrupted by Ctrl-C (128 + SIGINT), as shells report it.
     INTERRUPTED = 130
+    #: The reader of stdout (or stderr) went away, as in ``incidentctl detect | head -1``: 128 + SIGPIPE, what a
+    #: shell reports for any Unix tool in that spot. Nothing more is printed; the rest of the output is dropped.
+    #: Every command ends this way, whatever its result would have been.
+    BROKEN_PIPE = 141

@@ -18,6 +18,7 @@ from typer._click.exceptions import NoArgsIsHelpError
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
+from incidentctl.cli.closedpipe import is_closed_pipe, quiet_on_closed_pipe
 from incidentctl.cli.globalopts import hoist_global_options, output_value
 from incidentctl.cli.state import AppState
 from incidentctl.errors import IncidentctlError, UsageError
@@ -38,15 +39,22 @@ class RootGroup(TyperGroup):
         """The root's own options are parsed here, before any command runs: a usage error in them (``--bogus``,
         ``-o`` without a value) is reported like every other, in the format the raw command line asks for."""
         try:
-            return super().make_context(info_name, args, parent, **extra)
+            with quiet_on_closed_pipe():  # --version and --help print while the options are parsed
+                return super().make_context(info_name, args, parent, **extra)
         except ClickUsageError as err:
             if isinstance(err, NoArgsIsHelpError):  # a bare group prints its help, as Typer does
                 raise
             obj = extra.get("obj")
             state = obj if isinstance(obj, AppState) else None
-            raise typer.Exit(_report_usage_error(err, output_value(list(args)), state)) from err
+            with quiet_on_closed_pipe():
+                code = _report_usage_error(err, output_value(list(args)), state)
+            raise typer.Exit(code) from err
 
     def invoke(self, ctx: Context) -> Any:
+        with quiet_on_closed_pipe():  # also while an error is being printed
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
@@ -69,7 +77,7 @@ class RootGroup(TyperGroup):
             _printer(ctx).error(err)
             raise typer.Exit(int(err.exit_code)) from err
         except Exception as err:
-            if _is_click_error(err):
+            if _is_click_error(err) or is_closed_pipe(err):
                 raise
             state = _state(ctx)
             if state is not None and state.debug:

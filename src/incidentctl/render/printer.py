@@ -6,9 +6,10 @@ that swap the streams capture everything. rich honours ``NO_COLOR`` and only col
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from incidentctl.errors import IncidentctlError
 from incidentctl.render.envelope import dumps, envelope, error_envelope
@@ -29,17 +30,13 @@ class Printer:
     @property
     def out(self) -> Console:
         if self._out is None or self._out.file is not sys.stdout:
-            from rich.console import Console
-
-            self._out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+            self._out = _console(sys.stdout)
         return self._out
 
     @property
     def err(self) -> Console:
         if self._err is None or self._err.file is not sys.stderr:
-            from rich.console import Console
-
-            self._err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
+            self._err = _console(sys.stderr)
         return self._err
 
     def result(
@@ -84,3 +81,18 @@ class Printer:
         from rich.markup import escape
 
         self.err.print(f"[yellow]warning:[/] {escape(message)}")
+
+
+def _console(file: IO[str]) -> Console:
+    """A rich console that lets a closed pipe surface as ``BrokenPipeError``.
+
+    rich's own reaction is ``SystemExit(1)``, which a script cannot tell from a failure; the CLI turns the error
+    into the exit code every command uses for a reader that went away (141).
+    """
+    from rich.console import Console
+
+    class _PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError(errno.EPIPE, "the reader of this output went away")
+
+    return _PipeConsole(file=file, highlight=False, soft_wrap=True)

@@ -1,0 +1,70 @@
+"""A reader that goes away (``incidentctl detect | head -1``) ends the command quietly with exit code 141.
+
+141 is 128 + SIGPIPE: what a shell reports for ``yes | head -1`` and for any Unix tool that is killed by the
+signal, so ``set -o pipefail`` scripts see the same code from incidentctl as from the tools around it. The signal
+itself stays ignored (Python's default): with its default action a dropped HTTP connection would kill the process
+mid-check, so the closed pipe is noticed as ``BrokenPipeError`` on stdout or stderr instead.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+
+from incidentctl.exitcodes import ExitCode
+
+
+def is_closed_pipe(err: BaseException) -> bool:
+    return isinstance(err, OSError) and err.errno == errno.EPIPE
+
+
+@contextmanager
+def quiet_on_closed_pipe() -> Iterator[None]:
+    """Turn a closed stdout or stderr into a quiet exit 141: no message (there is no one left to read it)."""
+    try:
+        yield
+    except OSError as err:
+        if not is_closed_pipe(err):
+            raise
+        discard_closed_streams()
+        raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
+
+
+def flush_or_closed_pipe() -> bool:
+    """Flush stdout and stderr; True if one of them has lost its reader (what was buffered is dropped)."""
+    closed = False
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError as err:
+            if not is_closed_pipe(err):
+                raise
+            closed = True
+        except ValueError:  # already closed by whoever owns it
+            pass
+    if closed:
+        discard_closed_streams()
+    return closed
+
+
+def discard_closed_streams() -> None:
+    """Point a stream whose reader is gone at /dev/null, so the flushes still to come (ours, the interpreter's at
+    exit) do not fail again and print "Exception ignored" on the way out."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:
+            try:
+                fd = stream.fileno()
+            except (OSError, ValueError):
+                continue
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fd)
+            os.close(devnull)
+        except ValueError:
+            pass
