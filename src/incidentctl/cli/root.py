@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 
 from incidentctl.cli.closedpipe import is_closed_pipe, quiet_on_closed_pipe
 from incidentctl.cli.globalopts import hoist_global_options, output_value
+from incidentctl.cli.helpstyle import kubectl_style
 from incidentctl.cli.state import AppState
 from incidentctl.errors import IncidentctlError, UsageError
 from incidentctl.exitcodes import ExitCode
@@ -30,6 +31,11 @@ log = logging.getLogger("incidentctl")
 
 
 class RootGroup(TyperGroup):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        names = (self.context_settings or {}).get("help_option_names", ["--help"])
+        kubectl_style(self, list(names))
+
     def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_global_options(list(args)))
 
