@@ -88,7 +88,11 @@ class RefusedError(IncidentctlError):
 
 
 class JournalError(IncidentctlError):
-    """The incident journal on disk cannot be read or written (permissions, a full disk, a corrupt record)."""
+    """The incident journal on disk cannot be read or written (permissions, a full disk, a corrupt record).
 
-    exit_code = ExitCode.INTERNAL_ERROR
+    Exit 2, not 1: a read-only folder, a full disk or a hand-edited file is the user's environment to fix, not a
+    bug in incidentctl, and the message says which file and what the system refused.
+    """
+
+    exit_code = ExitCode.USAGE
     reason = "JournalError"

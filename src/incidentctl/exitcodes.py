@@ -13,7 +13,9 @@ class ExitCode(IntEnum):
     OK = 0
     #: A bug in incidentctl (an unexpected exception). Run again with --debug for the traceback.
     INTERNAL_ERROR = 1
-    #: The command line or the runbook is wrong: bad option, unknown incident id, invalid runbook.yaml.
+    #: The command line, the configuration or the environment is wrong: bad option, unknown incident id, invalid or
+    #: unreadable runbook.yaml or kubeconfig, a duration beyond the maximum, a journal folder that cannot be read
+    #: or written (read-only, a full disk, a damaged file). Something for the user to fix, never a bug.
     USAGE = 2
     #: Checks ran and found problems (a CI job can fail on an unhealthy service).
     PROBLEMS_FOUND = 3

@@ -13,6 +13,7 @@ import builtins
 import json
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -299,7 +300,7 @@ def _load_configuration(kubeconfig: str | None, context: str | None, env: dict[s
     paths = [kubeconfig] if kubeconfig else [p for p in env.get("KUBECONFIG", "").split(os.pathsep) if p]
     if not paths:
         default = Path(env.get("HOME", str(Path.home()))) / ".kube" / "config"
-        paths = [str(default)] if default.is_file() else []
+        paths = [str(default)] if _is_file(str(default)) else []
     if not paths and env.get("KUBERNETES_SERVICE_HOST"):
         try:
             config.load_incluster_config(client_configuration=configuration)
@@ -311,8 +312,11 @@ def _load_configuration(kubeconfig: str | None, context: str | None, env: dict[s
             "no kubeconfig: --kubeconfig not given, $KUBECONFIG empty and ~/.kube/config missing",
             hint="point --kubeconfig at your cluster's kubeconfig (or run `incidentctl sandbox up`)",
         )
-    existing = [p for p in paths if Path(p).expanduser().is_file()]
+    existing = [p for p in paths if _is_file(p)]
     if not existing:
+        folders = [p for p in paths if Path(p).expanduser().is_dir()]
+        if folders:
+            raise KubeconfigError(f"kubeconfig {folders[0]} is a directory, not a file")
         raise KubeconfigError(f"kubeconfig not found: {', '.join(paths)}")
     try:
         if len(existing) == 1:
@@ -344,6 +348,16 @@ def _load_configuration(kubeconfig: str | None, context: str | None, env: dict[s
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         raise KubeconfigError(f"cannot read kubeconfig {', '.join(existing)}: {reason}") from e
     return configuration
+
+
+def _is_file(path: str) -> bool:
+    """Whether a kubeconfig is there; a folder on the way that may not be searched says so instead of crashing."""
+    try:
+        return stat.S_ISREG(Path(path).expanduser().stat().st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as e:
+        raise KubeconfigError(f"cannot read kubeconfig {path}: {e.strerror or e}") from e
 
 
 def iter_containers(pod: JSON) -> Iterator[JSON]:
