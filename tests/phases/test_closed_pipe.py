@@ -58,6 +58,9 @@ def _assert_quiet_141(proc: subprocess.CompletedProcess[str]) -> None:
         ["runbook", "validate", "-o", "yaml"],
         ["incident", "list", "-A", "-o", "json"],
         ["--version"],
+        ["--help"],
+        ["incident", "status", "--help"],
+        ["incident"],  # a bare group prints its help
     ],
 )
 def test_a_closed_pipe_ends_every_command_with_141(tmp_path: Path, args: list[str]) -> None:

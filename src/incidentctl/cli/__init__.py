@@ -13,9 +13,10 @@ from typing import NoReturn
 def run() -> int:
     """Run the command in ``sys.argv`` in this interpreter and return its exit code (for embedding and tests)."""
     from incidentctl.cli.app import app
-    from incidentctl.cli.closedpipe import flush_or_closed_pipe
+    from incidentctl.cli.closedpipe import flush_or_closed_pipe, identity, silenced_by_rich
     from incidentctl.exitcodes import ExitCode
 
+    stdout = identity(sys.stdout)
     try:
         app()
     except SystemExit as e:
@@ -23,7 +24,9 @@ def run() -> int:
     else:
         code = 0
     # output still buffered when the command returned (json, yaml) meets a closed pipe only now
-    return int(ExitCode.BROKEN_PIPE) if flush_or_closed_pipe() else code
+    if flush_or_closed_pipe() or (code == 1 and silenced_by_rich(sys.stdout, stdout)):
+        return int(ExitCode.BROKEN_PIPE)
+    return code
 
 
 def main() -> NoReturn:

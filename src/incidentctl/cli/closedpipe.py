@@ -68,3 +68,25 @@ def discard_closed_streams() -> None:
             os.close(devnull)
         except ValueError:
             pass
+
+
+def identity(stream: object) -> tuple[int, int] | None:
+    """Which file a stream's descriptor is (device, inode), to notice later that it was swapped for /dev/null."""
+    try:
+        st = os.fstat(stream.fileno())  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):  # a test runner's in-memory stream has no descriptor
+        return None
+    return st.st_dev, st.st_ino
+
+
+def silenced_by_rich(stream: object, before: tuple[int, int] | None) -> bool:
+    """Whether rich met a closed pipe while printing (Typer's help, for one): rich points the descriptor at
+    /dev/null and raises ``SystemExit(1)``, so a stream that became /dev/null during the command is the sign."""
+    if before is None:
+        return False
+    now = identity(stream)
+    try:
+        devnull = os.stat(os.devnull)
+    except OSError:
+        return False
+    return now != before and now == (devnull.st_dev, devnull.st_ino)
