@@ -2,7 +2,8 @@
 
 This is the one place where an exception becomes what the user sees (httpie's ``core.raw_main`` idea): a project
 error becomes one line on stderr plus its exit code; anything unexpected becomes "internal error" with exit 1 and
-a traceback only under ``--debug``.
+a traceback only under ``--debug``. Click's usage errors (an unknown option or command, a bad value, a missing
+argument) take the same way, and a closed stdout ends every command with 141 (see ``closedpipe``).
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def usage_error(err: ClickUsageError) -> UsageError:
 
 
 def _is_click_error(err: Exception) -> bool:
-    """Usage errors raised by the (vendored) click parser keep click's own handling and exit code 2."""
+    """The (vendored) click's other exceptions (a file it could not open) keep click's own handling."""
     from typer._click.exceptions import ClickException
 
     return isinstance(err, ClickException)
