@@ -67,6 +67,12 @@ class KubeconfigError(ConfigError):
     reason = "InvalidKubeconfig"
 
 
+class OutputError(UsageError):
+    """The command's output could not be written (stdout on a full disk): nothing in incidentctl to fix."""
+
+    reason = "OutputError"
+
+
 class UnreachableError(IncidentctlError):
     """The cluster or an endpoint could not be reached at all."""
 

@@ -138,17 +138,17 @@ def test_an_incident_from_declaration_to_resolution(cli: Cli) -> None:
 
     markdown = cli.ok("incident", "timeline", incident_id, "-o", "markdown").stdout
     assert markdown == (
-        "- 14:30 UTC — declared P1 Critical: Database connection failure (gateway) (alice)\n"
-        "- 14:32 UTC — acknowledged (bob)\n"
-        "- 14:40 UTC — connection pool [db-0] exhausted (bob)\n"
-        "- 14:45 UTC — status investigating → identified: pool size too small (alice)\n"
-        "- 14:55 UTC — severity P1 → P2: only search is affected (alice)\n"
-        "- 15:15 UTC — status identified → resolved (alice)\n"
+        "- 14:30:00 UTC — declared P1 Critical: Database connection failure (gateway) (alice)\n"
+        "- 14:32:00 UTC — acknowledged (bob)\n"
+        "- 14:40:00 UTC — connection pool \\[db-0\\] exhausted (bob)\n"
+        "- 14:45:00 UTC — status investigating → identified: pool size too small (alice)\n"
+        "- 14:55:00 UTC — severity P1 → P2: only search is affected (alice)\n"
+        "- 15:15:00 UTC — status identified → resolved (alice)\n"
     )
 
     table = cli.ok("incident", "timeline", incident_id).stdout.splitlines()
     assert table[0].split() == ["TIME", "ACTOR", "KIND", "WHAT"]
-    assert table[3].split() == ["2026-03-14", "14:40", "UTC", "bob", "note", "connection", "pool", "[db-0]",
+    assert table[3].split() == ["2026-03-14", "14:40:00", "UTC", "bob", "note", "connection", "pool", "[db-0]",
                                 "exhausted"]
 
     document = yaml.safe_load(cli.ok("incident", "timeline", incident_id, "-o", "yaml").stdout)
@@ -160,8 +160,8 @@ def test_markdown_carries_dates_when_an_incident_spans_days(cli: Cli) -> None:
     cli.clock.advance(hours=12)
     cli.ok("incident", "note", incident_id, "still", "on", "it")
     lines = cli.ok("incident", "timeline", incident_id, "-o", "markdown").stdout.splitlines()
-    assert lines[0].startswith("- 2026-03-14 14:30 UTC — declared P1 Critical")
-    assert lines[1] == "- 2026-03-15 02:30 UTC — still on it (alice)"
+    assert lines[0].startswith("- 2026-03-14 14:30:00 UTC — declared P1 Critical")
+    assert lines[1] == "- 2026-03-15 02:30:00 UTC — still on it (alice)"
 
 
 def test_show_as_a_table(cli: Cli) -> None:

@@ -24,6 +24,7 @@ import httpx
 from incidentctl.adapters import api_call
 from incidentctl.adapters.secrets import Secrets, SecretSource
 from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.urls import redact_url, redact_urls
 from incidentctl.errors import ConfigError, IncidentctlError, UnreachableError
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,8 @@ class AlertmanagerClient:
         self._config = config
         self._secrets = secrets if secrets is not None else Secrets()
         self.url = config.url.rstrip("/")
+        #: The URL as messages and check targets show it: without the credentials a URL can carry.
+        self.shown_url = redact_url(self.url)
         #: The runbook's scope, added to every alert query.
         self.scope = [Matcher.parse(m) for m in config.matchers]
 
@@ -173,7 +176,7 @@ class AlertmanagerClient:
         ]
         body = self._call("GET", "/api/v2/alerts", params=params)
         if not isinstance(body, list):
-            raise UnreachableError(f"Alertmanager at {self.url} answered the alert list with something else")
+            raise UnreachableError(f"Alertmanager at {self.shown_url} answered the alert list with something else")
         return [_alert(item) for item in body if isinstance(item, dict)]
 
     def post_alerts(self, alerts: Sequence[NewAlert]) -> None:
@@ -204,7 +207,7 @@ class AlertmanagerClient:
         }
         body = self._call("POST", "/api/v2/silences", json_body=doc)
         if not isinstance(body, dict) or not body.get("silenceID"):
-            raise UnreachableError(f"Alertmanager at {self.url} did not return the new silence's id")
+            raise UnreachableError(f"Alertmanager at {self.shown_url} did not return the new silence's id")
         return str(body["silenceID"])
 
     def expire_silence(self, silence_id: str) -> None:
@@ -219,7 +222,7 @@ class AlertmanagerClient:
         params: Sequence[tuple[str, str]] | None = None,
         json_body: Any = None,
     ) -> Any:
-        where = f"Alertmanager at {self.url}"
+        where = f"Alertmanager at {self.shown_url}"
         response, status = api_call.send(
             self._http,
             method,
@@ -234,7 +237,7 @@ class AlertmanagerClient:
             json=json_body,
         )
         if response.status_code == 404:
-            raise ConfigError(f"no Alertmanager v2 API at {self.url}{path} ({status})")
+            raise ConfigError(f"no Alertmanager v2 API at {self.shown_url}{path} ({status})")
         if response.status_code in (400, 422):
             raise ConfigError(f"{where} rejected the request: {self._error_text(response) or status}")
         if response.status_code >= 300:
@@ -255,14 +258,14 @@ class AlertmanagerClient:
             body = response.text
         if isinstance(body, dict):
             body = body.get("message") or body.get("error") or json.dumps(body)
-        return self._secrets.redact(" ".join(str(body).split()))[:300]
+        return redact_urls(self._secrets.redact(" ".join(str(body).split())))[:300]
 
 
 def check_alerts(alertmanager: AlertmanagerClient, component: str, *, label: str = "service") -> CheckResult:
     """The alerts firing (active, neither silenced nor inhibited) for one component, as a check."""
     check_id = f"alerts:{component}"
     matcher = Matcher(label, component)
-    target = f"{alertmanager.url} " + "{" + ", ".join(str(m) for m in [*alertmanager.scope, matcher]) + "}"
+    target = f"{alertmanager.shown_url} " + "{" + ", ".join(str(m) for m in [*alertmanager.scope, matcher]) + "}"
     try:
         alerts = alertmanager.alerts([matcher])
     except IncidentctlError as e:
@@ -360,5 +363,3 @@ def _reason(alert: Alert) -> str:
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
-
-

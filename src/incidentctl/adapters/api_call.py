@@ -15,6 +15,7 @@ import httpx
 
 from incidentctl.adapters.http_probe import describe_transport_error, format_limit, status_phrase
 from incidentctl.adapters.secrets import Secrets, SecretSource
+from incidentctl.core.urls import redact_url
 from incidentctl.errors import UnauthorizedError, UnreachableError
 
 
@@ -37,7 +38,7 @@ def send(
     token, if the runbook names one, is resolved here, at the last moment, and only sent as a bearer header.
     """
     headers = {"Authorization": f"Bearer {secrets.resolve(token)}"} if token is not None else {}
-    where = f"{service} at {base_url}"
+    where = f"{service} at {redact_url(base_url)}"  # the request keeps the URL whole; messages never show a secret
     try:
         response = http.request(method, base_url + path, headers=headers, timeout=timeout.total_seconds(), **request)
     except httpx.TimeoutException as e:

@@ -29,6 +29,7 @@ from tenacity.stop import stop_base
 
 from incidentctl.adapters.secrets import Secrets, SecretSource
 from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.urls import redact_url, redact_urls, redact_urls_in
 from incidentctl.errors import IncidentctlError
 
 log = logging.getLogger(__name__)
@@ -91,23 +92,32 @@ def probe_http(
         health, summary, reasons, observed = Health.UNKNOWN, f"check failed: {type(e).__name__}: {e}", [], {}
     if probe.elapsed is None:
         probe.elapsed = time.monotonic() - probe.start
+    # The request used the URL as written; the report shows it (and every redirect and error) without the
+    # credentials a URL can carry, as well as without the secret values themselves.
     result = CheckResult(
         check=check_id,
         kind=kind,
-        target=check.url,
+        target=redact_url(check.url),
         health=health,
-        summary=secrets.redact(_one_line(summary)),
+        summary=redact_urls(secrets.redact(_one_line(summary))),
         subject=subject,
-        reasons=tuple(secrets.redact(_one_line(r)) for r in reasons),
+        reasons=tuple(redact_urls(secrets.redact(_one_line(r))) for r in reasons),
         latency_s=probe.elapsed,
-        observed=secrets.redact_data({"method": check.method.upper(), **observed, "requests": probe.requests}),
+        observed=redact_urls_in(
+            secrets.redact_data({"method": check.method.upper(), **observed, "requests": probe.requests})
+        ),
     )
     log.debug("%s %s: %s, %s", result.check, result.target, result.health.value, result.summary)
     return result
 
 
 def describe_transport_error(exc: Exception, url: httpx.URL | str) -> str:
-    """One line a person understands for a failure below HTTP: refused, DNS, TLS, reset, protocol."""
+    """One line a person understands for a failure below HTTP: refused, DNS, TLS, reset, protocol; httpx's
+    messages can quote the URL, so any URL in it is shown without its credentials."""
+    return redact_urls(_describe_transport_error(exc, url))
+
+
+def _describe_transport_error(exc: Exception, url: httpx.URL | str) -> str:
     url = httpx.URL(str(url))
     host = url.host or str(url)
     where = f"{host}:{url.port or (443 if url.scheme == 'https' else 80)}"

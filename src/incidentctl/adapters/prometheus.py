@@ -25,6 +25,7 @@ import httpx
 from incidentctl.adapters import api_call
 from incidentctl.adapters.secrets import Secrets, SecretSource
 from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.urls import redact_url, redact_urls
 from incidentctl.errors import ConfigError, IncidentctlError, UnreachableError
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,8 @@ class PrometheusClient:
         self._config = config
         self._secrets = secrets if secrets is not None else Secrets()
         self.url = config.url.rstrip("/")
+        #: The URL as messages show it: without the credentials a URL can carry.
+        self.shown_url = redact_url(self.url)
 
     def query(self, promql: str, at: datetime | float | None = None) -> list[Sample]:
         """An instant query: a vector gives a sample per series, a scalar one sample without labels."""
@@ -105,7 +108,7 @@ class PrometheusClient:
                 query=promql,
                 hint="wrap the range selector in a function such as rate(...) or use query_range",
             )
-        raise UnreachableError(f"Prometheus at {self.url} answered an unexpected result type {kind!r}")
+        raise UnreachableError(f"Prometheus at {self.shown_url} answered an unexpected result type {kind!r}")
 
     def query_range(
         self,
@@ -119,7 +122,7 @@ class PrometheusClient:
         data = self._call("/api/v1/query_range", form, promql)
         result = data.get("result")
         if data.get("resultType") != "matrix" or not isinstance(result, list):
-            raise UnreachableError(f"Prometheus at {self.url} answered a range query without a matrix")
+            raise UnreachableError(f"Prometheus at {self.shown_url} answered a range query without a matrix")
         return [
             Series(
                 labels=dict(item.get("metric", {})),
@@ -132,7 +135,7 @@ class PrometheusClient:
         timeout = self._config.timeout.total_seconds()
         # Prometheus stops evaluating at its own timeout; make that ours so a heavy query ends on its side too.
         form = {**form, "timeout": f"{timeout:g}s"}
-        where = f"Prometheus at {self.url}"
+        where = f"Prometheus at {self.shown_url}"
         response, status = api_call.send(
             self._http,
             "POST",
@@ -152,7 +155,7 @@ class PrometheusClient:
         if not isinstance(body, dict) or "status" not in body:
             if response.status_code == 404:
                 raise ConfigError(
-                    f"no Prometheus API at {self.url} ({status})", hint="check observability.prometheus.url"
+                    f"no Prometheus API at {self.shown_url} ({status})", hint="check observability.prometheus.url"
                 )
             raise UnreachableError(f"{where} answered {status} without a Prometheus API response")
         for warning in body.get("warnings") or []:
@@ -161,7 +164,7 @@ class PrometheusClient:
             data: dict[str, Any] = body["data"]
             return data
         error_type = str(body.get("errorType") or "error")
-        error = self._secrets.redact(" ".join(str(body.get("error") or "").split())) or status
+        error = redact_urls(self._secrets.redact(" ".join(str(body.get("error") or "").split()))) or status
         if response.status_code in (400, 422) or error_type in ("bad_data", "execution"):
             raise PrometheusQueryError(f"Prometheus rejected the query {promql!r}: {error_type}: {error}", query=promql)
         raise UnreachableError(f"{where} could not answer the query {promql!r} ({status}): {error_type}: {error}")
@@ -275,5 +278,3 @@ def _label_value(value: str) -> str:
 
 def _labels(labels: Mapping[str, str]) -> str:
     return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
-
-

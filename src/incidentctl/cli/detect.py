@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Optional
 
@@ -9,7 +11,7 @@ import typer
 
 from incidentctl.cli.state import AppState
 from incidentctl.cli.typercompat import OptionalValueCommand
-from incidentctl.errors import IncidentctlError, UsageError
+from incidentctl.errors import IncidentctlError, OutputError, UsageError
 from incidentctl.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -84,12 +86,13 @@ def detect(
     if watch is not None:
         raise typer.Exit(_watch(state, component, selector, since, junit, watch, incident))
     report = _detect(state, component, selector, since)
-    _record_detection(state, report, incident)
+    recorded = _record_look(state, report, incident)
     if junit is not None:
         from incidentctl.render.detect import write_junit
 
         write_junit(junit, report)
-    _show_report(state, report)
+    with _writing_output(recorded.id if recorded is not None else None):
+        _show_report(state, report)
     raise typer.Exit(_exit_code(report))
 
 
@@ -110,6 +113,13 @@ def triage(
     selector: SelectorOption = None,
     since: SinceOption = "1h",
     incident: IncidentOption = None,
+    force_severity: Annotated[
+        bool,
+        typer.Option(
+            "--force-severity",
+            help="With --declare: set the severity the rules choose even if that lowers one a person set.",
+        ),
+    ] = False,
 ) -> None:
     """Classify what detect sees with the runbook's rules: severity with the reason, impact, who to tell by when."""
     from incidentctl.phases.triage import run_triage
@@ -117,6 +127,8 @@ def triage(
 
     state: AppState = ctx.obj
     state.output_format()
+    if force_severity and not declare:
+        raise UsageError("--force-severity only applies with --declare (without it triage records nothing)")
     report = _detect(state, component, selector, since)
     journal = state.journal()
     open_incident = _open_incident(state, incident)
@@ -128,13 +140,15 @@ def triage(
         incident=open_incident,
         declare=declare,
         title=title,
+        force_severity=force_severity,
     )
     for warning in journal.drain_warnings():
         state.printer.warn(warning)
     if outcome.action == "declared" and outcome.incident is not None and not state.printer.format.is_machine:
         state.printer.note(f"declared {outcome.incident.id}")
     data = triage_data(outcome, report)
-    state.printer.result("Triage", data, table=lambda console: triage_table(console, outcome, report))
+    with _writing_output(outcome.incident.id if outcome.recorded and outcome.incident is not None else None):
+        state.printer.result("Triage", data, table=lambda console: triage_table(console, outcome, report))
     raise typer.Exit(_exit_code(report))
 
 
@@ -198,16 +212,49 @@ def _open_incident(state: AppState, explicit: str | None) -> Incident | None:
 
 
 def _record_detection(state: AppState, report: DetectReport, explicit: str | None, last: str | None = None) -> str:
-    """Append what detect saw to the open incident's timeline; returns the summary recorded (or skipped)."""
-    from incidentctl.phases.triage import DETECTED, detection_event
+    """Append what detect saw to the open incident's timeline; returns the summary recorded (or skipped).
 
-    data = detection_event(state.runbook(), report)
+    ``last`` (the previous round's summary under ``--watch``) skips even asking the journal.
+    """
+    from incidentctl.phases.triage import summarize
+
+    summary = summarize(report)
+    if summary != last:
+        _record_look(state, report, explicit)
+    return summary
+
+
+def _record_look(state: AppState, report: DetectReport, explicit: str | None) -> Incident | None:
+    """Record the look in the open incident unless the last look recorded there saw the same; returns the
+    incident it was recorded in."""
+    from incidentctl.phases.triage import record_detection
+
     incident = _open_incident(state, explicit)
-    if incident is not None and data["summary"] != last:
-        state.journal().append(incident.id, DETECTED, data)
-        if not state.printer.format.is_machine:
-            state.printer.note(f"recorded in {incident.id}")
-    return str(data["summary"])
+    if incident is None:
+        return None
+    recorded = record_detection(state.runbook(), report, state.journal(), incident.id)
+    if recorded.event is None:
+        if not state.printer.format.is_machine and recorded.previous is not None:
+            at = recorded.previous.time.strftime("%H:%M:%S %Z").strip()
+            state.printer.note(f"{incident.id}: no change since the look recorded at {at}; nothing recorded")
+        return None
+    if not state.printer.format.is_machine:
+        state.printer.note(f"recorded in {incident.id}")
+    return incident
+
+
+@contextlib.contextmanager
+def _writing_output(recorded_in: str | None) -> Iterator[None]:
+    """The journal is written before the report is printed (what was seen is the record, and a full disk under
+    stdout must not lose it); a report that cannot be written is then one error line that says what was recorded.
+    A closed pipe (``| head``) is not an error of this kind and is left to the usual handling."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        recorded = f"; {recorded_in} has it recorded in its timeline" if recorded_in else ""
+        raise OutputError(f"cannot write the output to stdout: {e.strerror or e}{recorded}") from e
 
 
 def _watch(
@@ -256,12 +303,18 @@ def _watch(
 
 
 class _WatchView:
-    """Where ``detect --watch`` shows each round: a live view on a terminal, else one round after another."""
+    """Where ``detect --watch`` shows each round: a live view on a terminal, else one round after another.
+
+    The live view is fitted to the terminal's height with the verdict line on top (rich would cut a view taller
+    than the terminal at the bottom, hiding the verdict). Off a terminal an outage prints the last picture once,
+    then one line a round until the cluster answers again: a log of a long outage stays readable.
+    """
 
     def __init__(self, state: AppState, interval: float) -> None:
         self._state = state
         self._interval = interval
         self._last: DetectReport | None = None
+        self._outage: IncidentctlError | None = None
         self._live: Any = None
         if not state.printer.format.is_machine and state.printer.out.is_terminal:
             from rich.live import Live
@@ -270,23 +323,43 @@ class _WatchView:
             self._live.start()
 
     def report(self, report: DetectReport) -> None:
-        from incidentctl.render.detect import report_data, report_renderable
+        from incidentctl.render.detect import finding_lines, fit_height, report_data, report_renderable
         from incidentctl.render.envelope import envelope
 
-        self._last = report
+        self._last, self._outage = report, None
         if self._state.printer.format.is_machine:
             self._emit(envelope("DetectReport", report_data(report)))
+        elif self._live is not None:
+            console = self._state.printer.out
+            view = fit_height(
+                console,
+                lambda findings: report_renderable(report, findings=findings, headline_first=True),
+                finding_lines(report),
+            )
+            self._show(view)
         else:
             self._show(report_renderable(report))
 
     def error(self, err: IncidentctlError) -> None:
-        from incidentctl.render.detect import unreachable_renderable
+        from incidentctl.render.detect import finding_lines, fit_height, still_unreachable, unreachable_renderable
         from incidentctl.render.envelope import error_envelope
 
+        previous, self._outage = self._outage, err
+        now = self._state.clock()
         if self._state.printer.format.is_machine:
             self._emit(error_envelope(err))
+        elif self._live is not None:
+            last = self._last
+            view = fit_height(
+                self._state.printer.out,
+                lambda findings: unreachable_renderable(err, now, self._interval, last, findings=findings),
+                finding_lines(last) if last is not None else 0,
+            )
+            self._show(view)
+        elif previous is not None:
+            self._state.printer.out.print(still_unreachable(err, now, previous))
         else:
-            self._show(unreachable_renderable(err, self._state.clock(), self._interval, self._last))
+            self._show(unreachable_renderable(err, now, self._interval, self._last))
 
     def close(self) -> None:
         if self._live is not None:
@@ -300,14 +373,13 @@ class _WatchView:
             self._state.printer.out.print()
 
     def _emit(self, doc: dict[str, Any]) -> None:
-        import json
         import sys
 
         from incidentctl.render.envelope import dumps
 
         fmt = self._state.printer.format.value
         if fmt == "json":  # one compact line per round, for line-oriented readers
-            sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+            sys.stdout.write(dumps(doc, fmt, compact=True))
         else:
             sys.stdout.write("---\n" + dumps(doc, fmt))
         sys.stdout.flush()

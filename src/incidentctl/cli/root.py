@@ -23,6 +23,7 @@ from incidentctl.cli.closedpipe import is_closed_pipe, quiet_on_closed_pipe
 from incidentctl.cli.globalopts import hoist_global_options, output_value
 from incidentctl.cli.helpstyle import kubectl_style
 from incidentctl.cli.state import AppState
+from incidentctl.core.urls import redact_urls
 from incidentctl.errors import IncidentctlError, UsageError
 from incidentctl.exitcodes import ExitCode
 from incidentctl.render.formats import OutputFormat, parse_output
@@ -80,7 +81,7 @@ class RootGroup(TyperGroup):
         except IncidentctlError as err:
             state = _state(ctx)
             if state is not None and state.debug:
-                traceback.print_exc(file=sys.stderr)
+                _print_traceback()
             _printer(ctx).error(err)
             raise typer.Exit(int(err.exit_code)) from err
         except Exception as err:
@@ -88,7 +89,7 @@ class RootGroup(TyperGroup):
                 raise
             state = _state(ctx)
             if state is not None and state.debug:
-                traceback.print_exc(file=sys.stderr)
+                _print_traceback()
             internal = IncidentctlError(
                 f"internal error: {type(err).__name__}: {err}",
                 hint="this is a bug in incidentctl; run again with --debug for the traceback and report it",
@@ -159,6 +160,18 @@ class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+class _RedactingFormatter(logging.Formatter):
+    """The last guard for ``--debug``: a URL in any log line or traceback (httpx's errors quote theirs) is shown
+    without the credentials it can carry."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_urls(super().format(record))
+
+
+def _print_traceback() -> None:
+    sys.stderr.write(redact_urls(traceback.format_exc()))
+
+
 def configure_logging(debug: bool) -> None:
     """``--debug`` turns on the library's own logging on stderr; secrets are masked by the adapters.
 
@@ -172,6 +185,6 @@ def configure_logging(debug: bool) -> None:
         root.setLevel(logging.WARNING)
         return
     handler = _CurrentStderr()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)

@@ -45,12 +45,14 @@ def validate(ctx: typer.Context) -> None:
 @app.command()
 def show(ctx: typer.Context) -> None:
     """Show the runbook as incidentctl resolved it (defaults filled in); -o json|yaml for the full document."""
+    from incidentctl.core.urls import redact_urls_in
     from incidentctl.render.runbook import runbook_tables
 
     state: AppState = ctx.obj
     state.output_format()
     rb = state.runbook()
-    data = {"source": str(state.runbook_source().path), **rb.model_dump(mode="json", by_alias=True)}
+    # Every format shows the runbook's URLs without the tokens a query string can carry.
+    data = redact_urls_in({"source": str(state.runbook_source().path), **rb.model_dump(mode="json", by_alias=True)})
     state.printer.result("Runbook", data, table=lambda c: runbook_tables(c, data))
 
 

@@ -296,6 +296,8 @@ class Declaration:
     summary: str | None = None
     started_at: datetime | None = None
     commander: str | None = None
+    #: The triage rule that chose the severity; None when a person chose it (triage then never lowers it).
+    severity_rule: str | None = None
 
     def event_data(self, incident_id: str) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -313,6 +315,8 @@ class Declaration:
             data["started_at"] = format_timestamp(self.started_at)
         if self.commander:
             data["commander"] = self.commander
+        if self.severity_rule:
+            data["severity_rule"] = self.severity_rule
         return data
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.incident import Event, EventKind
 from incidentctl.core.rules import ConditionOutcome, SignalValue, evaluate_all, format_value
 
 if TYPE_CHECKING:
@@ -186,6 +187,11 @@ def _days(window: timedelta) -> str:
     return f"{window.days}d" if window.days else f"{window.total_seconds() / 3600:g}h"
 
 
+def deadlines(rb: Runbook, severity: str | None, start: datetime) -> tuple[Deadline, ...]:
+    """The runbook's deadlines for a severity, counted from the impact's start."""
+    return _deadlines(rb, severity, start)
+
+
 def _deadlines(rb: Runbook, severity: str | None, start: datetime) -> tuple[Deadline, ...]:
     if severity is None:
         return ()
@@ -240,3 +246,117 @@ def infer_category(rb: Runbook, problems: Sequence[CheckResult]) -> str | None:
         if cat is not None:
             return f"{category}/{kind}" if kind in cat.kinds else category
     return None
+
+
+# --- who decides the severity -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeveritySetting:
+    """Who set an incident's current severity, read from its timeline."""
+
+    severity: str
+    actor: str
+    at: datetime
+    #: The triage rule that chose it; None when a person chose it.
+    rule: str | None
+    #: The reason given with it (a person's ``-m``, or triage's reason).
+    message: str | None
+
+    @property
+    def by_person(self) -> bool:
+        return self.rule is None
+
+
+def severity_setting(events: Sequence[Event]) -> SeveritySetting | None:
+    """The latest declaration or severity change. Triage marks its own with the rule that chose the severity;
+    everything else (``incident declare``, ``incident severity``, a record from an older incidentctl) counts as a
+    person's choice, which is the safe reading: triage then never lowers it."""
+    for event in reversed(events):
+        if event.kind not in (EventKind.DECLARED, EventKind.SEVERITY_CHANGED):
+            continue
+        data = event.data
+        declared = event.kind == EventKind.DECLARED
+        rule = data.get("severity_rule" if declared else "rule")
+        message = None if declared else data.get("message")
+        return SeveritySetting(
+            severity=str(data.get("severity" if declared else "to")),
+            actor=event.actor,
+            at=event.time,
+            rule=rule if isinstance(rule, str) and rule else None,
+            message=message if isinstance(message, str) and message else None,
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class SeverityDecision:
+    """What triage does with an open incident's severity, and why, for the output and the journal."""
+
+    #: "unchanged", "raised", "lowered" (both recorded as a severity change) or "kept" (triage would choose
+    #: another, lower, severity, but a person set this one)
+    action: str
+    #: The incident's severity before and after.
+    current: str
+    severity: str
+    #: What triage's rules choose, and why.
+    proposed: str
+    because: str
+    set_by: SeveritySetting | None
+    forced: bool
+    explanation: str
+
+    @property
+    def changes(self) -> bool:
+        return self.action in ("raised", "lowered")
+
+
+def decide_severity(
+    order: Sequence[str], setting: SeveritySetting | None, current: str, triage: Triage, *, force: bool = False
+) -> SeverityDecision:
+    """Raise when the evidence is worse; lower only a severity triage itself chose, or when asked to (``force``).
+
+    A person who set P1 because customers report checkout broken knows something the checks may not see; a
+    triage run a minute later must not quietly undo that. ``order`` is the runbook's severities, most severe first.
+    """
+    proposed = triage.severity or current
+    because = triage.reason.split(": ", 1)[-1]
+    who = _who(setting)
+    if proposed == current:
+        text = f"{current} {who}; triage agrees" if setting is not None and setting.by_person else current
+        return SeverityDecision("unchanged", current, current, proposed, because, setting, False, text)
+    rank = {level: i for i, level in enumerate(order)}
+    worse = rank.get(proposed, len(order)) < rank.get(current, len(order))
+    if worse:
+        text = (
+            f"raised {current} → {proposed} because {because}: "
+            f"the evidence is worse than when {current} was set{_by(setting)}"
+        )
+        return SeverityDecision("raised", current, proposed, proposed, because, setting, False, text)
+    if setting is not None and setting.by_person and not force:
+        text = (
+            f"kept {current} {who}; triage would choose {proposed} because {because} "
+            f"(to lower it: triage --declare --force-severity)"
+        )
+        return SeverityDecision("kept", current, current, proposed, because, setting, False, text)
+    forced = setting is not None and setting.by_person
+    text = f"lowered {current} → {proposed} because {because}" + (
+        f", over {current} {who} (--force-severity)" if forced else f" ({current} was {who})"
+    )
+    return SeverityDecision("lowered", current, proposed, proposed, because, setting, forced, text)
+
+
+def _who(setting: SeveritySetting | None) -> str:
+    if setting is None:
+        return "(who set it is not recorded)"
+    when = setting.at.astimezone(timezone.utc).strftime("%H:%M UTC")
+    if not setting.by_person:
+        return f"set by triage (rule {setting.rule}) at {when}"
+    said = f': "{setting.message}"' if setting.message else ""
+    return f"set by {setting.actor} at {when}{said}"
+
+
+def _by(setting: SeveritySetting | None) -> str:
+    if setting is None:
+        return ""
+    return f" by {setting.actor}" if setting.by_person else f" by triage (rule {setting.rule})"

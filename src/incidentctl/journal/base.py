@@ -7,7 +7,7 @@ the guard) or the Kubernetes API of a management cluster (optimistic concurrency
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,6 +18,10 @@ from incidentctl.journal.query import IncidentQuery
 #: when there is nothing to record (the change is already there); raising refuses. A backend runs it
 #: atomically with the append, so two people acknowledging at once record one acknowledgement.
 Decide = Callable[[Incident], Mapping[str, Any] | None]
+
+#: A :data:`Decide` that also sees the timeline as of the moment of writing, for decisions the folded state
+#: does not capture (who set the severity; whether the last look recorded saw the same thing).
+DecideOnTimeline = Callable[[Incident, Sequence[Event]], Mapping[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,10 @@ class JournalStore(Protocol):
 
     def append_if(self, incident_id: str, kind: str, decide: Decide) -> AppendResult:
         """Append an event whose data depends on the current state, or nothing if ``decide`` says so."""
+        ...
+
+    def append_if_timeline(self, incident_id: str, kind: str, decide: DecideOnTimeline) -> AppendResult:
+        """As :meth:`append_if`, with ``decide`` also given the timeline, read under the same guard."""
         ...
 
     def get(self, incident_id: str) -> Incident: ...

@@ -47,7 +47,7 @@ from incidentctl.core.incident import (
     normalize_incident_id,
 )
 from incidentctl.errors import JournalError, NotFoundError
-from incidentctl.journal.base import AppendResult, Decide
+from incidentctl.journal.base import AppendResult, Decide, DecideOnTimeline
 from incidentctl.journal.query import IncidentQuery, select
 from incidentctl.journal.reader import JOURNAL_REPAIRED, TimelineReader, TimelineView
 from incidentctl.journal.records import encode_event
@@ -123,6 +123,15 @@ class Journal:
             incident = apply(incident, event)
             self._write_snapshot(incident)
         return AppendResult(incident, event)
+
+    def append_if_timeline(self, incident_id: str, kind: str, decide: DecideOnTimeline) -> AppendResult:
+        # append_if holds the lock while its guard runs, so the timeline read here is the one it decides on (the
+        # reader is incremental: this costs nothing more than the read append_if has just done).
+        def guard(incident: Incident) -> Mapping[str, Any] | None:
+            events = [event for _, event in self._read(incident.id, warn_torn=False).events]
+            return decide(incident, events)
+
+        return self.append_if(incident_id, kind, guard)
 
     # --- reading --------------------------------------------------------------------------------------------
 

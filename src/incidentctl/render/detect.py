@@ -1,20 +1,28 @@
-"""How a detect report and a triage look: a row per component, then the findings; JUnit XML for CI."""
+"""How a detect report and a triage look: a row per component, then the findings; JUnit XML for CI.
+
+Names, reasons and summaries carry cluster text (pod names, event messages, log lines, HTTP bodies): they are shown
+through ``core.text``, one line each, as literal text (never rich markup).
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from incidentctl.core.checks import CheckResult, Health
 from incidentctl.core.rules import format_value
+from incidentctl.core.text import for_terminal, one_line
 from incidentctl.errors import IncidentctlError, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+    from rich.text import Text
 
+    from incidentctl.core.triage import SeverityDecision
     from incidentctl.phases.detect import DetectReport
     from incidentctl.phases.triage import TriageOutcome
 
@@ -54,44 +62,115 @@ def _check(r: CheckResult) -> dict[str, Any]:
     }
 
 
-def report_renderable(report: DetectReport) -> RenderableType:
+def _text(value: str, style: str = "") -> Text:
+    """Cluster or user text as one literal line."""
+    from rich.text import Text
+
+    return Text(one_line(value), style=style)
+
+
+def _markup(value: str) -> str:
+    """Cluster or user text inside a markup string: one line, its brackets escaped."""
+    from rich.markup import escape
+
+    return escape(one_line(value))
+
+
+def report_renderable(
+    report: DetectReport, *, findings: int | None = None, headline_first: bool = False
+) -> RenderableType:
+    """The table of subjects, the findings and the verdict line. ``findings`` caps the finding lines shown (the
+    rest are counted in one "… N more" line) and ``headline_first`` puts the verdict on top: what a live view on a
+    small terminal needs (see :func:`fit_height`)."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     for col in ("NAME", "KIND", "STATUS", "DETAILS"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col == "STATUS")
     for s in report.subjects:
         details = "; ".join(s.reasons) if s.reasons else ""
-        table.add_row(s.name, s.kind, Text(WORD[s.health], style=STYLE[s.health]), details)
+        table.add_row(_text(s.name), _text(s.kind), Text(WORD[s.health], style=STYLE[s.health]), _text(details))
     parts: list[RenderableType] = [table]
     problems = sorted(report.problems, key=lambda r: (-r.health.rank, r.check))
     if problems:
         parts.append(Text(""))
         parts.append(Text("Findings", style="bold"))
-        for r in problems:
-            line = Text("  ")
-            line.append(f"{WORD[r.health]:<8} ", style=STYLE[r.health])
-            line.append(f"{r.check}  ", style="bold")
-            line.append(r.summary)
-            parts.append(line)
-            for reason in r.reasons[:8]:
-                parts.append(Text(f"             {reason}", style="dim"))
-            if len(r.reasons) > 8:
-                parts.append(Text(f"             ... and {len(r.reasons) - 8} more", style="dim"))
-    where = f"namespace {report.namespace}" + (f" on {report.server}" if report.server else "")
+        parts += _capped(_finding_lines(problems), findings)
+    where = one_line(f"namespace {report.namespace}" + (f" on {report.server}" if report.server else ""))
     verdict = "healthy" if not problems else f"{len(problems)} problem(s) found"
-    parts.append(Text(""))
     at = report.started_at.strftime("%H:%M:%S %Z").strip()
-    parts.append(
-        Text(f"{verdict} at {at} in {report.duration_s:.2f}s ({len(report.results)} checks, {where})", style="dim")
-    )
-    return Group(*parts)
+    headline = Text(f"{verdict} at {at} in {report.duration_s:.2f}s ({len(report.results)} checks, {where})")
+    if headline_first:
+        headline.stylize("bold red" if problems else "green")
+        return Group(headline, Text(""), *parts)
+    headline.stylize("dim")
+    return Group(*parts, Text(""), headline)
+
+
+def finding_lines(report: DetectReport) -> int:
+    """How many lines the findings take in full (what ``findings=`` of :func:`report_renderable` counts)."""
+    return len(_finding_lines(report.problems))
+
+
+def _finding_lines(problems: list[CheckResult]) -> list[tuple[Text, bool]]:
+    """Each finding's line (True) and its reasons (False), in order."""
+    from rich.text import Text
+
+    lines: list[tuple[Text, bool]] = []
+    for r in problems:
+        line = Text("  ")
+        line.append(f"{WORD[r.health]:<8} ", style=STYLE[r.health])
+        line.append(f"{one_line(r.check)}  ", style="bold")
+        line.append(one_line(r.summary))
+        lines.append((line, True))
+        for reason in r.reasons[:8]:
+            lines.append((_text(f"             {reason}", style="dim"), False))
+        if len(r.reasons) > 8:
+            lines.append((Text(f"             ... and {len(r.reasons) - 8} more", style="dim"), False))
+    return lines
+
+
+def _capped(lines: list[tuple[Text, bool]], limit: int | None) -> list[Text]:
+    from rich.text import Text
+
+    if limit is None or limit >= len(lines):
+        return [line for line, _ in lines]
+    hidden = sum(first for _, first in lines[limit:])
+    what = f"{hidden} more finding(s)" if hidden else "more details"
+    note = Text(f"  … {what} (too many for this terminal; incidentctl detect shows all)", style="yellow")
+    return [*(line for line, _ in lines[:limit]), note]
+
+
+def fit_height(console: Console, build: Callable[[int | None], RenderableType], lines: int) -> RenderableType:
+    """The fullest ``build(findings)`` that fits the console's height: a live view taller than the terminal is
+    cut at the bottom by rich, which would hide findings without saying so. ``lines`` is the findings in full."""
+    height = console.size.height
+
+    def fits(renderable: RenderableType) -> bool:
+        return len(console.render_lines(renderable, console.options, pad=False)) <= height
+
+    full = build(None)
+    if fits(full):
+        return full
+    low, high = 0, lines - 1  # the most finding lines that fit: binary search, heights grow with the lines
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(build(middle)):
+            low = middle
+        else:
+            high = middle - 1
+    return build(low)
 
 
 def unreachable_renderable(
-    err: IncidentctlError, now: datetime, interval: float, last: DetectReport | None
+    err: IncidentctlError,
+    now: datetime,
+    interval: float,
+    last: DetectReport | None,
+    *,
+    findings: int | None = None,
 ) -> RenderableType:
     """``detect --watch`` while the cluster cannot be reached: the error, when it will try again, and the last
     picture it had (marked as such), so the watcher keeps their bearings."""
@@ -100,13 +179,21 @@ def unreachable_renderable(
 
     at = now.strftime("%H:%M:%S %Z").strip()
     parts: list[RenderableType] = [
-        Text(f"error at {at}: {err}", style="bold red"),
+        _text(f"error at {at}: {err}", style="bold red"),
         Text(f"trying again every {interval:g}s", style="dim"),
     ]
     if last is not None:
         seen = last.started_at.strftime("%H:%M:%S %Z").strip()
-        parts += [Text(""), Text(f"last seen at {seen}:", style="bold"), report_renderable(last)]
+        parts += [Text(""), Text(f"last seen at {seen}:", style="bold"), report_renderable(last, findings=findings)]
     return Group(*parts)
+
+
+def still_unreachable(err: IncidentctlError, now: datetime, previous: IncidentctlError) -> Text:
+    """One line for another round of the same outage off a terminal: the picture was printed when it began. The
+    error is repeated only when it changes in kind (refused, then unauthorized), not with each call that failed."""
+    at = now.strftime("%H:%M:%S %Z").strip()
+    same = (err.reason, err.exit_code) == (previous.reason, previous.exit_code)
+    return _text(f"still unreachable at {at}" + ("" if same else f": {err}"), style="bold red")
 
 
 def report_table(console: Console, report: DetectReport) -> None:
@@ -136,8 +223,41 @@ def triage_data(outcome: TriageOutcome, report: DetectReport) -> dict[str, Any]:
         "evidence": list(t.evidence),
         "incident": outcome.incident.id if outcome.incident else None,
         "action": outcome.action,
+        "recorded": outcome.recorded,
+        "severityDecision": _severity_decision(outcome.severity),
+        "impactStart": (
+            {"at": outcome.impact.at, "source": outcome.impact.source, "basis": outcome.impact.basis}
+            if outcome.impact is not None
+            else None
+        ),
         "nextSteps": list(outcome.next_steps),
         "detect": report_data(report),
+    }
+
+
+def _severity_decision(decision: SeverityDecision | None) -> dict[str, Any] | None:
+    if decision is None:
+        return None
+    setting = decision.set_by
+    return {
+        "action": decision.action,
+        "current": decision.current,
+        "severity": decision.severity,
+        "proposed": decision.proposed,
+        "because": decision.because,
+        "forced": decision.forced,
+        "explanation": decision.explanation,
+        "setBy": (
+            {
+                "actor": setting.actor,
+                "at": setting.at,
+                "byPerson": setting.by_person,
+                "rule": setting.rule,
+                "message": setting.message,
+            }
+            if setting is not None
+            else None
+        ),
     }
 
 
@@ -150,7 +270,7 @@ def triage_table(console: Console, outcome: TriageOutcome, report: DetectReport)
         return
     head = Text()
     head.append(f"{t.severity} {t.severity_name}", style="bold red" if t.severity == "P1" else "bold yellow")
-    head.append(f"  {t.reason.split(': ', 1)[-1]}")
+    head.append(f"  {one_line(t.reason.split(': ', 1)[-1])}")
     console.print(head)
     rows = [
         ("decided by", f"rule {t.decided_by}" if t.decided_by != "default" else "runbook default"),
@@ -166,15 +286,20 @@ def triage_table(console: Console, outcome: TriageOutcome, report: DetectReport)
     ]
     if outcome.incident is not None:
         rows.insert(0, ("incident", f"{outcome.incident.id} ({outcome.action or 'open'})"))
+        if outcome.severity is not None and outcome.severity.action != "unchanged":
+            rows.insert(1, ("severity", outcome.severity.explanation))
+        if outcome.impact is not None:
+            began = outcome.impact.at.strftime("%H:%M:%S %Z").strip()
+            rows.insert(1, ("impact began", f"{began} ({outcome.impact.basis})"))
     for key, value in rows:
-        console.print(f"  [dim]{key:<15}[/]{value}", highlight=False)
+        console.print(f"  [dim]{key:<15}[/]{_markup(value)}", highlight=False)
     pending = [m for m in t.rules if m.pending]
     for m in pending:
-        console.print(f"  [dim]pending        rule {m.rule}: {m.because}[/]", highlight=False)
+        console.print(f"  [dim]pending        rule {_markup(m.rule)}: {_markup(m.because)}[/]", highlight=False)
     if outcome.next_steps:
         console.print("\n[bold]Next steps[/]")
         for step in outcome.next_steps:
-            console.print(f"  • {step}", highlight=False)
+            console.print(f"  • {_markup(step)}", highlight=False)
     affected = [s for s in report.subjects if s.health is not Health.OK]
     if affected:
         from rich.table import Table
@@ -185,7 +310,12 @@ def triage_table(console: Console, outcome: TriageOutcome, report: DetectReport)
         for col in ("NAME", "KIND", "STATUS", "DETAILS"):
             table.add_column(col, overflow="fold")
         for s in affected:
-            table.add_row(s.name, s.kind, RichText(WORD[s.health], style=STYLE[s.health]), "; ".join(s.reasons))
+            table.add_row(
+                _text(s.name),
+                _text(s.kind),
+                RichText(WORD[s.health], style=STYLE[s.health]),
+                _text("; ".join(s.reasons)),
+            )
         console.print(table)
 
 
@@ -228,16 +358,17 @@ def write_junit(path: Path, report: DetectReport) -> None:
         case = ET.SubElement(
             suite,
             "testcase",
-            classname=f"{report.namespace}.{r.subject or r.kind}",
-            name=r.check,
+            classname=one_line(f"{report.namespace}.{r.subject or r.kind}"),
+            name=one_line(r.check),
             time=f"{r.latency_s or 0:.3f}",
         )
-        body = "\n".join([r.target, *r.reasons])
+        # XML 1.0 cannot hold most control characters: cluster text goes through core.text here too
+        body = for_terminal("\n".join([r.target, *r.reasons]))
         if r.health in (Health.DOWN, Health.DEGRADED):
-            el = ET.SubElement(case, "failure", message=r.summary, type=r.health.value)
+            el = ET.SubElement(case, "failure", message=one_line(r.summary), type=r.health.value)
             el.text = body
         elif r.health is Health.UNKNOWN:
-            el = ET.SubElement(case, "error", message=r.summary, type="unknown")
+            el = ET.SubElement(case, "error", message=one_line(r.summary), type="unknown")
             el.text = body
     ET.indent(suites)
     data = ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

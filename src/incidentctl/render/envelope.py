@@ -14,6 +14,7 @@ from enum import Enum
 from pathlib import PurePath
 from typing import Any
 
+from incidentctl.core.text import UNSAFE, has_unsafe
 from incidentctl.errors import IncidentctlError
 
 API_VERSION = "incidentctl/v1"
@@ -69,9 +70,37 @@ def to_plain(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-def dumps(doc: Any, fmt: str) -> str:
+def dumps(doc: Any, fmt: str, *, compact: bool = False) -> str:
+    """json or yaml; readable unicode, but never a raw control, bidi or zero-width character (``core.text``):
+    a document printed on a terminal is as safe as a table. ``compact`` json is one line (for ``--watch``)."""
     if fmt == "json":
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(doc, indent=None if compact else 2, ensure_ascii=False)
+        # json escapes C0 itself; the rest of the class is escaped the same way (only strings can hold them)
+        return UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
     import yaml  # only paid for when yaml output is asked for
 
-    return str(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=False))
+    return str(yaml.dump(doc, Dumper=_safe_dumper(), sort_keys=False, allow_unicode=True, default_flow_style=False))
+
+
+def _safe_dumper() -> type[Any]:
+    """PyYAML's safe dumper, except that a string holding an unsafe character is written double-quoted with every
+    non-ASCII character escaped (PyYAML counts bidi controls, NEL and U+2028 as printable and writes them raw)."""
+    import yaml
+
+    class SafeTextDumper(yaml.SafeDumper):
+        def analyze_scalar(self, scalar: str) -> Any:
+            return self._ascii_if_unsafe(scalar, super().analyze_scalar, scalar)
+
+        def write_double_quoted(self, text: str, split: bool = True) -> None:
+            self._ascii_if_unsafe(text, super().write_double_quoted, text, split)
+
+        def _ascii_if_unsafe(self, text: str, method: Any, *args: Any) -> Any:
+            if not has_unsafe(text):
+                return method(*args)
+            allow, self.allow_unicode = self.allow_unicode, False
+            try:
+                return method(*args)
+            finally:
+                self.allow_unicode = allow
+
+    return SafeTextDumper

@@ -1,7 +1,10 @@
 """How incidents and their timelines look to a person: tables on a terminal, a markdown list for post-mortems.
 
 Tables are kubectl-like (no borders, one row per thing) so they stay readable in a narrow terminal and
-greppable when piped; piped output is never truncated. Times are UTC, as the runbook writes them.
+greppable when piped; piped output is never truncated. On a terminal what a responder scans for (id, severity,
+status, age, time) keeps its full width and the free text (title, components, what happened) wraps in what is
+left. Times are UTC, as the runbook writes them. Every piece of user text (titles, notes, actors, summaries) goes
+through ``core.text`` on its way out: one line a cell, no control characters, no markup.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from incidentctl.core.incident import Event, EventKind, Incident, IncidentStatus
+from incidentctl.core.text import for_markdown, one_line
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -31,8 +35,8 @@ STATUS_STYLES = {
 #: Bookkeeping kinds that belong in the audit trail but not in a post-mortem.
 _INTERNAL_PREFIX = "journal_"
 
-#: A table on a pipe is as wide as its content: a script or grep must never see a title cut short.
-_PIPE_WIDTH = 1000
+#: A table on a pipe is as wide as its content (up to this): a script or grep must never see a title cut short.
+_PIPE_WIDTH = 1_000_000
 
 
 def format_clock(value: datetime) -> str:
@@ -96,7 +100,7 @@ def severity_text(severity: str, names: Mapping[str, str] | None = None) -> Text
     from rich.text import Text
 
     label = f"{severity} {names[severity]}" if names and severity in names else severity
-    return Text(label, style=SEVERITY_STYLES.get(severity, ""))
+    return Text(one_line(label), style=SEVERITY_STYLES.get(severity, ""))
 
 
 def status_text(status: IncidentStatus) -> Text:
@@ -105,51 +109,75 @@ def status_text(status: IncidentStatus) -> Text:
     return Text(status.value, style=STATUS_STYLES[status])
 
 
-def _table(*columns: str) -> Table:
+def _table(
+    columns: Sequence[tuple[str, bool]],
+    rows: Sequence[Sequence[str | Text]],
+    max_widths: Mapping[str, int] | None = None,
+) -> Table:
+    """``columns`` are (header, fixed). A fixed column is as wide as its widest cell and never shrinks or wraps
+    (rich would otherwise cut an id to ``I…`` to make room); the others share the rest, wrapping at words (and
+    folding a long word), so nothing is lost; ``max_widths`` keeps a secondary one from taking half of it."""
+    from rich.cells import cell_len
     from rich.table import Table
 
+    cells = [_cells(*row) for row in rows]
     table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
-    for column in columns:
-        table.add_column(column, no_wrap=True)
+    for index, (header, fixed) in enumerate(columns):
+        if fixed:
+            width = max([cell_len(header), *(row[index].cell_len for row in cells)])
+            table.add_column(header, no_wrap=True, min_width=width)
+        else:
+            table.add_column(header, overflow="fold", max_width=(max_widths or {}).get(header))
+    for row in cells:
+        table.add_row(*row)
     return table
 
 
 def _cells(*values: str | Text) -> list[Text]:
-    """User text (titles, notes) as literal Text, so a note like "[fixed]" is not read as markup."""
+    """User text (titles, notes) as literal Text on one line, so a note like "[fixed]" is not read as markup and a
+    newline or an escape sequence in it cannot break the row or reach the terminal."""
     from rich.text import Text
 
-    return [v if isinstance(v, Text) else Text(v) for v in values]
+    return [v if isinstance(v, Text) else Text(one_line(v)) for v in values]
 
 
 def _print(console: Console, renderable: RenderableType) -> None:
-    """On a terminal, rich fits the terminal; on a pipe, the full width, without the padding rich adds."""
+    """On a terminal, rich fits the terminal; on a pipe, the width of the content (a long title makes its own
+    line long instead of squeezing the other columns), without the padding rich adds."""
     if console.is_terminal:
         console.print(renderable)
         return
     import io
 
     from rich.console import Console
+    from rich.measure import Measurement
 
     buffer = io.StringIO()
-    Console(file=buffer, width=_PIPE_WIDTH, color_system=None, highlight=False).print(renderable)
+    wide = Console(file=buffer, width=_PIPE_WIDTH, color_system=None, highlight=False)
+    width = Measurement.get(wide, wide.options, renderable).maximum
+    Console(file=buffer, width=max(width, 1), color_system=None, highlight=False).print(renderable)
     console.file.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
 
 
 def incidents_table(incidents: Sequence[Incident], now: datetime) -> TableRenderer:
     def render(console: Console) -> None:
-        table = _table("ID", "SEVERITY", "STATUS", "TITLE", "AGE", "COMPONENTS")
-        for incident in incidents:
-            table.add_row(
-                *_cells(
-                    incident.id,
-                    severity_text(incident.severity),
-                    status_text(incident.status),
-                    incident.title,
-                    format_age(now - incident.declared_at),
-                    ",".join(incident.components) or "-",
-                )
+        columns = [("ID", True), ("SEVERITY", True), ("STATUS", True), ("TITLE", False), ("AGE", True)]
+        # on a terminal the components wrap at their commas and leave most of the free width to the title
+        joiner = ", " if console.is_terminal else ","
+        rows = [
+            (
+                incident.id,
+                severity_text(incident.severity),
+                status_text(incident.status),
+                incident.title,
+                format_age(now - incident.declared_at),
+                joiner.join(incident.components) or "-",
             )
-        _print(console, table)
+            for incident in incidents
+        ]
+        longest = max((len(c) for i in incidents for c in i.components), default=1)
+        limit = {"COMPONENTS": max(longest + 1, len("COMPONENTS"), console.width // 6 - 2)}
+        _print(console, _table([*columns, ("COMPONENTS", False)], rows, limit if console.is_terminal else None))
 
     return render
 
@@ -219,10 +247,9 @@ def _detail_rows(incident: Incident, now: datetime, names: Mapping[str, str]) ->
 
 
 def _events_table(events: Sequence[Event], names: Mapping[str, str]) -> Table:
-    table = _table("TIME", "ACTOR", "KIND", "WHAT")
-    for event in events:
-        table.add_row(*_cells(format_clock(event.time), event.actor, event.kind, describe(event, names)))
-    return table
+    """Each event with its date and time to the second (the order of what happened within a minute matters)."""
+    rows = [(f"{e.time:%Y-%m-%d %H:%M:%S} UTC", e.actor, e.kind, describe(e, names)) for e in events]
+    return _table([("TIME", True), ("ACTOR", False), ("KIND", True), ("WHAT", False)], rows)
 
 
 def timeline_table(events: Sequence[Event], severity_names: Mapping[str, str]) -> TableRenderer:
@@ -233,7 +260,7 @@ def timeline_table(events: Sequence[Event], severity_names: Mapping[str, str]) -
 
 
 def timeline_markdown(events: Sequence[Event], severity_names: Mapping[str, str]) -> str:
-    """The post-mortem's timeline section: ``- 14:30 UTC — declared P1 Critical: ... (alice)``.
+    """The post-mortem's timeline section: ``- 14:30:05 UTC — declared P1 Critical: ... (alice)``.
 
     Times carry the date only when the incident spans more than one day (UTC), as the runbook's template does.
     """
@@ -241,10 +268,9 @@ def timeline_markdown(events: Sequence[Event], severity_names: Mapping[str, str]
     several_days = len({e.time.date() for e in shown}) > 1
     lines = []
     for event in shown:
-        stamp = f"{event.time:%Y-%m-%d %H:%M}" if several_days else f"{event.time:%H:%M}"
-        # continuation lines of a multi-line note stay inside the list item
-        text = describe(event, severity_names).replace("\n", "\n  ")
-        lines.append(f"- {stamp} UTC — {text} ({event.actor})")
+        stamp = f"{event.time:%Y-%m-%d %H:%M:%S}" if several_days else f"{event.time:%H:%M:%S}"
+        # one line an event: a newline in a note cannot start a forged event, markdown in it is shown as written
+        lines.append(f"- {stamp} UTC — {for_markdown(describe(event, severity_names))} ({for_markdown(event.actor)})")
     return "\n".join(lines) + "\n" if lines else ""
 
 
@@ -254,6 +280,6 @@ def change_line(incident: Incident, event: Event, severity_names: Mapping[str, s
     def render(console: Console) -> None:
         from rich.text import Text
 
-        _print(console, Text(f"{incident.id}: {describe(event, severity_names)}"))
+        _print(console, Text(one_line(f"{incident.id}: {describe(event, severity_names)}")))
 
     return render

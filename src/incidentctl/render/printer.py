@@ -1,7 +1,8 @@
 """One object that knows where output goes: data on stdout, diagnostics and progress on stderr.
 
 Consoles are created on first use and bound to the *current* ``sys.stdout``/``sys.stderr`` so that test runners
-that swap the streams capture everything. rich honours ``NO_COLOR`` and only colours a terminal.
+that swap the streams capture everything (or given, to show a command on a terminal of a known size). rich honours
+``NO_COLOR`` and only colours a terminal. Messages carry user and cluster text, so they pass ``core.text`` first.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
+from incidentctl.core.text import for_terminal
 from incidentctl.errors import IncidentctlError
 from incidentctl.render.envelope import dumps, envelope, error_envelope
 from incidentctl.render.formats import OutputFormat
@@ -22,20 +24,24 @@ TableRenderer = Callable[["Console"], None]
 
 
 class Printer:
-    def __init__(self, fmt: OutputFormat = OutputFormat.TABLE) -> None:
+    def __init__(
+        self, fmt: OutputFormat = OutputFormat.TABLE, *, out: Console | None = None, err: Console | None = None
+    ) -> None:
         self.format = fmt
-        self._out: Console | None = None
-        self._err: Console | None = None
+        self._out: Console | None = out
+        self._err: Console | None = err
+        self._fixed_out = out is not None
+        self._fixed_err = err is not None
 
     @property
     def out(self) -> Console:
-        if self._out is None or self._out.file is not sys.stdout:
+        if self._out is None or (not self._fixed_out and self._out.file is not sys.stdout):
             self._out = _console(sys.stdout)
         return self._out
 
     @property
     def err(self) -> Console:
-        if self._err is None or self._err.file is not sys.stderr:
+        if self._err is None or (not self._fixed_err and self._err.file is not sys.stderr):
             self._err = _console(sys.stderr)
         return self._err
 
@@ -62,25 +68,29 @@ class Printer:
         """One line on stderr (plus the hint and any detail lines); the envelope on stdout for machines."""
         from rich.markup import escape
 
-        self.err.print(f"[bold red]error:[/] {escape(str(err))}")
+        self.err.print(f"[bold red]error:[/] {escape(for_terminal(str(err)))}")
         for line in err.shown_details():
-            self.err.print(f"  {escape(line)}")
+            self.err.print(f"  {escape(for_terminal(line))}")
         if err.hint:
-            self.err.print(f"[dim]hint: {escape(err.hint)}[/]")
+            self.err.print(f"[dim]hint: {escape(for_terminal(err.hint))}[/]")
         if self.format.is_machine:
-            sys.stdout.write(dumps(error_envelope(err), self.format.value))
-            sys.stdout.flush()
+            try:
+                sys.stdout.write(dumps(error_envelope(err), self.format.value))
+                sys.stdout.flush()
+            except OSError as e:  # stdout itself may be what failed; the line above said so
+                if e.errno == errno.EPIPE:
+                    raise  # a reader that went away ends the command with 141, as everywhere
 
     def note(self, message: str) -> None:
         """A diagnostic for the human (stderr), never mixed into data."""
         from rich.markup import escape
 
-        self.err.print(escape(message))
+        self.err.print(escape(for_terminal(message)))
 
     def warn(self, message: str) -> None:
         from rich.markup import escape
 
-        self.err.print(f"[yellow]warning:[/] {escape(message)}")
+        self.err.print(f"[yellow]warning:[/] {escape(for_terminal(message))}")
 
 
 def _console(file: IO[str]) -> Console:

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from incidentctl.errors import RunbookError
+from incidentctl.runbook.limits import check_expansion, check_size, read_runbook_text
 from incidentctl.runbook.problems import Loc, Problem, RunbookInvalid
+from incidentctl.runbook.types import URL_USERINFO
 
 if typing.TYPE_CHECKING:
     import yaml
@@ -26,7 +28,7 @@ if typing.TYPE_CHECKING:
 def load_runbook(path: Path) -> Runbook:
     """Read, parse, validate and cross-check a runbook; raise RunbookInvalid with every problem found."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_runbook_text(path)
     except FileNotFoundError as e:
         raise RunbookError(f"runbook not found: {path}") from e
     except OSError as e:
@@ -74,7 +76,7 @@ def parse_runbook(text: str, path: Path) -> Runbook:
 def load_runbook_data(path: Path) -> dict[str, Any]:
     """The runbook as plain data (for tools that rewrite it, such as the sandbox), validated on the way."""
     load_runbook(path)
-    root = _compose(path.read_text(encoding="utf-8"), path)
+    root = _compose(read_runbook_text(path), path)
     data = _to_data(root, (), [], _constructor())
     assert isinstance(data, dict)
     return data
@@ -84,9 +86,12 @@ def load_runbook_data(path: Path) -> dict[str, Any]:
 
 
 def _compose(text: str, path: Path) -> yaml.Node | None:
+    """The node tree, once the file is known to stay within the limits (see ``runbook.limits``)."""
     import yaml
 
     fast = getattr(yaml, "CSafeLoader", None)  # libyaml, when PyYAML was built with it: same nodes, same marks
+    check_size(len(text), path)
+    check_expansion(text, path)
     if fast is not None:
         try:
             return yaml.compose(text, Loader=fast)
@@ -122,8 +127,12 @@ def _to_data(
         return None
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
+        merged: dict[Any, Any] = {}
         first_seen: dict[Any, yaml.Node] = {}
         for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                _merge(value_node, loc, problems, constructor, merged)
+                continue
             key = _to_data(key_node, loc, problems, constructor)
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 problems.append(_at(key_node, Problem(loc, "a key must be a plain value")))
@@ -142,10 +151,37 @@ def _to_data(
                 )
             first_seen[key] = key_node
             result[key] = _to_data(value_node, (*loc, str(key)), problems, constructor)
-        return result
+        return {**merged, **result} if merged else result
     if isinstance(node, yaml.SequenceNode):
         return [_to_data(item, (*loc, i), problems, constructor) for i, item in enumerate(node.value)]
-    return constructor.construct_object(node, deep=True)
+    try:
+        return constructor.construct_object(node, deep=True)
+    except yaml.constructor.ConstructorError as e:  # a tag such as !!python/object that safe loading refuses
+        problems.append(_at(node, Problem(loc, f"cannot read this value: {e.problem or e}")))
+        return None
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _merge(
+    node: yaml.Node,
+    loc: Loc,
+    problems: list[Problem],
+    constructor: yaml.constructor.SafeConstructor,
+    into: dict[Any, Any],
+) -> None:
+    """YAML's merge key (``<<: *defaults``, or a list of them): the keys of each mapping, the earlier mapping
+    winning; keys written beside the merge win over all of them (the caller applies those last)."""
+    import yaml
+
+    sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    for source in sources:
+        if not isinstance(source, yaml.MappingNode):
+            problems.append(_at(source, Problem(loc, "'<<' merges a mapping (or a list of mappings) into this one")))
+            continue
+        for key, value in _to_data(source, loc, problems, constructor).items():
+            into.setdefault(key, value)
 
 
 def _node_at(root: yaml.Node | None, loc: Loc) -> tuple[yaml.Node | None, yaml.Node | None, bool]:
@@ -288,6 +324,13 @@ def _describe(detail: ErrorDetails, loc: Loc, data: dict[str, Any], *, is_key: b
         if kind == "too_short":
             return Problem(loc, f"needs at least {minimum} {what}{'s' if minimum != 1 else ''}")
         return Problem(loc, f"is too long (at most {ctx.get('max_length')})")
+    if kind == URL_USERINFO:
+        return Problem(
+            loc,
+            detail["msg"],
+            "credentials never go into the runbook: send them from a secret reference, {env: NAME} or {file: PATH} "
+            "(a check's headers, the service's token)",
+        )
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return Problem(loc, f"{_show(value)} is out of range ({detail['msg'].lower()})")
     message = detail["msg"]

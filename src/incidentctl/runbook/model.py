@@ -13,11 +13,20 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
-from incidentctl.runbook.types import Duration, SecretRef, Threshold, Url
+from incidentctl.runbook.types import Duration, SecretRef, Threshold, Url, check_no_userinfo
 
 #: Severity ids look like the seed's P1..P4; a team may add more (P5) as long as rules name them.
 SEVERITY_ID = r"^P[0-9]$"
@@ -149,7 +158,32 @@ class Observability(Model):
     grafana: Url | None = None
 
 
-class Slo(Model):
+class _KeepsThresholdAsWritten(Model):
+    """Keeps what the threshold field said before it became a number, so the reference checks can tell ``30%``
+    from ``30s`` and refuse the one that does not fit the signal's unit."""
+
+    _threshold_field: ClassVar[str] = "threshold"
+    _threshold_written: str | float | None = PrivateAttr(None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_written(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        model = handler(data)
+        if isinstance(data, dict) and isinstance(model, _KeepsThresholdAsWritten):
+            written = data.get(cls._threshold_field)
+            if isinstance(written, (str, int, float)) and not isinstance(written, bool):
+                model._threshold_written = written
+        return model
+
+    @property
+    def threshold_written(self) -> str | float | None:
+        """The threshold as the runbook spells it (``30%``), or None when it was not given."""
+        return self._threshold_written
+
+
+class Slo(_KeepsThresholdAsWritten):
+    _threshold_field: ClassVar[str] = "availability"
+
     availability: Threshold = Field(description="Target share of good requests, e.g. 99.9%.")
     window: Duration = timedelta(days=30)
     latency: Duration | None = Field(None, description="Requests slower than this count against the SLO.")
@@ -184,7 +218,7 @@ class Signal(Model):
 Comparison = Literal[">", ">=", "<", "<=", "==", "!="]
 
 
-class Condition(Model):
+class Condition(_KeepsThresholdAsWritten):
     signal: str
     op: Comparison = ">"
     threshold: Threshold | None = Field(None, description="Omit for bool signals (true means the signal is on).")
@@ -329,7 +363,9 @@ class ManualChannel(Model):
     kind: Literal["manual"]
     audience: Audience = "internal"
     description: str
-    url: str | None = None
+    url: Annotated[str | None, BeforeValidator(check_no_userinfo)] = Field(
+        None, description="Where people go (any link, e.g. a meeting room); never with a password in it."
+    )
 
 
 Channel = Annotated[

@@ -6,11 +6,13 @@ at 3 a.m. (a rule for severity "P5" that does not exist, a template file that is
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from incidentctl.runbook.model import BUILTIN_SIGNALS, Condition, Runbook
 from incidentctl.runbook.problems import Loc, Problem
+from incidentctl.runbook.types import ThresholdSpelling, threshold_spelling
 
 
 def check_references(rb: Runbook, base_dir: Path) -> list[Problem]:
@@ -20,6 +22,7 @@ def check_references(rb: Runbook, base_dir: Path) -> list[Problem]:
     problems += _severity_links(rb)
     problems += _escalation_links(rb)
     problems += _signals(rb)
+    problems += _slo(rb)
     problems += _channels(rb)
     problems += _templates(rb, base_dir)
     return problems
@@ -196,6 +199,9 @@ def _condition(rb: Runbook, loc: Loc, cond: Condition, known: list[str]) -> list
         return []
     if cond.threshold is None:
         return [Problem(loc, f"{cond.signal!r} is measured in {unit}: the rule needs a 'threshold'")]
+    misfit = _unit_misfit(f"{cond.signal!r}", unit, cond.threshold_written)
+    if misfit is not None:
+        return [Problem((*loc, "threshold"), *misfit)]
     if unit == "ratio" and cond.threshold > 1:
         pct = f"{cond.threshold:g}%"
         return [
@@ -203,6 +209,60 @@ def _condition(rb: Runbook, loc: Loc, cond: Condition, known: list[str]) -> list
                 (*loc, "threshold"),
                 f"{cond.signal!r} is a ratio (0..1) but the threshold is {cond.threshold:g}",
                 f"did you mean {pct}?",
+            )
+        ]
+    return []
+
+
+#: How each unit reads in a message, which spellings of a threshold fit it, and what to write instead.
+_UNIT_WORDS: dict[str, tuple[str, tuple[ThresholdSpelling, ...], str]] = {
+    "ratio": ("is a ratio", ("percent", "number"), "write a percentage such as 10%, or a number from 0 to 1"),
+    "seconds": (
+        "is measured in seconds",
+        ("duration", "number"),
+        "write a duration such as 30s, or a number of seconds",
+    ),
+    "count": ("is a count", ("number",), "write a plain number such as {number}"),
+}
+_SPELLING_WORDS: dict[ThresholdSpelling, str] = {
+    "percent": "a percentage",
+    "duration": "a duration",
+    "number": "a number",
+}
+
+
+def _unit_misfit(what: str, unit: str, written: str | float | None) -> tuple[str, str] | None:
+    """(message, hint) when a threshold is written in a unit its signal is not measured in: ``30%`` compared
+    with a response time would silently become 0.3 s."""
+    spelling = threshold_spelling(written)
+    if unit not in _UNIT_WORDS or spelling is None:
+        return None
+    words, fits, hint = _UNIT_WORDS[unit]
+    if spelling in fits:
+        return None
+    number = re.match(r"[0-9.]*", str(written).strip())
+    hint = hint.format(number=number.group(0) if number and number.group(0) else "1")
+    return f"{what} {words}, but the threshold {written} is {_SPELLING_WORDS[spelling]}", hint
+
+
+def _slo(rb: Runbook) -> list[Problem]:
+    if rb.slo is None:
+        return []
+    loc: Loc = ("slo", "availability")
+    written = rb.slo.threshold_written
+    if threshold_spelling(written) == "duration":
+        return [
+            Problem(
+                loc,
+                f"the availability target is a ratio, but {written} is a duration",
+                "write a percentage such as 99.9%",
+            )
+        ]
+    target = rb.slo.availability
+    if target > 1:
+        return [
+            Problem(
+                loc, f"the availability target is a ratio (0..1) but it is {target:g}", f"did you mean {target:g}%?"
             )
         ]
     return []

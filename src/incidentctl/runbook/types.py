@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
+
+from incidentctl.core.urls import has_userinfo, redact_url
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _DURATION_FULL = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$")
@@ -76,14 +79,34 @@ Duration = Annotated[
 def check_url(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"expected an http(s) URL, got {value!r}")
-    parts = urlsplit(value.strip())
+    shown = redact_url(value.strip())  # an error repeats the URL, never a secret in it
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError as e:
+        raise ValueError(f"not a valid URL: {shown!r}") from e
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"expected an http:// or https:// URL with a host, got {value!r}")
+        raise ValueError(f"expected an http:// or https:// URL with a host, got {shown!r}")
     try:
         _ = parts.port
     except ValueError as e:
-        raise ValueError(f"bad port in URL {value!r}") from e
+        raise ValueError(f"bad port in URL {shown!r}") from e
+    check_no_userinfo(value)
     return value.strip()
+
+
+def check_no_userinfo(value: Any) -> Any:
+    """A password in a URL would be printed wherever the URL is; the runbook has secret references for it."""
+    if isinstance(value, str) and has_userinfo(value.strip()):
+        raise PydanticCustomError(
+            URL_USERINFO,
+            "a URL must not carry a user name or password: {url}",
+            {"url": redact_url(value.strip())},
+        )
+    return value
+
+
+#: The error type of :func:`check_no_userinfo`; the loader gives it a hint.
+URL_USERINFO = "url_userinfo"
 
 
 Url = Annotated[
@@ -115,6 +138,25 @@ def parse_threshold(value: Any) -> float:
                 except ValueError:
                     pass
     raise ValueError(f"expected a number, a percentage such as 20% or a duration such as 60s, got {value!r}")
+
+
+ThresholdSpelling = Literal["percent", "duration", "number"]
+
+
+def threshold_spelling(value: Any) -> ThresholdSpelling | None:
+    """How a threshold was written, which the parsed number forgets: ``20%`` is a ratio and ``60s`` a time, so
+    they only fit signals in that unit (None when it is not a threshold at all; the schema reports that)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return "number"
+    if not isinstance(value, str):
+        return None
+    try:
+        float(value.strip())
+    except ValueError:
+        return "percent" if value.strip().endswith("%") else "duration"
+    return "number"
 
 
 Threshold = Annotated[
