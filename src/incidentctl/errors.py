@@ -62,7 +62,13 @@ class RunbookError(ConfigError):
 
 
 class KubeconfigError(ConfigError):
-    """The kubeconfig cannot be found, read or parsed, or does not have the context asked for."""
+    """The kubeconfig cannot be used: missing, unreadable, not YAML, or naming a context, cluster, user or file
+    that is not there.
+
+    Exit 2, as for a bad runbook: the kubeconfig is the user's own configuration and fixing it is theirs, and
+    nothing was contacted. Exit 4 stays for a cluster the configuration is fine for but that cannot be reached or
+    refuses the credentials, which calls for another remedy (is the cluster up, log in again).
+    """
 
     reason = "InvalidKubeconfig"
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from tests.conftest import Invoke
+
+from incidentctl.sandbox.scenarios import SCENARIOS
 
 
 def test_demo_runs_the_flow_and_leaves_a_journal(invoke: Invoke, tmp_path: Path) -> None:
@@ -13,8 +16,16 @@ def test_demo_runs_the_flow_and_leaves_a_journal(invoke: Invoke, tmp_path: Path)
     result = invoke(["demo", "--scenario", "db-outage", "--keep", str(keep)])
     assert result.exit_code == 0, result.output
     out = result.stdout
-    for text in ("$ incidentctl detect", "datastore:postgres", "$ incidentctl triage --declare", "P2 High",
-                 "rule p2-error-rate", "acknowledged", "— declared P2 High", "— triaged: P2"):
+    for text in (
+        "$ incidentctl detect",
+        "datastore:postgres",
+        "$ incidentctl triage --declare",
+        "P2 High",
+        "rule p2-error-rate",
+        "acknowledged",
+        "— declared P2 High",
+        "— triaged: P2",
+    ):
         assert text in out, text
     incidents = [p.name for p in (keep / "incidents").iterdir() if p.name.startswith("INC-")]
     assert len(incidents) == 1
@@ -30,3 +41,61 @@ def test_demo_refuses_machine_output_and_unknown_scenarios(invoke: Invoke) -> No
     unknown = invoke(["demo", "--scenario", "meteor"])
     assert unknown.exit_code == 2
     assert "unknown scenario 'meteor'" in unknown.stderr
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_every_scenario_plays_on_its_own_journal_whatever_the_environment_names(
+    invoke: Invoke, workdir: Path, tmp_path: Path, scenario: str
+) -> None:
+    """A responder with a real journal, runbook and cluster configured runs the demo: none of them is touched."""
+    real = tmp_path / "real-journal"
+    env = {"INCIDENTCTL_JOURNAL": str(real)}
+    declared = invoke(["incident", "declare", "-t", "checkout totally broken", "-s", "P1"], env=env)
+    assert declared.exit_code == 0, declared.output
+    before = _snapshot(real)
+    bogus = tmp_path / "nowhere" / "kubeconfig"
+    env |= {"INCIDENTCTL_RUNBOOK": str(workdir / "runbook.yaml"), "KUBECONFIG": str(bogus)}
+    keep = tmp_path / "demo"
+    result = invoke(
+        [
+            "demo",
+            "--scenario",
+            scenario,
+            "--keep",
+            str(keep),
+            "--runbook",
+            str(workdir / "runbook.yaml"),
+            "--kubeconfig",
+            str(bogus),
+            "--context",
+            "production",
+            "-n",
+            "nosuch",
+        ],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    assert _snapshot(real) == before
+    incidents = sorted(p.name for p in (keep / "incidents").glob("INC-*"))
+    if scenario == "healthy":
+        assert incidents == []
+        assert "nothing to declare" in result.stdout
+        assert "incident ack" not in result.stdout
+    else:
+        assert len(incidents) == 1
+        assert f"$ incidentctl incident ack {incidents[0]}" in result.stdout
+
+
+def test_demo_keep_refuses_a_folder_that_already_holds_something(invoke: Invoke, tmp_path: Path) -> None:
+    keep = tmp_path / "demo"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("mine\n")
+    result = invoke(["demo", "--keep", str(keep)])
+    assert result.exit_code == 2
+    assert f"--keep {keep} is not empty" in result.stderr
+    assert "Traceback" not in result.output
+    assert [p.name for p in keep.iterdir()] == ["notes.txt"]

@@ -32,8 +32,9 @@ def test_scenarios_lists_every_scenario(tmp_path: Path) -> None:
     assert "cache-corruption" in table.stdout
     assert "SCENARIO" in table.stdout
     assert "rollout undo" not in table.stdout  # no spoilers for responders by default
-    answers = CliRunner().invoke(app, ["sandbox", "scenarios", "--mitigations"], obj=AppState(cwd=tmp_path),
-                                 env={"COLUMNS": "250"})
+    answers = CliRunner().invoke(
+        app, ["sandbox", "scenarios", "--mitigations"], obj=AppState(cwd=tmp_path), env={"COLUMNS": "250"}
+    )
     assert "MITIGATION" in answers.stdout
     assert "rollout undo deployment/synthesis" in answers.stdout
 
@@ -41,8 +42,9 @@ def test_scenarios_lists_every_scenario(tmp_path: Path) -> None:
 def test_inject_switches_a_running_sandbox(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:
     sb = sandbox_factory("healthy")
     sb.write_kubeconfig(tmp_path / "drill" / "kubeconfig")
-    result = CliRunner().invoke(app, ["sandbox", "inject", "traffic-spike", "--dir", "drill", "-o", "json"],
-                                obj=AppState(cwd=tmp_path))
+    result = CliRunner().invoke(
+        app, ["sandbox", "inject", "traffic-spike", "--dir", "drill", "-o", "json"], obj=AppState(cwd=tmp_path)
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)["data"]
     assert data["scenario"] == "traffic-spike"
@@ -51,8 +53,9 @@ def test_inject_switches_a_running_sandbox(sandbox_factory: Callable[..., Sandbo
 
 
 def test_inject_errors_are_one_line_with_exit_codes(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:
-    missing = CliRunner().invoke(app, ["sandbox", "inject", "db-outage", "--dir", "nowhere"],
-                                 obj=AppState(cwd=tmp_path))
+    missing = CliRunner().invoke(
+        app, ["sandbox", "inject", "db-outage", "--dir", "nowhere"], obj=AppState(cwd=tmp_path)
+    )
     assert missing.exit_code == 2
     assert "no sandbox kubeconfig at" in missing.stderr
     assert "Traceback" not in missing.output
@@ -73,17 +76,39 @@ def test_up_serves_until_sigterm(tmp_path: Path, tls: bool) -> None:
     if tls and shutil.which("openssl") is None:
         pytest.skip("openssl is not installed (the sandbox makes its TLS certificate with it)")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "INCIDENTCTL"))}
-    proc = subprocess.Popen([sys.executable, "-m", "incidentctl", "sandbox", "up", "--scenario", "bad-deploy",
-                             "--dir", str(tmp_path / "sb"), "--port", "0", *(["--tls"] if tls else [])],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "incidentctl",
+            "sandbox",
+            "up",
+            "--scenario",
+            "bad-deploy",
+            "--dir",
+            str(tmp_path / "sb"),
+            "--port",
+            "0",
+            *(["--tls"] if tls else []),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         assert first.startswith(f"SarvanOM sandbox serving on {'https' if tls else 'http'}://127.0.0.1:"), first
         kubeconfig = tmp_path / "sb" / "kubeconfig"
         assert oct(kubeconfig.stat().st_mode & 0o777) == "0o600"
-        pods = subprocess.run([binary, "--kubeconfig", str(kubeconfig), "--cache-dir", str(tmp_path / "cache"),
-                               "get", "pods"], capture_output=True, text=True, timeout=30, check=False)
+        pods = subprocess.run(
+            [binary, "--kubeconfig", str(kubeconfig), "--cache-dir", str(tmp_path / "cache"), "get", "pods"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
         assert pods.returncode == 0
         assert pods.stderr == ""
         assert "CrashLoopBackOff" in pods.stdout
@@ -91,8 +116,9 @@ def test_up_serves_until_sigterm(tmp_path: Path, tls: bool) -> None:
         url = first.split()[4]
         assert runbook["observability"]["prometheus"]["url"] == f"{url}/prometheus"
         assert runbook["components"][0]["health"]["url"] == f"{url}/components/gateway/health"
-        injected = CliRunner().invoke(app, ["sandbox", "inject", "healthy", "--dir", str(tmp_path / "sb")],
-                                      obj=AppState(cwd=tmp_path))
+        injected = CliRunner().invoke(
+            app, ["sandbox", "inject", "healthy", "--dir", str(tmp_path / "sb")], obj=AppState(cwd=tmp_path)
+        )
         assert injected.exit_code == 0, injected.output
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 0
@@ -105,8 +131,9 @@ def test_up_serves_until_sigterm(tmp_path: Path, tls: bool) -> None:
 
 def test_up_refuses_a_busy_port(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:
     sb = sandbox_factory("healthy")
-    result = CliRunner().invoke(app, ["sandbox", "up", "--port", str(sb.port), "--dir", "x"],
-                                obj=AppState(cwd=tmp_path))
+    result = CliRunner().invoke(
+        app, ["sandbox", "up", "--port", str(sb.port), "--dir", "x"], obj=AppState(cwd=tmp_path)
+    )
     assert result.exit_code == 2
     assert f"cannot serve on 127.0.0.1:{sb.port}" in result.stderr
 
@@ -118,17 +145,22 @@ def test_the_written_runbook_is_valid(tmp_path: Path) -> None:
     path = write_runbook(tmp_path / "runbook.yaml", "http://127.0.0.1:6443")
     runbook = load_runbook(path)
     assert runbook.cluster.namespace == "sarvanom-production"
-    assert all(str(c.health.url).startswith("http://127.0.0.1:6443/components/") for c in runbook.components
-               if c.health)
+    assert all(
+        str(c.health.url).startswith("http://127.0.0.1:6443/components/") for c in runbook.components if c.health
+    )
     assert [str(d.check.url) for d in runbook.dependencies] == [
-        "http://127.0.0.1:6443/deps/openai/v1/models", "http://127.0.0.1:6443/deps/anthropic/v1/models"]
+        "http://127.0.0.1:6443/deps/openai/v1/models",
+        "http://127.0.0.1:6443/deps/anthropic/v1/models",
+    ]
     assert runbook.journal.dir == "incidents"
 
 
 def test_sandbox_is_not_imported_by_other_commands() -> None:
-    code = ("import sys; from typer.testing import CliRunner; from incidentctl.cli.app import app; "
-            "CliRunner().invoke(app, ['--help']); CliRunner().invoke(app, ['sandbox', '--help']); "
-            "print(sorted(m for m in sys.modules if m.startswith('incidentctl.sandbox')))")
+    code = (
+        "import sys; from typer.testing import CliRunner; from incidentctl.cli.app import app; "
+        "CliRunner().invoke(app, ['--help']); CliRunner().invoke(app, ['sandbox', '--help']); "
+        "print(sorted(m for m in sys.modules if m.startswith('incidentctl.sandbox')))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "[]"
 
@@ -158,8 +190,9 @@ def test_tls_sandbox_checks_the_token(tmp_path: Path) -> None:
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{sb.url}/api/v1/pods", context=context, timeout=5)
         assert refused.value.code == 401
-        injected = CliRunner().invoke(app, ["sandbox", "inject", "healthy", "--dir", str(tmp_path)],
-                                      obj=AppState(cwd=tmp_path))
+        injected = CliRunner().invoke(
+            app, ["sandbox", "inject", "healthy", "--dir", str(tmp_path)], obj=AppState(cwd=tmp_path)
+        )
         assert injected.exit_code == 0, injected.output
         assert sb.scenario == "healthy"
 
@@ -176,3 +209,97 @@ def test_status_shows_the_scenario_and_its_signals(sandbox_factory: Callable[...
     data = json.loads(CliRunner().invoke(app, ["sandbox", "status", "-o", "json"], obj=AppState(cwd=tmp_path)).stdout)
     assert data["kind"] == "SandboxStatus"
     assert data["data"]["signals"]["retrieval"]["cause"] == "db-outage"
+
+
+def _up(directory: Path, *extra: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "INCIDENTCTL"))}
+    return subprocess.Popen(
+        [sys.executable, "-m", "incidentctl", "sandbox", "up", "--dir", str(directory), "--port", "0", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def test_up_refuses_a_folder_a_running_sandbox_holds_and_takes_over_a_killed_ones(tmp_path: Path) -> None:
+    directory = tmp_path / "drill"
+    first = _up(directory, "--scenario", "bad-deploy")
+    try:
+        assert first.stdout is not None
+        url = first.stdout.readline().split()[4]
+        written = {name: (directory / name).read_bytes() for name in ("kubeconfig", "runbook.yaml")}
+        second = _up(directory)
+        try:
+            out, err = second.communicate(timeout=20)
+        finally:
+            _stop(second)
+        assert second.returncode == 2
+        assert out == ""
+        assert err.splitlines()[0] == (
+            f"error: --dir {directory} is in use by the sandbox serving on {url} (pid {first.pid})"
+        )
+        assert "Traceback" not in err
+        assert {name: (directory / name).read_bytes() for name in written} == written
+        still = CliRunner().invoke(
+            app, ["sandbox", "status", "--dir", str(directory), "-o", "json"], obj=AppState(cwd=tmp_path)
+        )
+        assert still.exit_code == 0, still.output
+        assert json.loads(still.stdout)["data"]["scenario"] == "bad-deploy"
+        first.kill()  # no clean-up: the lock file and the holder's details stay behind
+        first.wait()
+        third = _up(directory)
+        try:
+            assert third.stdout is not None
+            line = third.stdout.readline()
+            assert line.startswith("SarvanOM sandbox serving on http://127.0.0.1:"), line
+            assert (
+                yaml.safe_load((directory / "kubeconfig").read_text())["clusters"][0]["cluster"]["server"]
+                == (line.split()[4])
+            )
+            third.send_signal(signal.SIGTERM)
+            assert third.wait(timeout=15) == 0
+        finally:
+            _stop(third)
+    finally:
+        _stop(first)
+
+
+def test_inject_replaces_the_scenario_and_says_so(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:
+    from incidentctl.sandbox import resources, world
+    from incidentctl.sandbox.tables import pod_status
+
+    sb = sandbox_factory("bad-deploy")
+    sb.write_kubeconfig(tmp_path / "drill" / "kubeconfig")
+    helped = CliRunner().invoke(
+        app, ["sandbox", "inject", "--help"], obj=AppState(cwd=tmp_path), env={"COLUMNS": "200"}
+    )
+    assert "It replaces, never stacks" in helped.stdout
+    result = CliRunner().invoke(
+        app,
+        ["sandbox", "inject", "traffic-spike", "--dir", "drill"],
+        obj=AppState(cwd=tmp_path),
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1] == (
+        "bad-deploy's faults are cleared, a broken revision rolled back; what responders changed stays"
+    )
+    machine = CliRunner().invoke(
+        app, ["sandbox", "inject", "traffic-spike", "--dir", "drill", "-o", "json"], obj=AppState(cwd=tmp_path)
+    )
+    assert json.loads(machine.stdout)["data"]["replaced"] == "traffic-spike"
+    sb.advance(120)
+    synthesis = [p for p in sb.store.list(resources.PODS, world.NAMESPACE) if world.component_of(p) == "synthesis"]
+    assert synthesis
+    assert all(p["spec"]["containers"][0]["image"] not in world.BROKEN_IMAGES for p in synthesis)
+    assert all(pod_status(p)[0] == "Running" for p in synthesis)
+    signals = sb.describe()["signals"]
+    assert signals["synthesis"]["cause"] == ""
+    assert signals["gateway"]["cause"] == "traffic-spike"

@@ -41,8 +41,15 @@ def _pods(k: Kubectl, selector: str) -> list[dict[str, Any]]:
 
 
 def test_every_scenario_is_listed_with_its_mitigation() -> None:
-    assert list(SCENARIOS) == ["healthy", "bad-deploy", "db-outage", "dependency-outage", "memory-leak",
-                               "traffic-spike", "cache-corruption"]
+    assert list(SCENARIOS) == [
+        "healthy",
+        "bad-deploy",
+        "db-outage",
+        "dependency-outage",
+        "memory-leak",
+        "traffic-spike",
+        "cache-corruption",
+    ]
     assert all(s.summary and s.mitigation and s.symptoms for s in SCENARIOS.values())
 
 
@@ -57,8 +64,10 @@ def test_healthy_is_healthy(sandbox: Sandbox) -> None:
 
 def _bad_deploy(sb: Sandbox, k: Kubectl) -> None:
     pods = _pods(k, "app=synthesis")
-    assert any(p["status"]["containerStatuses"][0].get("state", {}).get("waiting", {}).get("reason")
-               == "CrashLoopBackOff" for p in pods)
+    assert any(
+        p["status"]["containerStatuses"][0].get("state", {}).get("waiting", {}).get("reason") == "CrashLoopBackOff"
+        for p in pods
+    )
     assert _signals(sb)["gateway"]["error_rate"] > 0.1
 
 
@@ -100,25 +109,54 @@ def _cache_corruption(sb: Sandbox, k: Kubectl) -> None:
 
 
 CASES: list[tuple[str, Callable[[Sandbox, Kubectl], None], list[str], list[str], float]] = [
-    ("bad-deploy", _bad_deploy, ["rollout", "undo", "deployment/synthesis"],
-     ["scale", "deployment/synthesis", "--replicas=4"], 300),
+    (
+        "bad-deploy",
+        _bad_deploy,
+        ["rollout", "undo", "deployment/synthesis"],
+        ["scale", "deployment/synthesis", "--replicas=4"],
+        300,
+    ),
     ("db-outage", _db_outage, ["delete", "pod", "postgres-0"], ["rollout", "restart", "deployment/retrieval"], 120),
-    ("dependency-outage", _dependency_outage,
-     ["patch", "configmap", "synthesis-config", "--type=merge", "-p", '{"data":{"CIRCUIT_BREAKER":"open"}}'],
-     ["rollout", "restart", "deployment/synthesis"], 120),
-    ("memory-leak", _memory_leak, ["rollout", "restart", "deployment/retrieval"],
-     ["scale", "deployment/retrieval", "--replicas=4"], 300),
-    ("traffic-spike", _traffic_spike, ["scale", "deployment", "gateway", "--replicas=5"],
-     ["rollout", "restart", "deployment/gateway"], 120),
-    ("cache-corruption", _cache_corruption, ["exec", "redis-0", "--", "redis-cli", "flushall"],
-     ["rollout", "restart", "deployment/retrieval"], 120),
+    (
+        "dependency-outage",
+        _dependency_outage,
+        ["patch", "configmap", "synthesis-config", "--type=merge", "-p", '{"data":{"CIRCUIT_BREAKER":"open"}}'],
+        ["rollout", "restart", "deployment/synthesis"],
+        120,
+    ),
+    (
+        "memory-leak",
+        _memory_leak,
+        ["rollout", "restart", "deployment/retrieval"],
+        ["scale", "deployment/retrieval", "--replicas=4"],
+        300,
+    ),
+    (
+        "traffic-spike",
+        _traffic_spike,
+        ["scale", "deployment", "gateway", "--replicas=5"],
+        ["rollout", "restart", "deployment/gateway"],
+        120,
+    ),
+    (
+        "cache-corruption",
+        _cache_corruption,
+        ["exec", "redis-0", "--", "redis-cli", "flushall"],
+        ["rollout", "restart", "deployment/retrieval"],
+        120,
+    ),
 ]
 
 
 @pytest.mark.parametrize(("scenario", "symptoms", "fix", "wrong_fix", "settle"), CASES, ids=[c[0] for c in CASES])
 def test_scenario_is_fixed_by_its_mitigation_only(
-    scenario: str, symptoms: Callable[[Sandbox, Kubectl], None], fix: list[str], wrong_fix: list[str],
-    settle: float, sandbox_factory: Callable[..., Sandbox], tmp_path: Path,
+    scenario: str,
+    symptoms: Callable[[Sandbox, Kubectl], None],
+    fix: list[str],
+    wrong_fix: list[str],
+    settle: float,
+    sandbox_factory: Callable[..., Sandbox],
+    tmp_path: Path,
 ) -> None:
     sb = sandbox_factory(scenario, dependency_hang=1.0)
     k = kubectl_for(sb, tmp_path)
@@ -147,3 +185,38 @@ def test_scenario_is_fixed_by_its_mitigation_only(
             urllib.request.urlopen(f"{sb.url}/deps/openai/v1/models", timeout=0.5)
     else:
         assert body["status"] == "ok"
+
+
+@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if s != "healthy"])
+def test_inject_replaces_a_scenario_clearing_its_faults(scenario: str, sandbox_factory: Callable[..., Sandbox]) -> None:
+    """Whatever was playing, ``inject healthy`` ends it: nothing of the old scenario keeps the services broken."""
+    sb = sandbox_factory(scenario, dependency_hang=1.0)
+    assert not _healthy(sb)
+    sb.inject("healthy")
+    sb.advance(600)
+    assert _healthy(sb), _signals(sb)
+    assert all(s["cause"] == "" for s in _signals(sb).values()), _signals(sb)
+
+
+def test_bad_deploy_crashes_are_logged_by_the_bad_revision_only(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    sb = sandbox_factory("bad-deploy")
+    k = kubectl_for(sb, tmp_path)
+    sb.advance(300)  # minutes of requests on both revisions
+    good, bad = [], []
+    for pod in _pods(k, "app=synthesis"):
+        name, image = pod["metadata"]["name"], pod["spec"]["containers"][0]["image"]
+        logs = k("logs", name).stdout
+        if image.endswith(":2.5.0"):
+            bad.append(logs + k("logs", name, "--previous").stdout)
+        else:
+            good.append(logs)
+    assert good
+    assert bad
+    for logs in good:
+        assert "synthesis.answer" in logs  # it serves requests...
+        assert "signal 11" not in logs  # ...and none of them crashes a worker
+        assert "Segmentation fault" not in logs
+    assert all("Segmentation fault" in logs for logs in bad)
+    assert any("worker crashed while handling the request (signal 11)" in logs for logs in bad)

@@ -74,8 +74,9 @@ def test_runbook_signal_queries_answer_per_service(sandbox_factory: Callable[...
 def test_query_range_shows_the_incident_starting(sandbox_factory: Callable[..., Sandbox]) -> None:
     sb = sandbox_factory("db-outage")
     end = sb.now().timestamp()
-    params = urllib.parse.urlencode({"query": _runbook_query("error_rate", "retrieval"), "start": end - 1200,
-                                     "end": end, "step": "60s"})
+    params = urllib.parse.urlencode(
+        {"query": _runbook_query("error_rate", "retrieval"), "start": end - 1200, "end": end, "step": "60s"}
+    )
     status, body, _ = _get(f"{sb.url}/prometheus/api/v1/query_range?{params}")
     assert status == 200
     assert body["data"]["resultType"] == "matrix"
@@ -107,20 +108,34 @@ def test_alertmanager_alerts_and_filters(sandbox_factory: Callable[..., Sandbox]
     assert ("PostgresDown", "postgres") in names
     assert ("HighErrorRate", "retrieval") in names
     for alert in alerts:
-        assert set(alert) >= {"labels", "annotations", "startsAt", "endsAt", "updatedAt", "fingerprint",
-                              "receivers", "status", "generatorURL"}
+        assert set(alert) >= {
+            "labels",
+            "annotations",
+            "startsAt",
+            "endsAt",
+            "updatedAt",
+            "fingerprint",
+            "receivers",
+            "status",
+            "generatorURL",
+        }
         assert alert["status"]["state"] == "active"
         assert alert["status"]["silencedBy"] == []
-    filtered = _get(f"{sb.url}/alertmanager/api/v2/alerts?" + urllib.parse.urlencode(
-        {"filter": 'service="retrieval"'}))[1]
+    filtered = _get(
+        f"{sb.url}/alertmanager/api/v2/alerts?" + urllib.parse.urlencode({"filter": 'service="retrieval"'})
+    )[1]
     assert filtered
     assert {a["labels"]["service"] for a in filtered} == {"retrieval"}
     high = next(a for a in filtered if a["labels"]["alertname"] == "HighErrorRate")
     assert high["startsAt"] < high["updatedAt"], "the alert started when the errors did, not at the query"
-    request = urllib.request.Request(f"{sb.url}/alertmanager/api/v2/alerts", method="POST",
-                                     data=json.dumps([{"labels": {"alertname": "DrillAlert", "service": "gateway"},
-                                                       "annotations": {"summary": "drill"}}]).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{sb.url}/alertmanager/api/v2/alerts",
+        method="POST",
+        data=json.dumps(
+            [{"labels": {"alertname": "DrillAlert", "service": "gateway"}, "annotations": {"summary": "drill"}}]
+        ).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 200
     posted = _get(f"{sb.url}/alertmanager/api/v2/alerts?filter=alertname%3D%22DrillAlert%22")[1]
@@ -141,11 +156,46 @@ def test_admin_endpoint_needs_the_token(sandbox_factory: Callable[..., Sandbox])
     sb = sandbox_factory("healthy")
     status, _body, _ = _get(f"{sb.url}/_sandbox/scenario")
     assert status == 401
-    request = urllib.request.Request(f"{sb.url}/_sandbox/scenario", method="POST",
-                                     data=json.dumps({"scenario": "traffic-spike"}).encode(),
-                                     headers={"Authorization": f"Bearer {sb.token}"})
+    request = urllib.request.Request(
+        f"{sb.url}/_sandbox/scenario",
+        method="POST",
+        data=json.dumps({"scenario": "traffic-spike"}).encode(),
+        headers={"Authorization": f"Bearer {sb.token}"},
+    )
     with urllib.request.urlopen(request, timeout=5) as response:
         described = json.loads(response.read())
     assert described["scenario"] == "traffic-spike"
     assert sb.scenario == "traffic-spike"
     assert yaml.safe_dump(described)
+
+
+def _error_alerts(sb: Sandbox) -> list[str]:
+    _status, alerts, _ = _get(f"{sb.url}/alertmanager/api/v2/alerts")
+    return sorted(a["labels"]["service"] for a in alerts if a["labels"]["alertname"] == "HighErrorRate")
+
+
+def test_error_rate_decays_over_the_rate_window_after_a_rollback(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Any
+) -> None:
+    """rate(...[5m]) still counts the errors of the last five minutes after a fix, as real Prometheus does."""
+    from incidentctl.sandbox.testing import kubectl_for
+
+    sb = sandbox_factory("bad-deploy")
+    query = _runbook_query("error_rate", "gateway")
+    before = float(_query(sb, query)[0]["value"][1])
+    assert before > 0.3
+    undo = kubectl_for(sb, tmp_path)("rollout", "undo", "deployment/synthesis")
+    assert undo.returncode == 0, undo.stderr
+    sb.advance(30)
+    assert sb.describe()["signals"]["gateway"]["error_rate"] < 0.01  # fixed at once...
+    assert _error_alerts(sb) == ["gateway", "synthesis"]  # the alert rules see the same window
+    seen = []
+    for _ in range(5):
+        seen.append(float(_query(sb, query)[0]["value"][1]))
+        sb.advance(60)
+    assert seen[0] > 0.25, seen  # ...but the window still holds the errors of the minutes before
+    assert seen == sorted(seen, reverse=True), seen
+    assert len(set(seen)) == len(seen), seen
+    assert seen[-1] > 0.01, seen
+    assert float(_query(sb, query)[0]["value"][1]) < 0.01  # five minutes on, only today's 0.6 % is left
+    assert _error_alerts(sb) == []

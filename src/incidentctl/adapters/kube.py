@@ -13,13 +13,13 @@ import builtins
 import json
 import logging
 import os
-import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from incidentctl.adapters.kubeconfig import check_kubeconfig, kubeconfig_paths
 from incidentctl.errors import IncidentctlError, KubeconfigError, NotFoundError, UnauthorizedError, UnreachableError
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,10 @@ class KubeClient:
             token = (page.get("metadata") or {}).get("continue")
             if not token:
                 return items
+
+    def get_namespace(self, name: str) -> JSON:
+        """The namespace itself (a list in a namespace that does not exist is simply empty, as on any server)."""
+        return self._get(f"get namespace {name}", f"/api/v1/namespaces/{name}", [])
 
     def get(self, resource: str, namespace: str, name: str) -> JSON:
         path = f"{API_PATHS[resource]}/namespaces/{namespace}/{resource}/{name}"
@@ -291,73 +295,34 @@ def _reason(e: BaseException) -> str:
 
 
 def _load_configuration(kubeconfig: str | None, context: str | None, env: dict[str, str]) -> Any:
-    """Credentials as kubectl finds them; errors say which file and which context."""
+    """Credentials as kubectl finds them; errors say which file and which context (``check_kubeconfig`` has
+    usually said so already, before anything ran)."""
+    import yaml
     from kubernetes import client, config
     from kubernetes.config.config_exception import ConfigException
-    from yaml import YAMLError
 
     configuration = client.Configuration()
-    paths = [kubeconfig] if kubeconfig else [p for p in env.get("KUBECONFIG", "").split(os.pathsep) if p]
-    if not paths:
-        default = Path(env.get("HOME", str(Path.home()))) / ".kube" / "config"
-        paths = [str(default)] if _is_file(str(default)) else []
+    paths = kubeconfig_paths(kubeconfig, env)
     if not paths and env.get("KUBERNETES_SERVICE_HOST"):
         try:
             config.load_incluster_config(client_configuration=configuration)
             return configuration
         except ConfigException as e:
             raise KubeconfigError(f"in-cluster Kubernetes configuration is incomplete: {e}") from e
-    if not paths:
-        raise KubeconfigError(
-            "no kubeconfig: --kubeconfig not given, $KUBECONFIG empty and ~/.kube/config missing",
-            hint="point --kubeconfig at your cluster's kubeconfig (or run `incidentctl sandbox up`)",
+    check_kubeconfig(kubeconfig, context, env)
+    existing = [p for p in paths if Path(p).expanduser().is_file()]
+    try:
+        config.load_kube_config(
+            config_file=os.pathsep.join(existing),  # KUBECONFIG=a:b merges files, as kubectl does
+            context=context,
+            client_configuration=configuration,
+            persist_config=False,
         )
-    existing = [p for p in paths if _is_file(p)]
-    if not existing:
-        folders = [p for p in paths if Path(p).expanduser().is_dir()]
-        if folders:
-            raise KubeconfigError(f"kubeconfig {folders[0]} is a directory, not a file")
-        raise KubeconfigError(f"kubeconfig not found: {', '.join(paths)}")
-    try:
-        if len(existing) == 1:
-            config.load_kube_config(
-                config_file=existing[0], context=context, client_configuration=configuration, persist_config=False
-            )
-        else:  # KUBECONFIG=a:b merges files, as kubectl does
-            config.load_kube_config(
-                config_file=os.pathsep.join(existing),
-                context=context,
-                client_configuration=configuration,
-                persist_config=False,
-            )
     except ConfigException as e:
-        text = str(e)
-        if context and "context" in text.lower():
-            raise KubeconfigError(
-                f"context {context!r} not found in {', '.join(existing)}",
-                hint="list contexts with `kubectl config get-contexts`",
-            ) from e
-        raise KubeconfigError(f"cannot use kubeconfig {', '.join(existing)}: {text}") from e
-    except YAMLError as e:  # not YAML at all (a binary file, a half-written one)
-        mark = getattr(e, "problem_mark", None)
-        files = ", ".join(existing)
-        problem = getattr(e, "problem", None) or getattr(e, "reason", None) or type(e).__name__
-        where = f"{files}:{mark.line + 1}:{mark.column + 1}" if mark is not None else files
-        raise KubeconfigError(f"the kubeconfig is not valid YAML: {problem}", where=where) from e
-    except (OSError, ValueError) as e:
-        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-        raise KubeconfigError(f"cannot read kubeconfig {', '.join(existing)}: {reason}") from e
+        raise KubeconfigError(f"cannot use kubeconfig {', '.join(existing)}: {e}") from e
+    except (OSError, ValueError, yaml.YAMLError) as e:
+        raise KubeconfigError(f"cannot read kubeconfig {', '.join(existing)}: {e}") from e
     return configuration
-
-
-def _is_file(path: str) -> bool:
-    """Whether a kubeconfig is there; a folder on the way that may not be searched says so instead of crashing."""
-    try:
-        return stat.S_ISREG(Path(path).expanduser().stat().st_mode)
-    except (FileNotFoundError, NotADirectoryError):
-        return False
-    except OSError as e:
-        raise KubeconfigError(f"cannot read kubeconfig {path}: {e.strerror or e}") from e
 
 
 def iter_containers(pod: JSON) -> Iterator[JSON]:

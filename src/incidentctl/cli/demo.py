@@ -2,12 +2,14 @@
 
 It starts a sandbox with a scripted incident in a temporary folder and runs the real commands against it, one
 after another, each under the runbook step it replaces. Nothing here is staged: the same code paths answer a
-real cluster.
+real cluster. The commands only ever see the demo's own runbook, kubeconfig and journal, whatever the
+responder's environment or options name: a demo must never touch a real incident.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,6 +18,12 @@ import typer
 from incidentctl.cli.state import AppState
 from incidentctl.errors import UsageError
 from incidentctl.exitcodes import ExitCode
+from incidentctl.runbook.locate import JOURNAL_ENV
+
+#: How long the demo's health and dependency checks wait. The sandbox answers on loopback in milliseconds; the
+#: scenarios whose services hang (dependency-outage, traffic-spike) show it within seconds instead of the
+#: production runbook's 5-10 s per step.
+CHECK_TIMEOUT = "2s"
 
 
 def demo(
@@ -44,17 +52,21 @@ def demo(
     if state.printer.format.is_machine:
         raise UsageError("the demo is for people: run it without -o json|yaml")
     out = state.printer.out
+    if keep is not None:
+        _check_keep(keep)
     with tempfile.TemporaryDirectory(prefix="incidentctl-demo-") as tmp:
         folder = keep if keep is not None else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         sandbox = Sandbox(scenario, realtime=True).start()
         try:
             kubeconfig = sandbox.write_kubeconfig(folder / "kubeconfig")
-            runbook = write_runbook(folder / "runbook.yaml", sandbox.url, "incidents")
+            runbook = write_runbook(folder / "runbook.yaml", sandbox.url, "incidents", check_timeout=CHECK_TIMEOUT)
+            journal = folder / "incidents"
             out.rule(f"[bold]incidentctl demo[/]: scenario {scenario}")
             out.print(catalogue.SCENARIOS[scenario].summary, highlight=False)
             out.print(f"[dim]sandbox cluster {sandbox.url}; runbook {runbook}[/]", highlight=False)
             base = ["--runbook", str(runbook), "--kubeconfig", str(kubeconfig)]
+            env = _demo_env(state.env, journal)
             steps = [
                 ("Detect (runbook 1.1: kubectl get pods/services/ingress, curl -f .../health)", ["detect"]),
                 ("Triage and declare (runbook 1.2: assess impact, determine severity)", ["triage", "--declare"]),
@@ -62,11 +74,20 @@ def demo(
                 ("The timeline so far, ready for the post-mortem", ["incident", "timeline", "@open", "-o", "markdown"]),
             ]
             for title, template in steps:
+                incident = _open_incident(journal)
+                if "@open" in template and incident is None:
+                    out.print()
+                    out.print(
+                        "Triage found nothing to declare, so there is no incident to acknowledge and no "
+                        "timeline to write.",
+                        highlight=False,
+                    )
+                    break
                 out.print()
                 out.rule(f"[bold]{title}[/]", align="left")
-                args = [_open_incident(folder) if a == "@open" else a for a in template]
+                args = [incident if a == "@open" and incident else a for a in template]
                 out.print(f"[dim]$ incidentctl {' '.join(args)}[/]", highlight=False)
-                _run_step([*base, *args], state)
+                _run_step([*base, *args], state, env)
             out.print()
             out.rule("[bold]Your turn[/]", align="left")
             out.print(
@@ -78,20 +99,40 @@ def demo(
             sandbox.stop()
 
 
-def _open_incident(folder: Path) -> str:
-    ids = sorted(p.name for p in (folder / "incidents").glob("INC-*") if p.is_dir())
-    return ids[-1] if ids else "INC-none"
+def _check_keep(keep: Path) -> None:
+    """A reused folder would mix two runs' incidents in one journal; refuse it rather than delete anything."""
+    if keep.exists() and not keep.is_dir():
+        raise UsageError(f"--keep {keep} is not a folder", hint="name a new folder for the demo's files")
+    if keep.is_dir() and any(keep.iterdir()):
+        raise UsageError(
+            f"--keep {keep} is not empty (an earlier demo, or other files)",
+            hint="name a new folder, or remove this one first",
+        )
 
 
-def _run_step(args: list[str], parent: AppState) -> None:
-    """Run one real command in-process with its own state (same actor, clock and environment)."""
+def _demo_env(parent: Mapping[str, str], journal: Path) -> dict[str, str]:
+    """The responder's environment without anything that points at their real runbook, journal or cluster.
+
+    Every ``INCIDENTCTL_*`` setting but the actor is dropped (a runbook, a journal or any setting added later),
+    and so is ``KUBECONFIG``; the journal is named explicitly, so the demo can only write into its own.
+    """
+    env = {k: v for k, v in parent.items() if not k.startswith("INCIDENTCTL_") and k != "KUBECONFIG"}
+    env["INCIDENTCTL_ACTOR"] = parent.get("INCIDENTCTL_ACTOR") or "demo"
+    env[JOURNAL_ENV] = str(journal)
+    return env
+
+
+def _open_incident(journal: Path) -> str | None:
+    ids = sorted(p.name for p in journal.glob("INC-*") if p.is_dir())
+    return ids[-1] if ids else None
+
+
+def _run_step(args: list[str], parent: AppState, env: Mapping[str, str]) -> None:
+    """Run one real command in-process with its own state (the parent's clock and folder, the demo's
+    environment; none of the parent's --runbook, --kubeconfig, --context or -n)."""
     from incidentctl.cli.app import app
 
-    state = AppState(
-        env={**parent.env, "INCIDENTCTL_ACTOR": parent.env.get("INCIDENTCTL_ACTOR", "demo")},
-        clock=parent.clock,
-        cwd=parent.cwd,
-    )
+    state = AppState(env=env, clock=parent.clock, cwd=parent.cwd)
     code = app(args, standalone_mode=False, obj=state, prog_name="incidentctl")
     if code not in (None, int(ExitCode.OK), int(ExitCode.PROBLEMS_FOUND)):
         raise typer.Exit(int(code))

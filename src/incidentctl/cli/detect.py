@@ -83,14 +83,23 @@ def detect(
     """Check every component, dependency and datastore at once. Exit 0 healthy, 3 problems, 4 unreachable."""
     state: AppState = ctx.obj
     state.output_format()
+    if junit is not None:  # an output that cannot be written is said before any check runs, not after all
+        from incidentctl.render.detect import check_output_path
+
+        check_output_path("--junit", junit)
     if watch is not None:
         raise typer.Exit(_watch(state, component, selector, since, junit, watch, incident))
-    report = _detect(state, component, selector, since)
-    recorded = _record_look(state, report, incident)
+    report = _run_detect(state, component, selector, since)
+    recorded = _record_look(state, report, incident) if report.cluster_error is None else None
     if junit is not None:
         from incidentctl.render.detect import write_junit
 
         write_junit(junit, report)
+    if report.cluster_error is not None:  # what could be seen, then the error that kept the rest from view
+        from incidentctl.render.detect import show_incomplete
+
+        show_incomplete(state.printer, report, report.cluster_error)
+        raise typer.Exit(int(report.cluster_error.exit_code))
     with _writing_output(recorded.id if recorded is not None else None):
         _show_report(state, report)
     raise typer.Exit(_exit_code(report))
@@ -156,6 +165,15 @@ def triage(
 
 
 def _detect(state: AppState, component: list[str] | None, selector: str | None, since: str) -> DetectReport:
+    """A complete report, or the error that kept the Kubernetes side from view (triage and --watch need all)."""
+    report = _run_detect(state, component, selector, since)
+    if report.cluster_error is not None:
+        raise report.cluster_error
+    return report
+
+
+def _run_detect(state: AppState, component: list[str] | None, selector: str | None, since: str) -> DetectReport:
+    """One detect run; a report whose ``cluster_error`` is set still has everything else that could be seen."""
     from incidentctl.phases.detect import DetectOptions, run_detect
     from incidentctl.phases.wiring import detect_env
     from incidentctl.runbook.types import parse_duration
@@ -177,10 +195,7 @@ def _detect(state: AppState, component: list[str] | None, selector: str | None, 
         clock=state.clock,
         runbook_dir=state.runbook_source().path.parent,
     )
-    report = run_detect(rb, env, opts)
-    if report.cluster_error is not None:
-        raise report.cluster_error
-    return report
+    return run_detect(rb, env, opts)
 
 
 def _exit_code(report: DetectReport) -> int:

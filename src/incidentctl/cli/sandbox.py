@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from incidentctl.cli.state import AppState
 from incidentctl.errors import ConfigError, UnreachableError, UsageError
 
-app = typer.Typer(help="Run a local, kubectl-compatible SarvanOM cluster with scripted incidents (drills, demos).",
-                  no_args_is_help=True)
+if TYPE_CHECKING:
+    from incidentctl.sandbox.folder_claim import FolderClaim
+
+app = typer.Typer(
+    help="Run a local, kubectl-compatible SarvanOM cluster with scripted incidents (drills, demos).",
+    no_args_is_help=True,
+)
 
 DirOption = Annotated[Path, typer.Option("--dir", help="Folder for the sandbox's kubeconfig and runbook.yaml.")]
 
@@ -34,8 +39,10 @@ def scenarios(
 
     state: AppState = ctx.obj
     state.output_format()
-    data = [{"name": s.name, "summary": s.summary, "symptoms": s.symptoms, "mitigation": s.mitigation}
-            for s in SCENARIOS.values()]
+    data = [
+        {"name": s.name, "summary": s.summary, "symptoms": s.symptoms, "mitigation": s.mitigation}
+        for s in SCENARIOS.values()
+    ]
 
     def table(console: Any) -> None:
         from rich.table import Table
@@ -55,21 +62,25 @@ def scenarios(
 @app.command()
 def up(
     ctx: typer.Context,
-    scenario: Annotated[str, typer.Option("--scenario", help="The incident to start with (see `sandbox scenarios`).")
-                        ] = "healthy",
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="The incident to start with (see `sandbox scenarios`).")
+    ] = "healthy",
     directory: DirOption = Path(".sandbox"),
     port: Annotated[int, typer.Option("--port", help="Loopback port to serve on (0: any free port).")] = 0,
-    tls: Annotated[bool, typer.Option("--tls", help="Serve HTTPS with a self-signed certificate (DIR/tls/) and "
-                                      "require the kubeconfig's token, as a real API server does.")] = False,
+    tls: Annotated[
+        bool,
+        typer.Option(
+            "--tls",
+            help="Serve HTTPS with a self-signed certificate (DIR/tls/) and "
+            "require the kubeconfig's token, as a real API server does.",
+        ),
+    ] = False,
 ) -> None:
     """Start the sandbox: write DIR/kubeconfig and DIR/runbook.yaml, then serve until Ctrl-C or SIGTERM."""
     import gc
-    import signal
-    import threading
 
     from incidentctl.sandbox import scenarios as catalogue
-    from incidentctl.sandbox.sandbox import Sandbox
-    from incidentctl.sandbox.sandbox_runbook import write_runbook
+    from incidentctl.sandbox.folder_claim import FolderClaim, FolderInUse
 
     gc.enable()  # a server that runs for hours collects its garbage as usual (the entry point starts with it off)
 
@@ -78,20 +89,51 @@ def up(
         raise UsageError(f"unknown scenario {scenario!r}", hint=f"choose one of: {', '.join(catalogue.SCENARIOS)}")
     if not 0 <= port <= 65535:
         raise UsageError(f"--port {port} is not a TCP port (0-65535)")
-    from incidentctl.sandbox.tls import TlsUnavailable
 
     directory = directory if directory.is_absolute() else state.working_dir / directory
+    claim = FolderClaim(directory)
+    try:
+        claim.acquire()
+    except FolderInUse as e:
+        raise UsageError(
+            f"--dir {directory} is in use by {e.holder}",
+            hint="stop that sandbox first (Ctrl-C where it runs), or pick another --dir",
+        ) from e
+    except OSError as e:
+        raise ConfigError(f"cannot claim the sandbox folder {directory}: {e.strerror or e}") from e
+    try:
+        _serve(claim, scenario, port, tls)
+    finally:
+        claim.release()
+    state.printer.note("sandbox stopped")
+
+
+def _serve(claim: FolderClaim, scenario: str, port: int, tls: bool) -> None:
+    """Build, start and serve the sandbox from the claimed folder until Ctrl-C or SIGTERM."""
+    import signal
+    import threading
+
+    from incidentctl.sandbox.sandbox import Sandbox
+    from incidentctl.sandbox.sandbox_runbook import write_runbook
+    from incidentctl.sandbox.tls import TlsUnavailable
+
+    directory = claim.directory
     sandbox = Sandbox(scenario, port=port, realtime=True, tls_dir=directory / "tls" if tls else None)
     try:
         sandbox.start()
     except TlsUnavailable as e:
         raise UsageError(str(e), hint="install openssl, or run without --tls") from e
     except OSError as e:
-        raise UsageError(f"cannot serve on 127.0.0.1:{port}: {e.strerror or e}",
-                         hint="pick another --port, or --port 0 for any free one") from e
+        raise UsageError(
+            f"cannot serve on 127.0.0.1:{port}: {e.strerror or e}",
+            hint="pick another --port, or --port 0 for any free one",
+        ) from e
     try:
         kubeconfig = sandbox.write_kubeconfig(directory / "kubeconfig")
-        runbook = write_runbook(directory / "runbook.yaml", sandbox.url, "incidents")
+        # relative to the runbook's folder, as the runbook resolves it: the folder can move as a whole
+        ca_file = sandbox.ca_file.relative_to(directory).as_posix() if sandbox.ca_file else None
+        runbook = write_runbook(directory / "runbook.yaml", sandbox.url, "incidents", ca_file=ca_file)
+        claim.announce(sandbox.url)
     except OSError as e:
         sandbox.stop()
         raise ConfigError(f"cannot write the sandbox files into {directory}: {e.strerror or e}") from e
@@ -101,13 +143,19 @@ def up(
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, on_signal)
-    typer.echo(f"SarvanOM sandbox serving on {sandbox.url} (scenario: {scenario})\n"
-               f"  kubectl --kubeconfig {kubeconfig} get pods\n"
-               f"  export KUBECONFIG={kubeconfig} INCIDENTCTL_RUNBOOK={runbook}\n"
-               f"  incidentctl sandbox inject bad-deploy --dir {directory}   # start an incident mid-drill\n"
-               + (f"  HTTPS with a self-signed certificate: {sandbox.ca_file} (trust it for the runbook's checks)\n"
-                  if sandbox.ca_file else "") +
-               "Press Ctrl-C to stop.")
+    typer.echo(
+        f"SarvanOM sandbox serving on {sandbox.url} (scenario: {scenario})\n"
+        f"  kubectl --kubeconfig {kubeconfig} get pods\n"
+        f"  export KUBECONFIG={kubeconfig} INCIDENTCTL_RUNBOOK={runbook}\n"
+        f"  incidentctl sandbox inject bad-deploy --dir {directory}   # start an incident mid-drill\n"
+        + (
+            f"  HTTPS with a self-signed certificate, {sandbox.ca_file}: runbook.yaml trusts it "
+            f"(tls: {{ca_file: {ca_file}}}); curl needs --cacert {sandbox.ca_file}\n"
+            if sandbox.ca_file
+            else ""
+        )
+        + "Press Ctrl-C to stop."
+    )
     try:
         while not stop.wait(0.5):
             pass
@@ -116,26 +164,43 @@ def up(
     finally:
         signal.signal(signal.SIGTERM, previous)
         sandbox.stop()
-    state.printer.note("sandbox stopped")
 
 
 @app.command()
 def inject(
     ctx: typer.Context,
-    scenario: Annotated[str, typer.Argument(help="The scenario to switch the running sandbox to.")],
+    scenario: Annotated[str, typer.Argument(help="The scenario that replaces the one playing.")],
     directory: DirOption = Path(".sandbox"),
 ) -> None:
-    """Switch a running sandbox to another scenario (a drill leader starting the incident while responders work)."""
+    """Replace the scenario a running sandbox plays (a drill leader starting the incident while responders work).
+
+    It replaces, never stacks: the previous scenario's faults are cleared first (a broken revision is rolled back
+    as `kubectl rollout undo` would), then the new one starts. What responders changed stays (replica counts,
+    restarts, ConfigMap edits such as an open circuit breaker), and so do restart counts, events, logs and the
+    last five minutes of metrics. `inject healthy` ends the incident.
+    """
     state: AppState = ctx.obj
     state.output_format()
     if scenario not in _scenario_names():
         raise UsageError(f"unknown scenario {scenario!r}", hint=f"choose one of: {', '.join(_scenario_names())}")
     url, described = _admin(state, directory, {"scenario": scenario})
-    data = {"scenario": described["scenario"], "url": url, "time": described["time"],
-            "signals": described["signals"]}
+    replaced = described.get("replaced")
+    data = {
+        "scenario": described["scenario"],
+        "replaced": replaced,
+        "url": url,
+        "time": described["time"],
+        "signals": described["signals"],
+    }
 
     def table(console: Any) -> None:
-        console.print(f"sandbox at {url} now plays [bold]{described['scenario']}[/]")
+        console.print(f"sandbox at {url} now plays [bold]{described['scenario']}[/]", highlight=False)
+        if replaced and replaced != "healthy":
+            again = " (from the start)" if replaced == described["scenario"] else ""
+            console.print(
+                f"{replaced}'s faults are cleared{again}, a broken revision rolled back; what responders changed stays",
+                highlight=False,
+            )
 
     state.printer.result("SandboxScenario", data, table=table)
 
@@ -146,8 +211,7 @@ def status(ctx: typer.Context, directory: DirOption = Path(".sandbox")) -> None:
     state: AppState = ctx.obj
     state.output_format()
     url, described = _admin(state, directory, None)
-    data = {"scenario": described["scenario"], "url": url, "time": described["time"],
-            "signals": described["signals"]}
+    data = {"scenario": described["scenario"], "url": url, "time": described["time"], "signals": described["signals"]}
 
     def table(console: Any) -> None:
         from rich.table import Table
@@ -157,8 +221,13 @@ def status(ctx: typer.Context, directory: DirOption = Path(".sandbox")) -> None:
         for column in ("SERVICE", "READY", "ERRORS", "P95", "CAUSE"):
             grid.add_column(column)
         for name, sig in described["signals"].items():
-            grid.add_row(name, f"{sig['ready']}/{sig['desired']}", f"{sig['error_rate']:.1%}",
-                         f"{sig['p95_seconds']:.1f}s", sig["cause"] or "-")
+            grid.add_row(
+                name,
+                f"{sig['ready']}/{sig['desired']}",
+                f"{sig['error_rate']:.1%}",
+                f"{sig['p95_seconds']:.1f}s",
+                sig["cause"] or "-",
+            )
         console.print(grid)
 
     state.printer.result("SandboxStatus", data, table=table)
@@ -189,5 +258,6 @@ def _admin(state: AppState, directory: Path, body: dict[str, Any] | None) -> tup
         raise UsageError(f"the sandbox at {url} refused: HTTP {e.code}") from e
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
-        raise UnreachableError(f"no sandbox answering at {url}: {reason}",
-                               hint="is `incidentctl sandbox up` still running?") from e
+        raise UnreachableError(
+            f"no sandbox answering at {url}: {reason}", hint="is `incidentctl sandbox up` still running?"
+        ) from e

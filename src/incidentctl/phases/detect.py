@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.labels import LabelSelector, LabelSelectorError
 from incidentctl.core.rules import evaluate_condition, format_value
 from incidentctl.core.signals import Signals, builtin_signals, measured_signals
 from incidentctl.core.workloads import (
@@ -29,10 +30,10 @@ from incidentctl.core.workloads import (
     pod_state,
     pods_check,
     pods_of,
-    selector_matches,
     service_check,
 )
-from incidentctl.errors import UsageError
+from incidentctl.errors import IncidentctlError, UsageError
+from incidentctl.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     import httpx
@@ -47,10 +48,20 @@ log = logging.getLogger(__name__)
 SNAPSHOT_RESOURCES = ("deployments", "pods", "services", "endpoints", "ingresses")
 
 
+class NothingSelected(IncidentctlError):
+    """``-l`` selects no component: nothing the question was about could be checked, so there is no verdict, and
+    certainly not "healthy". Exit 3, as for problems found: the selector is valid (it is not a usage error), but a
+    CI job that checks ``-l app=checkout`` must fail when no checkout pods are defined any more."""
+
+    exit_code = ExitCode.PROBLEMS_FOUND
+    reason = "NothingSelected"
+
+
 @dataclass(frozen=True)
 class DetectOptions:
     namespace: str
     components: tuple[str, ...] = ()
+    #: ``-l``: a Kubernetes label selector (set-based too), matched against each component's pod labels.
     label_selector: str | None = None
     #: Restarts within this window count as recent.
     window: timedelta = timedelta(hours=1)
@@ -87,8 +98,9 @@ class DetectReport:
     subjects: tuple[SubjectStatus, ...]
     results: tuple[CheckResult, ...]
     signals: Signals = field(default_factory=dict)
-    #: Set when the Kubernetes API could not be used at all (unreachable, or every read refused).
-    cluster_error: KubeError | None = None
+    #: Set when the Kubernetes side could not be used at all (unreachable, every read refused, the namespace does
+    #: not exist): the report then has what else could be seen, and one ``kubernetes`` result that says why.
+    cluster_error: IncidentctlError | None = None
 
     @property
     def health(self) -> Health:
@@ -110,7 +122,9 @@ class _Snapshot:
         self.items: dict[str, list[dict[str, Any]]] = {}
         self.errors: dict[str, KubeError] = {}
         self.client: KubeClient | None = None
-        self.client_error: KubeError | Exception | None = None
+        self.client_error: IncidentctlError | None = None
+        #: Set when every list came back empty and the namespace itself does not exist.
+        self.namespace_error: KubeError | None = None
         #: How long the Kubernetes side took: the client's set-up (import, kubeconfig) and the list calls.
         self.seconds: float | None = None
 
@@ -126,6 +140,7 @@ class _Snapshot:
 
 def run_detect(rb: Runbook, env: DetectEnv, opts: DetectOptions) -> DetectReport:
     started = env.clock()
+    selector = parse_selector(opts.label_selector)
     components = _selected_components(rb, opts)
     names = {c.name for c in components}
     dependencies = [d for d in rb.dependencies if not opts.components or not d.used_by or set(d.used_by) & names]
@@ -165,13 +180,25 @@ def run_detect(rb: Runbook, env: DetectEnv, opts: DetectOptions) -> DetectReport
         futures.extend(_observability_checks(rb, env, http, components, opts, pool))
 
         snapshot = _read_snapshot(env, opts.namespace, pool)
+        if selector is not None:  # -l picks components as --component does, and what they use follows them
+            components = _labelled(components, snapshot, selector)
+            names = {c.name for c in components}
+            dependencies = [d for d in dependencies if not d.used_by or set(d.used_by) & names]
+            datastores = [d for d in datastores if not d.used_by or set(d.used_by) & names]
         now = env.clock()
-        kube_results = [
-            replace(r, latency_s=snapshot.seconds) for r in _judge_workloads(rb, components, snapshot, opts, now)
-        ]
+        cluster_error = _cluster_error(snapshot)
+        if cluster_error is not None:  # one result says why, instead of every Kubernetes check saying it again
+            target = snapshot.client.server if snapshot.client is not None else "the Kubernetes API"
+            kube_results = [_unknown("kubernetes", "cluster", target, None, str(cluster_error))]
+            datastores_checked: list[Any] = []
+        else:
+            kube_results = [
+                replace(r, latency_s=snapshot.seconds) for r in _judge_workloads(rb, components, snapshot, opts, now)
+            ]
+            datastores_checked = list(datastores)
         datastore_futures = [
             pool.submit(_guard, lambda d=ds: [_datastore_check(d, snapshot, opts.namespace, now, opts.window)])  # type: ignore[misc]
-            for ds in datastores
+            for ds in datastores_checked
         ]
         results: list[CheckResult] = list(kube_results)
         for fut in [*futures, *datastore_futures]:
@@ -180,9 +207,11 @@ def run_detect(rb: Runbook, env: DetectEnv, opts: DetectOptions) -> DetectReport
     if snapshot.client is not None:
         snapshot.client.close()
 
-    if opts.label_selector:
-        results = _only_labelled(results, components, snapshot, opts.label_selector)
-        components = [c for c in components if any(r.subject == c.name for r in results)]
+    if selector is not None:
+        if not components:
+            raise NothingSelected(f"no component matches -l {selector.text!r}", hint=_pod_labels_hint(rb, snapshot))
+        kept = {c.name for c in components} | {d.name for d in dependencies} | {d.name for d in datastores}
+        results = [r for r in results if r.subject is None or r.subject in kept]
     results = _judge_signals(rb, results)
     signals = {**builtin_signals(rb, results), **measured_signals(results)}
     subjects = _subjects(rb, components, dependencies, datastores, results)
@@ -194,7 +223,7 @@ def run_detect(rb: Runbook, env: DetectEnv, opts: DetectOptions) -> DetectReport
         subjects=tuple(subjects),
         results=tuple(sorted(results, key=lambda r: (r.subject or "~", r.check))),
         signals=signals,
-        cluster_error=_cluster_error(snapshot),
+        cluster_error=cluster_error,
     )
 
 
@@ -223,10 +252,7 @@ def _read_snapshot(env: DetectEnv, namespace: str, pool: ThreadPoolExecutor) -> 
     started = time.monotonic()
     try:
         snap.client = env.kube()
-    except KubeError as e:
-        snap.client_error = e
-        return snap
-    except Exception as e:  # a kubeconfig problem is the user's to fix, shown as such by the CLI
+    except IncidentctlError as e:  # a kubeconfig the up-front check let through: reported with the rest
         snap.client_error = e
         return snap
     client = snap.client
@@ -244,15 +270,37 @@ def _read_snapshot(env: DetectEnv, namespace: str, pool: ThreadPoolExecutor) -> 
 
     for fut in [pool.submit(read, r) for r in SNAPSHOT_RESOURCES]:
         fut.result()
+    if not snap.errors and not any(snap.items.values()):
+        snap.namespace_error = _missing_namespace(client, namespace)
     snap.seconds = time.monotonic() - started
     return snap
 
 
-def _cluster_error(snap: _Snapshot) -> KubeError | None:
-    from incidentctl.adapters.kube import KubeError, KubeUnreachable
+def _missing_namespace(client: KubeClient, namespace: str) -> KubeError | None:
+    """An empty namespace and one that does not exist list the same (empty); only asking for the namespace tells
+    them apart. Asked only when everything came back empty, and a refusal (many on-call users may not read
+    namespaces) leaves the empty lists to speak for themselves."""
+    from incidentctl.adapters.kube import KubeError, KubeNotFound
 
-    if isinstance(snap.client_error, KubeError):
+    try:
+        client.get_namespace(namespace)
+    except KubeNotFound:
+        return KubeNotFound(
+            f"namespace {namespace!r} does not exist on {client.server}",
+            hint="check -n/--namespace, the runbook's cluster.namespace and --context (`kubectl get namespaces`)",
+        )
+    except KubeError as e:
+        log.debug("cannot tell whether namespace %s exists: %s", namespace, e)
+    return None
+
+
+def _cluster_error(snap: _Snapshot) -> IncidentctlError | None:
+    from incidentctl.adapters.kube import KubeUnreachable
+
+    if snap.client_error is not None:
         return snap.client_error
+    if snap.namespace_error is not None:
+        return snap.namespace_error
     if snap.errors and len(snap.errors) == len(SNAPSHOT_RESOURCES):
         first = next(iter(snap.errors.values()))
         unreachable = [e for e in snap.errors.values() if isinstance(e, KubeUnreachable)]
@@ -267,8 +315,6 @@ def _unknown(check: str, kind: str, target: str, subject: str | None, why: str) 
 def _judge_workloads(
     rb: Runbook, components: Sequence[Component], snap: _Snapshot, opts: DetectOptions, now: datetime
 ) -> list[CheckResult]:
-    if isinstance(snap.client_error, Exception) and not _is_kube_error(snap.client_error):
-        raise snap.client_error  # a kubeconfig mistake: the CLI shows it as the user's error
     deployments = {d["metadata"]["name"]: d for d in snap.items.get("deployments", [])}
     services = {s["metadata"]["name"]: s for s in snap.items.get("services", [])}
     endpoints = {e["metadata"]["name"]: e for e in snap.items.get("endpoints", [])}
@@ -305,12 +351,6 @@ def _judge_workloads(
             by_service = {c.service: c.name for c in rb.components if c.service}
             out.extend(ingress_checks(snap.items.get("ingresses", []), services, endpoints, by_service))
     return out
-
-
-def _is_kube_error(e: BaseException) -> bool:
-    from incidentctl.adapters.kube import KubeError
-
-    return isinstance(e, KubeError)
 
 
 def _datastore_check(ds: Any, snap: _Snapshot, namespace: str, now: datetime, window: timedelta) -> CheckResult:
@@ -482,33 +522,47 @@ def _subjects(
     return rows
 
 
-def _only_labelled(
-    results: list[CheckResult], components: Sequence[Component], snap: _Snapshot, selector: str
-) -> list[CheckResult]:
-    """``-l``: keep the components whose pods carry the labels (as ``kubectl get pods -l`` would select them)."""
-    templates = {
+def parse_selector(text: str | None) -> LabelSelector | None:
+    """``-l`` read before anything runs: a selector the API server would refuse is the user's to fix, at once."""
+    if text is None:
+        return None
+    try:
+        return LabelSelector.parse(text)
+    except LabelSelectorError as e:
+        raise UsageError(
+            f"-l {text!r}: {e}", hint="selectors look like app=gateway, app in (gateway,synthesis), !canary"
+        ) from e
+
+
+def _templates(snap: _Snapshot) -> dict[str, dict[str, str]] | None:
+    """Each deployment's pod-template labels, or None when the deployments could not be read."""
+    if snap.missing("deployments"):
+        return None
+    return {
         d["metadata"]["name"]: (((d.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
         for d in snap.items.get("deployments", [])
     }
-    names = {c.name for c in components}
-    keep = {c.name for c in components if matches_label_selector(selector, templates.get(c.deployment, {}))}
-    return [r for r in results if r.subject not in names or r.subject in keep]
 
 
-def matches_label_selector(selector: str, labels: dict[str, str]) -> bool:
-    """kubectl's equality-based ``-l`` (``app=web,tier!=db,canary``) against a set of labels."""
-    match_labels: dict[str, str] = {}
-    for term in filter(None, (t.strip() for t in selector.split(","))):
-        if "!=" in term:
-            key, value = term.split("!=", 1)
-            if labels.get(key.strip()) == value.strip():
-                return False
-        elif "=" in term:
-            key, value = term.replace("==", "=").split("=", 1)
-            match_labels[key.strip()] = value.strip()
-        elif term.startswith("!"):
-            if term[1:] in labels:
-                return False
-        elif term not in labels:
-            return False
-    return selector_matches({"matchLabels": match_labels}, labels) if match_labels else True
+def _labelled(components: Sequence[Component], snap: _Snapshot, selector: LabelSelector) -> list[Component]:
+    """``-l``: the components whose pods carry the labels, as ``kubectl get pods -l`` would select them.
+
+    Judged on the deployment's pod template rather than on the pods listed: a component whose pods are all gone
+    (crashed, scaled to 0) is still the one asked about and is reported down, not left out. A component whose
+    labels cannot be known (its deployment is missing, or deployments could not be read) stays in: its checks
+    say what is wrong, and leaving it out would hide exactly the broken one.
+    """
+    templates = _templates(snap)
+    if templates is None:
+        return list(components)
+    return [c for c in components if c.deployment not in templates or selector.matches(templates[c.deployment])]
+
+
+def _pod_labels_hint(rb: Runbook, snap: _Snapshot) -> str:
+    templates = _templates(snap) or {}
+    seen = [
+        f"{c.name}: " + ",".join(f"{k}={v}" for k, v in sorted(templates[c.deployment].items()))
+        for c in rb.components
+        if c.deployment in templates
+    ]
+    return "pod labels: " + "; ".join(seen) if seen else "no component's deployment was found"

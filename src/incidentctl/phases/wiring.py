@@ -30,16 +30,23 @@ def detect_env(
     runbook_dir: Path,
     concurrency: int = 16,
 ) -> DetectEnv:
+    """The adapters detect uses, built when first needed; the kubeconfig is checked here, at once, so that a
+    kubeconfig that cannot work is one line before any check runs rather than an error after all of them."""
+    from incidentctl.adapters.kubeconfig import check_kubeconfig
     from incidentctl.adapters.secrets import Secrets
+
+    source = "the runbook's cluster.context" if not context and rb.cluster.context else None
+    context = context or rb.cluster.context
+    check_kubeconfig(kubeconfig, context, env, context_source=source)
 
     def kube() -> KubeClient:
         from incidentctl.adapters.kube import KubeClient
 
-        return KubeClient(kubeconfig=kubeconfig, context=context or rb.cluster.context, env=dict(env))
+        return KubeClient(kubeconfig=kubeconfig, context=context, env=dict(env))
 
     def http() -> httpx.Client:
         from incidentctl.adapters.http_client import new_http_client
 
-        return new_http_client(concurrency)
+        return new_http_client(concurrency, ca_file=rb.tls.ca_path(runbook_dir))
 
     return DetectEnv(kube=kube, http=http, secrets=Secrets(env, base_dir=runbook_dir), clock=clock)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from incidentctl.core.triage import SeverityDecision
     from incidentctl.phases.detect import DetectReport
     from incidentctl.phases.triage import TriageOutcome
+    from incidentctl.render.printer import Printer
 
 STYLE = {Health.OK: "green", Health.DEGRADED: "yellow", Health.DOWN: "bold red", Health.UNKNOWN: "magenta"}
 WORD = {Health.OK: "OK", Health.DEGRADED: "DEGRADED", Health.DOWN: "DOWN", Health.UNKNOWN: "UNKNOWN"}
@@ -196,6 +197,27 @@ def still_unreachable(err: IncidentctlError, now: datetime, previous: Incidentct
     return _text(f"still unreachable at {at}" + ("" if same else f": {err}"), style="bold red")
 
 
+def show_incomplete(printer: Printer, report: DetectReport, err: IncidentctlError) -> None:
+    """A report the Kubernetes side is missing from: everything else that was seen, and the error once.
+
+    On a terminal the table, then the error as every error is shown (one line on stderr). With ``-o json|yaml``
+    the error envelope a script already expects for this failure, with the partial report added as its ``data``
+    (the envelope only ever gains fields), so nothing that was seen is lost."""
+    import sys
+
+    from incidentctl.render.envelope import dumps, error_envelope, to_plain
+    from incidentctl.render.formats import OutputFormat
+    from incidentctl.render.printer import Printer
+
+    if printer.format.is_machine:
+        doc = {**error_envelope(err), "data": to_plain(report_data(report))}
+        sys.stdout.write(dumps(doc, printer.format.value))
+        sys.stdout.flush()
+    else:
+        report_table(printer.out, report)
+    Printer(OutputFormat.TABLE).error(err)  # the stderr line alone: the envelope, if any, is written above
+
+
 def report_table(console: Console, report: DetectReport) -> None:
     console.print(report_renderable(report))
 
@@ -327,6 +349,25 @@ def _sla_text(sla: dict[str, object]) -> str:
     used = float(used_raw) if isinstance(used_raw, (int, float)) else 0.0
     burn_text = f"burning the error budget {float(burn):.0f}x" if isinstance(burn, float) else "burn unknown"
     return f"SLO {sla['slo']}: {burn_text}; {used * 100:.2f}% of the window's budget used so far"
+
+
+def check_output_path(option: str, path: Path) -> None:
+    """Fail at once, before any check runs, when a file the command will write cannot be written: its folder is
+    missing, is not a folder, or refuses new files. Tried for real (a temporary file is created and removed) rather
+    than judged from permission bits, which say nothing for root or a read-only file system."""
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a directory; name a file in it")
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.exists():
+        raise UsageError(f"{option} {path}: directory {directory} does not exist")
+    if not directory.is_dir():
+        raise UsageError(f"{option} {path}: {directory} is not a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        raise UsageError(f"{option} {path}: cannot write in {directory}: {e.strerror or e}") from e
 
 
 def write_junit(path: Path, report: DetectReport) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -424,6 +425,28 @@ class Metrics(Model):
     reports: dict[Literal["daily", "weekly", "monthly"], list[str]] = Field(default_factory=dict)
 
 
+# --- TLS for the runbook's HTTP checks ------------------------------------------------------------------------
+
+
+class Tls(Model):
+    """Certificates every HTTP call the runbook makes (health, dependencies, Prometheus, Alertmanager) trusts.
+
+    One setting for the whole runbook rather than one per check: the calls share one HTTP client, and a private
+    CA (a company's, or a sandbox's self-signed one) signs all of a team's endpoints at once.
+    """
+
+    ca_file: str | None = Field(
+        None,
+        description="A PEM file of CA certificates trusted besides the usual ones, relative to runbook.yaml.",
+    )
+
+    def ca_path(self, runbook_dir: Path) -> Path | None:
+        if self.ca_file is None:
+            return None
+        path = Path(self.ca_file).expanduser()
+        return path if path.is_absolute() else runbook_dir / path
+
+
 # --- the whole runbook -----------------------------------------------------------------------------------------
 
 
@@ -446,6 +469,7 @@ class Runbook(Model):
     communication: Communication
     postmortem: Postmortem
     metrics: Metrics = Field(default_factory=Metrics)
+    tls: Tls = Field(default_factory=Tls)
 
     def component_names(self) -> list[str]:
         return [c.name for c in self.components]

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from incidentctl.sandbox.controller_base import ControllerBase
 
 MI = 1024 * 1024
+#: the share of requests a pod of a broken revision fails (its workers segfault mid-request)
+BROKEN_ERROR_RATE = 0.85
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,9 @@ class Model:
             inst.fate = (inst.started + timedelta(seconds=rng.uniform(14, 26)), 139, "Error")
             inst.cause = "segfault"
 
-    def fate(self, sim: ControllerBase, run: PodRun, pod: Obj, crun: ContainerRun, inst: Instance
-             ) -> tuple[datetime, int, str] | None:
+    def fate(
+        self, sim: ControllerBase, run: PodRun, pod: Obj, crun: ContainerRun, inst: Instance
+    ) -> tuple[datetime, int, str] | None:
         if inst.fate is not None:
             return inst.fate
         if crun.name == "retrieval":
@@ -91,11 +94,14 @@ class Model:
                 return (oom, 137, "OOMKilled")
         return None
 
-    def readiness(self, sim: ControllerBase, run: PodRun, pod: Obj, crun: ContainerRun, inst: Instance,
-                  now: datetime) -> tuple[bool, str]:
+    def readiness(
+        self, sim: ControllerBase, run: PodRun, pod: Obj, crun: ContainerRun, inst: Instance, now: datetime
+    ) -> tuple[bool, str]:
         if crun.name == "postgres" and run.attrs.get("connections_exhausted"):
-            return False, ('psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: '
-                           "FATAL:  remaining connection slots are reserved for roles with the SUPERUSER attribute")
+            return False, (
+                'psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: '
+                "FATAL:  remaining connection slots are reserved for roles with the SUPERUSER attribute"
+            )
         return True, ""
 
     def process_name(self, run: PodRun, crun: ContainerRun) -> str:
@@ -138,6 +144,20 @@ class Model:
             return t0 + timedelta(seconds=x)
         c1 = c0 + growth * warm_left
         return t0 + timedelta(seconds=warm_left + (limit - c1 - plateau) / growth)
+
+    #: an OOM kill weighs on retrieval's answers for this long (its caches are cold, its requests were lost)
+    OOM_PRESSURE = timedelta(minutes=5)
+
+    def _oom_killed_lately(self, crun: ContainerRun, now: datetime) -> bool:
+        """Recently, not ever: ``lastState: OOMKilled`` stays on a pod until its next exit, long after a cleared
+        leak stopped hurting anyone."""
+        last = crun.last_terminated()
+        return (
+            last is not None
+            and last.reason == "OOMKilled"
+            and last.finished is not None
+            and now - last.finished < self.OOM_PRESSURE
+        )
 
     def memory_bytes(self, sim: ControllerBase, run: PodRun, pod: Obj, crun: ContainerRun, now: datetime) -> int:
         component = world.BY_NAME.get(crun.name)
@@ -205,11 +225,14 @@ class Model:
 
         # synthesis: a broken revision takes requests while ready, then segfaults mid-request
         synth_pods = self._pods(sim, "synthesis")
-        broken = sum(1 for pod, _ in synth_pods
-                     if any(c.get("image") in world.BROKEN_IMAGES for c in pod["spec"].get("containers", [])))
+        broken = sum(
+            1
+            for pod, _ in synth_pods
+            if any(c.get("image") in world.BROKEN_IMAGES for c in pod["spec"].get("containers", []))
+        )
         if broken and synth_pods:
             share = broken / len(synth_pods)
-            sy = replace(sy, error_rate=min(1.0, sy.error_rate + 0.85 * share), cause="bad-deploy")
+            sy = replace(sy, error_rate=min(1.0, sy.error_rate + BROKEN_ERROR_RATE * share), cause="bad-deploy")
         if self.openai_down:
             if self.breaker_open(sim):
                 sy = replace(sy, p95=sy.p95 + 0.7, cause="dependency-outage-contained")
@@ -229,13 +252,16 @@ class Model:
             crun = run.containers.get("retrieval")
             if crun is None:
                 continue
-            if (crun.restart_count and crun.last_terminated() is not None and (
-                    crun.last_terminated().reason == "OOMKilled")) or self._retrieval_cache_mi(run, now) > 600:  # type: ignore[union-attr]
+            if self._oom_killed_lately(crun, now) or self._retrieval_cache_mi(run, now) > 600:
                 pressure += 1
         if pressure and retrieval_pods:
             share = pressure / len(retrieval_pods)
-            rt = replace(rt, error_rate=max(rt.error_rate, 0.3 * share), p95=max(rt.p95, 4.5 * share),
-                         cause=rt.cause or "memory-leak")
+            rt = replace(
+                rt,
+                error_rate=max(rt.error_rate, 0.3 * share),
+                p95=max(rt.p95, 4.5 * share),
+                cause=rt.cause or "memory-leak",
+            )
         result = {}
         for name, raw in (("gateway", gw), ("retrieval", rt), ("synthesis", sy)):
             result[name] = _with_capacity(name, raw)
@@ -243,8 +269,9 @@ class Model:
         # the gateway answers with whatever its upstreams give it
         upstream_err = 1 - (1 - rt.error_rate) * (1 - sy.error_rate)
         gw_err = 1 - (1 - gw.error_rate) * (1 - upstream_err * 0.95)
-        cause = gw.cause or (sy.cause if sy.error_rate >= rt.error_rate else rt.cause) if upstream_err > 0.02 else \
-            gw.cause
+        cause = (
+            gw.cause or (sy.cause if sy.error_rate >= rt.error_rate else rt.cause) if upstream_err > 0.02 else gw.cause
+        )
         result["gateway"] = replace(gw, error_rate=min(1.0, gw_err), p95=gw.p95 + rt.p95 + sy.p95, cause=cause)
         return result
 
@@ -263,9 +290,16 @@ class Model:
         if component == "gateway":
             checks = {"retrieval": _check(self._signals["retrieval"]), "synthesis": _check(self._signals["synthesis"])}
         elif component == "retrieval":
-            checks = {"postgres": "ok" if self.postgres_ok(sim) else "error: connection slots exhausted",
-                      "redis": ("degraded: cache entries failed validation" if self.redis_corrupt(sim)
-                                else "ok" if self.redis_ok(sim) else "error: connection refused")}
+            checks = {
+                "postgres": "ok" if self.postgres_ok(sim) else "error: connection slots exhausted",
+                "redis": (
+                    "degraded: cache entries failed validation"
+                    if self.redis_corrupt(sim)
+                    else "ok"
+                    if self.redis_ok(sim)
+                    else "error: connection refused"
+                ),
+            }
         elif component == "synthesis":
             provider = self.flag(sim, "LLM_PROVIDER") or "openai"
             if self.openai_down and provider == "openai" and not self.breaker_open(sim):
@@ -276,9 +310,14 @@ class Model:
                 checks = {"llm_provider": "ok"}
             if self.redis_corrupt(sim):
                 checks["canary_answer"] = "mismatch: cached sources do not match the question"
-        body: dict[str, Any] = {"service": component, "version": release, "checks": checks,
-                                "ready_replicas": sig.ready, "error_rate": round(sig.error_rate, 4),
-                                "p95_seconds": round(sig.p95, 3)}
+        body: dict[str, Any] = {
+            "service": component,
+            "version": release,
+            "checks": checks,
+            "ready_replicas": sig.ready,
+            "error_rate": round(sig.error_rate, 4),
+            "p95_seconds": round(sig.p95, 3),
+        }
         if sig.ready == 0 or sig.error_rate > 0.25:
             body["status"] = "unhealthy"
             status = 503
@@ -295,8 +334,7 @@ class Model:
 
     def exec(self, sim: ControllerBase, run: PodRun, pod: Obj, container: str, argv: list[str]) -> ExecResult:
         if not argv:
-            return ExecResult(stderr="error: you must specify at least one command for the container\n",
-                              exit_code=1)
+            return ExecResult(stderr="error: you must specify at least one command for the container\n", exit_code=1)
         program = argv[0].rsplit("/", 1)[-1]
         if program in ("sh", "bash") and len(argv) >= 3 and argv[1] == "-c":
             import shlex
@@ -317,18 +355,27 @@ class Model:
             return ExecResult(sim.clock.now().strftime("%a %b %d %H:%M:%S UTC %Y\n"))
         if program == "hostname":
             return ExecResult(run.name + "\n")
-        return ExecResult(stderr=f'OCI runtime exec failed: exec failed: unable to start container process: exec: '
-                          f'"{argv[0]}": executable file not found in $PATH: unknown\n', exit_code=127)
+        return ExecResult(
+            stderr=f"OCI runtime exec failed: exec failed: unable to start container process: exec: "
+            f'"{argv[0]}": executable file not found in $PATH: unknown\n',
+            exit_code=127,
+        )
 
     def _psql(self, run: PodRun, argv: list[str]) -> ExecResult:
         if run.attrs.get("connections_exhausted") and "postgres" not in _option(argv, "-U", "postgres"):
-            return ExecResult(stderr='psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" '
-                              "failed: FATAL:  remaining connection slots are reserved for roles with the SUPERUSER "
-                              "attribute\n", exit_code=2)
+            return ExecResult(
+                stderr='psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" '
+                "failed: FATAL:  remaining connection slots are reserved for roles with the SUPERUSER "
+                "attribute\n",
+                exit_code=2,
+            )
         database = _option(argv, "-d", "sarvanom")
         if database not in ("sarvanom_production", "postgres", "sarvanom"):
-            return ExecResult(stderr=f'psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432"'
-                              f' failed: FATAL:  database "{database}" does not exist\n', exit_code=2)
+            return ExecResult(
+                stderr=f'psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432"'
+                f' failed: FATAL:  database "{database}" does not exist\n',
+                exit_code=2,
+            )
         query = _option(argv, "-c", "")
         if not query:
             return ExecResult(stderr="psql: error: no query given (the sandbox runs -c queries only)\n", exit_code=1)
@@ -339,11 +386,12 @@ class Model:
             count = 97 if run.attrs.get("connections_exhausted") else 23
             return ExecResult(f" count \n-------\n    {count}\n(1 row)\n\n")
         if normalised == "select version()":
-            return ExecResult("                                   version\n" + "-" * 75 + "\n PostgreSQL 16.4 "
-                              "(Debian 16.4-1.pgdg120+2) on x86_64-pc-linux-gnu, compiled by gcc (Debian 12.2.0-14) "
-                              "12.2.0, 64-bit\n(1 row)\n\n")
-        return ExecResult(stderr=f'ERROR:  the sandbox database only answers "SELECT 1;" (got: {query})\n',
-                          exit_code=1)
+            return ExecResult(
+                "                                   version\n" + "-" * 75 + "\n PostgreSQL 16.4 "
+                "(Debian 16.4-1.pgdg120+2) on x86_64-pc-linux-gnu, compiled by gcc (Debian 12.2.0-14) "
+                "12.2.0, 64-bit\n(1 row)\n\n"
+            )
+        return ExecResult(stderr=f'ERROR:  the sandbox database only answers "SELECT 1;" (got: {query})\n', exit_code=1)
 
     def _redis(self, sim: ControllerBase, run: PodRun, argv: list[str]) -> ExecResult:
         words = [a for a in argv[1:] if not a.startswith("-")]
@@ -358,21 +406,32 @@ class Model:
         if command == "dbsize":
             return ExecResult(f"(integer) {0 if run.attrs.get('flushed_at') else 48213}\n")
         if command == "info":
-            return ExecResult("# Server\r\nredis_version:7.4.1\r\nredis_mode:standalone\r\nos:Linux 6.6.56+ x86_64\r\n"
-                              "uptime_in_seconds:7776000\r\n")
+            return ExecResult(
+                "# Server\r\nredis_version:7.4.1\r\nredis_mode:standalone\r\nos:Linux 6.6.56+ x86_64\r\n"
+                "uptime_in_seconds:7776000\r\n"
+            )
         return ExecResult(f"(error) ERR unknown command '{command}', with args beginning with: \n")
 
 
 def _with_capacity(name: str, sig: Signals) -> Signals:
     """Requests queue when a service runs out of ready pods: latency first, then timeouts."""
     if sig.ready == 0:
-        return replace(sig, error_rate=1.0, p95=sig.p95 if sig.desired else 0.0, cpu_utilisation=0.0,
-                       cause=sig.cause or "no-ready-pods")
+        return replace(
+            sig,
+            error_rate=1.0,
+            p95=sig.p95 if sig.desired else 0.0,
+            cpu_utilisation=0.0,
+            cause=sig.cause or "no-ready-pods",
+        )
     util = sig.request_rate / (sig.ready * (30.0 if name == "gateway" else 25.0))
     sig = replace(sig, cpu_utilisation=min(1.0, util))
     if util > 1.0:
-        return replace(sig, p95=max(sig.p95, 34.0 + 10 * (util - 1)),
-                       error_rate=max(sig.error_rate, min(0.5, 0.12 * util)), cause=sig.cause or "traffic-spike")
+        return replace(
+            sig,
+            p95=max(sig.p95, 34.0 + 10 * (util - 1)),
+            error_rate=max(sig.error_rate, min(0.5, 0.12 * util)),
+            cause=sig.cause or "traffic-spike",
+        )
     if util > 0.85:
         return replace(sig, p95=sig.p95 + (util - 0.85) * 20)
     return sig
@@ -393,5 +452,5 @@ def _option(argv: list[str], flag: str, default: str) -> str:
         if arg == flag and i + 1 < len(argv):
             return argv[i + 1]
         if arg.startswith(flag) and len(arg) > len(flag) and flag != "-c":
-            return arg[len(flag):]
+            return arg[len(flag) :]
     return default

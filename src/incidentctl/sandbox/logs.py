@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from incidentctl.sandbox import world
+from incidentctl.sandbox.behaviour import BROKEN_ERROR_RATE
 from incidentctl.sandbox.runtime import ContainerRun, Instance, PodRun
 from incidentctl.sandbox.store import Obj
 
@@ -90,32 +91,45 @@ class LogInstance:
             return when, text.replace("{ts}", _ts(when))
 
         if name in ("gateway", "retrieval", "synthesis"):
-            lines = [at(0.1, "{ts} INFO  uvicorn.error Started server process [1]"),
-                     at(0.1, "{ts} INFO  uvicorn.error Waiting for application startup."),
-                     at(0.6, f"{{ts}} INFO  {name}.app {name} {v} starting (python 3.12.7)")]
+            lines = [
+                at(0.1, "{ts} INFO  uvicorn.error Started server process [1]"),
+                at(0.1, "{ts} INFO  uvicorn.error Waiting for application startup."),
+                at(0.6, f"{{ts}} INFO  {name}.app {name} {v} starting (python 3.12.7)"),
+            ]
             if name == "retrieval":
-                lines += [at(1.2, "{ts} INFO  retrieval.db connected to postgres:5432/sarvanom_production "
-                                  "pool_size=20"),
-                          at(1.4, "{ts} INFO  retrieval.cache redis connected redis:6379/0; index cache at "
-                                  "/var/cache/retrieval")]
+                lines += [
+                    at(1.2, "{ts} INFO  retrieval.db connected to postgres:5432/sarvanom_production pool_size=20"),
+                    at(
+                        1.4,
+                        "{ts} INFO  retrieval.cache redis connected redis:6379/0; index cache at /var/cache/retrieval",
+                    ),
+                ]
             if name == "synthesis":
                 lines += [at(1.2, "{ts} INFO  synthesis.providers primary=openai fallback=anthropic timeout=30s")]
-            lines += [at(1.9, "{ts} INFO  uvicorn.error Application startup complete."),
-                      at(1.9, "{ts} INFO  uvicorn.error Uvicorn running on http://0.0.0.0:8080 "
-                              "(Press CTRL+C to quit)")]
+            lines += [
+                at(1.9, "{ts} INFO  uvicorn.error Application startup complete."),
+                at(1.9, "{ts} INFO  uvicorn.error Uvicorn running on http://0.0.0.0:8080 (Press CTRL+C to quit)"),
+            ]
             return lines
         if name == "postgres":
             stamp = t.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
-            return [(t + timedelta(seconds=0.2), f"{stamp} [1] LOG:  starting PostgreSQL 16.4 "
-                     "(Debian 16.4-1.pgdg120+2) "
-                     "on x86_64-pc-linux-gnu, compiled by gcc (Debian 12.2.0-14) 12.2.0, 64-bit"),
-                    (t + timedelta(seconds=0.2), f"{stamp} [1] LOG:  listening on IPv4 address \"0.0.0.0\", port 5432"),
-                    (t + timedelta(seconds=0.3), f"{stamp} [1] LOG:  database system is ready to accept connections")]
+            return [
+                (
+                    t + timedelta(seconds=0.2),
+                    f"{stamp} [1] LOG:  starting PostgreSQL 16.4 "
+                    "(Debian 16.4-1.pgdg120+2) "
+                    "on x86_64-pc-linux-gnu, compiled by gcc (Debian 12.2.0-14) 12.2.0, 64-bit",
+                ),
+                (t + timedelta(seconds=0.2), f'{stamp} [1] LOG:  listening on IPv4 address "0.0.0.0", port 5432'),
+                (t + timedelta(seconds=0.3), f"{stamp} [1] LOG:  database system is ready to accept connections"),
+            ]
         if name == "redis":
             stamp = t.strftime("%d %b %Y %H:%M:%S.%f")[:-3]
-            return [(t + timedelta(seconds=0.1), f"1:C {stamp} # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo"),
-                    (t + timedelta(seconds=0.1), f"1:M {stamp} * Server initialized"),
-                    (t + timedelta(seconds=0.2), f"1:M {stamp} * Ready to accept connections tcp")]
+            return [
+                (t + timedelta(seconds=0.1), f"1:C {stamp} # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo"),
+                (t + timedelta(seconds=0.1), f"1:M {stamp} * Server initialized"),
+                (t + timedelta(seconds=0.2), f"1:M {stamp} * Ready to accept connections tcp"),
+            ]
         return [(t + timedelta(seconds=0.5), f"I{t.strftime('%m%d %H:%M:%S.%f')}       1 main.go:42] {name} starting")]
 
     def _chunk(self, index: int, start: datetime, end: datetime) -> list[Line]:
@@ -138,13 +152,19 @@ class LogInstance:
         if name == "redis":
             if index % 5 == 4:
                 stamp = (start + timedelta(seconds=5)).strftime("%d %b %Y %H:%M:%S.%f")[:-3]
-                out = [(start + timedelta(seconds=5), f"1:M {stamp} * 100 changes in 300 seconds. Saving..."),
-                       (start + timedelta(seconds=5.1), f"{rng.randint(100, 999)}:C {stamp} * DB saved on disk"),
-                       (start + timedelta(seconds=5.2), f"1:M {stamp} * Background saving terminated with success")]
+                out = [
+                    (start + timedelta(seconds=5), f"1:M {stamp} * 100 changes in 300 seconds. Saving..."),
+                    (start + timedelta(seconds=5.1), f"{rng.randint(100, 999)}:C {stamp} * DB saved on disk"),
+                    (start + timedelta(seconds=5.2), f"1:M {stamp} * Background saving terminated with success"),
+                ]
             return out
         if index % 10 == 9:
-            out.append((start + timedelta(seconds=30), f"I{start.strftime('%m%d %H:%M:%S')}.000000       1 "
-                        f"{name}.go:118] periodic sync complete"))
+            out.append(
+                (
+                    start + timedelta(seconds=30),
+                    f"I{start.strftime('%m%d %H:%M:%S')}.000000       1 {name}.go:118] periodic sync complete",
+                )
+            )
         return out
 
     def _postgres_chunk(self, rng: random.Random, index: int, start: datetime, end: datetime) -> list[Line]:
@@ -157,10 +177,15 @@ class LogInstance:
             stamp = when.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
             out.append((when, f"{stamp} [27] LOG:  checkpoint starting: time"))
             later = when + timedelta(seconds=4.6)
-            out.append((later, f"{later.strftime('%Y-%m-%d %H:%M:%S.%f')[:-3]} UTC [27] LOG:  checkpoint complete: "
-                        f"wrote {rng.randint(80, 900)} buffers ({rng.uniform(0.4, 5):.1f}%); 0 WAL file(s) added, 0 "
-                        f"removed, 1 recycled; write={rng.uniform(3, 4.5):.3f} s, sync=0.004 s, "
-                        f"total={rng.uniform(4.5, 4.7):.3f} s"))
+            out.append(
+                (
+                    later,
+                    f"{later.strftime('%Y-%m-%d %H:%M:%S.%f')[:-3]} UTC [27] LOG:  checkpoint complete: "
+                    f"wrote {rng.randint(80, 900)} buffers ({rng.uniform(0.4, 5):.1f}%); 0 WAL file(s) added, 0 "
+                    f"removed, 1 recycled; write={rng.uniform(3, 4.5):.3f} s, sync=0.004 s, "
+                    f"total={rng.uniform(4.5, 4.7):.3f} s",
+                )
+            )
         if wedged and since is not None:
             t = max(start, since)
             while t < end:
@@ -168,8 +193,13 @@ class LogInstance:
                 if t >= end:
                     break
                 stamp = t.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
-                out.append((t, f"{stamp} [{pid + rng.randint(1000, 9000)}] FATAL:  remaining connection slots are "
-                            "reserved for roles with the SUPERUSER attribute"))
+                out.append(
+                    (
+                        t,
+                        f"{stamp} [{pid + rng.randint(1000, 9000)}] FATAL:  remaining connection slots are "
+                        "reserved for roles with the SUPERUSER attribute",
+                    )
+                )
         out.sort(key=lambda entry: entry[0])
         return out
 
@@ -178,25 +208,42 @@ class LogInstance:
         err = sig.error_rate if sig is not None else 0.0
         p95 = sig.p95 if sig is not None else 0.5
         cause = sig.cause if sig is not None else ""
+        if cause == "bad-deploy" and name == "synthesis":
+            err, cause = self._own_share_of_a_bad_deploy()
         ts = _ts(t)
         rid = _rid(rng)
         duration = max(3, int(rng.lognormvariate(0, 0.45) * p95 * 1000 / 2.1))
         if rng.random() < err:
             return f"{ts} ERROR {name}.{_ERROR_LOGGER.get(name, 'app')} request_id={rid} " + _error_text(
-                name, cause, rng, duration)
+                name, cause, rng, duration
+            )
         if name == "gateway":
             path = rng.choice(("/v1/ask", "/v1/ask", "/v1/ask", "/v1/search", "/v1/sources"))
             tenant = rng.choice(("acme", "globex", "initech", "umbrella", "hooli"))
-            return (f"{ts} INFO  gateway.access request_id={rid} tenant={tenant} method=POST path={path} status=200 "
-                    f"duration_ms={duration}")
+            return (
+                f"{ts} INFO  gateway.access request_id={rid} tenant={tenant} method=POST path={path} status=200 "
+                f"duration_ms={duration}"
+            )
         if name == "retrieval":
-            return (f"{ts} INFO  retrieval.search request_id={rid} query_tokens={rng.randint(6, 90)} "
-                    f"sources={rng.randint(4, 20)} cache={'hit' if rng.random() < 0.7 else 'miss'} "
-                    f"duration_ms={duration}")
+            return (
+                f"{ts} INFO  retrieval.search request_id={rid} query_tokens={rng.randint(6, 90)} "
+                f"sources={rng.randint(4, 20)} cache={'hit' if rng.random() < 0.7 else 'miss'} "
+                f"duration_ms={duration}"
+            )
         provider = "anthropic" if cause == "dependency-outage-contained" else "openai"
         model = "claude-sonnet-4-5" if provider == "anthropic" else "gpt-4o"
-        return (f"{ts} INFO  synthesis.answer request_id={rid} provider={provider} model={model} "
-                f"tokens_in={rng.randint(600, 3200)} tokens_out={rng.randint(80, 700)} duration_ms={duration}")
+        return (
+            f"{ts} INFO  synthesis.answer request_id={rid} provider={provider} model={model} "
+            f"tokens_in={rng.randint(600, 3200)} tokens_out={rng.randint(80, 700)} duration_ms={duration}"
+        )
+
+    def _own_share_of_a_bad_deploy(self) -> tuple[float, str]:
+        """The service's error rate averages its revisions; a pod logs its own: the broken revision's workers
+        crash on most requests, the good revision's answer as on any day."""
+        base = world.BY_NAME[self.component].error_rate
+        if self.inst.image in world.BROKEN_IMAGES:
+            return min(1.0, base + BROKEN_ERROR_RATE), "bad-deploy"
+        return base, ""
 
     def _ending(self) -> list[Line]:
         inst = self.inst
@@ -204,24 +251,43 @@ class LogInstance:
         end = inst.finished
         if inst.cause == "segfault":
             t = end - timedelta(milliseconds=40)
-            return [(t, "Fatal Python error: Segmentation fault"), (t, ""),
-                    (t, "Thread 0x00007f3a2c9ff6c0 (most recent call first):"),
-                    (t, '  File "/app/.venv/lib/python3.12/site-packages/tokenizers/implementations/base_tokenizer.py",'
-                        " line 297 in encode_batch"),
-                    (t, '  File "/app/synthesis/prompting/budget.py", line 64 in count_tokens'),
-                    (t, '  File "/app/synthesis/answer.py", line 211 in build_prompt'),
-                    (t, '  File "/app/synthesis/answer.py", line 148 in answer'),
-                    (t, ""), (t, "Extension modules: pydantic_core._pydantic_core, tokenizers.tokenizers, "
-                                 "uvloop.loop, httptools.parser.parser (total: 4)")]
+            return [
+                (t, "Fatal Python error: Segmentation fault"),
+                (t, ""),
+                (t, "Thread 0x00007f3a2c9ff6c0 (most recent call first):"),
+                (
+                    t,
+                    '  File "/app/.venv/lib/python3.12/site-packages/tokenizers/implementations/base_tokenizer.py",'
+                    " line 297 in encode_batch",
+                ),
+                (t, '  File "/app/synthesis/prompting/budget.py", line 64 in count_tokens'),
+                (t, '  File "/app/synthesis/answer.py", line 211 in build_prompt'),
+                (t, '  File "/app/synthesis/answer.py", line 148 in answer'),
+                (t, ""),
+                (
+                    t,
+                    "Extension modules: pydantic_core._pydantic_core, tokenizers.tokenizers, "
+                    "uvloop.loop, httptools.parser.parser (total: 4)",
+                ),
+            ]
         if inst.cause == "oom":
             t = end - timedelta(seconds=3)
-            return [(t, f"{_ts(t)} WARNING retrieval.cache index cache at /var/cache/retrieval is "
-                        f"{int(self.sim.model._retrieval_cache_mi(self.run, t))}Mi (tmpfs counts against the "
-                        "memory limit); eviction is behind"),
-                    (t + timedelta(seconds=2), f"{_ts(t + timedelta(seconds=2))} WARNING retrieval.app gc pause 1840ms "
-                                               "(rss 1003Mi of 1024Mi)")]
-        return [(end, f"{_ts(end)} INFO  uvicorn.error Shutting down"),
-                (end, f"{_ts(end)} INFO  uvicorn.error Finished server process [1]")]
+            return [
+                (
+                    t,
+                    f"{_ts(t)} WARNING retrieval.cache index cache at /var/cache/retrieval is "
+                    f"{int(self.sim.model._retrieval_cache_mi(self.run, t))}Mi (tmpfs counts against the "
+                    "memory limit); eviction is behind",
+                ),
+                (
+                    t + timedelta(seconds=2),
+                    f"{_ts(t + timedelta(seconds=2))} WARNING retrieval.app gc pause 1840ms (rss 1003Mi of 1024Mi)",
+                ),
+            ]
+        return [
+            (end, f"{_ts(end)} INFO  uvicorn.error Shutting down"),
+            (end, f"{_ts(end)} INFO  uvicorn.error Finished server process [1]"),
+        ]
 
 
 _ERROR_LOGGER = {"gateway": "access", "retrieval": "search", "synthesis": "answer"}
@@ -230,43 +296,56 @@ _ERROR_LOGGER = {"gateway": "access", "retrieval": "search", "synthesis": "answe
 def _error_text(name: str, cause: str, rng: random.Random, duration: int) -> str:
     if name == "gateway":
         if cause in ("bad-deploy",):
-            return (f"method=POST path=/v1/ask status=502 duration_ms={duration} error=\"upstream synthesis reset the "
-                    "connection (peer closed connection without sending complete message body)\"")
+            return (
+                f'method=POST path=/v1/ask status=502 duration_ms={duration} error="upstream synthesis reset the '
+                'connection (peer closed connection without sending complete message body)"'
+            )
         if cause == "dependency-outage":
-            return (f"method=POST path=/v1/ask status=504 duration_ms={30000 + rng.randint(5, 400)} "
-                    "error=\"upstream synthesis timed out after 30s\"")
+            return (
+                f"method=POST path=/v1/ask status=504 duration_ms={30000 + rng.randint(5, 400)} "
+                'error="upstream synthesis timed out after 30s"'
+            )
         if cause == "db-outage":
-            return f"method=POST path=/v1/ask status=503 duration_ms={duration} error=\"upstream retrieval: 503\""
+            return f'method=POST path=/v1/ask status=503 duration_ms={duration} error="upstream retrieval: 503"'
         if cause == "traffic-spike":
-            return (f"method=POST path=/v1/ask status=504 duration_ms={30000 + rng.randint(5, 4000)} "
-                    "error=\"request queue full (1024 waiting); shed after 30s\"")
+            return (
+                f"method=POST path=/v1/ask status=504 duration_ms={30000 + rng.randint(5, 4000)} "
+                'error="request queue full (1024 waiting); shed after 30s"'
+            )
         if cause == "memory-leak":
-            return f"method=POST path=/v1/search status=502 duration_ms={duration} error=\"upstream retrieval reset\""
+            return f'method=POST path=/v1/search status=502 duration_ms={duration} error="upstream retrieval reset"'
         if cause == "cache-corruption":
-            return f"method=POST path=/v1/ask status=500 duration_ms={duration} error=\"upstream retrieval: 500\""
-        return rng.choice((
-            f"method=POST path=/v1/ask status=502 duration_ms={duration} error=\"upstream synthesis: connection reset "
-            "by peer\"",
-            f"method=POST path=/v1/search status=504 duration_ms={duration + 10000} error=\"upstream retrieval timed "
-            "out after 10s\"",
-            f"method=POST path=/v1/ask status=500 duration_ms={duration} error=\"ValidationError: answer exceeded "
-            "max_tokens\""))
+            return f'method=POST path=/v1/ask status=500 duration_ms={duration} error="upstream retrieval: 500"'
+        return rng.choice(
+            (
+                f'method=POST path=/v1/ask status=502 duration_ms={duration} error="upstream synthesis: '
+                'connection reset by peer"',
+                f'method=POST path=/v1/search status=504 duration_ms={duration + 10000} error="upstream '
+                'retrieval timed out after 10s"',
+                f'method=POST path=/v1/ask status=500 duration_ms={duration} error="ValidationError: answer exceeded '
+                'max_tokens"',
+            )
+        )
     if name == "retrieval":
         if cause == "db-outage":
-            return ("status=503 error=\"psycopg.OperationalError: connection failed: connection to server at "
-                    "\\\"postgres.sarvanom-production.svc\\\" (10.244.2.14), port 5432 failed: FATAL:  remaining "
-                    "connection slots are reserved for roles with the SUPERUSER attribute\"")
+            return (
+                'status=503 error="psycopg.OperationalError: connection failed: connection to server at '
+                '\\"postgres.sarvanom-production.svc\\" (10.244.2.14), port 5432 failed: FATAL:  remaining '
+                'connection slots are reserved for roles with the SUPERUSER attribute"'
+            )
         if cause == "cache-corruption":
             key = f"emb:{rng.getrandbits(40):010x}"
-            return (f"status=500 error=\"ValueError: cached embedding for {key} has 768 dimensions, expected 1536\"")
+            return f'status=500 error="ValueError: cached embedding for {key} has 768 dimensions, expected 1536"'
         if cause == "memory-leak":
-            return f"status=503 error=\"MemoryError: cannot allocate {rng.randint(8, 64)}MiB for search buffer\""
-        return "status=500 error=\"asyncio.CancelledError\""
+            return f'status=503 error="MemoryError: cannot allocate {rng.randint(8, 64)}MiB for search buffer"'
+        return 'status=500 error="asyncio.CancelledError"'
     if cause == "dependency-outage":
-        return ("status=504 provider=openai model=gpt-4o error=\"httpx.ReadTimeout: timed out after 30s calling "
-                "https://api.openai.com/v1/chat/completions\"")
+        return (
+            'status=504 provider=openai model=gpt-4o error="httpx.ReadTimeout: timed out after 30s calling '
+            'https://api.openai.com/v1/chat/completions"'
+        )
     if cause == "bad-deploy":
-        return "status=500 error=\"worker crashed while handling the request (signal 11)\""
+        return 'status=500 error="worker crashed while handling the request (signal 11)"'
     if cause == "cache-corruption":
-        return "status=500 error=\"AnswerValidationError: cited source ids not in retrieved set (stale cache)\""
-    return "status=500 error=\"openai.APIConnectionError: Connection error.\""
+        return 'status=500 error="AnswerValidationError: cited source ids not in retrieved set (stale cache)"'
+    return 'status=500 error="openai.APIConnectionError: Connection error."'

@@ -111,8 +111,9 @@ class Sandbox:
             from incidentctl.sandbox.tls import server_context
 
             context = server_context(*self._tls)
-            self._server.socket = context.wrap_socket(self._server.socket, server_side=True,
-                                                      do_handshake_on_connect=False)
+            self._server.socket = context.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._server_port = int(self._server.server_address[1])
         self._thread = serve(self._server)
         if self.realtime:
@@ -173,16 +174,19 @@ class Sandbox:
             raise RuntimeError("this sandbox follows the wall clock; it cannot be advanced")
         self.sim.advance(seconds)
 
-    def inject(self, scenario: str) -> None:
-        """Switch to ``scenario`` now (a drill leader starting the incident while responders work)."""
+    def inject(self, scenario: str) -> str:
+        """Replace the scenario playing with ``scenario`` now (a drill leader starting the incident while
+        responders work): the previous one's faults are cleared first (see :mod:`scenarios`); returns its name."""
         chosen = scenarios.get(scenario)
         with self.store.lock:
+            previous = self.scenario
             scenarios.SCENARIOS["healthy"].start(self.sim)
             if chosen.name != "healthy":
                 chosen.start(self.sim)
             self.scenario = chosen.name
             self.model.scenario = chosen.name
             self.sim.reconcile()
+        return previous
 
     def evict(self, pod: str, namespace: str = world.NAMESPACE, message: str | None = None) -> None:
         """Have the kubelet evict a pod for node memory pressure (it stays Failed/Evicted; its owner replaces it)."""
@@ -190,8 +194,12 @@ class Sandbox:
 
         with self.store.lock:
             obj = self.store.must_get(resources.PODS, namespace, pod)
-            self.sim.evict(obj, message or "The node was low on resource: memory. Threshold quantity: 100Mi, "
-                           "available: 71284Ki. Container was using more than its request of memory. ")
+            self.sim.evict(
+                obj,
+                message
+                or "The node was low on resource: memory. Threshold quantity: 100Mi, "
+                "available: 71284Ki. Container was using more than its request of memory. ",
+            )
             self.sim.reconcile()
 
     # -- files -----------------------------------------------------------------------------------------------
@@ -203,11 +211,14 @@ class Sandbox:
 
             cluster["certificate-authority-data"] = base64.b64encode(self._tls[0].read_bytes()).decode()
         return {
-            "apiVersion": "v1", "kind": "Config", "preferences": {},
+            "apiVersion": "v1",
+            "kind": "Config",
+            "preferences": {},
             "clusters": [{"name": CONTEXT, "cluster": cluster}],
             "users": [{"name": "sandbox-admin", "user": {"token": self.token}}],
-            "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": "sandbox-admin",
-                                                       "namespace": namespace}}],
+            "contexts": [
+                {"name": CONTEXT, "context": {"cluster": CONTEXT, "user": "sandbox-admin", "namespace": namespace}}
+            ],
             "current-context": CONTEXT,
         }
 
@@ -223,9 +234,14 @@ class Sandbox:
         """Where the stand-in services answer (for a runbook pointed at the sandbox)."""
         base = self.url
         out = {f"health/{c.name}": f"{base}/components/{c.name}/health" for c in world.SERVICES}
-        out.update({"deps/openai": f"{base}/deps/openai/v1/models",
-                    "deps/anthropic": f"{base}/deps/anthropic/v1/models",
-                    "prometheus": f"{base}/prometheus", "alertmanager": f"{base}/alertmanager"})
+        out.update(
+            {
+                "deps/openai": f"{base}/deps/openai/v1/models",
+                "deps/anthropic": f"{base}/deps/anthropic/v1/models",
+                "prometheus": f"{base}/prometheus",
+                "alertmanager": f"{base}/alertmanager",
+            }
+        )
         return out
 
     # -- the admin endpoint (for `incidentctl sandbox inject`) ----------------------------------------------
@@ -238,10 +254,10 @@ class Sandbox:
                 body = request.json() or {}
                 name = str(body.get("scenario", ""))
                 try:
-                    self.inject(name)
+                    replaced = self.inject(name)
                 except KeyError as e:
                     raise bad_request(str(e.args[0])) from None
-                return json_response(self.describe())
+                return json_response({**self.describe(), "replaced": replaced})
         if path == "advance" and request.method == "POST":
             body = request.json() or {}
             try:
@@ -258,15 +274,33 @@ class Sandbox:
     def describe(self) -> dict[str, Any]:
         with self.store.lock:
             signals = self.model.signals(self.sim)
-            return {"scenario": self.scenario, "time": rfc3339(self.clock.now()), "realtime": not self.clock.frozen,
-                    "scenarios": list(scenarios.SCENARIOS),
-                    "signals": {k: {"request_rate": round(v.request_rate, 2), "error_rate": round(v.error_rate, 4),
-                                    "p95_seconds": round(v.p95, 3), "ready": v.ready, "desired": v.desired,
-                                    "cause": v.cause} for k, v in signals.items()}}
+            return {
+                "scenario": self.scenario,
+                "time": rfc3339(self.clock.now()),
+                "realtime": not self.clock.frozen,
+                "scenarios": list(scenarios.SCENARIOS),
+                "signals": {
+                    k: {
+                        "request_rate": round(v.request_rate, 2),
+                        "error_rate": round(v.error_rate, 4),
+                        "p95_seconds": round(v.p95, 3),
+                        "ready": v.ready,
+                        "desired": v.desired,
+                        "cause": v.cause,
+                    }
+                    for k, v in signals.items()
+                },
+            }
 
 
-def admin_request(url: str, token: str, path: str, body: dict[str, Any] | None = None, timeout: float = 10.0,
-                  ca_data: str | None = None) -> dict[str, Any]:
+def admin_request(
+    url: str,
+    token: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    timeout: float = 10.0,
+    ca_data: str | None = None,
+) -> dict[str, Any]:
     """Talk to a running sandbox's admin endpoint (used by ``incidentctl sandbox inject``)."""
     import base64
     import ssl
@@ -277,10 +311,12 @@ def admin_request(url: str, token: str, path: str, body: dict[str, Any] | None =
         context = ssl.create_default_context(cadata=base64.b64decode(ca_data).decode())
 
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{url.rstrip('/')}/_sandbox/{path}", data=data,
-                                     method="POST" if body is not None else "GET",
-                                     headers={"Authorization": f"Bearer {token}",
-                                              "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url.rstrip('/')}/_sandbox/{path}",
+        data=data,
+        method="POST" if body is not None else "GET",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
         result: dict[str, Any] = json.loads(response.read())
         return result

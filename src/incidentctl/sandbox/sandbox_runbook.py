@@ -27,9 +27,18 @@ def bundled_runbook_data() -> dict[str, Any]:
     return data
 
 
-def runbook_for(base_url: str, journal_dir: str = "incidents", data: dict[str, Any] | None = None) -> dict[str, Any]:
+def runbook_for(
+    base_url: str,
+    journal_dir: str = "incidents",
+    data: dict[str, Any] | None = None,
+    *,
+    check_timeout: str | None = None,
+    ca_file: str | None = None,
+) -> dict[str, Any]:
     """A copy of the runbook whose namespace, health checks, dependencies, Prometheus, Alertmanager and journal
-    all point at the sandbox serving on ``base_url``."""
+    all point at the sandbox serving on ``base_url``; ``check_timeout`` replaces every health and dependency
+    check's timeout (the demo's, so a hung stand-in costs seconds, not the production runbook's budget);
+    ``ca_file`` is the certificate of a TLS sandbox, which every HTTP check must trust."""
     runbook = dict(data if data is not None else bundled_runbook_data())
     base = base_url.rstrip("/")
     runbook["cluster"] = dict(runbook.get("cluster") or {}) | {"namespace": world.NAMESPACE}
@@ -39,6 +48,8 @@ def runbook_for(base_url: str, journal_dir: str = "incidents", data: dict[str, A
         component = dict(original)
         health = dict(component.get("health") or {"timeout": "5s"})
         health["url"] = f"{base}/components/{component['name']}/health"
+        if check_timeout is not None:
+            health["timeout"] = check_timeout
         component["health"] = health
         components.append(component)
     runbook["components"] = components
@@ -47,6 +58,8 @@ def runbook_for(base_url: str, journal_dir: str = "incidents", data: dict[str, A
         dependency = dict(original)
         check = dict(dependency.get("check") or {})
         check["url"] = f"{base}/deps/{dependency['name']}/v1/models"
+        if check_timeout is not None:
+            check["timeout"] = check_timeout
         dependency["check"] = check
         dependencies.append(dependency)
     runbook["dependencies"] = dependencies
@@ -55,13 +68,31 @@ def runbook_for(base_url: str, journal_dir: str = "incidents", data: dict[str, A
     observability["alertmanager"] = dict(observability.get("alertmanager") or {}) | {"url": f"{base}/alertmanager"}
     runbook["observability"] = observability
     runbook["journal"] = dict(runbook.get("journal") or {}) | {"dir": journal_dir}
+    if ca_file is not None:
+        runbook["tls"] = {"ca_file": ca_file}
     return runbook
 
 
-def write_runbook(path: Path, base_url: str, journal_dir: str = "incidents") -> Path:
-    header = ("# The SarvanOM runbook pointed at a local sandbox (written by `incidentctl sandbox up`).\n"
-              "# Health checks, dependencies, Prometheus and Alertmanager are the sandbox's stand-ins.\n")
+def write_runbook(
+    path: Path,
+    base_url: str,
+    journal_dir: str = "incidents",
+    *,
+    check_timeout: str | None = None,
+    ca_file: str | None = None,
+) -> Path:
+    header = (
+        "# The SarvanOM runbook pointed at a local sandbox (written by `incidentctl sandbox up`).\n"
+        "# Health checks, dependencies, Prometheus and Alertmanager are the sandbox's stand-ins.\n"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(header + yaml.safe_dump(runbook_for(base_url, journal_dir), sort_keys=False, allow_unicode=True),
-                    encoding="utf-8")
+    path.write_text(
+        header
+        + yaml.safe_dump(
+            runbook_for(base_url, journal_dir, check_timeout=check_timeout, ca_file=ca_file),
+            sort_keys=False,
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
     return path

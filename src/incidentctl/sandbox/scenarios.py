@@ -1,10 +1,12 @@
 """The scripted incidents: each puts the SarvanOM world into a faulty state; the world's model does the rest.
 
 Every scenario names the mitigation that really fixes it in the sandbox (tests prove each one with real kubectl)
-and what a responder sees first. Switching scenarios (``Sandbox.inject``, ``incidentctl sandbox inject``) first
-clears the faults that live outside the cluster or in pod state (the provider outage, traffic, exhausted
-connections, the cache), then starts the new one; what was done to the cluster stays done, so a bad deploy stays
-rolled out until someone rolls it back.
+and what a responder sees first. Switching scenarios (``Sandbox.inject``, ``incidentctl sandbox inject``)
+replaces the one playing, never stacks on it: the previous scenario's faults are cleared first (the provider
+outage, the traffic, exhausted connections, the filled cache, corrupt keys, and a broken revision, which is rolled
+back as ``kubectl rollout undo`` would), then the new one starts. What responders changed stays as they left it
+(replica counts, restarts, a ConfigMap edit such as an open circuit breaker), and so does the past: restart counts,
+events, logs and the last five minutes of metrics.
 
 The dependency outage cannot be fixed from the cluster. A drill contains it with the circuit breaker: setting
 ``CIRCUIT_BREAKER=open`` (or ``LLM_PROVIDER=anthropic``) in the ``synthesis-config`` ConfigMap makes synthesis
@@ -17,9 +19,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from incidentctl.sandbox import resources, world
-from incidentctl.sandbox.objects import CHANGE_CAUSE
+from incidentctl.sandbox.objects import CHANGE_CAUSE, HASH_LABEL, REVISION
 from incidentctl.sandbox.simulation import Simulation
 
 
@@ -44,12 +47,52 @@ def _healthy(sim: Simulation) -> None:
         for crun in run.containers.values():
             if crun.current is not None and crun.current.finished is None and crun.current.cause == "oom":
                 crun.current.cause = ""
+    for deploy in sim.store.list(resources.DEPLOYMENTS, world.NAMESPACE):
+        _undo_broken_rollout(sim, deploy)
     sim.touch_all()
 
 
+def _runs_broken_image(template: dict[str, Any]) -> bool:
+    return any(c.get("image") in world.BROKEN_IMAGES for c in template.get("spec", {}).get("containers", []))
+
+
+def _undo_broken_rollout(sim: Simulation, deploy: dict[str, Any]) -> None:
+    """Roll a deployment that runs a broken image back to its newest good revision, the way ``kubectl rollout
+    undo`` does: that ReplicaSet's pod template (without its hash label) and change-cause become the
+    deployment's, and the controller scales the old ReplicaSet back up under a new revision number."""
+    if not _runs_broken_image(deploy["spec"]["template"]):
+        return
+    uid = deploy["metadata"]["uid"]
+    owned = [
+        rs
+        for rs in sim.store.list(resources.REPLICASETS, world.NAMESPACE)
+        if any(ref.get("uid") == uid for ref in rs["metadata"].get("ownerReferences") or [])
+    ]
+    good = sorted(
+        (rs for rs in owned if not _runs_broken_image(rs["spec"]["template"])),
+        key=lambda rs: int((rs["metadata"].get("annotations") or {}).get(REVISION, "0")),
+    )
+    if not good:
+        return
+    template = copy.deepcopy(good[-1]["spec"]["template"])
+    template.get("metadata", {}).get("labels", {}).pop(HASH_LABEL, None)
+    new = copy.deepcopy(deploy)
+    new["spec"]["template"] = template
+    annotations = new["metadata"].setdefault("annotations", {})
+    annotations.pop(CHANGE_CAUSE, None)
+    cause = (good[-1]["metadata"].get("annotations") or {}).get(CHANGE_CAUSE)
+    if cause:
+        annotations[CHANGE_CAUSE] = cause
+    new["metadata"]["generation"] = int(deploy["metadata"].get("generation", 1)) + 1
+    sim.store.replace(resources.DEPLOYMENTS, new)
+
+
 def _pods_of(sim: Simulation, component: str) -> list[str]:
-    return [p["metadata"]["uid"] for p in sim.store.list(resources.PODS, world.NAMESPACE)
-            if world.component_of(p) == component]
+    return [
+        p["metadata"]["uid"]
+        for p in sim.store.list(resources.PODS, world.NAMESPACE)
+        if world.component_of(p) == component
+    ]
 
 
 def _bad_deploy(sim: Simulation) -> None:
@@ -94,32 +137,62 @@ def _cache_corruption(sim: Simulation) -> None:
     sim.touch_all()
 
 
-SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
-    Scenario("healthy", "Everything works; a baseline for drills and for checks that should find nothing.",
-             "all pods ready, error rate ~0.3 %, p95 ~2.3 s at the gateway",
-             "none needed", _healthy),
-    Scenario("bad-deploy", "A new synthesis revision (2.5.0) segfaults under load: CrashLoopBackOff and 5xx.",
-             "synthesis pods in CrashLoopBackOff (exit 139), 502s at the gateway, a fresh rollout in the history",
-             "kubectl rollout undo deployment/synthesis (or --to-revision=3)", _bad_deploy),
-    Scenario("db-outage", "postgres-0 runs out of connection slots; retrieval fails its queries.",
-             "postgres-0 0/1 Running with failing readiness, psql exits 2, retrieval 5xx above 50 %",
-             "kubectl delete pod postgres-0 (or kubectl rollout restart statefulset/postgres)", _db_outage),
-    Scenario("dependency-outage", "The OpenAI API stops answering; synthesis requests time out after 30 s.",
-             "openai /v1/models times out, synthesis 5xx and 30 s latency, nothing wrong in the cluster",
-             "nothing in the cluster fixes it; contain it with the circuit breaker: kubectl patch configmap "
-             "synthesis-config -p '{\"data\":{\"CIRCUIT_BREAKER\":\"open\"}}' (answers fall back to anthropic)",
-             _dependency_outage),
-    Scenario("memory-leak", "retrieval's in-memory index cache has filled its pods; they are OOMKilled again and "
-             "again.", "retrieval OOMKilled (exit 137) every minute or so, high memory in kubectl top, retrieval 5xx",
-             "kubectl rollout restart deployment/retrieval (fresh pods start with an empty cache; relieves it for "
-             "hours)", _memory_leak),
-    Scenario("traffic-spike", "Traffic triples; the gateway saturates its CPU and answers after more than 30 s.",
-             "gateway p95 above 30 s, CPU at its limit in kubectl top, 504s",
-             "kubectl scale deployment gateway --replicas=5 (or more)", _traffic_spike),
-    Scenario("cache-corruption", "Corrupt entries in redis make retrieval and synthesis give wrong answers and "
-             "errors.", "ValueError/AnswerValidationError in logs, health canary mismatch, redis itself answers PONG",
-             "kubectl exec redis-0 -- redis-cli flushall", _cache_corruption),
-)}
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario(
+            "healthy",
+            "Everything works; a baseline for drills and for checks that should find nothing.",
+            "all pods ready, error rate ~0.3 %, p95 ~2.3 s at the gateway",
+            "none needed",
+            _healthy,
+        ),
+        Scenario(
+            "bad-deploy",
+            "A new synthesis revision (2.5.0) segfaults under load: CrashLoopBackOff and 5xx.",
+            "synthesis pods in CrashLoopBackOff (exit 139), 502s at the gateway, a fresh rollout in the history",
+            "kubectl rollout undo deployment/synthesis (or --to-revision=3)",
+            _bad_deploy,
+        ),
+        Scenario(
+            "db-outage",
+            "postgres-0 runs out of connection slots; retrieval fails its queries.",
+            "postgres-0 0/1 Running with failing readiness, psql exits 2, retrieval 5xx above 50 %",
+            "kubectl delete pod postgres-0 (or kubectl rollout restart statefulset/postgres)",
+            _db_outage,
+        ),
+        Scenario(
+            "dependency-outage",
+            "The OpenAI API stops answering; synthesis requests time out after 30 s.",
+            "openai /v1/models times out, synthesis 5xx and 30 s latency, nothing wrong in the cluster",
+            "nothing in the cluster fixes it; contain it with the circuit breaker: kubectl patch configmap "
+            'synthesis-config -p \'{"data":{"CIRCUIT_BREAKER":"open"}}\' (answers fall back to anthropic)',
+            _dependency_outage,
+        ),
+        Scenario(
+            "memory-leak",
+            "retrieval's in-memory index cache has filled its pods; they are OOMKilled again and again.",
+            "retrieval OOMKilled (exit 137) every minute or so, high memory in kubectl top, retrieval 5xx",
+            "kubectl rollout restart deployment/retrieval (fresh pods start with an empty cache; relieves it for "
+            "hours)",
+            _memory_leak,
+        ),
+        Scenario(
+            "traffic-spike",
+            "Traffic triples; the gateway saturates its CPU and answers after more than 30 s.",
+            "gateway p95 above 30 s, CPU at its limit in kubectl top, 504s",
+            "kubectl scale deployment gateway --replicas=5 (or more)",
+            _traffic_spike,
+        ),
+        Scenario(
+            "cache-corruption",
+            "Corrupt entries in redis make retrieval and synthesis give wrong answers and errors.",
+            "ValueError/AnswerValidationError in logs, health canary mismatch, redis itself answers PONG",
+            "kubectl exec redis-0 -- redis-cli flushall",
+            _cache_corruption,
+        ),
+    )
+}
 
 
 def get(name: str) -> Scenario:

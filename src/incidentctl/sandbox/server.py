@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
+import ssl
 import sys
 import threading
 import traceback
@@ -23,9 +25,15 @@ from incidentctl.sandbox.kubeapi import KubeApi, parse_target
 if TYPE_CHECKING:
     from incidentctl.sandbox.sandbox import Sandbox
 
+log = logging.getLogger(__name__)
+
 ADMIN_PREFIX = "/_sandbox/"
-_STAND_IN_PREFIXES = {"/components/": "health", "/deps/": "deps", "/prometheus/": "prometheus",
-                      "/alertmanager/": "alertmanager"}
+_STAND_IN_PREFIXES = {
+    "/components/": "health",
+    "/deps/": "deps",
+    "/prometheus/": "prometheus",
+    "/alertmanager/": "alertmanager",
+}
 
 
 class Router:
@@ -51,7 +59,7 @@ class Router:
             if path.startswith(ADMIN_PREFIX):
                 if not self._authorized(request):
                     raise ApiError(401, "Unauthorized", reason="Unauthorized")
-                return self.sandbox.admin(request, path[len(ADMIN_PREFIX):])
+                return self.sandbox.admin(request, path[len(ADMIN_PREFIX) :])
             kind = next((k for prefix, k in _STAND_IN_PREFIXES.items() if path.startswith(prefix)), "kube")
             if kind == "kube":
                 return self._kube(request)
@@ -87,9 +95,11 @@ class Router:
             raise apierrors.forbidden(self.api.user, verb, target.rt, target.namespace, target.name or "")
         if decision.status:
             headers = {"Retry-After": str(decision.retry_after)} if decision.retry_after else {}
-            message = {429: "the server has received too many requests and has asked us to try again later",
-                       500: "Internal error occurred: injected fault", 503: "the server is currently unable to "
-                       "handle the request"}.get(decision.status, "injected fault")
+            message = {
+                429: "the server has received too many requests and has asked us to try again later",
+                500: "Internal error occurred: injected fault",
+                503: "the server is currently unable to handle the request",
+            }.get(decision.status, "injected fault")
             raise ApiError(decision.status, message, headers=headers)
         found = self.api.discovery(request)
         if found is not None:
@@ -127,8 +137,10 @@ class Router:
                 result = sim.model.exec(sim, run, pod, container, argv)
             protocol = websocket.choose_protocol(request.headers.get("sec-websocket-protocol", ""))
             if protocol is None:
-                raise apierrors.bad_request("unable to upgrade connection: none of the offered subprotocols is "
-                                            "supported (v5.channel.k8s.io, v4.channel.k8s.io)")
+                raise apierrors.bad_request(
+                    "unable to upgrade connection: none of the offered subprotocols is "
+                    "supported (v5.channel.k8s.io, v4.channel.k8s.io)"
+                )
         except ApiError as err:
             _write_response(handler, json_response(err.status(), err.code, err.headers))
             return
@@ -147,11 +159,14 @@ class Router:
         if result.exit_code == 0:
             status: dict[str, Any] = {"metadata": {}, "status": "Success"}
         else:
-            status = {"metadata": {}, "status": "Failure",
-                      "message": f"command terminated with non-zero exit code: error executing command "
-                                 f"[{' '.join(argv)}], exit code {result.exit_code}",
-                      "reason": "NonZeroExitCode",
-                      "details": {"causes": [{"reason": "ExitCode", "message": str(result.exit_code)}]}}
+            status = {
+                "metadata": {},
+                "status": "Failure",
+                "message": f"command terminated with non-zero exit code: error executing command "
+                f"[{' '.join(argv)}], exit code {result.exit_code}",
+                "reason": "NonZeroExitCode",
+                "details": {"causes": [{"reason": "ExitCode", "message": str(result.exit_code)}]},
+            }
         out.write(websocket.frame(websocket.OP_BINARY, b"\x03" + json.dumps(status).encode()))
         out.write(websocket.close_frame())
         out.flush()
@@ -233,9 +248,32 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.router = router
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that does not trust the certificate (or speaks plain HTTP to the HTTPS port, or hangs up
+        mid-handshake) is the client's problem: one log line, not socketserver's traceback on every attempt."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ssl.SSLError, ConnectionError)):
+            host, port = client_address[:2]
+            log.warning("sandbox: TLS handshake with %s:%s failed: %s", host, port, _tls_reason(error))
+            return
+        super().handle_error(request, client_address)
+
+
+def _tls_reason(error: BaseException) -> str:
+    reason = getattr(error, "reason", None)
+    text = (
+        reason.replace("_", " ").lower() if isinstance(reason, str) and reason else str(error) or type(error).__name__
+    )
+    if reason == "TLSV1_ALERT_UNKNOWN_CA":
+        text += " (the client does not trust the sandbox's certificate)"
+    elif reason == "HTTP_REQUEST":
+        text += " (plain HTTP sent to the HTTPS port)"
+    return text
+
 
 def serve(server: SandboxHTTPServer) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="sandbox-http",
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="sandbox-http", daemon=True
+    )
     thread.start()
     return thread
