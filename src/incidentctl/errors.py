@@ -26,8 +26,14 @@ class IncidentctlError(Exception):
         return f"{self.where}: {self.message}" if self.where else self.message
 
     def details(self) -> list[str]:
-        """Further lines worth showing (for example every problem in a runbook), after the first."""
+        """Every further line after the first (for example each other problem in a runbook): the envelope
+        carries them all, so a script never has to parse the hint."""
         return []
+
+    def shown_details(self) -> list[str]:
+        """The further lines worth printing for a person on stderr; an error whose hint points to a fuller view
+        (``runbook validate``) keeps the terminal to one line and prints none."""
+        return self.details()
 
 
 class UsageError(IncidentctlError):
@@ -44,9 +50,27 @@ class NotFoundError(UsageError):
 
 
 class ConfigError(UsageError):
-    """The runbook or another configuration file is invalid."""
+    """A configuration the user gave is invalid or cannot be read (a secret file, a query, a setting)."""
+
+    reason = "InvalidConfig"
+
+
+class RunbookError(ConfigError):
+    """runbook.yaml cannot be found, read or validated."""
 
     reason = "InvalidRunbook"
+
+
+class KubeconfigError(ConfigError):
+    """The kubeconfig cannot be used: missing, unreadable, not YAML, or naming a context, cluster, user or file
+    that is not there.
+
+    Exit 2, as for a bad runbook: the kubeconfig is the user's own configuration and fixing it is theirs, and
+    nothing was contacted. Exit 4 stays for a cluster the configuration is fine for but that cannot be reached or
+    refuses the credentials, which calls for another remedy (is the cluster up, log in again).
+    """
+
+    reason = "InvalidKubeconfig"
 
 
 class OutputError(UsageError):
@@ -76,7 +100,11 @@ class RefusedError(IncidentctlError):
 
 
 class JournalError(IncidentctlError):
-    """The incident journal on disk cannot be read or written (permissions, a full disk, a corrupt record)."""
+    """The incident journal on disk cannot be read or written (permissions, a full disk, a corrupt record).
 
-    exit_code = ExitCode.INTERNAL_ERROR
+    Exit 2, not 1: a read-only folder, a full disk or a hand-edited file is the user's environment to fix, not a
+    bug in incidentctl, and the message says which file and what the system refused.
+    """
+
+    exit_code = ExitCode.USAGE
     reason = "JournalError"

@@ -13,7 +13,9 @@ class ExitCode(IntEnum):
     OK = 0
     #: A bug in incidentctl (an unexpected exception). Run again with --debug for the traceback.
     INTERNAL_ERROR = 1
-    #: The command line or the runbook is wrong: bad option, unknown incident id, invalid runbook.yaml.
+    #: The command line, the configuration or the environment is wrong: bad option, unknown incident id, invalid or
+    #: unreadable runbook.yaml or kubeconfig, a duration beyond the maximum, a journal folder that cannot be read
+    #: or written (read-only, a full disk, a damaged file). Something for the user to fix, never a bug.
     USAGE = 2
     #: Checks ran and found problems (a CI job can fail on an unhealthy service).
     PROBLEMS_FOUND = 3
@@ -23,3 +25,7 @@ class ExitCode(IntEnum):
     REFUSED = 5
     #: Interrupted by Ctrl-C (128 + SIGINT), as shells report it.
     INTERRUPTED = 130
+    #: The reader of stdout (or stderr) went away, as in ``incidentctl detect | head -1``: 128 + SIGPIPE, what a
+    #: shell reports for any Unix tool in that spot. Nothing more is printed; the rest of the output is dropped.
+    #: Every command ends this way, whatever its result would have been.
+    BROKEN_PIPE = 141

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from incidentctl.adapters.kubeconfig import KubeconfigError, check_kubeconfig, kubeconfig_paths
-from incidentctl.errors import IncidentctlError, NotFoundError, UnauthorizedError, UnreachableError
+from incidentctl.adapters.kubeconfig import check_kubeconfig, kubeconfig_paths
+from incidentctl.errors import IncidentctlError, KubeconfigError, NotFoundError, UnauthorizedError, UnreachableError
 
 log = logging.getLogger(__name__)
 

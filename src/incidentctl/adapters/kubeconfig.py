@@ -13,27 +13,16 @@ relative to the file that names them.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from incidentctl.errors import UsageError
+from incidentctl.errors import KubeconfigError
 
 #: The files a cluster or user entry may name, which must exist for the client to load the kubeconfig.
 _CLUSTER_FILES = ("certificate-authority",)
 _USER_FILES = ("client-certificate", "client-key", "tokenFile")
-
-
-class KubeconfigError(UsageError):
-    """The kubeconfig cannot be used: missing, unreadable, not YAML, or naming a context, cluster, user or file
-    that is not there.
-
-    Exit 2, as for a bad runbook: the kubeconfig is the user's own configuration and fixing it is theirs, and
-    nothing was contacted. Exit 4 stays for a cluster the configuration is fine for but that cannot be reached or
-    refuses the credentials, which calls for another remedy (is the cluster up, log in again).
-    """
-
-    reason = "InvalidKubeconfig"
 
 
 def kubeconfig_paths(kubeconfig: str | None, env: Mapping[str, str]) -> list[str]:
@@ -44,7 +33,7 @@ def kubeconfig_paths(kubeconfig: str | None, env: Mapping[str, str]) -> list[str
     if paths:
         return paths
     default = Path(env.get("HOME", str(Path.home()))) / ".kube" / "config"
-    return [str(default)] if default.is_file() else []
+    return [str(default)] if _kind(str(default)) == "file" else []
 
 
 def check_kubeconfig(
@@ -63,9 +52,9 @@ def check_kubeconfig(
             hint="point --kubeconfig at your cluster's kubeconfig (or run `incidentctl sandbox up`)",
         )
     for p in paths:
-        if Path(p).expanduser().is_dir():
+        if _kind(p) == "directory":
             raise KubeconfigError(f"kubeconfig {p} is a directory, not a file")
-    existing = [p for p in paths if Path(p).expanduser().is_file()]
+    existing = [p for p in paths if _kind(p) == "file"]
     if not existing:
         raise KubeconfigError(f"kubeconfig not found: {', '.join(paths)}")
     merged = _Merged()
@@ -100,6 +89,18 @@ def check_kubeconfig(
         _check_files(user, _USER_FILES, f"user {user_name!r}", user_file)
 
 
+def _kind(path: str) -> str:
+    """``file``, ``directory`` or ``missing``; a folder on the way that may not be searched is an error that says
+    so, rather than a PermissionError out of ``is_dir``."""
+    try:
+        mode = Path(path).expanduser().stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    except OSError as e:
+        raise KubeconfigError(f"cannot read kubeconfig {path}: {e.strerror or e}") from e
+    return "directory" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else "missing"
+
+
 def _read(path: str) -> Mapping[str, Any]:
     import yaml
 
@@ -111,9 +112,9 @@ def _read(path: str) -> Mapping[str, Any]:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else None
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise KubeconfigError(f"kubeconfig {path} is not valid YAML{where}: {problem}") from e
+        raise KubeconfigError(f"kubeconfig {path} is not valid YAML: {problem}", where=where) from e
     if doc is None:
         return {}  # kubectl merges an empty file as no entries
     if not isinstance(doc, dict):

@@ -13,12 +13,20 @@ from typing import NoReturn
 def run() -> int:
     """Run the command in ``sys.argv`` in this interpreter and return its exit code (for embedding and tests)."""
     from incidentctl.cli.app import app
+    from incidentctl.cli.closedpipe import flush_or_closed_pipe, identity, silenced_by_rich
+    from incidentctl.exitcodes import ExitCode
 
+    stdout = identity(sys.stdout)
     try:
         app()
     except SystemExit as e:
-        return _exit_code(e.code)
-    return 0
+        code = _exit_code(e.code)
+    else:
+        code = 0
+    # output still buffered when the command returned (json, yaml) meets a closed pipe only now
+    if flush_or_closed_pipe() or (code == 1 and silenced_by_rich(sys.stdout, stdout)):
+        return int(ExitCode.BROKEN_PIPE)
+    return code
 
 
 def main() -> NoReturn:
@@ -33,11 +41,10 @@ def main() -> NoReturn:
     command writes (journal, JUnit) is closed and synced before the command returns.
     """
     gc.disable()
-    code = run()
+    code = run()  # flushes stdout and stderr: a closed pipe (`incidentctl ... | head -1`) is exit 141
     for stream in (sys.stdout, sys.stderr):
-        # a closed pipe (`incidentctl ... | head`) has nothing more to take
         with contextlib.suppress(OSError, ValueError):
-            stream.flush()
+            stream.flush()  # what atexit handlers printed
     atexit._run_exitfuncs()
     os._exit(code)
 

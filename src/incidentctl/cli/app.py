@@ -52,28 +52,36 @@ def root(
         Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time on Python 3.10
         typer.Option(
             "--runbook",
+            metavar="PATH",
             help="Path to runbook.yaml (default: $INCIDENTCTL_RUNBOOK, then ./runbook.yaml).",
             show_default=False,
+            readable=False,  # checked where the runbook is read, so the option and $INCIDENTCTL_RUNBOOK agree
         ),
     ] = None,
     context: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--context", help="The kubeconfig context to use.", show_default=False),
+        typer.Option("--context", metavar="NAME", help="The kubeconfig context to use.", show_default=False),
     ] = None,
     namespace: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("-n", "--namespace", help="Namespace (default: the runbook's).", show_default=False),
+        typer.Option(
+            "-n", "--namespace", metavar="NAMESPACE", help="Namespace (default: the runbook's).", show_default=False
+        ),
     ] = None,
     kubeconfig: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(
             "--kubeconfig",
+            metavar="PATH",
             help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config).",
             show_default=False,
         ),
     ] = None,
     output: Annotated[
-        str, typer.Option("-o", "--output", help="Output format: table, json or yaml (some commands: markdown).")
+        str,
+        typer.Option(
+            "-o", "--output", metavar="FORMAT", help="Output format: table, json or yaml (some commands: markdown)."
+        ),
     ] = "table",
     yes: Annotated[bool, typer.Option("-y", "--yes", help="Answer yes to confirmations (for scripts).")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show debug logs and tracebacks on stderr.")] = False,

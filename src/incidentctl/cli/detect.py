@@ -74,6 +74,7 @@ def detect(
             metavar="[SECONDS]",
             help=f"Check again every SECONDS (default {WATCH_INTERVAL:g}) in a live view until Ctrl-C.",
             min=1.0,
+            max=86400.0,  # a day; beyond what time.sleep can take lies an OverflowError
             show_default=False,
         ),
     ] = None,

@@ -56,3 +56,25 @@ def _split(arg: str) -> tuple[str | None, bool]:
     if arg.startswith("-o") and len(arg) > 2 and arg[2:].isalpha():
         return "-o", True
     return None, False
+
+
+def output_value(args: list[str]) -> str | None:
+    """The ``-o`` value on a command line (the last one wins, as Click's does), read without parsing it.
+
+    A usage error can stop Click before any option has a value, yet its message must still come in the format
+    asked for: ``incidentctl -o json detect --bogus`` prints the JSON error envelope.
+    """
+    value: str | None = None
+    i = 0
+    while i < len(args) and args[i] != "--":
+        arg = args[i]
+        name, has_inline_value = _split(arg)
+        if name in ("-o", "--output"):
+            if has_inline_value:
+                value = arg.split("=", 1)[1] if arg.startswith("--") else arg[2:]
+            else:
+                value = args[i + 1] if i + 1 < len(args) else None
+        if name is not None and GLOBAL_OPTIONS[name] and not has_inline_value:
+            i += 1  # skip the option's value: `--context -ojson` names a context
+        i += 1
+    return value

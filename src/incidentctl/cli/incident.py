@@ -41,11 +41,18 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-IdArgument = Annotated[str, typer.Argument(help="The incident id, e.g. INC-2026-004.", show_default=False)]
+IdArgument = Annotated[
+    str, typer.Argument(metavar="ID", help="The incident id, e.g. INC-2026-004.", show_default=False)
+]
 MessageOption = Annotated[
     Optional[str],  # noqa: UP045 - Typer reads the annotation at run time on Python 3.10
     typer.Option(
-        "-m", "--message", metavar="TEXT", help="Why, in a sentence (kept in the timeline).", show_default=False
+        "-m",
+        "--message",
+        "--reason",  # what people reach for when re-classifying: the same thing, so it is accepted too
+        metavar="TEXT",
+        help="Why, in a sentence (kept in the timeline); --reason is the same option.",
+        show_default=False,
     ),
 ]
 
@@ -231,8 +238,12 @@ def list_incidents(
     with _journal(state) as journal:
         incidents = journal.incidents(query)
     if not incidents and not state.printer.format.is_machine:
-        scope = "" if show_all else " matching these filters" if (status or severity or since) else (
-            " open or active in the last 7 days (--all shows every incident)"
+        scope = (
+            ""
+            if show_all
+            else " matching these filters"
+            if (status or severity or since)
+            else (" open or active in the last 7 days (--all shows every incident)")
         )
         state.printer.note(f"no incidents{scope} in {journal.location}")
         return
@@ -258,7 +269,7 @@ def note(
     ctx: typer.Context,
     incident_id: IdArgument,
     text: Annotated[
-        list[str], typer.Argument(help="The note (quotes are optional).", show_default=False)
+        list[str], typer.Argument(metavar="TEXT", help="The note (quotes are optional).", show_default=False)
     ],
 ) -> None:
     """Add a note to the timeline: what you saw, what you tried, what you decided."""
@@ -280,8 +291,12 @@ def status(
     incident_id: IdArgument,
     new_status: Annotated[
         IncidentStatus,
-        typer.Argument(metavar="STATUS", help="investigating, identified, monitoring or resolved.",
-                       case_sensitive=False, show_default=False),
+        typer.Argument(
+            metavar="STATUS",
+            help="investigating, identified, monitoring or resolved.",
+            case_sensitive=False,
+            show_default=False,
+        ),
     ],
     message: MessageOption = None,
 ) -> None:
@@ -304,9 +319,7 @@ def status(
 def severity(
     ctx: typer.Context,
     incident_id: IdArgument,
-    level: Annotated[
-        str, typer.Argument(metavar="SEVERITY", help="P1..P4 (or its name).", show_default=False)
-    ],
+    level: Annotated[str, typer.Argument(metavar="SEVERITY", help="P1..P4 (or its name).", show_default=False)],
     message: MessageOption = None,
 ) -> None:
     """Re-classify an incident (P1..P4), with the reason in the timeline."""

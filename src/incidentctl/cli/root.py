@@ -2,7 +2,8 @@
 
 This is the one place where an exception becomes what the user sees (httpie's ``core.raw_main`` idea): a project
 error becomes one line on stderr plus its exit code; anything unexpected becomes "internal error" with exit 1 and
-a traceback only under ``--debug``.
+a traceback only under ``--debug``. Click's usage errors (an unknown option or command, a bad value, a missing
+argument) take the same way, and a closed stdout ends every command with 141 (see ``closedpipe``).
 """
 
 from __future__ import annotations
@@ -14,27 +15,69 @@ from typing import Any
 
 import typer
 from typer._click import Context
+from typer._click.exceptions import NoArgsIsHelpError
+from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
-from incidentctl.cli.globalopts import hoist_global_options
+from incidentctl.cli.closedpipe import is_closed_pipe, quiet_on_closed_pipe
+from incidentctl.cli.globalopts import hoist_global_options, output_value
+from incidentctl.cli.helpstyle import kubectl_style
 from incidentctl.cli.state import AppState
 from incidentctl.core.urls import redact_urls
-from incidentctl.errors import IncidentctlError
+from incidentctl.errors import IncidentctlError, UsageError
 from incidentctl.exitcodes import ExitCode
+from incidentctl.render.formats import OutputFormat, parse_output
 from incidentctl.render.printer import Printer
 
 log = logging.getLogger("incidentctl")
 
 
 class RootGroup(TyperGroup):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        names = (self.context_settings or {}).get("help_option_names", ["--help"])
+        kubectl_style(self, list(names))
+
     def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_global_options(list(args)))
 
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Context | None = None, **extra: Any
+    ) -> Context:
+        """The root's own options are parsed here, before any command runs: a usage error in them (``--bogus``,
+        ``-o`` without a value) is reported like every other, in the format the raw command line asks for."""
+        try:
+            with quiet_on_closed_pipe():  # --version and --help print while the options are parsed
+                return super().make_context(info_name, args, parent, **extra)
+        except ClickUsageError as err:
+            if isinstance(err, NoArgsIsHelpError):  # a bare group prints its help, as Typer does
+                raise
+            obj = extra.get("obj")
+            state = obj if isinstance(obj, AppState) else None
+            with quiet_on_closed_pipe():
+                code = _report_usage_error(err, output_value(list(args)), state)
+            raise typer.Exit(code) from err
+
     def invoke(self, ctx: Context) -> Any:
+        with quiet_on_closed_pipe():  # also while an error is being printed
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
+        except ClickUsageError as err:  # a subcommand's options, arguments or name
+            if isinstance(err, NoArgsIsHelpError):
+                raise
+            output = ctx.find_root().params.get("output")
+            if err.ctx is None:  # raised by the option parser, which knows no command: name the nearest one
+                err.ctx = ctx
+                if ctx.invoked_subcommand:
+                    err.ctx = Context(
+                        self.get_command(ctx, ctx.invoked_subcommand) or self, ctx, ctx.invoked_subcommand
+                    )
+            raise typer.Exit(_report_usage_error(err, output, _state(ctx))) from err
         except IncidentctlError as err:
             state = _state(ctx)
             if state is not None and state.debug:
@@ -42,7 +85,7 @@ class RootGroup(TyperGroup):
             _printer(ctx).error(err)
             raise typer.Exit(int(err.exit_code)) from err
         except Exception as err:
-            if _is_click_error(err):
+            if _is_click_error(err) or is_closed_pipe(err):
                 raise
             state = _state(ctx)
             if state is not None and state.debug:
@@ -55,8 +98,38 @@ class RootGroup(TyperGroup):
             raise typer.Exit(int(ExitCode.INTERNAL_ERROR)) from err
 
 
+def _report_usage_error(err: ClickUsageError, output: object, state: AppState | None) -> int:
+    """Print a Click usage error as incidentctl prints every error; returns its exit code (2).
+
+    Typer would draw a box with the usage on stderr and print nothing on stdout; a script that asked for
+    ``-o json`` gets the error envelope instead, and a person one ``error:`` line and where to look for usage.
+    An ``-o`` value that is itself invalid (``-o xml``) falls back to the person's format.
+    """
+    try:
+        fmt = parse_output(output, tuple(OutputFormat)) if isinstance(output, str) else OutputFormat.TABLE
+    except UsageError:
+        fmt = OutputFormat.TABLE
+    printer = state.printer if state is not None else Printer()
+    printer.format = fmt
+    error = usage_error(err)
+    printer.error(error)
+    return int(error.exit_code)
+
+
+def usage_error(err: ClickUsageError) -> UsageError:
+    """Click's message on one line, in the lower-case style of incidentctl's own errors, with a usage hint."""
+    message = " ".join(err.format_message().split()).replace("Value error, ", "")
+    if message[:1].isupper() and message[1:2].islower():
+        message = message[0].lower() + message[1:]
+    hint = None
+    ctx = err.ctx
+    if ctx is not None and ctx.command.get_help_option(ctx) is not None:
+        hint = f"see '{ctx.command_path} {ctx.help_option_names[0]}' for usage"
+    return UsageError(message, hint=hint)
+
+
 def _is_click_error(err: Exception) -> bool:
-    """Usage errors raised by the (vendored) click parser keep click's own handling and exit code 2."""
+    """The (vendored) click's other exceptions (a file it could not open) keep click's own handling."""
     from typer._click.exceptions import ClickException
 
     return isinstance(err, ClickException)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from incidentctl.core.incident import Incident, IncidentStatus, parse_timestamp
 from incidentctl.errors import UsageError
+from incidentctl.runbook.types import check_duration_limit
 
 #: What ``incident list`` shows without filters: everything open, and whatever else moved in the last week (an
 #: on-call rotation), so a handover sees what was just resolved.
@@ -49,12 +50,16 @@ def parse_duration(text: str) -> timedelta | None:
     if not compact or _DURATION.sub("", compact):
         return None
     seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION.findall(compact))
+    check_duration_limit(seconds, text)  # ValueError beyond 10 years: `now - ago` would leave the calendar
     return timedelta(seconds=seconds)
 
 
 def parse_point_in_time(text: str, now: datetime, *, option: str) -> datetime:
     """A duration ago (``24h``), a date (``2026-03-14``, midnight UTC) or an RFC 3339 time."""
-    ago = parse_duration(text)
+    try:
+        ago = parse_duration(text)
+    except ValueError as e:
+        raise UsageError(f"{option}: {e}") from e
     if ago is not None:
         return now - ago
     value = text.strip()
@@ -62,7 +67,7 @@ def parse_point_in_time(text: str, now: datetime, *, option: str) -> datetime:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
         return parse_timestamp(value)
-    except ValueError as e:
+    except (ValueError, OverflowError) as e:  # OverflowError: 0001-01-01T00:00+01:00 is before year 1 in UTC
         raise UsageError(
             f"{option} {text!r} is not a duration (45m, 24h, 7d), a date (2026-03-14) "
             "or an RFC 3339 time (2026-03-14T14:30:00Z)"

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import os
 import re
 import secrets
+import stat
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -161,7 +163,7 @@ class Journal:
         except FileNotFoundError:
             return []
         except OSError as e:
-            raise JournalError(f"cannot read the journal directory {self.directory}: {e.strerror}") from e
+            raise _os_failure(f"cannot read the journal directory {self.directory}", e, self.directory) from e
         keyed = []
         for name in names:
             match = _CANONICAL_ID.fullmatch(name)
@@ -185,7 +187,13 @@ class Journal:
 
     def _existing(self, incident_id: str) -> str:
         canonical = normalize_incident_id(incident_id)
-        if not (self.directory / canonical / TIMELINE).is_file():
+        try:
+            found = stat.S_ISREG((self.directory / canonical / TIMELINE).stat().st_mode)
+        except (FileNotFoundError, NotADirectoryError):
+            found = False
+        except OSError as e:  # a folder on the way that may not be searched
+            raise _os_failure(f"cannot read {self.directory / canonical}", e, self.directory) from e
+        if not found:
             raise NotFoundError(
                 f"incident {canonical} not found",
                 hint=f"'incidentctl incident list --all' shows the ids in {self.directory}",
@@ -197,7 +205,7 @@ class Journal:
         try:
             self.directory.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise JournalError(f"cannot create the journal directory {self.directory}: {e.strerror}") from e
+            raise _os_failure(f"cannot create the journal directory {self.directory}", e, self.directory) from e
         try:
             os.mkdir(self.directory)
         except FileExistsError:
@@ -205,7 +213,7 @@ class Journal:
                 raise JournalError(f"the journal path {self.directory} is not a directory") from None
             return
         except OSError as e:
-            raise JournalError(f"cannot create the journal directory {self.directory}: {e.strerror}") from e
+            raise _os_failure(f"cannot create the journal directory {self.directory}", e, self.directory) from e
         with contextlib.suppress(OSError):
             (self.directory / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
 
@@ -221,7 +229,7 @@ class Journal:
                 number += 1
                 continue
             except OSError as e:
-                raise JournalError(f"cannot create {self.directory / incident_id}: {e.strerror}") from e
+                raise _os_failure(f"cannot create {self.directory / incident_id}", e, self.directory) from e
             return incident_id
         raise JournalError(f"no free incident id for {year} in {self.directory}")
 
@@ -239,7 +247,7 @@ class Journal:
                 hint=f"another incidentctl may be stuck writing to it; check {path}",
             ) from e
         except OSError as e:
-            raise JournalError(f"cannot lock {path}: {e.strerror or e}") from e
+            raise _os_failure(f"cannot lock {path}", e, self.directory) from e
         try:
             yield
         finally:
@@ -259,7 +267,7 @@ class Journal:
             finally:
                 os.close(fd)
         except OSError as e:
-            raise JournalError(f"cannot write {path}: {e.strerror}") from e
+            raise _os_failure(f"cannot write {path}", e, self.directory) from e
 
     def _read(self, incident_id: str, *, warn_torn: bool = True) -> TimelineView:
         reader = self._readers.get(incident_id)
@@ -303,6 +311,19 @@ class Journal:
                 raise
         except OSError as e:
             self._warn(f"could not update {incident.id}/{SNAPSHOT} ({e.strerror}); {TIMELINE} has the event")
+
+
+def _os_failure(what: str, e: OSError, directory: Path) -> JournalError:
+    """What the system refused, and what the user can do about it: one line, never a traceback."""
+    hint = None
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = (
+            f"the journal folder {directory} must be readable and writable by you: fix its permissions, "
+            "or set INCIDENTCTL_JOURNAL to a folder you can write"
+        )
+    elif e.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "the disk (or your quota) is full: free some space and run the command again"
+    return JournalError(f"{what}: {e.strerror or e}", hint=hint)
 
 
 def _fsync_directory(path: Path) -> None:

@@ -7,10 +7,10 @@ that swap the streams capture everything (or given, to show a command on a termi
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from incidentctl.core.text import for_terminal
 from incidentctl.errors import IncidentctlError
@@ -36,17 +36,13 @@ class Printer:
     @property
     def out(self) -> Console:
         if self._out is None or (not self._fixed_out and self._out.file is not sys.stdout):
-            from rich.console import Console
-
-            self._out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+            self._out = _console(sys.stdout)
         return self._out
 
     @property
     def err(self) -> Console:
         if self._err is None or (not self._fixed_err and self._err.file is not sys.stderr):
-            from rich.console import Console
-
-            self._err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
+            self._err = _console(sys.stderr)
         return self._err
 
     def result(
@@ -73,14 +69,17 @@ class Printer:
         from rich.markup import escape
 
         self.err.print(f"[bold red]error:[/] {escape(for_terminal(str(err)))}")
-        for line in err.details():
+        for line in err.shown_details():
             self.err.print(f"  {escape(for_terminal(line))}")
         if err.hint:
             self.err.print(f"[dim]hint: {escape(for_terminal(err.hint))}[/]")
         if self.format.is_machine:
-            with contextlib.suppress(OSError):  # stdout itself may be what failed; the line above said so
+            try:
                 sys.stdout.write(dumps(error_envelope(err), self.format.value))
                 sys.stdout.flush()
+            except OSError as e:  # stdout itself may be what failed; the line above said so
+                if e.errno == errno.EPIPE:
+                    raise  # a reader that went away ends the command with 141, as everywhere
 
     def note(self, message: str) -> None:
         """A diagnostic for the human (stderr), never mixed into data."""
@@ -92,3 +91,18 @@ class Printer:
         from rich.markup import escape
 
         self.err.print(f"[yellow]warning:[/] {escape(for_terminal(message))}")
+
+
+def _console(file: IO[str]) -> Console:
+    """A rich console that lets a closed pipe surface as ``BrokenPipeError``.
+
+    rich's own reaction is ``SystemExit(1)``, which a script cannot tell from a failure; the CLI turns the error
+    into the exit code every command uses for a reader that went away (141).
+    """
+    from rich.console import Console
+
+    class _PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError(errno.EPIPE, "the reader of this output went away")
+
+    return _PipeConsole(file=file, highlight=False, soft_wrap=True)

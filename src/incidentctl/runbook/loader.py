@@ -12,7 +12,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from incidentctl.errors import ConfigError
+from incidentctl.errors import RunbookError
 from incidentctl.runbook.limits import check_expansion, check_size, read_runbook_text
 from incidentctl.runbook.problems import Loc, Problem, RunbookInvalid
 from incidentctl.runbook.types import URL_USERINFO
@@ -30,9 +30,11 @@ def load_runbook(path: Path) -> Runbook:
     try:
         text = read_runbook_text(path)
     except FileNotFoundError as e:
-        raise ConfigError(f"runbook not found: {path}") from e
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read runbook {path}: {e}") from e
+        raise RunbookError(f"runbook not found: {path}") from e
+    except OSError as e:
+        raise RunbookError(f"cannot read runbook {path}: {e.strerror or e}") from e
+    except UnicodeDecodeError as e:
+        raise RunbookError(f"cannot read runbook {path}: not UTF-8 text (byte {e.start})") from e
     return parse_runbook(text, path)
 
 

@@ -7,12 +7,13 @@ guess which service it is about. ``incidentctl runbook init`` writes a starter f
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from incidentctl.errors import ConfigError
+from incidentctl.errors import RunbookError
 
 if TYPE_CHECKING:
     from incidentctl.runbook.model import Runbook
@@ -38,9 +39,9 @@ def locate_runbook(explicit: Path | None, env: Mapping[str, str], cwd: Path) -> 
     if env.get(RUNBOOK_ENV):
         return _existing(RunbookSource(_absolute(Path(env[RUNBOOK_ENV]), cwd), "env"), f"${RUNBOOK_ENV}")
     candidate = cwd / DEFAULT_NAME
-    if candidate.is_file():
+    if _kind(candidate, "the current directory") == "file":
         return RunbookSource(candidate, "cwd")
-    raise ConfigError(
+    raise RunbookError(
         f"no runbook: {candidate} does not exist",
         hint=f"pass --runbook PATH, set {RUNBOOK_ENV}, or create one with `incidentctl runbook init .`",
     )
@@ -52,16 +53,33 @@ def _absolute(path: Path, cwd: Path) -> Path:
 
 
 def _existing(source: RunbookSource, named_by: str) -> RunbookSource:
-    if source.path.is_dir():
+    kind = _kind(source.path, named_by)
+    if kind == "directory":
         inside = source.path / DEFAULT_NAME
-        if inside.is_file():
+        if _kind(inside, named_by) == "file":
             return RunbookSource(inside, source.origin)
-    if not source.path.is_file():
-        raise ConfigError(
+    if kind != "file":
+        raise RunbookError(
             f"runbook not found: {source.path} (named by {named_by})",
             hint="check the path, or create one with `incidentctl runbook init DIR`",
         )
     return source
+
+
+def _kind(path: Path, named_by: str) -> Literal["file", "directory", "missing", "other"]:
+    """What is at ``path``; a folder on the way that cannot be searched is an error that says so, not a crash."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    except OSError as e:
+        raise RunbookError(
+            f"cannot read runbook {path} (named by {named_by}): {e.strerror or e}",
+            hint="check the permissions of the file and of the folders above it",
+        ) from e
+    if stat.S_ISDIR(mode):
+        return "directory"
+    return "file" if stat.S_ISREG(mode) else "other"
 
 
 def journal_dir(runbook: Runbook, source: RunbookSource, env: Mapping[str, str]) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from incidentctl.errors import ConfigError
+from incidentctl.errors import RunbookError
 
 Loc = tuple[str | int, ...]
 
@@ -47,7 +47,7 @@ class Problem:
         }
 
 
-class RunbookInvalid(ConfigError):
+class RunbookInvalid(RunbookError):
     """The runbook failed validation; the first problem is the message, the rest are details."""
 
     def __init__(self, file: Path, problems: list[Problem]) -> None:
@@ -60,6 +60,14 @@ class RunbookInvalid(ConfigError):
             tail = f"{more} more problem{'s' if more > 1 else ''}: run `incidentctl runbook validate` to see all"
             hint = f"{hint}; {tail}" if hint else tail
         super().__init__(first.located(file), hint=hint)
+        if first.line is not None:
+            self.where = f"{file}:{first.line}:{first.column}"
+
+    def __str__(self) -> str:
+        return self.message  # already located: file:line:column: key path: problem
 
     def details(self) -> list[str]:
-        return []
+        return [p.located(self.file) for p in self.problems[1:]]
+
+    def shown_details(self) -> list[str]:
+        return []  # the hint points at `runbook validate`, which shows them all

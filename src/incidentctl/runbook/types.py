@@ -20,6 +20,11 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _DURATION_FULL = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 DURATION_PATTERN = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d|w))+$"
+#: The longest duration anything accepts (a runbook field, --since, --started-at): far beyond any SLO window or
+#: incident, and well inside what datetime, timedelta and the system clock can hold, so "1000000w" is a clear
+#: error instead of an overflow deep inside a check.
+MAX_DURATION = timedelta(days=3650)
+MAX_DURATION_TEXT = "10 years (3650d)"
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -36,7 +41,14 @@ def parse_duration(value: Any) -> timedelta:
     if not _DURATION_FULL.match(text):
         raise ValueError(f"expected a duration such as 15m, 1h30m or 24h, got {value!r}")
     seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(text))
+    check_duration_limit(seconds, value)
     return timedelta(seconds=seconds)
+
+
+def check_duration_limit(seconds: float, value: object) -> None:
+    """Refuse a duration longer than :data:`MAX_DURATION` (ValueError, with the limit in the message)."""
+    if not seconds <= MAX_DURATION.total_seconds():  # also catches inf and nan from a thousand-digit number
+        raise ValueError(f"{value!r} is longer than the longest duration allowed, {MAX_DURATION_TEXT}")
 
 
 def format_duration(value: timedelta) -> str:
