@@ -111,9 +111,7 @@ def test_appends_go_to_the_timeline_and_the_snapshot_follows(journal: Journal, c
     clock.now = T0 + timedelta(minutes=20)
     journal.append(incident_id, "status_changed", {"from": "investigating", "to": "resolved"})
 
-    assert [json.loads(line)["kind"] for line in lines(journal, incident_id)] == [
-        "declared", "note", "status_changed"
-    ]
+    assert [json.loads(line)["kind"] for line in lines(journal, incident_id)] == ["declared", "note", "status_changed"]
     fresh = Journal(journal.directory, clock=clock, actor="bob")  # another process reading it
     incident = fresh.get(incident_id)
     assert incident.status is IncidentStatus.RESOLVED
@@ -220,7 +218,7 @@ def test_a_complete_last_line_missing_its_newline_still_counts(journal: Journal)
     assert [json.loads(line)["kind"] for line in lines(journal, incident_id)] == ["declared", "note", "note"]
 
 
-def test_a_garbled_line_in_the_middle_is_an_error_naming_file_and_line(journal: Journal, clock: Clock) -> None:
+def test_a_garbled_line_in_the_middle_is_damage_naming_file_and_line(journal: Journal, clock: Clock) -> None:
     incident_id = declare(journal)
     path = journal.directory / incident_id / "timeline.jsonl"
     with path.open("ab") as handle:
@@ -230,10 +228,14 @@ def test_a_garbled_line_in_the_middle_is_an_error_naming_file_and_line(journal: 
         handle.write(b"{oops}\n")
         handle.write(b'{"time":"2026-03-14T14:32:00Z","actor":"bob","kind":"note","data":{}}\n')
 
-    with pytest.raises(JournalError) as caught:
-        Journal(journal.directory, clock=clock, actor="x").get(incident_id)
-    assert caught.value.where == f"{incident_id}/timeline.jsonl:5"
-    assert "not valid JSON" in caught.value.message
+    reader = Journal(journal.directory, clock=clock, actor="x")
+    incident = reader.get(incident_id)
+    assert incident.notes == 2  # the readable events on both sides of the damage
+    assert incident.damaged
+    [problem] = incident.problems  # the repaired torn line is not damage
+    assert problem.where == f"{incident_id}/timeline.jsonl:5"
+    assert "not valid JSON" in problem.problem
+    assert f"{incident_id}/timeline.jsonl:5: unreadable event: not valid JSON" in reader.drain_warnings()[0]
 
 
 def test_a_damaged_incident_does_not_hide_the_others_in_a_list(journal: Journal) -> None:
@@ -241,17 +243,19 @@ def test_a_damaged_incident_does_not_hide_the_others_in_a_list(journal: Journal)
     bad = declare(journal, "bad")
     path = journal.directory / bad / "timeline.jsonl"
     path.write_bytes(b"garbage\n" + path.read_bytes())
-    assert [i.id for i in journal.incidents()] == [good]
-    [warning] = journal.drain_warnings()
-    assert warning.startswith(f"{bad}/timeline.jsonl:1: unreadable event")
-    assert warning.endswith(f"{bad} is left out")
+    assert [(i.id, i.damaged) for i in journal.incidents()] == [(bad, True), (good, False)]
+    warnings = journal.drain_warnings()
+    assert warnings[0].startswith(f"{bad}/timeline.jsonl:1: unreadable event")
+    assert warnings[-1].startswith(f"{bad} is damaged")
 
 
-def test_a_timeline_filed_under_the_wrong_folder_is_refused(journal: Journal) -> None:
+def test_a_timeline_filed_under_the_wrong_folder_is_damage(journal: Journal) -> None:
     incident_id = declare(journal)
     os.rename(journal.directory / incident_id, journal.directory / "INC-2026-007")
-    with pytest.raises(JournalError, match="declares INC-2026-001, not INC-2026-007"):
-        journal.get("INC-2026-007")
+    incident = journal.get("INC-2026-007")
+    assert incident.id == "INC-2026-007"
+    assert incident.damaged
+    assert "declares INC-2026-001, not INC-2026-007" in incident.problems[0].problem
 
 
 def test_a_journal_path_that_is_a_file_is_a_journal_error(tmp_path: Path, clock: Clock) -> None:
