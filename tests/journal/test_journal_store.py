@@ -300,3 +300,25 @@ def test_queries_filter_by_status_severity_and_activity(journal: Journal, clock:
     assert ids(IncidentQuery(severities=frozenset({"P1", "P3"}))) == [ongoing, old]
     # an open incident is active now, however old its last event
     assert ids(IncidentQuery(active_since=clock.now - timedelta(hours=1))) == [ongoing]
+
+
+def test_line_numbers_hold_across_read_blocks_blank_lines_and_later_reads(journal: Journal, clock: Clock) -> None:
+    """The reader scans in 1 MiB blocks and skips runs of empty lines wholesale; numbering must not drift."""
+    incident_id = declare(journal)
+    path = journal.directory / incident_id / "timeline.jsonl"
+    note = b'{"time":"2026-03-14T14:31:00Z","actor":"bob","kind":"note","data":{"text":"%d"}}\n'
+    with path.open("ab") as handle:
+        handle.write(b"\n" * 700_000)  # lines 2..700001
+        handle.write(note % 1)  # 700002
+        handle.write(b"\n" * 400_000 + b"x" * 300_000 + b"\n")  # the damaged line straddles a block boundary
+        handle.write(note % 2)
+    reader = Journal(journal.directory, clock=clock, actor="x")
+    incident = reader.get(incident_id)
+    assert incident.notes == 2
+    assert [p.where for p in incident.problems] == [f"{incident_id}/timeline.jsonl:{700_002 + 400_000 + 1}"]
+    with path.open("ab") as handle:
+        handle.write(b"\n\nnot json\n" + note % 3)
+    again = reader.get(incident_id)  # the same reader goes on from where it stopped
+    assert again.notes == 3
+    assert again.problems[-1].where == f"{incident_id}/timeline.jsonl:{700_002 + 400_000 + 1 + 1 + 3}"
+    assert Journal(journal.directory, clock=clock, actor="y").get(incident_id).problems == again.problems

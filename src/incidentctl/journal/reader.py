@@ -19,6 +19,7 @@ line of 50 MB (a runaway writer, a file system that lost its newlines) costs a s
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ JOURNAL_REPAIRED = "journal_repaired"
 MAX_PROBLEMS = 50
 
 _BLOCK = 1 << 20
+_NON_EMPTY = re.compile(rb"[^\n]+")
 
 #: Records a problem at a line number: the cursor's own, or a view's local copy for an unfinished last line.
 _Report = Callable[[int, str], None]
@@ -102,14 +104,13 @@ class TimelineReader:
                 if identity != self._cursor.identity or stat.st_size < self._cursor.offset:
                     self._cursor = _Cursor(identity=identity)  # replaced or truncated (edited by hand): start over
                 handle.seek(self._cursor.offset)
-                tail = None
-                for item, complete in _lines(handle):
-                    if not complete:
-                        tail = item
-                        break
-                    self._cursor.lines += 1
-                    self._cursor.offset += item.length + 1
-                    self._take(self._cursor.lines, item)
+                scanner = _Scanner(handle)
+                first = self._cursor.lines
+                for number, line in scanner:
+                    self._take(first + number, line)
+                self._cursor.lines += scanner.lines
+                self._cursor.offset += scanner.consumed
+                tail = scanner.tail
         except FileNotFoundError:
             self._cursor = _Cursor()
             return TimelineView([], None, 0, True, None, exists=False)
@@ -138,7 +139,7 @@ class TimelineReader:
         cursor.incident = self._replay(cursor.incident, number, event, self._problem)
         cursor.events.append((number, event))
 
-    def _view(self, tail: _Line | None) -> TimelineView:
+    def _view(self, tail: _Line) -> TimelineView:
         """The cursor plus the last line if it lacks its newline (complete but unterminated, or torn).
 
         Works on copies: the tail may still be being written, and is read again next time.
@@ -156,7 +157,7 @@ class TimelineReader:
             else:
                 more += 1
 
-        if tail is not None and tail.length:
+        if tail.length:
             line_count += 1
             decoded = self._decode(line_count, tail)
             if isinstance(decoded, str):
@@ -174,7 +175,7 @@ class TimelineReader:
                 events = [*events, (line_count, event)]
         if more:
             problems.append(Damage(self.where, f"{more} more lines cannot be read or replayed"))
-        ended = tail is None or not tail.length
+        ended = not tail.length
         return TimelineView(list(events), incident, line_count, ended, torn, tuple(problems))
 
     def _decode(self, number: int, line: _Line) -> tuple[Event, str | None] | str | None:
@@ -203,28 +204,54 @@ class TimelineReader:
             cursor.more_problems += 1
 
 
-def _lines(handle: BinaryIO) -> Iterator[tuple[_Line, bool]]:
-    """The lines from the current position, each with whether it ended in a newline; the last may not have.
+class _Scanner:
+    """The complete, non-blank lines from a file's current position, numbered from 1; then the unfinished tail.
 
-    At most MAX_LINE_BYTES of a line is kept: past that only its length is counted, so memory stays bounded.
+    Runs of empty lines are counted by ``bytes.count`` rather than visited one by one, so a file of 50 MB of
+    newlines costs what its size does; at most MAX_LINE_BYTES of any one line is kept, so memory stays bounded.
     """
-    kept = bytearray()
-    length = 0
-    while True:
-        block = handle.read(_BLOCK)
-        if not block:
-            break
-        start = 0
-        while True:
-            end = block.find(b"\n", start)
-            piece = block[start:] if end < 0 else block[start:end]
-            length += len(piece)
-            if length <= MAX_LINE_BYTES:
-                kept += piece
-            elif kept:
-                kept = bytearray()
-            if end < 0:
-                break
-            yield _Line(bytes(kept) if length <= MAX_LINE_BYTES else None, length), True
-            kept, length, start = bytearray(), 0, end + 1
-    yield _Line(bytes(kept) if length <= MAX_LINE_BYTES else None, length), False
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        #: complete lines seen, and their bytes (newlines included): how far a cursor may advance
+        self.lines = 0
+        self.consumed = 0
+        #: the last line if it lacks its newline (length 0 when the file ends with one)
+        self.tail = _Line(b"", 0)
+
+    def __iter__(self) -> Iterator[tuple[int, _Line]]:
+        head = bytearray()
+        length = 0
+        while block := self.handle.read(_BLOCK):
+            first = block.find(b"\n")
+            if first < 0:
+                length = _keep(head, length, block)
+                continue
+            length = _keep(head, length, block[:first])
+            self.lines += 1
+            self.consumed += length + 1
+            if length:
+                yield self.lines, _Line(bytes(head) if length <= MAX_LINE_BYTES else None, length)
+            last = block.rfind(b"\n")
+            position, before = first + 1, self.lines
+            for match in _NON_EMPTY.finditer(block, first + 1, last):
+                before += block.count(b"\n", position, match.start())
+                content = match.group()
+                yield before + 1, _Line(content if len(content) <= MAX_LINE_BYTES else None, len(content))
+                before += 1
+                position = match.end() + 1
+            self.lines += block.count(b"\n", first + 1, last + 1)
+            self.consumed += last - first
+            head.clear()
+            length = _keep(head, 0, block[last + 1 :])
+        self.tail = _Line(bytes(head) if length <= MAX_LINE_BYTES else None, length)
+
+
+def _keep(head: bytearray, length: int, piece: bytes) -> int:
+    """Add ``piece`` to the line being assembled, unless the line is already too long to be kept at all."""
+    length += len(piece)
+    if length <= MAX_LINE_BYTES:
+        head += piece
+    else:
+        head.clear()
+    return length
