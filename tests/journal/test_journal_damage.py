@@ -391,3 +391,34 @@ def test_forgiving_spellings_still_name_the_incident(invoke: Invoke) -> None:
     incident_id = declare(invoke)
     for spelling in ("inc-2026-1", " INC-2026-001 ", "Inc-2026-0001"):
         assert as_json(invoke, "incident", "show", spelling)["id"] == incident_id
+
+
+@pytest.mark.parametrize("link", ["timeline", "folder"])
+def test_a_symbolic_link_in_the_journal_is_never_followed(invoke: Invoke, workdir: Path, link: str) -> None:
+    """A link committed to a team's journal repository must not make an append write outside the journal."""
+    incident_id = declare(invoke)
+    folder = journal_of(workdir) / incident_id
+    outside = workdir / "outside"
+    outside.mkdir()
+    if link == "timeline":
+        (outside / "timeline.jsonl").write_bytes((folder / "timeline.jsonl").read_bytes())
+        (folder / "timeline.jsonl").unlink()
+        (folder / "timeline.jsonl").symlink_to(outside / "timeline.jsonl")
+    else:
+        for name in ("timeline.jsonl", "incident.yaml"):
+            (outside / name).write_bytes((folder / name).read_bytes())
+        for child in folder.iterdir():
+            child.unlink()
+        folder.rmdir()
+        folder.symlink_to(outside, target_is_directory=True)
+    before = {p.name: p.read_bytes() for p in outside.iterdir()}
+
+    item = listed(invoke)[incident_id]
+    assert item["damaged"] is True
+    assert "symbolic link" in " ".join(p["problem"] for p in item["problems"])
+    assert ok(invoke, "incident", "show", incident_id)
+    refused = invoke(["incident", "note", incident_id, "must not land outside"])
+    assert refused.exit_code != 0
+    assert "symbolic link" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert {p.name: p.read_bytes() for p in outside.iterdir()} == before

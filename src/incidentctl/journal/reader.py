@@ -18,6 +18,7 @@ line of 50 MB (a runaway writer, a file system that lost its newlines) costs a s
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -37,6 +38,10 @@ MAX_PROBLEMS = 50
 
 _BLOCK = 1 << 20
 _NON_EMPTY = re.compile(rb"[^\n]+")
+
+#: A timeline (or its folder) that is a link could make an append write anywhere (a link committed to the
+#: team's journal repository, pointing at ~/.bashrc): refused on read, which every append does first.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 #: Records a problem at a line number: the cursor's own, or a view's local copy for an unfinished last line.
 _Report = Callable[[int, str], None]
@@ -98,7 +103,9 @@ class TimelineReader:
 
     def _read(self) -> TimelineView:
         try:
-            with open(self.path, "rb") as handle:
+            if self.path.parent.is_symlink():
+                raise OSError(errno.ELOOP, "a symbolic link")
+            with open(os.open(self.path, os.O_RDONLY | _NOFOLLOW), "rb") as handle:
                 stat = os.fstat(handle.fileno())
                 identity = (stat.st_dev, stat.st_ino)
                 if identity != self._cursor.identity or stat.st_size < self._cursor.offset:
@@ -115,6 +122,12 @@ class TimelineReader:
             self._cursor = _Cursor()
             return TimelineView([], None, 0, True, None, exists=False)
         except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise JournalError(
+                    f"{self.path} is a symbolic link (or sits in one): the journal does not follow links out of "
+                    "its folder",
+                    where=self.where,
+                ) from e
             raise JournalError(f"cannot read {self.path}: {e.strerror}", where=self.where) from e
         return self._view(tail)
 

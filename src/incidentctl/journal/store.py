@@ -107,6 +107,7 @@ class Journal:
 
     def append_if(self, incident_id: str, kind: str, decide: Decide) -> AppendResult:
         incident_id = self._existing(incident_id)
+        self._refuse_linked_folder(incident_id)
         with self._locked(incident_id):
             timeline = self._read(incident_id, warn_torn=False)
             incident = self._incident(incident_id, timeline)
@@ -314,7 +315,10 @@ class Journal:
         """incident.yaml, read only when the timeline lost its declaration (the snapshot is otherwise derived)."""
         where = f"{incident_id}/{SNAPSHOT}"
         try:
-            with open(self.directory / incident_id / SNAPSHOT, "rb") as handle:
+            folder = self.directory / incident_id
+            if folder.is_symlink():
+                return None, Damage(where, "sits in a symbolic link, which the journal does not follow")
+            with open(os.open(folder / SNAPSHOT, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as handle:
                 raw = handle.read(MAX_LINE_BYTES + 1)
         except FileNotFoundError:
             return None, None
@@ -331,6 +335,15 @@ class Journal:
             return datetime.fromtimestamp(os.stat(self.directory / incident_id).st_mtime, tz=timezone.utc)
         except (OSError, OverflowError, ValueError):
             return self._now()
+
+    def _refuse_linked_folder(self, incident_id: str) -> None:
+        """Before the lock file is made: an incident folder that is a link would put it (and more) elsewhere."""
+        folder = self.directory / incident_id
+        if folder.is_symlink():
+            raise JournalError(
+                f"{folder} is a symbolic link: the journal does not follow links out of its folder",
+                where=f"{incident_id}/{TIMELINE}",
+            )
 
     def _has_record(self, name: str) -> bool:
         """A folder holds an incident once it has either file (an empty folder is a declaration in progress)."""
