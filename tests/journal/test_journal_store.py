@@ -322,3 +322,11 @@ def test_line_numbers_hold_across_read_blocks_blank_lines_and_later_reads(journa
     assert again.notes == 3
     assert again.problems[-1].where == f"{incident_id}/timeline.jsonl:{700_002 + 400_000 + 1 + 1 + 3}"
     assert Journal(journal.directory, clock=clock, actor="y").get(incident_id).problems == again.problems
+
+
+def test_a_kind_a_reader_would_take_for_damage_is_never_written(journal: Journal) -> None:
+    incident_id = declare(journal)
+    before = lines(journal, incident_id)
+    with pytest.raises(ValueError, match="not an event kind"):
+        journal.append(incident_id, "Status-Changed", {})
+    assert lines(journal, incident_id) == before

@@ -13,8 +13,13 @@ from typing import Any, TypeVar
 
 from incidentctl.core.incident import Event, Incident, IncidentStatus, format_timestamp, parse_timestamp
 
+#: What a kind looks like (``status_changed``): a kind from a newer incidentctl is kept, but not any string.
+_KIND = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
 
 def encode_event(event: Event) -> bytes:
+    if not _KIND.fullmatch(event.kind):  # a reader would take the line for damage
+        raise ValueError(f"{event.kind!r} is not an event kind (lower_case_with_underscores)")
     record = {
         "time": format_timestamp(event.time),
         "actor": event.actor,
@@ -27,9 +32,6 @@ def encode_event(event: Event) -> bytes:
 #: The longest line a reader takes in. An event is a few hundred bytes (evidence lives in files of its own), so
 #: anything longer is damage, and is skipped without being held in memory; appends refuse to write one.
 MAX_LINE_BYTES = 1 << 20
-
-#: What a kind looks like (``status_changed``): a kind from a newer incidentctl is kept, but not any string.
-_KIND = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 _T = TypeVar("_T")
 
