@@ -330,3 +330,14 @@ def test_a_kind_a_reader_would_take_for_damage_is_never_written(journal: Journal
     with pytest.raises(ValueError, match="not an event kind"):
         journal.append(incident_id, "Status-Changed", {})
     assert lines(journal, incident_id) == before
+
+
+def test_a_repair_still_being_written_is_not_mistaken_for_damage(journal: Journal, clock: Clock) -> None:
+    """A reader can see an append's repair line before its newline: the torn line it names is not damage."""
+    incident_id = declare(journal)
+    path = journal.directory / incident_id / "timeline.jsonl"
+    with path.open("ab") as handle:
+        handle.write(b'{"time":"2026-03-14T14:31:00Z","act\n')
+        handle.write(b'{"time":"2026-03-14T14:32:00Z","actor":"bob","kind":"journal_repaired","data":{"line":2}}')
+    incident = Journal(journal.directory, clock=clock, actor="x").get(incident_id)
+    assert not incident.damaged

@@ -178,10 +178,11 @@ class TimelineReader:
                     problem(*cursor.suspect)
                 torn = line_count
             elif decoded is not None:
-                if cursor.suspect is not None:
-                    problem(*cursor.suspect)
-                    torn = None
                 event, partial = decoded
+                if cursor.suspect is not None:
+                    if event.kind != JOURNAL_REPAIRED or event.data.get("line") != cursor.suspect[0]:
+                        problem(*cursor.suspect)
+                    torn = None
                 if partial is not None:
                     problem(line_count, partial)
                 incident = self._replay(incident, line_count, event, problem)
