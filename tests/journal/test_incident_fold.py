@@ -9,6 +9,7 @@ import pytest
 
 from incidentctl.core.incident import (
     Catalogue,
+    Damage,
     Declaration,
     Event,
     Incident,
@@ -23,6 +24,8 @@ from incidentctl.core.incident import (
     normalize_incident_id,
     normalize_severity,
     parse_timestamp,
+    recover,
+    replay,
     should_acknowledge,
     should_change_severity,
     should_change_status,
@@ -144,6 +147,48 @@ def test_timelines_that_cannot_be_replayed_say_which_event(events: list[Event], 
     assert fragment in str(caught.value)
 
 
+def _replay(*events: Event) -> Incident | None:
+    """What a reader does: every event that can be replayed, and the state before any that cannot."""
+    incident: Incident | None = None
+    for event in events:
+        try:
+            incident = replay(incident, event, incident_id="INC-2026-004")
+        except TimelineError:
+            continue
+    return incident
+
+
+def test_a_damaged_timeline_with_its_declaration_folds_the_readable_events() -> None:
+    folded = _replay(declared(), ev(1, "status_changed", to="fixed"), ev(2, "acknowledged"), ev(3, "note"))
+    problem = Damage("INC-2026-004/timeline.jsonl:2", "cannot replay")
+    incident = recover("INC-2026-004", folded, [problem], snapshot=None, since=at(9))
+    assert (incident.damaged, incident.problems, incident.state_from) == (True, (problem,), "timeline")
+    assert (incident.title, incident.acknowledged_at, incident.notes) == ("Database connection failure", at(2), 1)
+
+
+def test_a_timeline_without_its_declaration_uses_the_snapshot_as_it_is() -> None:
+    """The snapshot was written after the last append: replaying the events again would count them twice."""
+    snapshot = _incident(ev(1, "note"), ev(2, "note"))
+    folded = _replay(ev(1, "note"), ev(2, "note"))
+    incident = recover("INC-2026-004", folded, [Damage("x", "y")], snapshot=snapshot, since=at(9))
+    assert (incident.state_from, incident.title, incident.notes) == ("snapshot", snapshot.title, 2)
+
+
+def test_without_declaration_or_snapshot_the_events_replay_onto_an_open_placeholder() -> None:
+    folded = _replay(ev(3, "acknowledged", actor="bob"), ev(4, "severity_changed", to="P1"))
+    incident = recover("INC-2026-004", folded, [Damage("x", "y")], snapshot=None, since=at(9))
+    assert incident.state_from == "events"
+    assert incident.status is IncidentStatus.INVESTIGATING  # unknown is open, never resolved
+    assert (incident.declared_at, incident.acknowledged_by, incident.severity) == (at(3), "bob", "P1")
+    nothing = recover("INC-2026-004", None, [Damage("x", "y")], snapshot=None, since=at(9))
+    assert (nothing.declared_at, nothing.is_open, nothing.damaged) == (at(9), True, True)
+
+
+def test_the_id_is_always_the_folders() -> None:
+    folded = _replay(declared(id="INC-2026-001"))
+    assert recover("INC-2026-004", folded, [Damage("x", "y")], since=at(9)).id == "INC-2026-004"
+
+
 def _incident(*events: Event) -> Incident:
     return fold([declared(), *events])
 
@@ -174,8 +219,10 @@ def test_severity_accepts_the_level_or_its_name_in_any_case() -> None:
     assert normalize_severity("Critical", CATALOGUE) == "P1"
     with pytest.raises(UsageError) as caught:
         normalize_severity("P5", CATALOGUE)
-    assert caught.value.message == "unknown severity 'P5'; the runbook defines P1 (Critical), P2 (High), " \
-                                   "P3 (Medium), P4 (Low)"
+    assert (
+        caught.value.message == "unknown severity 'P5'; the runbook defines P1 (Critical), P2 (High), "
+        "P3 (Medium), P4 (Low)"
+    )
 
 
 def test_category_and_kind_must_both_be_in_the_runbook() -> None:

@@ -111,9 +111,7 @@ def test_appends_go_to_the_timeline_and_the_snapshot_follows(journal: Journal, c
     clock.now = T0 + timedelta(minutes=20)
     journal.append(incident_id, "status_changed", {"from": "investigating", "to": "resolved"})
 
-    assert [json.loads(line)["kind"] for line in lines(journal, incident_id)] == [
-        "declared", "note", "status_changed"
-    ]
+    assert [json.loads(line)["kind"] for line in lines(journal, incident_id)] == ["declared", "note", "status_changed"]
     fresh = Journal(journal.directory, clock=clock, actor="bob")  # another process reading it
     incident = fresh.get(incident_id)
     assert incident.status is IncidentStatus.RESOLVED
@@ -220,7 +218,7 @@ def test_a_complete_last_line_missing_its_newline_still_counts(journal: Journal)
     assert [json.loads(line)["kind"] for line in lines(journal, incident_id)] == ["declared", "note", "note"]
 
 
-def test_a_garbled_line_in_the_middle_is_an_error_naming_file_and_line(journal: Journal, clock: Clock) -> None:
+def test_a_garbled_line_in_the_middle_is_damage_naming_file_and_line(journal: Journal, clock: Clock) -> None:
     incident_id = declare(journal)
     path = journal.directory / incident_id / "timeline.jsonl"
     with path.open("ab") as handle:
@@ -230,10 +228,14 @@ def test_a_garbled_line_in_the_middle_is_an_error_naming_file_and_line(journal: 
         handle.write(b"{oops}\n")
         handle.write(b'{"time":"2026-03-14T14:32:00Z","actor":"bob","kind":"note","data":{}}\n')
 
-    with pytest.raises(JournalError) as caught:
-        Journal(journal.directory, clock=clock, actor="x").get(incident_id)
-    assert caught.value.where == f"{incident_id}/timeline.jsonl:5"
-    assert "not valid JSON" in caught.value.message
+    reader = Journal(journal.directory, clock=clock, actor="x")
+    incident = reader.get(incident_id)
+    assert incident.notes == 2  # the readable events on both sides of the damage
+    assert incident.damaged
+    [problem] = incident.problems  # the repaired torn line is not damage
+    assert problem.where == f"{incident_id}/timeline.jsonl:5"
+    assert "not valid JSON" in problem.problem
+    assert f"{incident_id}/timeline.jsonl:5: unreadable event: not valid JSON" in reader.drain_warnings()[0]
 
 
 def test_a_damaged_incident_does_not_hide_the_others_in_a_list(journal: Journal) -> None:
@@ -241,17 +243,19 @@ def test_a_damaged_incident_does_not_hide_the_others_in_a_list(journal: Journal)
     bad = declare(journal, "bad")
     path = journal.directory / bad / "timeline.jsonl"
     path.write_bytes(b"garbage\n" + path.read_bytes())
-    assert [i.id for i in journal.incidents()] == [good]
-    [warning] = journal.drain_warnings()
-    assert warning.startswith(f"{bad}/timeline.jsonl:1: unreadable event")
-    assert warning.endswith(f"{bad} is left out")
+    assert [(i.id, i.damaged) for i in journal.incidents()] == [(bad, True), (good, False)]
+    warnings = journal.drain_warnings()
+    assert warnings[0].startswith(f"{bad}/timeline.jsonl:1: unreadable event")
+    assert warnings[-1].startswith(f"{bad} is damaged")
 
 
-def test_a_timeline_filed_under_the_wrong_folder_is_refused(journal: Journal) -> None:
+def test_a_timeline_filed_under_the_wrong_folder_is_damage(journal: Journal) -> None:
     incident_id = declare(journal)
     os.rename(journal.directory / incident_id, journal.directory / "INC-2026-007")
-    with pytest.raises(JournalError, match="declares INC-2026-001, not INC-2026-007"):
-        journal.get("INC-2026-007")
+    incident = journal.get("INC-2026-007")
+    assert incident.id == "INC-2026-007"
+    assert incident.damaged
+    assert "declares INC-2026-001, not INC-2026-007" in incident.problems[0].problem
 
 
 def test_a_journal_path_that_is_a_file_is_a_journal_error(tmp_path: Path, clock: Clock) -> None:
@@ -296,3 +300,44 @@ def test_queries_filter_by_status_severity_and_activity(journal: Journal, clock:
     assert ids(IncidentQuery(severities=frozenset({"P1", "P3"}))) == [ongoing, old]
     # an open incident is active now, however old its last event
     assert ids(IncidentQuery(active_since=clock.now - timedelta(hours=1))) == [ongoing]
+
+
+def test_line_numbers_hold_across_read_blocks_blank_lines_and_later_reads(journal: Journal, clock: Clock) -> None:
+    """The reader scans in 1 MiB blocks and skips runs of empty lines wholesale; numbering must not drift."""
+    incident_id = declare(journal)
+    path = journal.directory / incident_id / "timeline.jsonl"
+    note = b'{"time":"2026-03-14T14:31:00Z","actor":"bob","kind":"note","data":{"text":"%d"}}\n'
+    with path.open("ab") as handle:
+        handle.write(b"\n" * 700_000)  # lines 2..700001
+        handle.write(note % 1)  # 700002
+        handle.write(b"\n" * 400_000 + b"x" * 300_000 + b"\n")  # the damaged line straddles a block boundary
+        handle.write(note % 2)
+    reader = Journal(journal.directory, clock=clock, actor="x")
+    incident = reader.get(incident_id)
+    assert incident.notes == 2
+    assert [p.where for p in incident.problems] == [f"{incident_id}/timeline.jsonl:{700_002 + 400_000 + 1}"]
+    with path.open("ab") as handle:
+        handle.write(b"\n\nnot json\n" + note % 3)
+    again = reader.get(incident_id)  # the same reader goes on from where it stopped
+    assert again.notes == 3
+    assert again.problems[-1].where == f"{incident_id}/timeline.jsonl:{700_002 + 400_000 + 1 + 1 + 3}"
+    assert Journal(journal.directory, clock=clock, actor="y").get(incident_id).problems == again.problems
+
+
+def test_a_kind_a_reader_would_take_for_damage_is_never_written(journal: Journal) -> None:
+    incident_id = declare(journal)
+    before = lines(journal, incident_id)
+    with pytest.raises(ValueError, match="not an event kind"):
+        journal.append(incident_id, "Status-Changed", {})
+    assert lines(journal, incident_id) == before
+
+
+def test_a_repair_still_being_written_is_not_mistaken_for_damage(journal: Journal, clock: Clock) -> None:
+    """A reader can see an append's repair line before its newline: the torn line it names is not damage."""
+    incident_id = declare(journal)
+    path = journal.directory / incident_id / "timeline.jsonl"
+    with path.open("ab") as handle:
+        handle.write(b'{"time":"2026-03-14T14:31:00Z","act\n')
+        handle.write(b'{"time":"2026-03-14T14:32:00Z","actor":"bob","kind":"journal_repaired","data":{"line":2}}')
+    incident = Journal(journal.directory, clock=clock, actor="x").get(incident_id)
+    assert not incident.damaged

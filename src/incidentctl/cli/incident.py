@@ -376,7 +376,7 @@ def timeline(ctx: typer.Context, incident_id: IdArgument) -> None:
     names = _severity_names(state)
     state.printer.result(
         "Timeline",
-        {"incident": incident.id, "events": events},
+        {"incident": incident.id, "damaged": incident.damaged, "problems": incident.problems, "events": events},
         table=timeline_table(events, names),
         markdown=lambda: timeline_markdown(events, names),
     )

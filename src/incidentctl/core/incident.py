@@ -54,6 +54,21 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Damage:
+    """One part of an incident's files that could not be read or replayed: where, and what is wrong with it."""
+
+    #: ``INC-2026-004/timeline.jsonl:7`` (a line), or a file alone when the whole file is the problem
+    where: str
+    problem: str
+
+
+#: Where an incident's state came from (see :func:`recover`).
+STATE_FROM_TIMELINE = "timeline"
+STATE_FROM_SNAPSHOT = "snapshot"
+STATE_FROM_EVENTS = "events"
+
+
+@dataclass(frozen=True)
 class Incident:
     id: str
     title: str
@@ -76,6 +91,11 @@ class Incident:
     events: int = 0
     #: How often a resolved incident was set back to an open status.
     reopened: int = 0
+    #: Part of the record could not be read: the state is the best reading of the rest (see :func:`recover`).
+    damaged: bool = False
+    problems: tuple[Damage, ...] = ()
+    #: ``timeline``, ``snapshot`` (incident.yaml, the timeline lost its declaration) or ``events`` (neither).
+    state_from: str = STATE_FROM_TIMELINE
 
     @property
     def is_open(self) -> bool:
@@ -119,7 +139,8 @@ def parse_timestamp(text: str) -> datetime:
 
 # --- ids ----------------------------------------------------------------------------------------------------
 
-_ID = re.compile(r"INC-(\d{4})-(\d+)", re.IGNORECASE)
+#: ASCII digits only, and at most nine of them: an id becomes a folder name, so it must stay short and plain.
+_ID = re.compile(r"INC-([0-9]{4})-([0-9]{1,9})", re.IGNORECASE)
 
 
 def format_incident_id(year: int, number: int) -> str:
@@ -180,6 +201,81 @@ def apply(incident: Incident, event: Event, *, index: int = 0) -> Incident:
     elif event.kind == EventKind.SEVERITY_CHANGED:
         changes["severity"] = _text(data, "to", index)
     return dataclasses.replace(incident, **changes)
+
+
+# --- folding what is left of a damaged timeline ------------------------------------------------------------
+
+
+def replay(incident: Incident | None, event: Event, *, incident_id: str, index: int = 0) -> Incident:
+    """One step of a fold that survives damage: like :func:`apply`, but a timeline may start without its
+    declaration (the line was lost), in which case the events replay onto :func:`placeholder`.
+
+    Raises :class:`TimelineError` when this event cannot be replayed; the caller records that as damage and
+    carries on from the state before it, since every event is a fact of its own.
+    """
+    if incident is None:
+        if event.kind == EventKind.DECLARED:
+            return _declared(event, index)
+        incident = placeholder(incident_id, event.time)
+    return apply(incident, event, index=index)
+
+
+def placeholder(incident_id: str, since: datetime) -> Incident:
+    """An incident whose declaration cannot be read from anywhere: what is known, and open.
+
+    Open (investigating) because an unknown state must never pass for a finished one: a wrong "open" gets
+    noticed and fixed with ``incident status``, a wrong "resolved" hides a live incident from everyone.
+    """
+    return Incident(
+        id=incident_id,
+        title="(unknown: the declaration cannot be read)",
+        severity="?",
+        status=IncidentStatus.INVESTIGATING,
+        category=None,
+        components=(),
+        summary=None,
+        commander=None,
+        declared_by="unknown",
+        declared_at=since,
+        started_at=since,
+        updated_at=since,
+        state_from=STATE_FROM_EVENTS,
+    )
+
+
+def recover(
+    incident_id: str,
+    folded: Incident | None,
+    problems: Sequence[Damage],
+    *,
+    snapshot: Incident | None = None,
+    since: datetime,
+) -> Incident:
+    """What a damaged incident folds to, from what could be read.
+
+    - The timeline still has a readable declaration: the fold of every readable event, in file order, skipping
+      the lines that cannot be read and the events that cannot be replayed. The timeline is the record and each
+      line is a fact of its own (a note, an acknowledgement, a status), so a lost line loses that fact and no
+      other. This is also what reads a bad git merge right: the conflict markers are unreadable, both sides'
+      events are not. The snapshot is not preferred even where it may be newer: it is derived, may be stale or
+      edited by hand, and is as likely to be the damaged file.
+    - The declaration is lost (the line, or the whole timeline: missing, empty, zeroed) and ``incident.yaml``
+      is readable: the snapshot, which is the fold as of the last append (so it already counts the events still
+      in the timeline, and is not replayed again). Appends keep it current from then on.
+    - Neither: :func:`placeholder` (id and time known, title and severity not, open) with the readable events
+      replayed onto it, so an acknowledgement or a status change still counts.
+
+    In every case the id is the folder's (what commands address), the incident is marked ``damaged`` with each
+    problem's ``file:line``, and ``state_from`` says which of the three it is. The damaged lines themselves are
+    left as written: the journal is append-only, and a person decides how to mend them.
+    """
+    if folded is not None and folded.state_from == STATE_FROM_TIMELINE:
+        base = folded
+    elif snapshot is not None:
+        base = dataclasses.replace(snapshot, state_from=STATE_FROM_SNAPSHOT)
+    else:
+        base = folded if folded is not None else placeholder(incident_id, since)
+    return dataclasses.replace(base, id=incident_id, damaged=bool(problems), problems=tuple(problems))
 
 
 def _declared(event: Event, index: int) -> Incident:

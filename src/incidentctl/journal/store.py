@@ -17,8 +17,12 @@ lock: a line is either complete or is the last one and still being written, whic
 
 Crashes: a write cut short leaves a torn last line. Reading skips it with a warning; the next append ends it
 with a newline and records a ``journal_repaired`` event naming it, so the torn line stays in the file as
-written (the journal is append-only) and is from then on known to be ignorable. Any other unreadable line is
-corruption, and is reported as ``file:line`` rather than guessed around.
+written (the journal is append-only) and is from then on known to be ignorable.
+
+Damage (a line that is not an event anywhere else, a lost or empty timeline, a folder named like no incident)
+never hides an incident or blocks an append: the incident is read as well as it can be
+(:func:`incidentctl.core.incident.recover`), marked ``damaged`` with the ``file:line`` of each problem, and every
+command that reads it warns. The damaged lines are left as written, for a person to mend.
 """
 
 from __future__ import annotations
@@ -29,13 +33,15 @@ import errno
 import os
 import re
 import secrets
-import stat
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from incidentctl.core.incident import (
+    STATE_FROM_EVENTS,
+    STATE_FROM_TIMELINE,
+    Damage,
     Declaration,
     Event,
     EventKind,
@@ -45,16 +51,21 @@ from incidentctl.core.incident import (
     format_incident_id,
     format_timestamp,
     normalize_incident_id,
+    parse_incident_id,
+    recover,
 )
-from incidentctl.errors import JournalError, NotFoundError
+from incidentctl.errors import JournalError, NotFoundError, UsageError
 from incidentctl.journal.base import AppendResult, Decide, DecideOnTimeline
 from incidentctl.journal.query import IncidentQuery, select
 from incidentctl.journal.reader import JOURNAL_REPAIRED, TimelineReader, TimelineView
-from incidentctl.journal.records import encode_event
+from incidentctl.journal.records import MAX_LINE_BYTES, decode_snapshot, encode_event
 
 TIMELINE = "timeline.jsonl"
 SNAPSHOT = "incident.yaml"
 LOCK = "timeline.jsonl.lock"
+
+#: Problems warned about per incident; the rest are counted (all of them, up to a limit, are in its ``problems``).
+WARN_PROBLEMS = 5
 
 #: An append waits this long for another writer before giving up (a writer holds the lock for milliseconds).
 LOCK_TIMEOUT_SECONDS = 30.0
@@ -86,7 +97,7 @@ class Journal:
         data = declaration.event_data(incident_id)
         event = Event(time=now, actor=self.actor, kind=EventKind.DECLARED, data=data)
         with self._locked(incident_id):
-            self._write(incident_id, encode_event(event))
+            self._write(incident_id, _encode_checked(event))
         _fsync_directory(self.directory / incident_id)  # the new file's name is as durable as its content
         incident = fold([event])
         self._write_snapshot(incident)
@@ -97,6 +108,7 @@ class Journal:
 
     def append_if(self, incident_id: str, kind: str, decide: Decide) -> AppendResult:
         incident_id = self._existing(incident_id)
+        self._refuse_linked_folder(incident_id)
         with self._locked(incident_id):
             timeline = self._read(incident_id, warn_torn=False)
             incident = self._incident(incident_id, timeline)
@@ -118,10 +130,11 @@ class Journal:
                     f"{incident_id}/{TIMELINE}:{timeline.torn_line}: closed off a torn last line "
                     f"(an interrupted write) and recorded that in the timeline"
                 )
-            payload += encode_event(event)
+            payload += _encode_checked(event)
             self._write(incident_id, payload)
             incident = apply(incident, event)
-            self._write_snapshot(incident)
+            if incident.state_from != STATE_FROM_EVENTS:  # never overwrite a snapshot with a placeholder
+                self._write_snapshot(incident)
         return AppendResult(incident, event)
 
     def append_if_timeline(self, incident_id: str, kind: str, decide: DecideOnTimeline) -> AppendResult:
@@ -137,23 +150,22 @@ class Journal:
 
     def get(self, incident_id: str) -> Incident:
         incident_id = self._existing(incident_id)
-        return self._incident(incident_id, self._read(incident_id))
+        return self._readable(incident_id)
 
     def timeline(self, incident_id: str) -> list[Event]:
         incident_id = self._existing(incident_id)
-        return [event for _, event in self._read(incident_id).events]
+        try:
+            view = self._read(incident_id)
+        except JournalError:
+            return []  # get() says why; what cannot be read has no events to show
+        return [event for _, event in view.events]
 
     def incidents(self, query: IncidentQuery | None = None) -> list[Incident]:
         found: list[Incident] = []
         for incident_id in self.ids():
-            try:
-                timeline = self._read(incident_id)
-                if timeline.incident is None:
-                    continue  # a declaration in progress (or one a crash interrupted): nothing to show yet
-                found.append(self._incident(incident_id, timeline))
-            except JournalError as err:
-                # One damaged record must not hide the others in the middle of an incident.
-                self._warn(f"{err}; {incident_id} is left out")
+            if not self._has_record(incident_id):
+                continue  # a declaration in progress (or one a crash interrupted): nothing recorded yet
+            found.append(self._readable(incident_id))
         return select(found, query)
 
     def ids(self) -> list[str]:
@@ -169,6 +181,8 @@ class Journal:
             match = _CANONICAL_ID.fullmatch(name)
             if match and format_incident_id(int(match[1]), int(match[2])) == name:
                 keyed.append(((int(match[1]), int(match[2])), name))
+            elif self._has_record(name):
+                self._warn_stray(name)
         return [name for _, name in sorted(keyed)]
 
     def drain_warnings(self) -> list[str]:
@@ -188,9 +202,7 @@ class Journal:
     def _existing(self, incident_id: str) -> str:
         canonical = normalize_incident_id(incident_id)
         try:
-            found = stat.S_ISREG((self.directory / canonical / TIMELINE).stat().st_mode)
-        except (FileNotFoundError, NotADirectoryError):
-            found = False
+            found = self._has_record(canonical, strict=True)
         except OSError as e:  # a folder on the way that may not be searched
             raise _os_failure(f"cannot read {self.directory / canonical}", e, self.directory) from e
         if not found:
@@ -272,20 +284,111 @@ class Journal:
     def _read(self, incident_id: str, *, warn_torn: bool = True) -> TimelineView:
         reader = self._readers.get(incident_id)
         if reader is None:
-            where = f"{incident_id}/{TIMELINE}"
-            reader = self._readers[incident_id] = TimelineReader(self.directory / incident_id / TIMELINE, where)
+            path = self.directory / incident_id / TIMELINE
+            reader = self._readers[incident_id] = TimelineReader(path, incident_id)
         view = reader.read()
         if view.torn_line is not None and warn_torn:
             self._warn(f"{reader.where}:{view.torn_line}: ignoring a torn last line (the write was interrupted)")
         return view
 
+    def _readable(self, incident_id: str) -> Incident:
+        """The incident as well as it can be read; a timeline that cannot even be opened is one more problem."""
+        try:
+            view = self._read(incident_id)
+        except JournalError as err:
+            view = TimelineView([], None, 0, True, None, (Damage(f"{incident_id}/{TIMELINE}", err.message),))
+        return self._incident(incident_id, view)
+
     def _incident(self, incident_id: str, view: TimelineView) -> Incident:
+        """The folded state, or, for a damaged record, what :func:`recover` makes of it (and a warning)."""
+        folded = view.incident
+        declared = folded is not None and folded.state_from == STATE_FROM_TIMELINE
+        if declared and folded is not None and folded.id == incident_id and not view.problems:
+            return folded  # the usual case: nothing to recover
         where = f"{incident_id}/{TIMELINE}"
-        if view.incident is None:
-            raise JournalError(f"{incident_id} has an empty timeline (its declaration was interrupted)", where=where)
-        if view.incident.id != incident_id:
-            raise JournalError(f"the timeline declares {view.incident.id}, not {incident_id}", where=where + ":1")
-        return view.incident
+        problems = list(view.problems)
+        snapshot = None
+        if folded is not None and declared and folded.id != incident_id:
+            problems.insert(
+                0, Damage(f"{where}:1", f"the timeline declares {folded.id}, not {incident_id} (a copied folder?)")
+            )
+        if not declared:
+            snapshot, trouble = self._read_snapshot(incident_id)
+            lost = "is missing" if not view.exists else "is empty" if view.line_count == 0 else "has no declaration"
+            if snapshot is not None:
+                problems.append(Damage(where, f"{lost}: the state shown is {SNAPSHOT}'s, as of the last append"))
+            else:
+                problems.append(Damage(where, f"{lost}, and {SNAPSHOT} cannot stand in: title and severity unknown"))
+                if trouble is not None:
+                    problems.append(trouble)
+        incident = recover(incident_id, folded, problems, snapshot=snapshot, since=self._since(incident_id))
+        self._warn_damage(incident)
+        return incident
+
+    def _read_snapshot(self, incident_id: str) -> tuple[Incident | None, Damage | None]:
+        """incident.yaml, read only when the timeline lost its declaration (the snapshot is otherwise derived)."""
+        where = f"{incident_id}/{SNAPSHOT}"
+        try:
+            folder = self.directory / incident_id
+            if folder.is_symlink():
+                return None, Damage(where, "sits in a symbolic link, which the journal does not follow")
+            with open(os.open(folder / SNAPSHOT, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as handle:
+                raw = handle.read(MAX_LINE_BYTES + 1)
+        except FileNotFoundError:
+            return None, None
+        except OSError as e:
+            return None, Damage(where, f"cannot be read: {e.strerror}")
+        try:
+            return decode_snapshot(raw), None
+        except ValueError as e:
+            return None, Damage(where, f"unreadable: {e}")
+
+    def _since(self, incident_id: str) -> datetime:
+        """For an incident known from nothing else: when its folder last changed."""
+        try:
+            return datetime.fromtimestamp(os.stat(self.directory / incident_id).st_mtime, tz=timezone.utc)
+        except (OSError, OverflowError, ValueError):
+            return self._now()
+
+    def _refuse_linked_folder(self, incident_id: str) -> None:
+        """Before the lock file is made: an incident folder that is a link would put it (and more) elsewhere."""
+        folder = self.directory / incident_id
+        if folder.is_symlink():
+            raise JournalError(
+                f"{folder} is a symbolic link: the journal does not follow links out of its folder",
+                where=f"{incident_id}/{TIMELINE}",
+            )
+
+    def _has_record(self, name: str, *, strict: bool = False) -> bool:
+        """A folder holds an incident once it has either file (an empty folder is a declaration in progress).
+
+        ``strict`` raises the OSError of a folder that may not be searched instead of taking it for "no record",
+        so a command that names the incident says why it cannot read it rather than "not found"."""
+        folder = self.directory / name
+        if not strict:
+            return any(os.path.lexists(folder / file) for file in (TIMELINE, SNAPSHOT))
+        for file in (TIMELINE, SNAPSHOT):
+            try:
+                os.lstat(folder / file)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            return True
+        return False
+
+    def _warn_damage(self, incident: Incident) -> None:
+        for problem in incident.problems[:WARN_PROBLEMS]:
+            self._warn(f"{problem.where}: {problem.problem}")
+        more = len(incident.problems) - WARN_PROBLEMS
+        also = f" ({more} more problems in -o json)" if more > 0 else ""
+        self._warn(
+            f"{incident.id} is damaged{also}: shown as far as it can be read, and new events are still recorded; "
+            f"the journal never rewrites a line, so mend {self.directory / incident.id} by hand"
+        )
+
+    def _warn_stray(self, name: str) -> None:
+        parsed = parse_incident_id(name)
+        rename = f"; if it is {format_incident_id(*parsed)}, rename it so" if parsed is not None else ""
+        self._warn(f"{name}: not an incident id (they look like INC-2026-004), so it is left out{rename}")
 
     def _write_snapshot(self, incident: Incident) -> None:
         """Rewrite incident.yaml atomically. It is derived, so failing to write it only costs a warning."""
@@ -335,9 +438,26 @@ def _fsync_directory(path: Path) -> None:
             os.close(fd)
 
 
+def _encode_checked(event: Event) -> bytes:
+    """The line for ``event``, refused when it is longer than a reader takes in (it could never be read back)."""
+    line = encode_event(event)
+    if len(line) > MAX_LINE_BYTES:
+        raise UsageError(
+            f"this {event.kind} event is too large for the journal ({len(line):,} bytes, at most {MAX_LINE_BYTES:,})",
+            hint="keep long output in a file and refer to it",
+        )
+    return line
+
+
+#: Observations about the files, not state: they change when a person mends the files, not when events happen.
+_NOT_IN_SNAPSHOT = frozenset({"damaged", "problems", "state_from"})
+
+
 def _snapshot(incident: Incident) -> dict[str, Any]:
     plain: dict[str, Any] = {}
     for f in dataclasses.fields(incident):
+        if f.name in _NOT_IN_SNAPSHOT:
+            continue
         value = getattr(incident, f.name)
         if isinstance(value, datetime):
             value = format_timestamp(value)

@@ -109,6 +109,14 @@ def status_text(status: IncidentStatus) -> Text:
     return Text(status.value, style=STATUS_STYLES[status])
 
 
+def damaged_status_text(incident: Incident) -> Text:
+    """The status, and ``DAMAGED`` when part of the record could not be read (the warnings say where)."""
+    text = status_text(incident.status)
+    if incident.damaged:
+        text.append(" DAMAGED", style="bold red")
+    return text
+
+
 def _table(
     columns: Sequence[tuple[str, bool]],
     rows: Sequence[Sequence[str | Text]],
@@ -168,7 +176,7 @@ def incidents_table(incidents: Sequence[Incident], now: datetime) -> TableRender
             (
                 incident.id,
                 severity_text(incident.severity),
-                status_text(incident.status),
+                damaged_status_text(incident),
                 incident.title,
                 format_age(now - incident.declared_at),
                 joiner.join(incident.components) or "-",
@@ -241,6 +249,10 @@ def _detail_rows(incident: Incident, now: datetime, names: Mapping[str, str]) ->
     if incident.reopened:
         rows.append(("Reopened", f"{incident.reopened} time(s)"))
     rows.append(("Notes", str(incident.notes)))
+    if incident.damaged:
+        problems = "\n".join(f"{p.where}: {p.problem}" for p in incident.problems[:5])
+        more = f"\n({len(incident.problems) - 5} more in -o json)" if len(incident.problems) > 5 else ""
+        rows.append(("Damaged", f"state from {incident.state_from}, as far as it can be read\n{problems}{more}"))
     if incident.summary:
         rows.append(("Summary", incident.summary))
     return rows
