@@ -13,7 +13,8 @@ nox.options.error_on_missing_interpreters = True
 def tests(session: nox.Session) -> None:
     """The whole test suite (unit, CLI, sandbox and integration tests; see README for what they need)."""
     session.install("-e", ".[test]")
-    session.run("pytest", *session.posargs)
+    # spread over every core unless told otherwise (`nox -s tests -- -k journal` runs in one process)
+    session.run("pytest", *(session.posargs or ["-n", "auto"]))
 
 
 @nox.session
