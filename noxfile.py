@@ -19,9 +19,10 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff, and import-linter for the one-way layer rule."""
+    """ruff (lint and format), and import-linter for the one-way layer rule."""
     session.install("ruff>=0.6", "import-linter>=2.1", "-e", ".")
     session.run("ruff", "check", "src", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
     session.run("lint-imports")
 
 

@@ -65,8 +65,20 @@ def cli(tmp_path: Path) -> Cli:
 
 
 def test_declare_prints_the_id_alone_on_stdout(cli: Cli) -> None:
-    result = cli.ok("incident", "declare", "--title", "Database connection failure", "--severity", "p1",
-                    "--category", "infrastructure/database", "--component", "gateway", "--component", "retrieval")
+    result = cli.ok(
+        "incident",
+        "declare",
+        "--title",
+        "Database connection failure",
+        "--severity",
+        "p1",
+        "--category",
+        "infrastructure/database",
+        "--component",
+        "gateway",
+        "--component",
+        "retrieval",
+    )
     assert result.stdout == "INC-2026-001\n"  # so ID=$(incidentctl incident declare ...) works
     assert "declared INC-2026-001 (P1 Critical): Database connection failure" in result.stderr
     assert (cli.journal_dir / "INC-2026-001" / "timeline.jsonl").is_file()
@@ -74,9 +86,24 @@ def test_declare_prints_the_id_alone_on_stdout(cli: Cli) -> None:
 
 
 def test_declare_as_json_and_yaml_returns_the_incident(cli: Cli) -> None:
-    document = cli.json("incident", "declare", "-t", "Search is slow", "-s", "high", "-c", "application/performance",
-                        "--component", "retrieval,synthesis", "--started-at", "2026-03-14T14:05:00Z",
-                        "--summary", "p95 at 40s", "--commander", "carol")
+    document = cli.json(
+        "incident",
+        "declare",
+        "-t",
+        "Search is slow",
+        "-s",
+        "high",
+        "-c",
+        "application/performance",
+        "--component",
+        "retrieval,synthesis",
+        "--started-at",
+        "2026-03-14T14:05:00Z",
+        "--summary",
+        "p95 at 40s",
+        "--commander",
+        "carol",
+    )
     assert document["kind"] == "Incident"
     data = document["data"]
     assert data["id"] == "INC-2026-001"
@@ -127,7 +154,12 @@ def test_an_incident_from_declaration_to_resolution(cli: Cli) -> None:
     assert timeline["kind"] == "Timeline"
     assert timeline["data"]["incident"] == incident_id
     assert [e["kind"] for e in timeline["data"]["events"]] == [
-        "declared", "acknowledged", "note", "status_changed", "severity_changed", "status_changed"
+        "declared",
+        "acknowledged",
+        "note",
+        "status_changed",
+        "severity_changed",
+        "status_changed",
     ]
     assert timeline["data"]["events"][3] == {
         "time": "2026-03-14T14:45:00Z",
@@ -148,8 +180,17 @@ def test_an_incident_from_declaration_to_resolution(cli: Cli) -> None:
 
     table = cli.ok("incident", "timeline", incident_id).stdout.splitlines()
     assert table[0].split() == ["TIME", "ACTOR", "KIND", "WHAT"]
-    assert table[3].split() == ["2026-03-14", "14:40:00", "UTC", "bob", "note", "connection", "pool", "[db-0]",
-                                "exhausted"]
+    assert table[3].split() == [
+        "2026-03-14",
+        "14:40:00",
+        "UTC",
+        "bob",
+        "note",
+        "connection",
+        "pool",
+        "[db-0]",
+        "exhausted",
+    ]
 
     document = yaml.safe_load(cli.ok("incident", "timeline", incident_id, "-o", "yaml").stdout)
     assert len(document["data"]["events"]) == 6
@@ -265,7 +306,9 @@ def test_a_note_event_as_json(cli: Cli) -> None:
     document = cli.json("incident", "note", incident_id, "rolled back gateway to revision 41")
     assert document["kind"] == "Event"
     assert document["data"]["event"] == {
-        "time": "2026-03-14T14:30:00Z", "actor": "alice", "kind": "note",
+        "time": "2026-03-14T14:30:00Z",
+        "actor": "alice",
+        "kind": "note",
         "data": {"text": "rolled back gateway to revision 41"},
     }
     assert document["data"]["incident"]["notes"] == 1
@@ -293,18 +336,30 @@ def test_a_torn_last_line_is_reported_on_stderr_and_the_command_works(cli: Cli) 
         (["incident", "status", "INC-2026-999", "resolved"], "error: incident INC-2026-999 not found"),
         (["incident", "timeline", "INC-2026-999"], "error: incident INC-2026-999 not found"),
         (["incident", "show", "yesterday"], "error: 'yesterday' is not an incident id (they look like INC-2026-004)"),
-        (["incident", "declare", "-t", "x", "-s", "P0"],
-         "error: unknown severity 'P0'; the runbook defines P1 (Critical), P2 (High), P3 (Medium), P4 (Low)"),
-        (["incident", "declare", "-t", "x", "-s", "P1", "-c", "hardware"],
-         "error: unknown category 'hardware'; the runbook defines infrastructure, application, security"),
-        (["incident", "declare", "-t", "x", "-s", "P1", "--component", "frontend"],
-         "error: unknown component 'frontend'; the runbook defines gateway, retrieval, synthesis"),
-        (["incident", "declare", "-t", " ", "-s", "P1"],
-         "error: the title is empty; say in a few words what is broken"),
-        (["incident", "declare", "-t", "x", "-s", "P1", "--started-at", "2026-03-14T15:00:00Z"],
-         "error: --started-at 2026-03-14T15:00:00Z is in the future (now is 2026-03-14T14:30:00Z)"),
-        (["incident", "declare", "-t", "x", "-s", "P1", "--started-at", "at lunch"],
-         "error: --started-at 'at lunch' is not a duration"),
+        (
+            ["incident", "declare", "-t", "x", "-s", "P0"],
+            "error: unknown severity 'P0'; the runbook defines P1 (Critical), P2 (High), P3 (Medium), P4 (Low)",
+        ),
+        (
+            ["incident", "declare", "-t", "x", "-s", "P1", "-c", "hardware"],
+            "error: unknown category 'hardware'; the runbook defines infrastructure, application, security",
+        ),
+        (
+            ["incident", "declare", "-t", "x", "-s", "P1", "--component", "frontend"],
+            "error: unknown component 'frontend'; the runbook defines gateway, retrieval, synthesis",
+        ),
+        (
+            ["incident", "declare", "-t", " ", "-s", "P1"],
+            "error: the title is empty; say in a few words what is broken",
+        ),
+        (
+            ["incident", "declare", "-t", "x", "-s", "P1", "--started-at", "2026-03-14T15:00:00Z"],
+            "error: --started-at 2026-03-14T15:00:00Z is in the future (now is 2026-03-14T14:30:00Z)",
+        ),
+        (
+            ["incident", "declare", "-t", "x", "-s", "P1", "--started-at", "at lunch"],
+            "error: --started-at 'at lunch' is not a duration",
+        ),
         (["incident", "list", "--status", "closed"], "error: unknown status 'closed'"),
         (["incident", "list", "-o", "markdown"], "error: unsupported output format 'markdown' for this command"),
     ],

@@ -31,16 +31,30 @@ def _point_at(site: Site, prometheus: str, alertmanager: str, run_id: str) -> No
 
 
 def test_detect_and_triage_read_real_prometheus_and_alertmanager(
-    invoke: Invoke, site_for: Callable[..., Site], prometheus_server: Any, alertmanager_server: Any  # noqa: F811
+    invoke: Invoke,
+    site_for: Callable[..., Site],  # noqa: F811
+    prometheus_server: Any,
+    alertmanager_server: Any,
 ) -> None:
     run_id = uuid.uuid4().hex[:8]
     site = site_for("healthy")
     _point_at(site, prometheus_server.url, alertmanager_server.url, run_id)
     with httpx.Client() as http:
         am = AlertmanagerClient(http, Alertmanager(url=alertmanager_server.url))
-        am.post_alerts([NewAlert({"alertname": "RetrievalSlow", "service": "retrieval", "severity": "warning",
-                                  "namespace": "sarvanom-production", "run": run_id},
-                                 {"summary": "retrieval p95 above 2s"})])
+        am.post_alerts(
+            [
+                NewAlert(
+                    {
+                        "alertname": "RetrievalSlow",
+                        "service": "retrieval",
+                        "severity": "warning",
+                        "namespace": "sarvanom-production",
+                        "run": run_id,
+                    },
+                    {"summary": "retrieval p95 above 2s"},
+                )
+            ]
+        )
 
     detected = run(invoke, site, "detect", "-o", "json")
     assert detected.exit_code == 3, detected.output

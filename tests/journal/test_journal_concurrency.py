@@ -67,10 +67,12 @@ def test_writers_declaring_at_once_get_distinct_consecutive_ids(tmp_path: Path) 
     results = context.Queue()
     per_writer = 5
     directory = tmp_path / "incidents"
-    _run([
-        context.Process(target=_declare_worker, args=(directory, w, per_writer, barrier, results))
-        for w in range(WRITERS)
-    ])
+    _run(
+        [
+            context.Process(target=_declare_worker, args=(directory, w, per_writer, barrier, results))
+            for w in range(WRITERS)
+        ]
+    )
     handed_out = [incident_id for _ in range(WRITERS) for incident_id in results.get(timeout=10)[1]]
 
     year = utc_now().year
@@ -83,14 +85,14 @@ def test_writers_declaring_at_once_get_distinct_consecutive_ids(tmp_path: Path) 
 
 def test_writers_appending_at_once_leave_every_event_intact(tmp_path: Path) -> None:
     directory = tmp_path / "incidents"
-    incident_id = Journal(directory, clock=utc_now, actor="setup").declare(
-        Declaration(title="everyone writes here", severity="P1")
-    ).id
+    incident_id = (
+        Journal(directory, clock=utc_now, actor="setup")
+        .declare(Declaration(title="everyone writes here", severity="P1"))
+        .id
+    )
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(WRITERS)
-    _run([
-        context.Process(target=_note_worker, args=(directory, incident_id, w, barrier)) for w in range(WRITERS)
-    ])
+    _run([context.Process(target=_note_worker, args=(directory, incident_id, w, barrier)) for w in range(WRITERS)])
 
     raw = (directory / incident_id / "timeline.jsonl").read_bytes()
     assert raw.endswith(b"\n")
@@ -113,9 +115,9 @@ def test_writers_appending_at_once_leave_every_event_intact(tmp_path: Path) -> N
 def test_people_acknowledging_at_once_record_one_acknowledgement(tmp_path: Path) -> None:
     """The decision to record is taken under the lock, from the state at that moment."""
     directory = tmp_path / "incidents"
-    incident_id = Journal(directory, clock=utc_now, actor="setup").declare(
-        Declaration(title="paged everyone", severity="P1")
-    ).id
+    incident_id = (
+        Journal(directory, clock=utc_now, actor="setup").declare(Declaration(title="paged everyone", severity="P1")).id
+    )
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(WRITERS)
     _run([context.Process(target=_ack_worker, args=(directory, incident_id, w, barrier)) for w in range(WRITERS)])
@@ -136,8 +138,19 @@ def test_cli_processes_declaring_at_once_get_distinct_ids(tmp_path: Path) -> Non
     }
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "incidentctl", "incident", "declare", "--title", f"job {n} failed",
-             "--severity", "P3", "--component", "gateway"],
+            [
+                sys.executable,
+                "-m",
+                "incidentctl",
+                "incident",
+                "declare",
+                "--title",
+                f"job {n} failed",
+                "--severity",
+                "P3",
+                "--component",
+                "gateway",
+            ],
             env={**env, "INCIDENTCTL_ACTOR": f"ci-job-{n}"},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

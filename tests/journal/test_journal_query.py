@@ -15,8 +15,14 @@ NOW = datetime(2026, 3, 14, 14, 30, tzinfo=timezone.utc)
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("90s", timedelta(seconds=90)), ("45m", timedelta(minutes=45)), ("24h", timedelta(hours=24)),
-     ("7d", timedelta(days=7)), ("2w", timedelta(weeks=2)), ("1h30m", timedelta(minutes=90))],
+    [
+        ("90s", timedelta(seconds=90)),
+        ("45m", timedelta(minutes=45)),
+        ("24h", timedelta(hours=24)),
+        ("7d", timedelta(days=7)),
+        ("2w", timedelta(weeks=2)),
+        ("1h30m", timedelta(minutes=90)),
+    ],
 )
 def test_durations(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected

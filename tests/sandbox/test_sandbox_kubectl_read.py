@@ -50,8 +50,7 @@ def test_get_pods_deploy_svc_ing_prints_real_columns(k: Kubectl) -> None:
     assert deploys["deployment.apps/gateway"][1:4] == ["3/3", "3", "3"]
     assert deploys["deployment.apps/synthesis"][1:4] == ["2/3", "2", "2"]
     ingress = _rows(blocks[3])[1]
-    assert ingress[:5] == ["ingress.networking.k8s.io/sarvanom", "nginx", "api.sarvanom.com", "203.0.113.10",
-                           "80, 443"]
+    assert ingress[:5] == ["ingress.networking.k8s.io/sarvanom", "nginx", "api.sarvanom.com", "203.0.113.10", "80, 443"]
 
 
 def test_get_pods_all_namespaces_has_namespace_column(k: Kubectl) -> None:

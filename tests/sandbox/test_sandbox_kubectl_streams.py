@@ -31,8 +31,7 @@ def test_scaling_past_the_nodes_leaves_pods_pending(kubectl: Kubectl, sandbox: S
     assert any(m.startswith("0/3 nodes are available: 3 Insufficient cpu.") for m in messages)
     pending = json.loads(kubectl("get", "pods", "--field-selector", "status.phase=Pending", "-o", "json").stdout)
     condition = pending["items"][0]["status"]["conditions"][0]
-    assert (condition["type"], condition["status"], condition["reason"]) == ("PodScheduled", "False",
-                                                                             "Unschedulable")
+    assert (condition["type"], condition["status"], condition["reason"]) == ("PodScheduled", "False", "Unschedulable")
 
 
 def test_a_tag_that_does_not_exist_cannot_be_pulled(kubectl: Kubectl, sandbox: Sandbox) -> None:
@@ -42,11 +41,14 @@ def test_a_tag_that_does_not_exist_cannot_be_pulled(kubectl: Kubectl, sandbox: S
     assert sorted(_statuses(kubectl, "app=retrieval")) == ["ImagePullBackOff", "Running", "Running", "Running"]
     status = kubectl("rollout", "status", "deploy/retrieval", "--timeout=2s")
     assert status.returncode == 1
-    assert "Waiting for deployment \"retrieval\" rollout to finish: 1 out of 3 new replicas" in status.stdout
+    assert 'Waiting for deployment "retrieval" rollout to finish: 1 out of 3 new replicas' in status.stdout
     failed = kubectl("get", "events", "--field-selector", "reason=Failed", "-o", "json")
     assert any(f'Failed to pull image "{image}"' in e["message"] for e in json.loads(failed.stdout)["items"])
-    pod = next(line.split()[0] for line in kubectl("get", "pods", "--no-headers").stdout.splitlines()
-               if "ImagePullBackOff" in line)
+    pod = next(
+        line.split()[0]
+        for line in kubectl("get", "pods", "--no-headers").stdout.splitlines()
+        if "ImagePullBackOff" in line
+    )
     logs = kubectl("logs", pod)
     assert "is waiting to start: trying and failing to pull image" in logs.stderr
     sandbox.advance(600)
@@ -68,11 +70,19 @@ def test_statefulset_restart_and_status(kubectl: Kubectl, sandbox: Sandbox) -> N
 
 
 def test_follow_and_watch_stream_while_time_moves(kubectl: Kubectl, sandbox: Sandbox) -> None:
-    follow = subprocess.Popen(kubectl.command("logs", "-f", "deploy/gateway", "--tail=1"), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    follow = subprocess.Popen(
+        kubectl.command("logs", "-f", "deploy/gateway", "--tail=1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     watching = sandbox.store.watcher_count()
-    watch = subprocess.Popen(kubectl.command("get", "pods", "-w", "-l", "app=postgres"), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    watch = subprocess.Popen(
+        kubectl.command("get", "pods", "-w", "-l", "app=postgres"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert follow.stdout is not None
         assert follow.stdout.readline(), "the follow stream is open (its first line arrived)"

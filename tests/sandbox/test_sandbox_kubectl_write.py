@@ -97,36 +97,55 @@ def test_server_side_dry_run_changes_nothing(kubectl: Kubectl) -> None:
     assert result.returncode == 0, result.stderr
     assert "(server dry run)" in result.stdout
     assert _deploy(kubectl, "synthesis")["spec"]["replicas"] == 3
-    patched = kubectl("patch", "deployment", "synthesis", "--dry-run=server", "-o", "json", "-p",
-                      '{"spec":{"replicas":9}}')
+    patched = kubectl(
+        "patch", "deployment", "synthesis", "--dry-run=server", "-o", "json", "-p", '{"spec":{"replicas":9}}'
+    )
     assert json.loads(patched.stdout)["spec"]["replicas"] == 9
     assert _deploy(kubectl, "synthesis")["spec"]["replicas"] == 3
 
 
 def test_the_three_patch_types(kubectl: Kubectl) -> None:
-    strategic = kubectl("patch", "deployment", "synthesis", "-p",
-                        '{"spec":{"template":{"spec":{"containers":[{"name":"synthesis","env":[{"name":"LOG_LEVEL",'
-                        '"value":"debug"}]}]}}}}')
+    strategic = kubectl(
+        "patch",
+        "deployment",
+        "synthesis",
+        "-p",
+        '{"spec":{"template":{"spec":{"containers":[{"name":"synthesis","env":[{"name":"LOG_LEVEL",'
+        '"value":"debug"}]}]}}}}',
+    )
     assert strategic.returncode == 0, strategic.stderr
     container = _deploy(kubectl, "synthesis")["spec"]["template"]["spec"]["containers"][0]
     assert container["image"].endswith("synthesis:2.4.3"), "strategic merge keeps the rest of the container"
     assert {"name": "LOG_LEVEL", "value": "debug"} in container["env"]
     assert {"name": "REDIS_URL", "value": "redis://redis:6379/1"} in container["env"]
-    merge = kubectl("patch", "configmap", "synthesis-config", "--type=merge", "-p",
-                    '{"data":{"CIRCUIT_BREAKER":"open","LLM_TIMEOUT_SECONDS":null}}')
+    merge = kubectl(
+        "patch",
+        "configmap",
+        "synthesis-config",
+        "--type=merge",
+        "-p",
+        '{"data":{"CIRCUIT_BREAKER":"open","LLM_TIMEOUT_SECONDS":null}}',
+    )
     assert merge.returncode == 0, merge.stderr
     data = json.loads(kubectl("get", "cm", "synthesis-config", "-o", "json").stdout)["data"]
     assert data["CIRCUIT_BREAKER"] == "open"
     assert "LLM_TIMEOUT_SECONDS" not in data
-    jsonpatch = kubectl("patch", "deployment", "gateway", "--type=json", "-p",
-                        '[{"op":"replace","path":"/spec/replicas","value":4},'
-                        '{"op":"add","path":"/metadata/labels/tier","value":"edge"}]')
+    jsonpatch = kubectl(
+        "patch",
+        "deployment",
+        "gateway",
+        "--type=json",
+        "-p",
+        '[{"op":"replace","path":"/spec/replicas","value":4},'
+        '{"op":"add","path":"/metadata/labels/tier","value":"edge"}]',
+    )
     assert jsonpatch.returncode == 0, jsonpatch.stderr
     deploy = _deploy(kubectl, "gateway")
     assert deploy["spec"]["replicas"] == 4
     assert deploy["metadata"]["labels"]["tier"] == "edge"
-    failing = kubectl("patch", "deployment", "gateway", "--type=json", "-p",
-                      '[{"op":"test","path":"/spec/replicas","value":99}]')
+    failing = kubectl(
+        "patch", "deployment", "gateway", "--type=json", "-p", '[{"op":"test","path":"/spec/replicas","value":99}]'
+    )
     assert failing.returncode == 1
     invalid = kubectl("patch", "deployment", "gateway", "--type=merge", "-p", '{"spec":{"replicas":-1}}')
     assert invalid.returncode == 1
@@ -137,8 +156,10 @@ def test_deleting_a_pod_gets_it_replaced(kubectl: Kubectl, sandbox: Sandbox) -> 
     postgres = _pods(kubectl, "app=postgres")[0]
     result = kubectl("delete", "pod", "postgres-0", "--timeout=30s")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == 'pod "postgres-0" deleted from sarvanom-production namespace' or \
-        result.stdout.strip() == 'pod "postgres-0" deleted'
+    assert (
+        result.stdout.strip() == 'pod "postgres-0" deleted from sarvanom-production namespace'
+        or result.stdout.strip() == 'pod "postgres-0" deleted'
+    )
     replacement = _pods(kubectl, "app=postgres")[0]
     assert replacement["metadata"]["name"] == "postgres-0"
     assert replacement["metadata"]["uid"] != postgres["metadata"]["uid"]
@@ -178,18 +199,22 @@ def test_typed_requests_sent_as_protobuf(kubectl: Kubectl, sandbox: Sandbox) -> 
     assert kubectl("auth", "can-i", "get", "deployments").stdout.strip() == "yes"
     refused = kubectl("rollout", "restart", "deployment/gateway")
     assert refused.returncode == 1
-    assert 'deployments.apps "gateway" is forbidden: User "sandbox-admin" cannot patch resource "deployments"' \
+    assert (
+        'deployments.apps "gateway" is forbidden: User "sandbox-admin" cannot patch resource "deployments"'
         in refused.stderr
+    )
 
 
 def test_apply_a_hotfix_manifest(kubectl: Kubectl, sandbox: Sandbox, tmp_path: Path) -> None:
     manifest = tmp_path / "hotfix.yaml"
-    manifest.write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: synthesis\n"
-                        "  namespace: sarvanom-production\n  annotations:\n"
-                        "    kubernetes.io/change-cause: hotfix synthesis 2.4.4\nspec:\n  template:\n    spec:\n"
-                        "      containers:\n      - name: synthesis\n"
-                        "        image: registry.sarvanom.com/sarvanom/synthesis:2.4.3\n"
-                        "        env:\n        - name: TOKENIZER_THREADS\n          value: \"1\"\n")
+    manifest.write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: synthesis\n"
+        "  namespace: sarvanom-production\n  annotations:\n"
+        "    kubernetes.io/change-cause: hotfix synthesis 2.4.4\nspec:\n  template:\n    spec:\n"
+        "      containers:\n      - name: synthesis\n"
+        "        image: registry.sarvanom.com/sarvanom/synthesis:2.4.3\n"
+        '        env:\n        - name: TOKENIZER_THREADS\n          value: "1"\n'
+    )
     applied = kubectl("apply", "-f", str(manifest))
     assert applied.returncode == 0, applied.stderr
     assert applied.stdout.strip() == "deployment.apps/synthesis configured"

@@ -41,8 +41,17 @@ def api(sandbox: Sandbox, tmp_path: Path) -> Iterator[Any]:
 
 
 def _exec(core: client.CoreV1Api, pod: str, command: list[str]) -> tuple[int | None, str, str]:
-    resp = stream(core.connect_get_namespaced_pod_exec, pod, NS, command=command, stderr=True, stdin=False,
-                  stdout=True, tty=False, _preload_content=False)
+    resp = stream(
+        core.connect_get_namespaced_pod_exec,
+        pod,
+        NS,
+        command=command,
+        stderr=True,
+        stdin=False,
+        stdout=True,
+        tty=False,
+        _preload_content=False,
+    )
     resp.run_forever(timeout=10)
     out, err = resp.read_stdout() or "", resp.read_stderr() or ""
     code = resp.returncode
@@ -76,8 +85,12 @@ def test_every_kind_deserialises_into_the_client_models(api: Any) -> None:
     assert gateway.status.available_replicas == 3
     assert {c.type for c in gateway.status.conditions} == {"Available", "Progressing"}
     replica_sets = apps.list_namespaced_replica_set(NS, label_selector="app=gateway")
-    assert sorted(int(rs.metadata.annotations["deployment.kubernetes.io/revision"]) for rs in replica_sets.items) \
-        == [1, 2, 3, 4]
+    assert sorted(int(rs.metadata.annotations["deployment.kubernetes.io/revision"]) for rs in replica_sets.items) == [
+        1,
+        2,
+        3,
+        4,
+    ]
     sts = apps.read_namespaced_stateful_set("postgres", NS)
     assert sts.status.ready_replicas == 1
     ingress = net.read_namespaced_ingress("sarvanom", NS)
@@ -103,8 +116,9 @@ def test_selectors(api: Any) -> None:
     core = client.CoreV1Api(api)
     assert len(core.list_namespaced_pod(NS, label_selector="app in (gateway,retrieval)").items) == 6
     assert len(core.list_namespaced_pod(NS, label_selector="app!=gateway,app.kubernetes.io/part-of").items) == 8
-    assert [p.metadata.name for p in core.list_namespaced_pod(NS, field_selector="metadata.name=redis-0").items] \
-        == ["redis-0"]
+    assert [p.metadata.name for p in core.list_namespaced_pod(NS, field_selector="metadata.name=redis-0").items] == [
+        "redis-0"
+    ]
     assert len(core.list_namespaced_pod(NS, field_selector="status.phase!=Running").items) == 0
 
 
@@ -123,8 +137,9 @@ def test_logs_are_plain_text(api: Any, sandbox: Sandbox) -> None:
 
 def test_exec_returns_output_and_exit_codes(api: Any, sandbox: Sandbox) -> None:
     core = client.CoreV1Api(api)
-    code, out, err = _exec(core, "postgres-0", ["psql", "-U", "sarvanom", "-d", "sarvanom_production", "-c",
-                                                 "SELECT 1;"])
+    code, out, err = _exec(
+        core, "postgres-0", ["psql", "-U", "sarvanom", "-d", "sarvanom_production", "-c", "SELECT 1;"]
+    )
     assert (code, err) == (0, "")
     assert "(1 row)" in out
     code, out, _ = _exec(core, "redis-0", ["redis-cli", "ping"])
@@ -132,12 +147,21 @@ def test_exec_returns_output_and_exit_codes(api: Any, sandbox: Sandbox) -> None:
     code, _, err = _exec(core, "redis-0", ["redis-server-typo"])
     assert code == 127
     assert "executable file not found" in err
-    preloaded = stream(core.connect_get_namespaced_pod_exec, "redis-0", NS, command=["redis-cli", "ping"],
-                       stderr=True, stdin=False, stdout=True, tty=False)
+    preloaded = stream(
+        core.connect_get_namespaced_pod_exec,
+        "redis-0",
+        NS,
+        command=["redis-cli", "ping"],
+        stderr=True,
+        stdin=False,
+        stdout=True,
+        tty=False,
+    )
     assert preloaded == "PONG\n"
     sandbox.inject("db-outage")
-    code, out, err = _exec(core, "postgres-0", ["psql", "-U", "sarvanom", "-d", "sarvanom_production", "-c",
-                                                 "SELECT 1;"])
+    code, out, err = _exec(
+        core, "postgres-0", ["psql", "-U", "sarvanom", "-d", "sarvanom_production", "-c", "SELECT 1;"]
+    )
     assert code == 2
     assert out == ""
     assert "remaining connection slots are reserved" in err
@@ -180,8 +204,10 @@ def test_injected_faults(api: Any, sandbox: Sandbox) -> None:
         core.list_namespaced_pod(NS)
     assert denied.value.status == 403
     message = json.loads(denied.value.body)["message"]
-    assert message == ('pods is forbidden: User "sandbox-admin" cannot list resource "pods" in API group "" in the '
-                       'namespace "sarvanom-production"')
+    assert message == (
+        'pods is forbidden: User "sandbox-admin" cannot list resource "pods" in API group "" in the '
+        'namespace "sarvanom-production"'
+    )
     assert core.list_namespaced_service(NS).items  # only that verb and resource
     sandbox.faults.clear()
     sandbox.faults.rate_limit(retry_after=7)

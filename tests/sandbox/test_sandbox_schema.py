@@ -21,8 +21,7 @@ def _invalid(sb: Sandbox) -> list[str]:
             try:
                 kubernetes_validate.validate(obj, "1.37.0", strict=True)
             except kubernetes_validate.ValidationError as e:
-                problems.append(f"{rt.kind} {obj['metadata'].get('name')}: {'/'.join(map(str, e.path))}: "
-                                f"{e.message}")
+                problems.append(f"{rt.kind} {obj['metadata'].get('name')}: {'/'.join(map(str, e.path))}: {e.message}")
     return problems
 
 
@@ -35,8 +34,13 @@ def test_every_object_validates(scenario: str, sandbox_factory: Callable[..., Sa
 def test_objects_stay_valid_through_a_busy_hour(sandbox_factory: Callable[..., Sandbox]) -> None:
     sb = sandbox_factory("bad-deploy")
     sb.inject("memory-leak")
-    sb.evict(next(p["metadata"]["name"] for p in sb.store.list(resources.PODS, "sarvanom-production")
-                  if p["metadata"]["name"].startswith("gateway")))
+    sb.evict(
+        next(
+            p["metadata"]["name"]
+            for p in sb.store.list(resources.PODS, "sarvanom-production")
+            if p["metadata"]["name"].startswith("gateway")
+        )
+    )
     deploy = sb.store.must_get(resources.DEPLOYMENTS, "sarvanom-production", "gateway")
     scaled = dict(deploy)
     scaled["spec"] = dict(deploy["spec"], replicas=25)

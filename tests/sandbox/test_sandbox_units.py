@@ -19,14 +19,44 @@ from incidentctl.sandbox.selectors import (
 )
 from incidentctl.sandbox.tables import pod_status
 
-DEPLOY = {"spec": {"replicas": 3, "template": {"spec": {"containers": [
-    {"name": "app", "image": "app:1", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]},
-    {"name": "sidecar", "image": "proxy:1"}]}}}}
+DEPLOY = {
+    "spec": {
+        "replicas": 3,
+        "template": {
+            "spec": {
+                "containers": [
+                    {
+                        "name": "app",
+                        "image": "app:1",
+                        "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+                    },
+                    {"name": "sidecar", "image": "proxy:1"},
+                ]
+            }
+        },
+    }
+}
 
 
 def test_strategic_merge_merges_containers_and_env_by_name() -> None:
-    patched = strategic_merge_patch(DEPLOY, {"spec": {"template": {"spec": {"containers": [
-        {"name": "app", "image": "app:2", "env": [{"name": "B", "value": "3"}, {"name": "C", "value": "4"}]}]}}}})
+    patched = strategic_merge_patch(
+        DEPLOY,
+        {
+            "spec": {
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "app",
+                                "image": "app:2",
+                                "env": [{"name": "B", "value": "3"}, {"name": "C", "value": "4"}],
+                            }
+                        ]
+                    }
+                }
+            }
+        },
+    )
     app, sidecar = patched["spec"]["template"]["spec"]["containers"]
     assert app["image"] == "app:2"
     assert app["env"] == [{"name": "A", "value": "1"}, {"name": "B", "value": "3"}, {"name": "C", "value": "4"}]
@@ -35,31 +65,41 @@ def test_strategic_merge_merges_containers_and_env_by_name() -> None:
 
 
 def test_strategic_merge_directives() -> None:
-    deleted = strategic_merge_patch(DEPLOY, {"spec": {"template": {"spec": {"containers": [
-        {"name": "sidecar", "$patch": "delete"}]}}}})
+    deleted = strategic_merge_patch(
+        DEPLOY, {"spec": {"template": {"spec": {"containers": [{"name": "sidecar", "$patch": "delete"}]}}}}
+    )
     assert [c["name"] for c in deleted["spec"]["template"]["spec"]["containers"]] == ["app"]
-    replaced = strategic_merge_patch(DEPLOY, {"spec": {"template": {"spec": {"containers": [
-        {"name": "only", "image": "x:1"}, {"$patch": "replace"}]}}}})
+    replaced = strategic_merge_patch(
+        DEPLOY,
+        {"spec": {"template": {"spec": {"containers": [{"name": "only", "image": "x:1"}, {"$patch": "replace"}]}}}},
+    )
     assert replaced["spec"]["template"]["spec"]["containers"] == [{"name": "only", "image": "x:1"}]
     removed = strategic_merge_patch(DEPLOY, {"spec": {"replicas": None}})
     assert "replicas" not in removed["spec"]
 
 
 def test_merge_patch_is_rfc_7386() -> None:
-    assert merge_patch({"a": "b", "c": {"d": "e", "f": "g"}}, {"a": "z", "c": {"f": None}}) == {"a": "z",
-                                                                                              "c": {"d": "e"}}
+    assert merge_patch({"a": "b", "c": {"d": "e", "f": "g"}}, {"a": "z", "c": {"f": None}}) == {
+        "a": "z",
+        "c": {"d": "e"},
+    }
     assert merge_patch({"a": [1, 2]}, {"a": [3]}) == {"a": [3]}
     assert merge_patch({"a": "b"}, ["c"]) == ["c"]
 
 
 def test_json_patch_is_rfc_6902_and_atomic() -> None:
     doc = {"metadata": {"labels": {"a/b": "1"}}, "items": [1, 2]}
-    out = json_patch(doc, [{"op": "add", "path": "/items/-", "value": 3},
-                           {"op": "replace", "path": "/metadata/labels/a~1b", "value": "2"},
-                           {"op": "move", "from": "/items/0", "path": "/first"},
-                           {"op": "copy", "from": "/first", "path": "/again"},
-                           {"op": "remove", "path": "/items/0"},
-                           {"op": "test", "path": "/again", "value": 1}])
+    out = json_patch(
+        doc,
+        [
+            {"op": "add", "path": "/items/-", "value": 3},
+            {"op": "replace", "path": "/metadata/labels/a~1b", "value": "2"},
+            {"op": "move", "from": "/items/0", "path": "/first"},
+            {"op": "copy", "from": "/first", "path": "/again"},
+            {"op": "remove", "path": "/items/0"},
+            {"op": "test", "path": "/again", "value": 1},
+        ],
+    )
     assert out == {"metadata": {"labels": {"a/b": "2"}}, "items": [3], "first": 1, "again": 1}
     with pytest.raises(PatchError, match="testing value /items/0 failed"):
         json_patch(doc, [{"op": "remove", "path": "/items/1"}, {"op": "test", "path": "/items/0", "value": 9}])
@@ -70,27 +110,49 @@ def test_json_patch_is_rfc_6902_and_atomic() -> None:
 
 def test_label_selectors() -> None:
     pod = {"metadata": {"labels": {"app": "gateway", "tier": "edge"}}}
-    for selector, expected in [("app=gateway", True), ("app==gateway,tier", True), ("app!=gateway", False),
-                               ("app in (gateway, retrieval)", True), ("tier notin (edge)", False),
-                               ("!canary", True), ("canary", False), ("", True)]:
+    for selector, expected in [
+        ("app=gateway", True),
+        ("app==gateway,tier", True),
+        ("app!=gateway", False),
+        ("app in (gateway, retrieval)", True),
+        ("tier notin (edge)", False),
+        ("!canary", True),
+        ("canary", False),
+        ("", True),
+    ]:
         assert labels_match(parse_label_selector(selector), pod) is expected, selector
     with pytest.raises(SelectorError):
         parse_label_selector("app in gateway")
 
 
 def test_field_selectors_know_which_fields_exist() -> None:
-    event = {"metadata": {"name": "e1", "namespace": "ns"}, "type": "Warning", "reason": "BackOff",
-             "involvedObject": {"kind": "Pod", "name": "p"}}
+    event = {
+        "metadata": {"name": "e1", "namespace": "ns"},
+        "type": "Warning",
+        "reason": "BackOff",
+        "involvedObject": {"kind": "Pod", "name": "p"},
+    }
     assert parse_field_selector("type=Warning,involvedObject.kind=Pod", "Event")(event)
     assert not parse_field_selector("reason!=BackOff", "Event")(event)
     with pytest.raises(SelectorError, match=r'"spec\.nodeName" is not a known field selector'):
         parse_field_selector("spec.nodeName=n1", "Event")
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(0, "0s"), (119, "119s"), (125, "2m5s"), (600, "10m"),
-                                               (3 * 3600 + 60, "3h1m"), (9 * 3600, "9h"), (3 * 86400, "3d"),
-                                               (3 * 86400 + 7200, "3d2h"), (61 * 86400, "61d"),
-                                               (800 * 86400, "2y70d")])
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0s"),
+        (119, "119s"),
+        (125, "2m5s"),
+        (600, "10m"),
+        (3 * 3600 + 60, "3h1m"),
+        (9 * 3600, "9h"),
+        (3 * 86400, "3d"),
+        (3 * 86400 + 7200, "3d2h"),
+        (61 * 86400, "61d"),
+        (800 * 86400, "2y70d"),
+    ],
+)
 def test_human_duration_matches_kubectl_ages(seconds: int, text: str) -> None:
     assert human_duration(timedelta(seconds=seconds)) == text
 
@@ -102,13 +164,36 @@ def test_parse_time_takes_nanoseconds() -> None:
 
 
 def test_pod_status_column() -> None:
-    crashing = {"spec": {"containers": [{"name": "a"}]}, "status": {"phase": "Running", "containerStatuses": [
-        {"name": "a", "ready": False, "restartCount": 4, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
-         "lastState": {"terminated": {"exitCode": 139, "finishedAt": "2026-03-14T09:29:00Z"}}}]}}
+    crashing = {
+        "spec": {"containers": [{"name": "a"}]},
+        "status": {
+            "phase": "Running",
+            "containerStatuses": [
+                {
+                    "name": "a",
+                    "ready": False,
+                    "restartCount": 4,
+                    "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                    "lastState": {"terminated": {"exitCode": 139, "finishedAt": "2026-03-14T09:29:00Z"}},
+                }
+            ],
+        },
+    }
     assert pod_status(crashing) == ("CrashLoopBackOff", 0, 1, 4, "2026-03-14T09:29:00Z")
-    oom = {"spec": {"containers": [{"name": "a"}]}, "status": {"phase": "Running", "containerStatuses": [
-        {"name": "a", "ready": False, "restartCount": 1, "state": {"terminated": {"reason": "OOMKilled",
-                                                                                  "exitCode": 137}}}]}}
+    oom = {
+        "spec": {"containers": [{"name": "a"}]},
+        "status": {
+            "phase": "Running",
+            "containerStatuses": [
+                {
+                    "name": "a",
+                    "ready": False,
+                    "restartCount": 1,
+                    "state": {"terminated": {"reason": "OOMKilled", "exitCode": 137}},
+                }
+            ],
+        },
+    }
     assert pod_status(oom)[0] == "OOMKilled"
     terminating = {"metadata": {"deletionTimestamp": "x"}, "spec": {"containers": []}, "status": {"phase": "Running"}}
     assert pod_status(terminating)[0] == "Terminating"

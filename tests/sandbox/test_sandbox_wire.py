@@ -23,8 +23,9 @@ def _request(sb: Sandbox, path: str, accept: str = "application/json") -> tuple[
 
 
 def test_discovery_is_plain_json_so_clients_fall_back_to_per_version_lists(sandbox: Sandbox) -> None:
-    status, headers, body = _request(sandbox, "/apis", "application/json;g=apidiscovery.k8s.io;v=v2;"
-                                                       "as=APIGroupDiscoveryList,application/json")
+    status, headers, body = _request(
+        sandbox, "/apis", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+    )
     assert status == 200
     assert headers["Content-Type"] == "application/json"
     groups = {g["name"] for g in json.loads(body)["groups"]}
@@ -36,18 +37,32 @@ def test_discovery_is_plain_json_so_clients_fall_back_to_per_version_lists(sandb
         assert json.loads(listed)["groupVersion"] == gv
     resources = {r["name"]: r for r in json.loads(_request(sandbox, "/apis/apps/v1")[2])["resources"]}
     assert resources["deployments"]["shortNames"] == ["deploy"]
-    assert resources["deployments/scale"] == {"name": "deployments/scale", "singularName": "", "namespaced": True,
-                                              "group": "autoscaling", "version": "v1", "kind": "Scale",
-                                              "verbs": ["get", "patch", "update"]}
+    assert resources["deployments/scale"] == {
+        "name": "deployments/scale",
+        "singularName": "",
+        "namespaced": True,
+        "group": "autoscaling",
+        "version": "v1",
+        "kind": "Scale",
+        "verbs": ["get", "patch", "update"],
+    }
 
 
 def test_table_rows_carry_partial_object_metadata(sandbox: Sandbox) -> None:
-    _, _, body = _request(sandbox, f"/api/v1/namespaces/{NS}/pods?limit=2",
-                          "application/json;as=Table;v=v1;g=meta.k8s.io,application/json")
+    _, _, body = _request(
+        sandbox,
+        f"/api/v1/namespaces/{NS}/pods?limit=2",
+        "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
+    )
     table = json.loads(body)
     assert (table["kind"], table["apiVersion"]) == ("Table", "meta.k8s.io/v1")
     assert [c["name"] for c in table["columnDefinitions"] if c["priority"] == 0] == [
-        "Name", "Ready", "Status", "Restarts", "Age"]
+        "Name",
+        "Ready",
+        "Status",
+        "Restarts",
+        "Age",
+    ]
     assert len(table["rows"]) == 2
     assert table["metadata"]["continue"]
     row = table["rows"][0]
@@ -57,9 +72,12 @@ def test_table_rows_carry_partial_object_metadata(sandbox: Sandbox) -> None:
 
 def test_watch_sends_initial_objects_then_the_bookmark(sandbox: Sandbox) -> None:
     conn = http.client.HTTPConnection(urlsplit(sandbox.url).netloc, timeout=10)
-    conn.request("GET", f"/apis/apps/v1/namespaces/{NS}/deployments?watch=true&sendInitialEvents=true"
-                        "&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1"
-                        "&fieldSelector=metadata.name%3Dgateway")
+    conn.request(
+        "GET",
+        f"/apis/apps/v1/namespaces/{NS}/deployments?watch=true&sendInitialEvents=true"
+        "&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1"
+        "&fieldSelector=metadata.name%3Dgateway",
+    )
     response = conn.getresponse()
     assert response.getheader("Transfer-Encoding") == "chunked"
     events: list[dict[str, Any]] = [json.loads(line) for line in response.read().splitlines() if line.strip()]
@@ -79,6 +97,13 @@ def test_logs_are_text_and_errors_are_status_objects(sandbox: Sandbox) -> None:
     assert len(body.decode().splitlines()) == 2
     status, headers, body = _request(sandbox, f"/api/v1/namespaces/{NS}/pods/nope/log")
     assert status == 404
-    assert json.loads(body) == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                                "message": 'pods "nope" not found', "reason": "NotFound",
-                                "details": {"name": "nope", "kind": "pods"}, "code": 404}
+    assert json.loads(body) == {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": 'pods "nope" not found',
+        "reason": "NotFound",
+        "details": {"name": "nope", "kind": "pods"},
+        "code": 404,
+    }

@@ -6,14 +6,33 @@ from typing import Any
 
 from incidentctl.sandbox.resources import ResourceType
 
-_REASONS = {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable",
-            409: "Conflict", 410: "Expired", 415: "UnsupportedMediaType", 422: "Invalid",
-            429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable", 504: "Timeout"}
+_REASONS = {
+    400: "BadRequest",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    409: "Conflict",
+    410: "Expired",
+    415: "UnsupportedMediaType",
+    422: "Invalid",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+    504: "Timeout",
+}
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, message: str, *, reason: str | None = None,
-                 details: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        *,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -22,8 +41,15 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     def status(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                                "message": self.message, "reason": self.reason, "code": self.code}
+        body: dict[str, Any] = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        }
         if self.details is not None:
             body["details"] = self.details
         return body
@@ -41,14 +67,16 @@ def not_found(rt: ResourceType, name: str) -> ApiError:
 
 
 def already_exists(rt: ResourceType, name: str) -> ApiError:
-    return ApiError(409, f'{rt.qualified} "{name}" already exists', reason="AlreadyExists",
-                    details=_details(rt, name))
+    return ApiError(409, f'{rt.qualified} "{name}" already exists', reason="AlreadyExists", details=_details(rt, name))
 
 
 def conflict(rt: ResourceType, name: str) -> ApiError:
-    return ApiError(409, f'Operation cannot be fulfilled on {rt.qualified} "{name}": the object has been '
-                    "modified; please apply your changes to the latest version and try again",
-                    details=_details(rt, name))
+    return ApiError(
+        409,
+        f'Operation cannot be fulfilled on {rt.qualified} "{name}": the object has been '
+        "modified; please apply your changes to the latest version and try again",
+        details=_details(rt, name),
+    )
 
 
 def invalid(rt: ResourceType, name: str, field: str, message: str, reason: str = "FieldValueInvalid") -> ApiError:
@@ -64,9 +92,13 @@ def bad_request(message: str) -> ApiError:
 
 def forbidden(user: str, verb: str, rt: ResourceType, namespace: str | None, name: str = "") -> ApiError:
     where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
-    message = (f'{rt.qualified} is forbidden: User "{user}" cannot {verb} resource "{rt.plural}" in API group '
-               f'"{rt.group}"{where}')
+    message = (
+        f'{rt.qualified} is forbidden: User "{user}" cannot {verb} resource "{rt.plural}" in API group '
+        f'"{rt.group}"{where}'
+    )
     if name:
-        message = (f'{rt.qualified} "{name}" is forbidden: User "{user}" cannot {verb} resource "{rt.plural}" '
-                   f'in API group "{rt.group}"{where}')
+        message = (
+            f'{rt.qualified} "{name}" is forbidden: User "{user}" cannot {verb} resource "{rt.plural}" '
+            f'in API group "{rt.group}"{where}'
+        )
     return ApiError(403, message, details=_details(rt, name))

@@ -61,7 +61,7 @@ def parse_time(text: str) -> datetime:
     if "." in cleaned:  # Python 3.10 takes at most 6 fractional digits
         head, rest = cleaned.split(".", 1)
         digits = "".join(ch for ch in rest if ch.isdigit())
-        tz = rest[len(digits):]
+        tz = rest[len(digits) :]
         cleaned = f"{head}.{digits[:6].ljust(6, '0')}{tz}"
     parsed = datetime.fromisoformat(cleaned)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

@@ -74,8 +74,9 @@ class ControllerBase(ABC):
             spec.setdefault("replicas", 1)
             spec.setdefault("revisionHistoryLimit", 10)
             spec.setdefault("progressDeadlineSeconds", 600)
-            spec.setdefault("strategy", {"type": "RollingUpdate",
-                                         "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}})
+            spec.setdefault(
+                "strategy", {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}
+            )
             obj.setdefault("status", {})
         elif rt is STATEFULSETS and isinstance(spec, dict):
             spec.setdefault("replicas", 1)
@@ -106,9 +107,15 @@ class ControllerBase(ABC):
             run = self.pods.pop(uid, None)
             if run is not None and run.node:
                 for name in run.containers:
-                    self.events.record(obj, "Normal", "Killing", f"Stopping container {name}",
-                                       component="kubelet", host=run.node,
-                                       field_path=f"spec.containers{{{name}}}")
+                    self.events.record(
+                        obj,
+                        "Normal",
+                        "Killing",
+                        f"Stopping container {name}",
+                        component="kubelet",
+                        host=run.node,
+                        field_path=f"spec.containers{{{name}}}",
+                    )
         for child_rt in (REPLICASETS, PODS, ENDPOINTS):
             for child in list(self.store.list(child_rt, obj["metadata"].get("namespace"))):
                 refs = child["metadata"].get("ownerReferences") or []
@@ -159,14 +166,24 @@ class ControllerBase(ABC):
         run = self.pods.get(pod["metadata"]["uid"])
         return run is not None and run.ready()
 
-    def _new_pod(self, owner: Obj, template: Obj, name: str | None = None, extra_labels: dict[str, str] | None = None
-                 ) -> Obj:
+    def _new_pod(
+        self, owner: Obj, template: Obj, name: str | None = None, extra_labels: dict[str, str] | None = None
+    ) -> Obj:
         meta = owner["metadata"]
-        pod_meta: Obj = {"namespace": meta["namespace"],
-                         "labels": dict(template.get("metadata", {}).get("labels") or {}) | (extra_labels or {}),
-                         "ownerReferences": [{"apiVersion": owner["apiVersion"], "kind": owner["kind"],
-                                              "name": meta["name"], "uid": meta["uid"], "controller": True,
-                                              "blockOwnerDeletion": True}]}
+        pod_meta: Obj = {
+            "namespace": meta["namespace"],
+            "labels": dict(template.get("metadata", {}).get("labels") or {}) | (extra_labels or {}),
+            "ownerReferences": [
+                {
+                    "apiVersion": owner["apiVersion"],
+                    "kind": owner["kind"],
+                    "name": meta["name"],
+                    "uid": meta["uid"],
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        }
         annotations = template.get("metadata", {}).get("annotations")
         if annotations:
             pod_meta["annotations"] = dict(annotations)
@@ -183,10 +200,17 @@ class ControllerBase(ABC):
         uid = pod["metadata"]["uid"]
         run = self.pods.get(uid)
         if run is None:
-            containers = {c["name"]: ContainerRun(c["name"], c.get("image", ""))
-                          for c in pod.get("spec", {}).get("containers", [])}
-            run = PodRun(uid, pod["metadata"].get("namespace", ""), pod["metadata"]["name"],
-                         parse_time(pod["metadata"]["creationTimestamp"]), containers)
+            containers = {
+                c["name"]: ContainerRun(c["name"], c.get("image", ""))
+                for c in pod.get("spec", {}).get("containers", [])
+            }
+            run = PodRun(
+                uid,
+                pod["metadata"].get("namespace", ""),
+                pod["metadata"]["name"],
+                parse_time(pod["metadata"]["creationTimestamp"]),
+                containers,
+            )
             run.conditions["PodScheduled"] = ("False", now)
             self.pods[uid] = run
             self.model.pod_created(self, run, pod)

@@ -29,8 +29,7 @@ from incidentctl.sandbox.store import Obj
 
 
 class DeploymentController(ControllerBase):
-    def _set_rs_replicas(self, deploy: Obj, rs: Obj, replicas: int, annotations: dict[str, str] | None = None
-                         ) -> Obj:
+    def _set_rs_replicas(self, deploy: Obj, rs: Obj, replicas: int, annotations: dict[str, str] | None = None) -> Obj:
         old = int(rs["spec"].get("replicas", 0))
         new = copy.deepcopy(rs)
         new["spec"]["replicas"] = replicas
@@ -42,9 +41,13 @@ class DeploymentController(ControllerBase):
         stored = self.store.replace(REPLICASETS, new)
         if old != replicas:
             direction = "up" if replicas > old else "down"
-            self.events.record(deploy, "Normal", "ScalingReplicaSet",
-                               f"Scaled {direction} replica set {rs['metadata']['name']} from {old} to {replicas}",
-                               component="deployment-controller")
+            self.events.record(
+                deploy,
+                "Normal",
+                "ScalingReplicaSet",
+                f"Scaled {direction} replica set {rs['metadata']['name']} from {old} to {replicas}",
+                component="deployment-controller",
+            )
         return stored
 
     def _deployments(self, now: datetime) -> None:
@@ -52,10 +55,15 @@ class DeploymentController(ControllerBase):
         pods_by_owner = self._children(PODS)
         for deploy in self.store.list(DEPLOYMENTS):
             owned = rs_by_owner.get(deploy["metadata"]["uid"], [])
-            fingerprint = (deploy["metadata"]["resourceVersion"],
-                           tuple(rs["metadata"]["resourceVersion"] for rs in owned),
-                           tuple(p["metadata"]["resourceVersion"] for rs in owned
-                                 for p in pods_by_owner.get(rs["metadata"]["uid"], [])))
+            fingerprint = (
+                deploy["metadata"]["resourceVersion"],
+                tuple(rs["metadata"]["resourceVersion"] for rs in owned),
+                tuple(
+                    p["metadata"]["resourceVersion"]
+                    for rs in owned
+                    for p in pods_by_owner.get(rs["metadata"]["uid"], [])
+                ),
+            )
             key = "deploy/" + deploy["metadata"]["uid"]
             if self._unchanged(key, fingerprint, now):
                 continue
@@ -67,8 +75,13 @@ class DeploymentController(ControllerBase):
             finally:
                 self._capture = None
 
-    def _sync_deployment(self, deploy: Obj, owned: list[Obj], pods_by_owner: OwnerIndex,  # noqa: PLR0915
-                         now: datetime) -> None:
+    def _sync_deployment(  # noqa: PLR0915
+        self,
+        deploy: Obj,
+        owned: list[Obj],
+        pods_by_owner: OwnerIndex,
+        now: datetime,
+    ) -> None:
         spec = deploy["spec"]
         meta = deploy["metadata"]
         replicas = int(spec.get("replicas", 1))
@@ -79,8 +92,7 @@ class DeploymentController(ControllerBase):
         revisions = [int(rs["metadata"].get("annotations", {}).get(REVISION, "0")) for rs in owned]
         max_revision = max(revisions, default=0)
         created_new = False
-        deploy_annotations = {k: v for k, v in (meta.get("annotations") or {}).items()
-                              if k not in NOT_COPIED}
+        deploy_annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in NOT_COPIED}
         rolling = spec.get("strategy", {}).get("rollingUpdate") or {}
         surge = int_or_percent(rolling.get("maxSurge", "25%"), replicas, True)
         unavailable = int_or_percent(rolling.get("maxUnavailable", "25%"), replicas, False)
@@ -93,15 +105,28 @@ class DeploymentController(ControllerBase):
             selector = copy.deepcopy(spec["selector"])
             selector.setdefault("matchLabels", {})[HASH_LABEL] = pod_hash
             annotations = dict(deploy_annotations)
-            annotations.update({REVISION: str(max_revision + 1), DESIRED: str(replicas),
-                                MAX_REPLICAS: str(replicas + surge)})
-            rs = {"metadata": {"name": f"{meta['name']}-{pod_hash}", "namespace": meta["namespace"],
-                               "labels": dict(rs_template["metadata"]["labels"]), "annotations": annotations,
-                               "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment",
-                                                    "name": meta["name"], "uid": meta["uid"], "controller": True,
-                                                    "blockOwnerDeletion": True}]},
-                  "spec": {"replicas": 0, "minReadySeconds": min_ready, "selector": selector,
-                           "template": rs_template}}
+            annotations.update(
+                {REVISION: str(max_revision + 1), DESIRED: str(replicas), MAX_REPLICAS: str(replicas + surge)}
+            )
+            rs = {
+                "metadata": {
+                    "name": f"{meta['name']}-{pod_hash}",
+                    "namespace": meta["namespace"],
+                    "labels": dict(rs_template["metadata"]["labels"]),
+                    "annotations": annotations,
+                    "ownerReferences": [
+                        {
+                            "apiVersion": "apps/v1",
+                            "kind": "Deployment",
+                            "name": meta["name"],
+                            "uid": meta["uid"],
+                            "controller": True,
+                            "blockOwnerDeletion": True,
+                        }
+                    ],
+                },
+                "spec": {"replicas": 0, "minReadySeconds": min_ready, "selector": selector, "template": rs_template},
+            }
             new_rs = self.store.create(REPLICASETS, rs)
             owned = [*owned, new_rs]
             created_new = True
@@ -116,8 +141,10 @@ class DeploymentController(ControllerBase):
             if stale:
                 new_rs = self._set_rs_replicas(deploy, new_rs, int(new_rs["spec"].get("replicas", 0)), stale)
                 owned = [new_rs if rs["metadata"]["uid"] == new_rs["metadata"]["uid"] else rs for rs in owned]
-        old_rss = sorted((rs for rs in owned if new_rs is None or rs["metadata"]["uid"] != new_rs["metadata"]["uid"]),
-                         key=lambda rs: rs["metadata"]["creationTimestamp"])
+        old_rss = sorted(
+            (rs for rs in owned if new_rs is None or rs["metadata"]["uid"] != new_rs["metadata"]["uid"]),
+            key=lambda rs: rs["metadata"]["creationTimestamp"],
+        )
 
         def pods_of(rs: Obj) -> list[Obj]:
             return [p for p in pods_by_owner.get(rs["metadata"]["uid"], []) if active(p)]
@@ -142,8 +169,9 @@ class DeploymentController(ControllerBase):
                 elif current > replicas:
                     target = replicas
                 if target != current or new_rs["metadata"]["annotations"].get(DESIRED) != str(replicas):
-                    new_rs = self._set_rs_replicas(deploy, new_rs, target, {
-                        DESIRED: str(replicas), MAX_REPLICAS: str(replicas + surge)})
+                    new_rs = self._set_rs_replicas(
+                        deploy, new_rs, target, {DESIRED: str(replicas), MAX_REPLICAS: str(replicas + surge)}
+                    )
                 # scale down old replica sets, unhealthy pods first, never below minimum availability
                 min_available = replicas - unavailable
                 all_count = sum(int(rs["spec"].get("replicas", 0)) for rs in [new_rs, *old_rss])
@@ -158,8 +186,9 @@ class DeploymentController(ControllerBase):
                         budget -= cut
                     refreshed.append(old)
                 old_rss = refreshed
-                total_available = available(new_rs) + sum(min(available(rs), int(rs["spec"].get("replicas", 0)))
-                                                          for rs in old_rss)
+                total_available = available(new_rs) + sum(
+                    min(available(rs), int(rs["spec"].get("replicas", 0))) for rs in old_rss
+                )
                 scale_down = total_available - min_available
                 refreshed = []
                 for old in old_rss:
@@ -180,8 +209,17 @@ class DeploymentController(ControllerBase):
                     self.deleted(REPLICASETS, gone)
         self._deployment_status(deploy, new_rs, old_rss, pods_of, min_ready, unavailable, created_new, now)
 
-    def _deployment_status(self, deploy: Obj, new_rs: Obj | None, old_rss: list[Obj], pods_of: Any,  # noqa: PLR0915
-                           min_ready: int, unavailable: int, created_new: bool, now: datetime) -> None:
+    def _deployment_status(  # noqa: PLR0915
+        self,
+        deploy: Obj,
+        new_rs: Obj | None,
+        old_rss: list[Obj],
+        pods_of: Any,
+        min_ready: int,
+        unavailable: int,
+        created_new: bool,
+        now: datetime,
+    ) -> None:
         spec = deploy["spec"]
         replicas = int(spec.get("replicas", 1))
         everything = ([new_rs] if new_rs is not None else []) + old_rss
@@ -195,33 +233,58 @@ class DeploymentController(ControllerBase):
         stamp = rfc3339(now)
         old_conditions = {c["type"]: c for c in old_status.get("conditions") or []}
         available_cond = condition(
-            "Available", available >= replicas - unavailable,
+            "Available",
+            available >= replicas - unavailable,
             "MinimumReplicasAvailable" if available >= replicas - unavailable else "MinimumReplicasUnavailable",
-            "Deployment has minimum availability." if available >= replicas - unavailable
-            else "Deployment does not have minimum availability.", stamp, old_conditions.get("Available"))
+            "Deployment has minimum availability."
+            if available >= replicas - unavailable
+            else "Deployment does not have minimum availability.",
+            stamp,
+            old_conditions.get("Available"),
+        )
         rs_name = new_rs["metadata"]["name"] if new_rs is not None else ""
         new_available = sum(1 for p in new_pods if self.pod_available(p, min_ready, now))
-        complete = (updated == replicas and new_available == replicas and len(all_pods) == updated
-                    and new_rs is not None and int(new_rs["spec"].get("replicas", 0)) == replicas)
+        complete = (
+            updated == replicas
+            and new_available == replicas
+            and len(all_pods) == updated
+            and new_rs is not None
+            and int(new_rs["spec"].get("replicas", 0)) == replicas
+        )
         old_prog = old_conditions.get("Progressing")
-        progressed = (updated > int(old_status.get("updatedReplicas", 0))
-                      or len(all_pods) < int(old_status.get("replicas", 0))
-                      or ready > int(old_status.get("readyReplicas", 0))
-                      or available > int(old_status.get("availableReplicas", 0)))
+        progressed = (
+            updated > int(old_status.get("updatedReplicas", 0))
+            or len(all_pods) < int(old_status.get("replicas", 0))
+            or ready > int(old_status.get("readyReplicas", 0))
+            or available > int(old_status.get("availableReplicas", 0))
+        )
         deadline = spec.get("progressDeadlineSeconds", 600)
         if spec.get("paused"):
-            progressing = condition("Progressing", True if old_prog is None else old_prog["status"] == "True",
-                                     "DeploymentPaused", "Deployment is paused", stamp, old_prog)
+            progressing = condition(
+                "Progressing",
+                True if old_prog is None else old_prog["status"] == "True",
+                "DeploymentPaused",
+                "Deployment is paused",
+                stamp,
+                old_prog,
+            )
         elif complete:
-            progressing = condition("Progressing", True, "NewReplicaSetAvailable",
-                                     f'ReplicaSet "{rs_name}" has successfully progressed.', stamp, old_prog)
+            progressing = condition(
+                "Progressing",
+                True,
+                "NewReplicaSetAvailable",
+                f'ReplicaSet "{rs_name}" has successfully progressed.',
+                stamp,
+                old_prog,
+            )
         elif created_new:
-            progressing = condition("Progressing", True, "NewReplicaSetCreated",
-                                     f'Created new replica set "{rs_name}"', stamp, None)
-        elif progressed or old_prog is None or old_prog.get("reason") in ("NewReplicaSetAvailable",
-                                                                            "DeploymentPaused"):
-            progressing = condition("Progressing", True, "ReplicaSetUpdated",
-                                     f'ReplicaSet "{rs_name}" is progressing.', stamp, old_prog)
+            progressing = condition(
+                "Progressing", True, "NewReplicaSetCreated", f'Created new replica set "{rs_name}"', stamp, None
+            )
+        elif progressed or old_prog is None or old_prog.get("reason") in ("NewReplicaSetAvailable", "DeploymentPaused"):
+            progressing = condition(
+                "Progressing", True, "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.', stamp, old_prog
+            )
             progressing["lastUpdateTime"] = stamp
         else:
             progressing = dict(old_prog)
@@ -229,13 +292,24 @@ class DeploymentController(ControllerBase):
             if old_prog.get("reason") != "ProgressDeadlineExceeded":
                 due = last + timedelta(seconds=int(deadline))
                 if now >= due:
-                    progressing = condition("Progressing", False, "ProgressDeadlineExceeded",
-                                             f'ReplicaSet "{rs_name}" has timed out progressing.', stamp, old_prog)
+                    progressing = condition(
+                        "Progressing",
+                        False,
+                        "ProgressDeadlineExceeded",
+                        f'ReplicaSet "{rs_name}" has timed out progressing.',
+                        stamp,
+                        old_prog,
+                    )
                 else:
                     self.wake_at(due)
-        status: Obj = {"observedGeneration": deploy["metadata"].get("generation", 1), "replicas": len(all_pods),
-                       "updatedReplicas": updated, "readyReplicas": ready, "availableReplicas": available,
-                       "conditions": [available_cond, progressing]}
+        status: Obj = {
+            "observedGeneration": deploy["metadata"].get("generation", 1),
+            "replicas": len(all_pods),
+            "updatedReplicas": updated,
+            "readyReplicas": ready,
+            "availableReplicas": available,
+            "conditions": [available_cond, progressing],
+        }
         if total_desired - available > 0:
             status["unavailableReplicas"] = total_desired - available
         for key in ("readyReplicas", "availableReplicas", "updatedReplicas", "replicas"):

@@ -24,9 +24,16 @@ class EndpointsController(ControllerBase):
                 run = self.pods.get(pod["metadata"]["uid"])
                 if run is None or not run.ip or not active(pod):
                     continue
-                address = {"ip": run.ip, "nodeName": run.node,
-                           "targetRef": {"kind": "Pod", "namespace": meta["namespace"], "name": pod["metadata"]["name"],
-                                         "uid": pod["metadata"]["uid"]}}
+                address = {
+                    "ip": run.ip,
+                    "nodeName": run.node,
+                    "targetRef": {
+                        "kind": "Pod",
+                        "namespace": meta["namespace"],
+                        "name": pod["metadata"]["name"],
+                        "uid": pod["metadata"]["uid"],
+                    },
+                }
                 (ready if run.ready() else not_ready).append(address)
             named: dict[str, int] = {}
             for pod in self.store.list(PODS, meta["namespace"]):
@@ -40,8 +47,11 @@ class EndpointsController(ControllerBase):
             ports = []
             for port in svc["spec"].get("ports") or []:
                 target = port.get("targetPort", port["port"])
-                number = int(target) if isinstance(target, int) or str(target).isdigit() else named.get(
-                    str(target), port["port"])
+                number = (
+                    int(target)
+                    if isinstance(target, int) or str(target).isdigit()
+                    else named.get(str(target), port["port"])
+                )
                 entry = {"port": number, "protocol": port.get("protocol", "TCP")}
                 if port.get("name"):
                     entry["name"] = port["name"]
@@ -55,8 +65,13 @@ class EndpointsController(ControllerBase):
                     subset["notReadyAddresses"] = sorted(not_ready, key=lambda a: a["ip"])
                 subsets.append(subset)
             existing = self.store.get(ENDPOINTS, meta["namespace"], meta["name"])
-            body: Obj = {"metadata": {"name": meta["name"], "namespace": meta["namespace"],
-                                      "labels": dict(meta.get("labels") or {})}}
+            body: Obj = {
+                "metadata": {
+                    "name": meta["name"],
+                    "namespace": meta["namespace"],
+                    "labels": dict(meta.get("labels") or {}),
+                }
+            }
             if subsets:
                 body["subsets"] = subsets
             if existing is None:

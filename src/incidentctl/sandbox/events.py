@@ -19,8 +19,18 @@ class EventRecorder:
         self._index: dict[tuple[str, str, str, str], str] = {}
         self._counter = 0
 
-    def record(self, obj: Obj, type_: str, reason: str, message: str, *, component: str,
-               host: str | None = None, field_path: str | None = None, when: datetime | None = None) -> None:
+    def record(
+        self,
+        obj: Obj,
+        type_: str,
+        reason: str,
+        message: str,
+        *,
+        component: str,
+        host: str | None = None,
+        field_path: str | None = None,
+        when: datetime | None = None,
+    ) -> None:
         meta = obj["metadata"]
         namespace = meta.get("namespace") or "default"
         now = when or self.store.clock.now()
@@ -38,10 +48,14 @@ class EventRecorder:
         self._counter += 1
         stamp = int(now.timestamp() * 1e9) + self._counter
         name = f"{meta['name']}.{stamp:x}"
-        involved: dict[str, Any] = {"kind": obj.get("kind"), "namespace": meta.get("namespace"),
-                                    "name": meta["name"], "uid": meta.get("uid"),
-                                    "apiVersion": obj.get("apiVersion"),
-                                    "resourceVersion": meta.get("resourceVersion")}
+        involved: dict[str, Any] = {
+            "kind": obj.get("kind"),
+            "namespace": meta.get("namespace"),
+            "name": meta["name"],
+            "uid": meta.get("uid"),
+            "apiVersion": obj.get("apiVersion"),
+            "resourceVersion": meta.get("resourceVersion"),
+        }
         if not meta.get("namespace"):
             involved.pop("namespace")
         if field_path:
@@ -51,9 +65,17 @@ class EventRecorder:
             source["host"] = host
         event = {
             "metadata": {"name": name, "namespace": namespace},
-            "involvedObject": involved, "reason": reason, "message": message, "source": source,
-            "firstTimestamp": rfc3339(now), "lastTimestamp": rfc3339(now), "count": 1, "type": type_,
-            "eventTime": None, "reportingComponent": component, "reportingInstance": host or "",
+            "involvedObject": involved,
+            "reason": reason,
+            "message": message,
+            "source": source,
+            "firstTimestamp": rfc3339(now),
+            "lastTimestamp": rfc3339(now),
+            "count": 1,
+            "type": type_,
+            "eventTime": None,
+            "reportingComponent": component,
+            "reportingInstance": host or "",
         }
         self.store.create(EVENTS, event, created=now)
         self._index[key] = name

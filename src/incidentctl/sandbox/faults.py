@@ -53,12 +53,14 @@ class Faults:
             self._faults.append(fault)
         return fault
 
-    def latency(self, seconds: float, *, target: str = "kube", path: str | None = None,
-                count: int | None = None) -> Fault:
+    def latency(
+        self, seconds: float, *, target: str = "kube", path: str | None = None, count: int | None = None
+    ) -> Fault:
         return self.add(Fault("latency", target, seconds=seconds, path=path, remaining=count))
 
-    def errors(self, status: int = 503, *, count: int | None = None, target: str = "kube",
-               path: str | None = None) -> Fault:
+    def errors(
+        self, status: int = 503, *, count: int | None = None, target: str = "kube", path: str | None = None
+    ) -> Fault:
         """A burst of ``count`` error answers (forever when None)."""
         return self.add(Fault("status", target, status=status, path=path, remaining=count))
 
@@ -81,8 +83,10 @@ class Faults:
     def allows(self, verb: str, resource: str) -> bool:
         """What a permission check (SelfSubjectAccessReview) answers, given the 403 faults; uses none up."""
         with self._lock:
-            return not any(f.kind == "forbidden" and f.verb in (None, verb) and f.resource in (None, resource)
-                           for f in self._faults)
+            return not any(
+                f.kind == "forbidden" and f.verb in (None, verb) and f.resource in (None, resource)
+                for f in self._faults
+            )
 
     def describe(self) -> list[dict[str, object]]:
         with self._lock:

@@ -55,9 +55,12 @@ class Request:
                 raise ApiError(415, f"the body of the request was in an unknown format: {e}") from None
         if self.body and "cbor" in content_type:
             # protobuf or CBOR: client-go falls back to JSON on 415, as against an API server without them
-            raise ApiError(415, "the body of the request was in an unknown format - accepted media types include: "
-                           "application/json, application/yaml, application/merge-patch+json, "
-                           "application/strategic-merge-patch+json, application/json-patch+json")
+            raise ApiError(
+                415,
+                "the body of the request was in an unknown format - accepted media types include: "
+                "application/json, application/yaml, application/merge-patch+json, "
+                "application/strategic-merge-patch+json, application/json-patch+json",
+            )
 
         import yaml
 

@@ -29,11 +29,21 @@ from incidentctl.sandbox.store import Obj, Store
 if TYPE_CHECKING:
     from incidentctl.sandbox.simulation import Simulation
 
-SERVER_VERSION = {"major": "1", "minor": "37", "emulationMajor": "1", "emulationMinor": "37",
-                  "minCompatibilityMajor": "1", "minCompatibilityMinor": "36", "gitVersion": "v1.37.1",
-                  "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
-                  "buildDate": "2026-10-01T00:00:00Z", "goVersion": "go1.25.3", "compiler": "gc",
-                  "platform": "linux/amd64"}
+SERVER_VERSION = {
+    "major": "1",
+    "minor": "37",
+    "emulationMajor": "1",
+    "emulationMinor": "37",
+    "minCompatibilityMajor": "1",
+    "minCompatibilityMinor": "36",
+    "gitVersion": "v1.37.1",
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2026-10-01T00:00:00Z",
+    "goVersion": "go1.25.3",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
 
 #: kinds whose spec changes bump metadata.generation (what the controllers compare observedGeneration with)
 _GENERATION_KINDS = ("Deployment", "ReplicaSet", "StatefulSet")
@@ -75,8 +85,13 @@ def wants_table(request: Request) -> bool:
 
 
 class KubeApi:
-    def __init__(self, store: Store, sim: Simulation, stopping: threading.Event,
-                 allowed: Callable[[str, str], bool] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        sim: Simulation,
+        stopping: threading.Event,
+        allowed: Callable[[str, str], bool] | None = None,
+    ) -> None:
         self.store = store
         self.sim = sim
         self.stopping = stopping
@@ -91,8 +106,15 @@ class KubeApi:
         if path == "/version":
             return json_response(SERVER_VERSION)
         if path == "/api":
-            return json_response({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
-                {"clientCIDR": "0.0.0.0/0", "serverAddress": request.headers.get("host", "127.0.0.1")}]})
+            return json_response(
+                {
+                    "kind": "APIVersions",
+                    "versions": ["v1"],
+                    "serverAddressByClientCIDRs": [
+                        {"clientCIDR": "0.0.0.0/0", "serverAddress": request.headers.get("host", "127.0.0.1")}
+                    ],
+                }
+            )
         if path == "/apis":
             groups = []
             for group, versions in resources.GROUPS.items():
@@ -107,8 +129,9 @@ class KubeApi:
         if len(parts) == 2 and parts[0] == "apis" and parts[1] in resources.GROUPS:
             versions = resources.GROUPS[parts[1]]
             gvs = [{"groupVersion": f"{parts[1]}/{v}", "version": v} for v in versions]
-            return json_response({"kind": "APIGroup", "apiVersion": "v1", "name": parts[1], "versions": gvs,
-                                  "preferredVersion": gvs[0]})
+            return json_response(
+                {"kind": "APIGroup", "apiVersion": "v1", "name": parts[1], "versions": gvs, "preferredVersion": gvs[0]}
+            )
         if len(parts) == 3 and parts[0] == "apis" and parts[2] in resources.GROUPS.get(parts[1], ()):
             return json_response(self._resource_list(parts[1], parts[2]))
         return None
@@ -123,35 +146,56 @@ class KubeApi:
             return f"api/{version}" if not group else f"apis/{group}/{version}"
 
         if not rest:
-            return json_response({"paths": {doc_path(g, v): {"serverRelativeURL": f"/openapi/v3/{doc_path(g, v)}"
-                                                                                  "?hash=sandbox"} for g, v in gvs}})
+            return json_response(
+                {
+                    "paths": {
+                        doc_path(g, v): {"serverRelativeURL": f"/openapi/v3/{doc_path(g, v)}?hash=sandbox"}
+                        for g, v in gvs
+                    }
+                }
+            )
         wanted = "/".join(rest)
         for group, version in gvs:
             if doc_path(group, version) != wanted:
                 continue
-            param = [{"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": True}},
-                     {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": True}},
-                     {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": True}}]
+            param = [
+                {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": True}},
+                {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": True}},
+                {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": True}},
+            ]
             paths: Obj = {}
             for rt in resources.resources_in(group, version):
                 base = f"/{doc_path(group, version)}"
                 scope = f"{base}/namespaces/{{namespace}}/{rt.plural}" if rt.namespaced else f"{base}/{rt.plural}"
                 gvk = {"x-kubernetes-group-version-kind": {"group": group, "version": version, "kind": rt.kind}}
-                paths[scope] = {"post": {"parameters": param, "responses": {}, **gvk},
-                                "get": {"responses": {}, **gvk}}
-                paths[f"{scope}/{{name}}"] = {"put": {"parameters": param, "responses": {}, **gvk},
-                                              "patch": {"parameters": param, "responses": {}, **gvk},
-                                              "get": {"responses": {}, **gvk}, "delete": {"responses": {}, **gvk}}
-            return json_response({"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.37.1"},
-                                  "paths": paths, "components": {"schemas": {}}})
+                paths[scope] = {"post": {"parameters": param, "responses": {}, **gvk}, "get": {"responses": {}, **gvk}}
+                paths[f"{scope}/{{name}}"] = {
+                    "put": {"parameters": param, "responses": {}, **gvk},
+                    "patch": {"parameters": param, "responses": {}, **gvk},
+                    "get": {"responses": {}, **gvk},
+                    "delete": {"responses": {}, **gvk},
+                }
+            return json_response(
+                {
+                    "openapi": "3.0.0",
+                    "info": {"title": "Kubernetes", "version": "v1.37.1"},
+                    "paths": paths,
+                    "components": {"schemas": {}},
+                }
+            )
         raise ApiError(404, "the server could not find the requested resource")
 
     @staticmethod
     def _resource_list(group: str, version: str) -> Obj:
         entries: list[Obj] = []
         for rt in resources.resources_in(group, version):
-            entry: Obj = {"name": rt.plural, "singularName": rt.singular, "namespaced": rt.namespaced,
-                          "kind": rt.kind, "verbs": list(rt.verbs)}
+            entry: Obj = {
+                "name": rt.plural,
+                "singularName": rt.singular,
+                "namespaced": rt.namespaced,
+                "kind": rt.kind,
+                "verbs": list(rt.verbs),
+            }
             if rt.short_names:
                 entry["shortNames"] = list(rt.short_names)
             if rt.categories:
@@ -168,8 +212,12 @@ class KubeApi:
                 elif sub == "exec":
                     sub_entry.update(kind="PodExecOptions", verbs=["create", "get"])
                 entries.append(sub_entry)
-        return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": f"{group}/{version}".strip("/"),
-                "resources": entries}
+        return {
+            "kind": "APIResourceList",
+            "apiVersion": "v1",
+            "groupVersion": f"{group}/{version}".strip("/"),
+            "resources": entries,
+        }
 
     # -- dispatch --------------------------------------------------------------------------------------------
 
@@ -180,16 +228,27 @@ class KubeApi:
             if target.name is None:
                 return "watch" if request.flag("watch") else "list"
             return "get"
-        return {"POST": "create", "PUT": "update", "PATCH": "patch",
-                "DELETE": "delete" if target.name else "deletecollection"}.get(method, method.lower())
+        return {
+            "POST": "create",
+            "PUT": "update",
+            "PATCH": "patch",
+            "DELETE": "delete" if target.name else "deletecollection",
+        }.get(method, method.lower())
 
     def handle(self, request: Request, target: Target) -> Response:
         verb = self.verb(request, target)
         rt = target.rt
-        if target.namespace and rt is not resources.NAMESPACES and verb in ("create",) and self.store.get(
-                resources.NAMESPACES, "", target.namespace) is None:
-            raise ApiError(404, f'namespaces "{target.namespace}" not found',
-                           details={"name": target.namespace, "kind": "namespaces"})
+        if (
+            target.namespace
+            and rt is not resources.NAMESPACES
+            and verb in ("create",)
+            and self.store.get(resources.NAMESPACES, "", target.namespace) is None
+        ):
+            raise ApiError(
+                404,
+                f'namespaces "{target.namespace}" not found',
+                details={"name": target.namespace, "kind": "namespaces"},
+            )
         if rt is resources.ACCESS_REVIEWS and verb == "create":
             return self._access_review(request)
         if rt.virtual:
@@ -227,9 +286,15 @@ class KubeApi:
 
     def _render_one(self, request: Request, rt: ResourceType, obj: Obj) -> Response:
         if wants_table(request):
-            return json_response(tables.table(rt.kind, [obj], self.store.clock.now(),
-                                              include_object=request.arg("includeObject") or "Metadata",
-                                              list_meta={"resourceVersion": obj["metadata"]["resourceVersion"]}))
+            return json_response(
+                tables.table(
+                    rt.kind,
+                    [obj],
+                    self.store.clock.now(),
+                    include_object=request.arg("includeObject") or "Metadata",
+                    list_meta={"resourceVersion": obj["metadata"]["resourceVersion"]},
+                )
+            )
         return json_response(obj)
 
     def _get(self, request: Request, target: Target) -> Response:
@@ -274,18 +339,24 @@ class KubeApi:
                 items.append(obj)
                 last = key
             if remaining and last is not None:
-                next_token = base64.urlsafe_b64encode(json.dumps({"ns": last[0], "name": last[1], "rv": rv})
-                                                      .encode()).decode()
+                next_token = base64.urlsafe_b64encode(
+                    json.dumps({"ns": last[0], "name": last[1], "rv": rv}).encode()
+                ).decode()
         meta: Obj = {"resourceVersion": rv}
         if next_token:
             meta["continue"] = next_token
             meta["remainingItemCount"] = remaining
         if wants_table(request):
-            return json_response(tables.table(rt.kind, items, self.store.clock.now(),
-                                              include_object=request.arg("includeObject") or "Metadata",
-                                              list_meta=meta))
-        return json_response({"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta,
-                              "items": items})
+            return json_response(
+                tables.table(
+                    rt.kind,
+                    items,
+                    self.store.clock.now(),
+                    include_object=request.arg("includeObject") or "Metadata",
+                    list_meta=meta,
+                )
+            )
+        return json_response({"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta, "items": items})
 
     def _watch(self, request: Request, target: Target) -> Response:
         rt = target.rt
@@ -310,9 +381,17 @@ class KubeApi:
         now = self.store.clock.now
 
         def encode(kind: str, obj: Obj) -> bytes:
-            payload = tables.table(rt.kind, [obj], now(), include_object=request.arg("includeObject") or "Metadata",
-                                   list_meta={"resourceVersion": obj["metadata"]["resourceVersion"]}) \
-                if as_table else obj
+            payload = (
+                tables.table(
+                    rt.kind,
+                    [obj],
+                    now(),
+                    include_object=request.arg("includeObject") or "Metadata",
+                    list_meta={"resourceVersion": obj["metadata"]["resourceVersion"]},
+                )
+                if as_table
+                else obj
+            )
             return json.dumps({"type": kind, "object": payload}, separators=(",", ":")).encode() + b"\n"
 
         def stream() -> Iterator[bytes]:
@@ -321,8 +400,14 @@ class KubeApi:
                 for obj in initial:
                     yield encode("ADDED", obj)
                 if bookmarks:
-                    mark = {"kind": rt.kind, "apiVersion": rt.api_version, "metadata": {
-                        "resourceVersion": str(since), "annotations": {"k8s.io/initial-events-end": "true"}}}
+                    mark = {
+                        "kind": rt.kind,
+                        "apiVersion": rt.api_version,
+                        "metadata": {
+                            "resourceVersion": str(since),
+                            "annotations": {"k8s.io/initial-events-end": "true"},
+                        },
+                    }
                     yield json.dumps({"type": "BOOKMARK", "object": mark}).encode() + b"\n"
                 while not self.stopping.is_set() and time.monotonic() < deadline:
                     try:
@@ -344,9 +429,12 @@ class KubeApi:
             raise bad_request("the request body must be a JSON object")
         kind = obj.get("kind")
         if kind and kind != rt.kind:
-            raise bad_request(f"the API version in the data ({obj.get('apiVersion')}) does not match the expected "
-                              f"API version ({rt.api_version})" if obj.get("apiVersion") != rt.api_version else
-                              f"kind {kind} does not match the expected kind {rt.kind}")
+            raise bad_request(
+                f"the API version in the data ({obj.get('apiVersion')}) does not match the expected "
+                f"API version ({rt.api_version})"
+                if obj.get("apiVersion") != rt.api_version
+                else f"kind {kind} does not match the expected kind {rt.kind}"
+            )
         return obj
 
     def _validate(self, rt: ResourceType, obj: Obj) -> None:
@@ -355,19 +443,27 @@ class KubeApi:
         if rt.kind in _GENERATION_KINDS and isinstance(spec, dict):
             replicas = spec.get("replicas", 1)
             if not isinstance(replicas, int) or isinstance(replicas, bool):
-                raise apierrors.invalid(rt, name, "spec.replicas", f"Invalid value: {json.dumps(replicas)}: "
-                                        "must be an integer", "FieldValueTypeInvalid")
+                raise apierrors.invalid(
+                    rt,
+                    name,
+                    "spec.replicas",
+                    f"Invalid value: {json.dumps(replicas)}: must be an integer",
+                    "FieldValueTypeInvalid",
+                )
             if replicas < 0:
-                raise apierrors.invalid(rt, name, "spec.replicas", f"Invalid value: {replicas}: must be greater "
-                                        "than or equal to 0")
+                raise apierrors.invalid(
+                    rt, name, "spec.replicas", f"Invalid value: {replicas}: must be greater than or equal to 0"
+                )
             containers = spec.get("template", {}).get("spec", {}).get("containers")
             if not containers:
-                raise apierrors.invalid(rt, name, "spec.template.spec.containers", "Required value",
-                                        "FieldValueRequired")
+                raise apierrors.invalid(
+                    rt, name, "spec.template.spec.containers", "Required value", "FieldValueRequired"
+                )
             for i, container in enumerate(containers):
                 if not container.get("image"):
-                    raise apierrors.invalid(rt, name, f"spec.template.spec.containers[{i}].image",
-                                            "Required value", "FieldValueRequired")
+                    raise apierrors.invalid(
+                        rt, name, f"spec.template.spec.containers[{i}].image", "Required value", "FieldValueRequired"
+                    )
         if rt.kind == "Pod" and isinstance(spec, dict) and not spec.get("containers"):
             raise apierrors.invalid(rt, name, "spec.containers", "Required value", "FieldValueRequired")
 
@@ -379,8 +475,9 @@ class KubeApi:
         meta = obj.setdefault("metadata", {})
         if rt.namespaced:
             if meta.get("namespace") and target.namespace and meta["namespace"] != target.namespace:
-                raise bad_request("the namespace of the provided object does not match the namespace sent on the "
-                                  "request")
+                raise bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
             meta["namespace"] = target.namespace or meta.get("namespace") or "default"
         self._validate(rt, obj)
         new = self.store.prepare_new(rt, obj)
@@ -392,8 +489,9 @@ class KubeApi:
             return json_response(new, 201)
         return json_response(self.store.create(rt, new, prepared=True), 201)
 
-    def _finish_update(self, request: Request, rt: ResourceType, old: Obj, new: Obj, sub: str | None,
-                       expect_rv: str | None) -> Response:
+    def _finish_update(
+        self, request: Request, rt: ResourceType, old: Obj, new: Obj, sub: str | None, expect_rv: str | None
+    ) -> Response:
         """Apply subresource rules, generation, validation, dry-run and the resourceVersion precondition."""
         if sub == "status":
             merged = copy.deepcopy(old)
@@ -456,8 +554,9 @@ class KubeApi:
             raise apierrors.not_found(rt, target.name or "")
         new = self._apply_patch(request, rt, old)
         expect = new.get("metadata", {}).get("resourceVersion")
-        return self._finish_update(request, rt, old, new, target.sub,
-                                   expect if expect != old["metadata"]["resourceVersion"] else None)
+        return self._finish_update(
+            request, rt, old, new, target.sub, expect if expect != old["metadata"]["resourceVersion"] else None
+        )
 
     def _delete(self, request: Request, target: Target) -> Response:
         rt = target.rt
@@ -480,21 +579,33 @@ class KubeApi:
             for obj in doomed:
                 meta = obj["metadata"]
                 self.sim.deleted(rt, self.store.delete(rt, meta.get("namespace", ""), meta["name"]))
-        return json_response({"kind": rt.list_kind, "apiVersion": rt.api_version,
-                              "metadata": {"resourceVersion": str(self.store.resource_version)}, "items": doomed})
+        return json_response(
+            {
+                "kind": rt.list_kind,
+                "apiVersion": rt.api_version,
+                "metadata": {"resourceVersion": str(self.store.resource_version)},
+                "items": doomed,
+            }
+        )
 
     # -- subresources ----------------------------------------------------------------------------------------
 
     @staticmethod
     def _scale_of(obj: Obj) -> Obj:
         meta = obj["metadata"]
-        selector = ",".join(f"{k}={v}" for k, v in sorted(
-            ((obj.get("spec", {}).get("selector") or {}).get("matchLabels") or {}).items()))
-        return {"kind": "Scale", "apiVersion": "autoscaling/v1",
-                "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion",
-                                                  "creationTimestamp") if k in meta},
-                "spec": {"replicas": int(obj.get("spec", {}).get("replicas", 1))},
-                "status": {"replicas": int(obj.get("status", {}).get("replicas", 0)), "selector": selector}}
+        selector = ",".join(
+            f"{k}={v}"
+            for k, v in sorted(((obj.get("spec", {}).get("selector") or {}).get("matchLabels") or {}).items())
+        )
+        return {
+            "kind": "Scale",
+            "apiVersion": "autoscaling/v1",
+            "metadata": {
+                k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in meta
+            },
+            "spec": {"replicas": int(obj.get("spec", {}).get("replicas", 1))},
+            "status": {"replicas": int(obj.get("status", {}).get("replicas", 0)), "selector": selector},
+        }
 
     def _scale(self, request: Request, target: Target) -> Response:
         rt = target.rt
@@ -530,8 +641,9 @@ class KubeApi:
             names = [c["name"] for c in pod.get("spec", {}).get("containers", [])]
             if not container:
                 if len(names) != 1:
-                    raise bad_request(f"a container name must be specified for pod {target.name}, choose one of: "
-                                      f"[{' '.join(names)}]")
+                    raise bad_request(
+                        f"a container name must be specified for pod {target.name}, choose one of: [{' '.join(names)}]"
+                    )
                 container = names[0]
             if container not in names:
                 raise bad_request(f"container {container} is not valid for pod {target.name}")
@@ -586,9 +698,16 @@ class KubeApi:
         if not allowed:
             status["denied"] = True
             status["reason"] = f'RBAC: user "{self.user}" may not {verb} {resource}'
-        return json_response({"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
-                              "metadata": {"creationTimestamp": None}, "spec": review.get("spec") or {},
-                              "status": status}, 201)
+        return json_response(
+            {
+                "kind": "SelfSubjectAccessReview",
+                "apiVersion": "authorization.k8s.io/v1",
+                "metadata": {"creationTimestamp": None},
+                "spec": review.get("spec") or {},
+                "status": status,
+            },
+            201,
+        )
 
     def _metrics(self, request: Request, target: Target) -> Response:
         predicate = self._predicate(request, target.rt)
@@ -602,11 +721,15 @@ class KubeApi:
         if target.name:
             found = next((m for m in items if m["metadata"]["name"] == target.name), None)
             if found is None:
-                raise ApiError(404, f'{target.rt.plural}.metrics.k8s.io "{target.name}" not found',
-                               details={"name": target.name, "group": "metrics.k8s.io", "kind": target.rt.plural})
+                raise ApiError(
+                    404,
+                    f'{target.rt.plural}.metrics.k8s.io "{target.name}" not found',
+                    details={"name": target.name, "group": "metrics.k8s.io", "kind": target.rt.plural},
+                )
             return json_response(found)
-        return json_response({"kind": f"{kind}List", "apiVersion": "metrics.k8s.io/v1beta1",
-                              "metadata": {}, "items": items})
+        return json_response(
+            {"kind": f"{kind}List", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}, "items": items}
+        )
 
 
 def _log_line(ts: Any, line: str, stamps: bool) -> str:

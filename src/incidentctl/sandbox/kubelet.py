@@ -45,8 +45,14 @@ class Kubelet(ControllerBase):
             self.wake_at(nxt)
             self._write_pod_status(pod, run, now)
 
-    def _container_step(self, pod: Obj, run: PodRun, spec: Obj, crun: ContainerRun, now: datetime  # noqa: PLR0915
-                        ) -> datetime | None:
+    def _container_step(  # noqa: PLR0915
+        self,
+        pod: Obj,
+        run: PodRun,
+        spec: Obj,
+        crun: ContainerRun,
+        now: datetime,
+    ) -> datetime | None:
         """Advance one container through pull, start, readiness, exit and back-off up to ``now``."""
         assert run.scheduled_at is not None
         assert run.node is not None
@@ -59,21 +65,59 @@ class Kubelet(ControllerBase):
                     crun.pull_failures += 1
                     crun.waiting = "ErrImagePull" if crun.pull_failures == 1 else "ImagePullBackOff"
                     image = spec.get("image", "")
-                    crun.waiting_message = (f'Back-off pulling image "{image}"' if crun.pull_failures > 1 else
-                                            f'failed to pull and unpack image "{image}": not found')
+                    crun.waiting_message = (
+                        f'Back-off pulling image "{image}"'
+                        if crun.pull_failures > 1
+                        else f'failed to pull and unpack image "{image}": not found'
+                    )
                     if crun.pull_failures == 1:
-                        self.events.record(pod, "Normal", "Pulling", f'Pulling image "{image}"', component="kubelet",
-                                           host=host, field_path=path)
-                        self.events.record(pod, "Warning", "Failed", f'Failed to pull image "{image}": rpc error: '
-                                           f'code = NotFound desc = failed to pull and unpack image "{image}": '
-                                           f'failed to resolve reference "{image}": {image}: not found',
-                                           component="kubelet", host=host, field_path=path)
-                        self.events.record(pod, "Warning", "Failed", "Error: ErrImagePull", component="kubelet",
-                                           host=host, field_path=path)
-                    self.events.record(pod, "Normal", "BackOff", f'Back-off pulling image "{image}"',
-                                       component="kubelet", host=host, field_path=path)
-                    self.events.record(pod, "Warning", "Failed", "Error: ImagePullBackOff", component="kubelet",
-                                       host=host, field_path=path)
+                        self.events.record(
+                            pod,
+                            "Normal",
+                            "Pulling",
+                            f'Pulling image "{image}"',
+                            component="kubelet",
+                            host=host,
+                            field_path=path,
+                        )
+                        self.events.record(
+                            pod,
+                            "Warning",
+                            "Failed",
+                            f'Failed to pull image "{image}": rpc error: '
+                            f'code = NotFound desc = failed to pull and unpack image "{image}": '
+                            f'failed to resolve reference "{image}": {image}: not found',
+                            component="kubelet",
+                            host=host,
+                            field_path=path,
+                        )
+                        self.events.record(
+                            pod,
+                            "Warning",
+                            "Failed",
+                            "Error: ErrImagePull",
+                            component="kubelet",
+                            host=host,
+                            field_path=path,
+                        )
+                    self.events.record(
+                        pod,
+                        "Normal",
+                        "BackOff",
+                        f'Back-off pulling image "{image}"',
+                        component="kubelet",
+                        host=host,
+                        field_path=path,
+                    )
+                    self.events.record(
+                        pod,
+                        "Warning",
+                        "Failed",
+                        "Error: ImagePullBackOff",
+                        component="kubelet",
+                        host=host,
+                        field_path=path,
+                    )
                     return now + timedelta(seconds=min(MAX_BACKOFF, 10 * 2 ** min(crun.pull_failures, 6)))
                 crun.next_start = run.scheduled_at + timedelta(seconds=START_DELAY)
                 crun.waiting = "ContainerCreating"
@@ -82,19 +126,47 @@ class Kubelet(ControllerBase):
                     return crun.next_start
                 start = crun.next_start
                 index = len(crun.instances)
-                inst = Instance(container_id(run.uid, crun.name, index), spec.get("image", ""), start,
-                                seed=int(container_id(run.uid, crun.name, index)[-8:], 16))
+                inst = Instance(
+                    container_id(run.uid, crun.name, index),
+                    spec.get("image", ""),
+                    start,
+                    seed=int(container_id(run.uid, crun.name, index)[-8:], 16),
+                )
                 crun.instances.append(inst)
                 crun.next_start = None
                 crun.waiting = ""
                 crun.ready_since = None
                 image = spec.get("image", "")
-                self.events.record(pod, "Normal", "Pulled", f'Container image "{image}" already present on machine',
-                                   component="kubelet", host=host, field_path=path, when=start)
-                self.events.record(pod, "Normal", "Created", f"Created container: {crun.name}", component="kubelet",
-                                   host=host, field_path=path, when=start)
-                self.events.record(pod, "Normal", "Started", f"Started container {crun.name}", component="kubelet",
-                                   host=host, field_path=path, when=start)
+                self.events.record(
+                    pod,
+                    "Normal",
+                    "Pulled",
+                    f'Container image "{image}" already present on machine',
+                    component="kubelet",
+                    host=host,
+                    field_path=path,
+                    when=start,
+                )
+                self.events.record(
+                    pod,
+                    "Normal",
+                    "Created",
+                    f"Created container: {crun.name}",
+                    component="kubelet",
+                    host=host,
+                    field_path=path,
+                    when=start,
+                )
+                self.events.record(
+                    pod,
+                    "Normal",
+                    "Started",
+                    f"Started container {crun.name}",
+                    component="kubelet",
+                    host=host,
+                    field_path=path,
+                    when=start,
+                )
                 self.model.container_started(self, run, pod, crun, inst)
                 continue
             current = crun.current
@@ -110,23 +182,40 @@ class Kubelet(ControllerBase):
                 if reason == "OOMKilled":
                     node = self.store.get(NODES, "", host)
                     if node is not None:
-                        self.events.record(node, "Warning", "OOMKilling",
-                                           f"Memory cgroup out of memory: Killed process {1000 + inst.seed % 30000} "
-                                           f"({self.model.process_name(run, crun)}) total-vm:2841236kB, "
-                                           f"anon-rss:{self.model.memory_limit_kb(pod, crun.name)}kB, "
-                                           "file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:2456kB "
-                                           "oom_score_adj:984", component="kernel-monitor", host=host, when=end)
+                        self.events.record(
+                            node,
+                            "Warning",
+                            "OOMKilling",
+                            f"Memory cgroup out of memory: Killed process {1000 + inst.seed % 30000} "
+                            f"({self.model.process_name(run, crun)}) total-vm:2841236kB, "
+                            f"anon-rss:{self.model.memory_limit_kb(pod, crun.name)}kB, "
+                            "file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:2456kB "
+                            "oom_score_adj:984",
+                            component="kernel-monitor",
+                            host=host,
+                            when=end,
+                        )
                 if pod["spec"].get("restartPolicy", "Always") == "Never":
                     return None
                 backoff = min(MAX_BACKOFF, 10.0 * 2 ** (crun.crashes - 1))
                 crun.next_start = end + timedelta(seconds=backoff)
                 crun.waiting = "CrashLoopBackOff"
-                crun.waiting_message = (f"back-off {int(backoff)}s restarting failed container={crun.name} "
-                                        f"pod={run.name}_{run.namespace}({run.uid})")
+                crun.waiting_message = (
+                    f"back-off {int(backoff)}s restarting failed container={crun.name} "
+                    f"pod={run.name}_{run.namespace}({run.uid})"
+                )
                 if crun.next_start > now:
-                    self.events.record(pod, "Warning", "BackOff", f"Back-off restarting failed container {crun.name} "
-                                       f"in pod {run.name}_{run.namespace}({run.uid})", component="kubelet", host=host,
-                                       field_path=path, when=now)
+                    self.events.record(
+                        pod,
+                        "Warning",
+                        "BackOff",
+                        f"Back-off restarting failed container {crun.name} "
+                        f"in pod {run.name}_{run.namespace}({run.uid})",
+                        component="kubelet",
+                        host=host,
+                        field_path=path,
+                        when=now,
+                    )
                 continue
             if fate is not None:
                 due = fate[0]
@@ -139,10 +228,18 @@ class Kubelet(ControllerBase):
                     due = ready_at if due is None or ready_at < due else due
             elif not ready:
                 crun.ready_since = None
-                if ready_at <= now and (crun.last_probe_event is None
-                                        or now - crun.last_probe_event >= timedelta(seconds=PROBE_PERIOD)):
-                    self.events.record(pod, "Warning", "Unhealthy", f"Readiness probe failed: {message}",
-                                       component="kubelet", host=host, field_path=path)
+                if ready_at <= now and (
+                    crun.last_probe_event is None or now - crun.last_probe_event >= timedelta(seconds=PROBE_PERIOD)
+                ):
+                    self.events.record(
+                        pod,
+                        "Warning",
+                        "Unhealthy",
+                        f"Readiness probe failed: {message}",
+                        component="kubelet",
+                        host=host,
+                        field_path=path,
+                    )
                     crun.last_probe_event = now
             return due
         return due
@@ -161,8 +258,15 @@ class Kubelet(ControllerBase):
         run.attrs["evicted_at"] = now
         self.events.record(pod, "Warning", "Evicted", message, component="kubelet", host=run.node)
         for name in run.containers:
-            self.events.record(pod, "Normal", "Killing", f"Stopping container {name}", component="kubelet",
-                               host=run.node, field_path=f"spec.containers{{{name}}}")
+            self.events.record(
+                pod,
+                "Normal",
+                "Killing",
+                f"Stopping container {name}",
+                component="kubelet",
+                host=run.node,
+                field_path=f"spec.containers{{{name}}}",
+            )
         self._write_evicted_status(pod, run)
 
     def _write_evicted_status(self, pod: Obj, run: PodRun) -> None:
@@ -172,20 +276,48 @@ class Kubelet(ControllerBase):
             crun = run.containers.get(spec["name"])
             last = crun.last_terminated() if crun else None
             state: Obj = {"terminated": terminated_state(last)} if last is not None else {}
-            statuses.append({"name": spec["name"], "state": state, "lastState": {}, "ready": False,
-                             "restartCount": crun.restart_count - 1 if crun and crun.restart_count else 0,
-                             "image": spec.get("image", ""), "imageID": image_id(spec.get("image", "")),
-                             "started": False, **({"containerID": last.container_id} if last else {})})
+            statuses.append(
+                {
+                    "name": spec["name"],
+                    "state": state,
+                    "lastState": {},
+                    "ready": False,
+                    "restartCount": crun.restart_count - 1 if crun and crun.restart_count else 0,
+                    "image": spec.get("image", ""),
+                    "imageID": image_id(spec.get("image", "")),
+                    "started": False,
+                    **({"containerID": last.container_id} if last else {}),
+                }
+            )
         message = str(run.attrs["evicted"])
         status = {
-            "phase": "Failed", "reason": "Evicted", "message": message, "qosClass": "Burstable",
+            "phase": "Failed",
+            "reason": "Evicted",
+            "message": message,
+            "qosClass": "Burstable",
             "conditions": [
-                {"type": "DisruptionTarget", "status": "True", "lastProbeTime": None, "lastTransitionTime": when,
-                 "reason": "TerminationByKubelet", "message": message},
-                {"type": "Ready", "status": "False", "lastProbeTime": None, "lastTransitionTime": when,
-                 "reason": "PodFailed"},
-                {"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                 "lastTransitionTime": rfc3339(run.scheduled_at or run.created)}],
+                {
+                    "type": "DisruptionTarget",
+                    "status": "True",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": when,
+                    "reason": "TerminationByKubelet",
+                    "message": message,
+                },
+                {
+                    "type": "Ready",
+                    "status": "False",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": when,
+                    "reason": "PodFailed",
+                },
+                {
+                    "type": "PodScheduled",
+                    "status": "True",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": rfc3339(run.scheduled_at or run.created),
+                },
+            ],
             "hostIP": (pod.get("status") or {}).get("hostIP", ""),
             "startTime": rfc3339(run.scheduled_at or run.created),
             "containerStatuses": statuses,
@@ -222,15 +354,23 @@ class Kubelet(ControllerBase):
                 all_running = False
             last = crun.last_terminated()
             if crun.running or crun.waiting == "CrashLoopBackOff":
-                last_state: Obj = {"terminated": terminated_state(last)} if last is not None and (
-                    not crun.running or last is not inst) else {}
+                last_state: Obj = (
+                    {"terminated": terminated_state(last)}
+                    if last is not None and (not crun.running or last is not inst)
+                    else {}
+                )
             else:
                 last_state = {}
-            status: Obj = {"name": crun.name, "state": state, "lastState": last_state,
-                           "ready": crun.running and crun.ready_since is not None,
-                           "restartCount": crun.restart_count, "image": spec.get("image", ""),
-                           "imageID": image_id(spec.get("image", "")) if crun.instances else "",
-                           "started": crun.running}
+            status: Obj = {
+                "name": crun.name,
+                "state": state,
+                "lastState": last_state,
+                "ready": crun.running and crun.ready_since is not None,
+                "restartCount": crun.restart_count,
+                "image": spec.get("image", ""),
+                "imageID": image_id(spec.get("image", "")) if crun.instances else "",
+                "started": crun.running,
+            }
             if inst is not None:
                 status["containerID"] = inst.container_id
             status["resources"] = spec.get("resources") or {}
@@ -239,9 +379,11 @@ class Kubelet(ControllerBase):
         ready = run.ready()
         phase = "Running" if scheduled and any(c.instances for c in run.containers.values()) else "Pending"
         if pod["spec"].get("restartPolicy") == "Never" and all(
-                c.current is not None and c.current.finished is not None for c in run.containers.values()):
-            phase = "Succeeded" if all(c.current.exit_code == 0 for c in run.containers.values()
-                                       if c.current) else "Failed"
+            c.current is not None and c.current.finished is not None for c in run.containers.values()
+        ):
+            phase = (
+                "Succeeded" if all(c.current.exit_code == 0 for c in run.containers.values() if c.current) else "Failed"
+            )
         if run.phase_override:
             phase = run.phase_override
 
@@ -250,8 +392,7 @@ class Kubelet(ControllerBase):
             old = run.conditions.get(type_)
             since = old[1] if old and old[0] == text else now
             run.conditions[type_] = (text, since)
-            out: Obj = {"type": type_, "status": text, "lastProbeTime": None,
-                        "lastTransitionTime": rfc3339(since)}
+            out: Obj = {"type": type_, "status": text, "lastProbeTime": None, "lastTransitionTime": rfc3339(since)}
             if reason:
                 out["reason"] = reason
             if message:
@@ -264,8 +405,9 @@ class Kubelet(ControllerBase):
             not_ready = [c.name for c in run.containers.values() if not (c.running and c.ready_since)]
             message = f"containers with unready status: [{' '.join(not_ready)}]" if not_ready else None
             conditions = [
-                cond("PodReadyToStartContainers", bool(any(c.instances for c in run.containers.values()))
-                     or all_running),
+                cond(
+                    "PodReadyToStartContainers", bool(any(c.instances for c in run.containers.values())) or all_running
+                ),
                 cond("Initialized", True),
                 cond("Ready", ready, None if ready else "ContainersNotReady", message),
                 cond("ContainersReady", ready, None if ready else "ContainersNotReady", message),
@@ -274,8 +416,14 @@ class Kubelet(ControllerBase):
         status = {"phase": phase, "conditions": conditions, "qosClass": "Burstable"}
         if scheduled:
             node = self.store.get(NODES, "", run.node or "")
-            host_ip = next((a["address"] for a in (node or {}).get("status", {}).get("addresses", [])
-                            if a.get("type") == "InternalIP"), "10.0.1.10")
+            host_ip = next(
+                (
+                    a["address"]
+                    for a in (node or {}).get("status", {}).get("addresses", [])
+                    if a.get("type") == "InternalIP"
+                ),
+                "10.0.1.10",
+            )
             status.update(hostIP=host_ip, hostIPs=[{"ip": host_ip}], startTime=rfc3339(run.scheduled_at or now))
             if run.ip:
                 status.update(podIP=run.ip, podIPs=[{"ip": run.ip}])

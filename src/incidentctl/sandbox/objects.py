@@ -46,8 +46,9 @@ def same_template(rs_template: Obj, template: Obj) -> bool:
     a, b = dict(rs_template.get("metadata") or {}), dict(template.get("metadata") or {})
     la = {k: v for k, v in (a.pop("labels", None) or {}).items() if k != HASH_LABEL}
     lb = {k: v for k, v in (b.pop("labels", None) or {}).items() if k != HASH_LABEL}
-    return la == lb and a == b and all(rs_template[k] == template[k] for k in rs_template
-                                       if k not in ("metadata", "spec"))
+    return (
+        la == lb and a == b and all(rs_template[k] == template[k] for k in rs_template if k not in ("metadata", "spec"))
+    )
 
 
 def int_or_percent(value: Any, total: int, round_up: bool) -> int:
@@ -65,8 +66,14 @@ def condition(type_: str, status: bool, reason: str, message: str, now: str, old
         transition = old.get("lastTransitionTime", now)
         if old.get("reason") == reason and old.get("message") == message:
             update = old.get("lastUpdateTime", now)
-    return {"type": type_, "status": status_text, "lastUpdateTime": update, "lastTransitionTime": transition,
-            "reason": reason, "message": message}
+    return {
+        "type": type_,
+        "status": status_text,
+        "lastUpdateTime": update,
+        "lastTransitionTime": transition,
+        "reason": reason,
+        "message": message,
+    }
 
 
 class OwnerIndex:
@@ -83,11 +90,17 @@ class OwnerIndex:
 def active(pod: Obj) -> bool:
     """Counted by its controller: not being deleted and not finished for good (Failed, Succeeded, Evicted)."""
     return not pod["metadata"].get("deletionTimestamp") and (pod.get("status") or {}).get("phase") not in (
-        "Failed", "Succeeded")
+        "Failed",
+        "Succeeded",
+    )
 
 
 def terminated_state(inst: Instance) -> Obj:
     assert inst.finished is not None
-    return {"exitCode": inst.exit_code, "reason": inst.reason or ("Completed" if inst.exit_code == 0 else "Error"),
-            "startedAt": rfc3339(inst.started), "finishedAt": rfc3339(inst.finished),
-            "containerID": inst.container_id}
+    return {
+        "exitCode": inst.exit_code,
+        "reason": inst.reason or ("Completed" if inst.exit_code == 0 else "Error"),
+        "startedAt": rfc3339(inst.started),
+        "finishedAt": rfc3339(inst.finished),
+        "containerID": inst.container_id,
+    }

@@ -85,8 +85,9 @@ def _merge_list(target: Any, patch: list[Any], field: str) -> list[Any]:
     if key is None or not isinstance(target, list) or not all(isinstance(p, dict) for p in patch):
         return [p for p in copy.deepcopy(patch) if not (isinstance(p, dict) and p.get("$patch") == "delete")]
     if any(p.get("$patch") == "replace" for p in patch):
-        return [copy.deepcopy({k: v for k, v in p.items() if k != "$patch"}) for p in patch
-                if p.get("$patch") != "replace"]
+        return [
+            copy.deepcopy({k: v for k, v in p.items() if k != "$patch"}) for p in patch if p.get("$patch") != "replace"
+        ]
     result = copy.deepcopy(target)
     for item in patch:
         ident = item.get(key)

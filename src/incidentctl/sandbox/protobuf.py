@@ -42,11 +42,11 @@ def fields(data: bytes) -> Fields:
             value, pos = _varint(data, pos)
         elif wire == 2:
             length, pos = _varint(data, pos)
-            value, pos = data[pos:pos + length], pos + length
+            value, pos = data[pos : pos + length], pos + length
         elif wire == 1:
-            value, pos = data[pos:pos + 8], pos + 8
+            value, pos = data[pos : pos + 8], pos + 8
         elif wire == 5:
-            value, pos = data[pos:pos + 4], pos + 4
+            value, pos = data[pos : pos + 4], pos + 4
         else:
             raise ProtobufError(f"unsupported wire type {wire}")
         out.setdefault(number, []).append(value)
@@ -107,7 +107,7 @@ def decode(body: bytes) -> dict[str, Any]:
     """The object in a protobuf request body, as the JSON it stands for."""
     if not body.startswith(MAGIC):
         raise ProtobufError("not a Kubernetes protobuf message (no k8s magic)")
-    unknown = fields(body[len(MAGIC):])
+    unknown = fields(body[len(MAGIC) :])
     type_meta = fields(unknown.get(1, [b""])[-1])
     api_version, kind = _str(type_meta, 1), _str(type_meta, 2)
     decoder = _DECODERS.get(kind)

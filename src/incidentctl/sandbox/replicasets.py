@@ -15,8 +15,10 @@ class ReplicaSetController(ControllerBase):
         pods_by_owner = self._children(PODS)
         for rs in self.store.list(REPLICASETS):
             owned_pods = pods_by_owner.get(rs["metadata"]["uid"], [])
-            fingerprint = (rs["metadata"]["resourceVersion"], tuple(p["metadata"]["resourceVersion"]
-                                                                    for p in owned_pods))
+            fingerprint = (
+                rs["metadata"]["resourceVersion"],
+                tuple(p["metadata"]["resourceVersion"] for p in owned_pods),
+            )
             key = "rs/" + rs["metadata"]["uid"]
             if self._unchanged(key, fingerprint, now):
                 continue
@@ -35,10 +37,16 @@ class ReplicaSetController(ControllerBase):
         if len(pods) < want:
             for _ in range(want - len(pods)):
                 pod = self._new_pod(rs, spec["template"])
-                self.events.record(rs, "Normal", "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}",
-                                   component="replicaset-controller")
+                self.events.record(
+                    rs,
+                    "Normal",
+                    "SuccessfulCreate",
+                    f"Created pod: {pod['metadata']['name']}",
+                    component="replicaset-controller",
+                )
                 pods.append(pod)
         elif len(pods) > want:
+
             def rank(pod: Obj) -> tuple[int, int, int]:
                 run = self.pods.get(pod["metadata"]["uid"])
                 scheduled = 1 if run is not None and run.node else 0
@@ -54,8 +62,9 @@ class ReplicaSetController(ControllerBase):
                 meta = pod["metadata"]
                 gone = self.store.delete(PODS, meta["namespace"], meta["name"])
                 self.deleted(PODS, gone)
-                self.events.record(rs, "Normal", "SuccessfulDelete", f"Deleted pod: {meta['name']}",
-                                   component="replicaset-controller")
+                self.events.record(
+                    rs, "Normal", "SuccessfulDelete", f"Deleted pod: {meta['name']}", component="replicaset-controller"
+                )
                 pods.remove(pod)
         min_ready = int(spec.get("minReadySeconds", 0))
         status = {

@@ -52,38 +52,90 @@ def _core(plural: str, kind: str, **kw: object) -> ResourceType:
     return ResourceType("", "v1", plural, kind, **kw)  # type: ignore[arg-type]
 
 
-NAMESPACES = _core("namespaces", "Namespace", namespaced=False, short_names=("ns",),
-                   verbs=("create", "delete", "get", "list", "patch", "update", "watch"), subresources=("status",))
+NAMESPACES = _core(
+    "namespaces",
+    "Namespace",
+    namespaced=False,
+    short_names=("ns",),
+    verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
+    subresources=("status",),
+)
 NODES = _core("nodes", "Node", namespaced=False, short_names=("no",), subresources=("status",))
 PODS = _core("pods", "Pod", short_names=("po",), categories=("all",), subresources=("log", "exec", "status"))
 SERVICES = _core("services", "Service", short_names=("svc",), categories=("all",), subresources=("status",))
 ENDPOINTS = _core("endpoints", "Endpoints", short_names=("ep",))
 EVENTS = _core("events", "Event", short_names=("ev",))
 CONFIGMAPS = _core("configmaps", "ConfigMap", short_names=("cm",))
-DEPLOYMENTS = ResourceType("apps", "v1", "deployments", "Deployment", short_names=("deploy",),
-                           categories=("all",), subresources=("scale", "status"))
-REPLICASETS = ResourceType("apps", "v1", "replicasets", "ReplicaSet", short_names=("rs",), categories=("all",),
-                           subresources=("scale", "status"))
-STATEFULSETS = ResourceType("apps", "v1", "statefulsets", "StatefulSet", short_names=("sts",),
-                            categories=("all",), subresources=("scale", "status"))
-INGRESSES = ResourceType("networking.k8s.io", "v1", "ingresses", "Ingress", short_names=("ing",),
-                         subresources=("status",))
+DEPLOYMENTS = ResourceType(
+    "apps",
+    "v1",
+    "deployments",
+    "Deployment",
+    short_names=("deploy",),
+    categories=("all",),
+    subresources=("scale", "status"),
+)
+REPLICASETS = ResourceType(
+    "apps",
+    "v1",
+    "replicasets",
+    "ReplicaSet",
+    short_names=("rs",),
+    categories=("all",),
+    subresources=("scale", "status"),
+)
+STATEFULSETS = ResourceType(
+    "apps",
+    "v1",
+    "statefulsets",
+    "StatefulSet",
+    short_names=("sts",),
+    categories=("all",),
+    subresources=("scale", "status"),
+)
+INGRESSES = ResourceType(
+    "networking.k8s.io", "v1", "ingresses", "Ingress", short_names=("ing",), subresources=("status",)
+)
 POD_METRICS = ResourceType("metrics.k8s.io", "v1beta1", "pods", "PodMetrics", verbs=READ_VERBS, virtual=True)
-NODE_METRICS = ResourceType("metrics.k8s.io", "v1beta1", "nodes", "NodeMetrics", namespaced=False,
-                            verbs=READ_VERBS, virtual=True)
+NODE_METRICS = ResourceType(
+    "metrics.k8s.io", "v1beta1", "nodes", "NodeMetrics", namespaced=False, verbs=READ_VERBS, virtual=True
+)
 #: ``kubectl auth can-i`` (and a tool's permission pre-flight) asks with a SelfSubjectAccessReview
-ACCESS_REVIEWS = ResourceType("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
-                              namespaced=False, verbs=("create",), virtual=True)
+ACCESS_REVIEWS = ResourceType(
+    "authorization.k8s.io",
+    "v1",
+    "selfsubjectaccessreviews",
+    "SelfSubjectAccessReview",
+    namespaced=False,
+    verbs=("create",),
+    virtual=True,
+)
 
 ALL: tuple[ResourceType, ...] = (
-    NAMESPACES, NODES, PODS, SERVICES, ENDPOINTS, EVENTS, CONFIGMAPS,
-    DEPLOYMENTS, REPLICASETS, STATEFULSETS, INGRESSES, POD_METRICS, NODE_METRICS, ACCESS_REVIEWS,
+    NAMESPACES,
+    NODES,
+    PODS,
+    SERVICES,
+    ENDPOINTS,
+    EVENTS,
+    CONFIGMAPS,
+    DEPLOYMENTS,
+    REPLICASETS,
+    STATEFULSETS,
+    INGRESSES,
+    POD_METRICS,
+    NODE_METRICS,
+    ACCESS_REVIEWS,
 )
 STORED: tuple[ResourceType, ...] = tuple(rt for rt in ALL if not rt.virtual)
 
 #: group -> versions, in the order discovery lists them ("" is the legacy core group at /api)
-GROUPS: dict[str, tuple[str, ...]] = {"apps": ("v1",), "networking.k8s.io": ("v1",),
-                                      "metrics.k8s.io": ("v1beta1",), "authorization.k8s.io": ("v1",)}
+GROUPS: dict[str, tuple[str, ...]] = {
+    "apps": ("v1",),
+    "networking.k8s.io": ("v1",),
+    "metrics.k8s.io": ("v1beta1",),
+    "authorization.k8s.io": ("v1",),
+}
 
 _BY_PATH = {(rt.group, rt.version, rt.plural): rt for rt in ALL}
 _BY_KIND = {(rt.group, rt.kind): rt for rt in STORED}

@@ -77,8 +77,7 @@ class PodRun:
     attrs: dict[str, Any] = field(default_factory=dict)
 
     def ready(self) -> bool:
-        return bool(self.containers) and all(c.running and c.ready_since is not None
-                                             for c in self.containers.values())
+        return bool(self.containers) and all(c.running and c.ready_since is not None for c in self.containers.values())
 
     def ready_since(self) -> datetime | None:
         if not self.ready():

@@ -55,9 +55,11 @@ class Scheduler(ControllerBase):
                     reasons.append(f"{short_cpu} Insufficient cpu")
                 if short_mem:
                     reasons.append(f"{short_mem} Insufficient memory")
-                message = (f"0/{len(nodes)} nodes are available: {', '.join(reasons) or 'no nodes available'}. "
-                           f"preemption: 0/{len(nodes)} nodes are available: {len(nodes)} No preemption victims "
-                           "found for incoming pod.")
+                message = (
+                    f"0/{len(nodes)} nodes are available: {', '.join(reasons) or 'no nodes available'}. "
+                    f"preemption: 0/{len(nodes)} nodes are available: {len(nodes)} No preemption victims "
+                    "found for incoming pod."
+                )
                 if run.last_sched_event is None or now - run.last_sched_event >= timedelta(seconds=60):
                     self.events.record(pod, "Warning", "FailedScheduling", message, component="default-scheduler")
                     run.last_sched_event = now
@@ -81,7 +83,11 @@ class Scheduler(ControllerBase):
             new = copy.deepcopy(pod)
             new["spec"]["nodeName"] = node_name
             self.store.replace(PODS, new)
-            self.events.record(new, "Normal", "Scheduled",
-                               f"Successfully assigned {pod['metadata']['namespace']}/{pod['metadata']['name']} to "
-                               f"{node_name}", component="default-scheduler")
+            self.events.record(
+                new,
+                "Normal",
+                "Scheduled",
+                f"Successfully assigned {pod['metadata']['namespace']}/{pod['metadata']['name']} to {node_name}",
+                component="default-scheduler",
+            )
             run.next_check = None

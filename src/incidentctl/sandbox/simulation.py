@@ -31,8 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["CHANGE_CAUSE", "HASH_LABEL", "REVISION", "Simulation", "quantity"]
 
 
-class Simulation(Kubelet, Scheduler, ReplicaSetController, DeploymentController, StatefulSetController,
-                 EndpointsController):
+class Simulation(
+    Kubelet, Scheduler, ReplicaSetController, DeploymentController, StatefulSetController, EndpointsController
+):
     def react(self) -> None:
         self.reconcile()
 
@@ -95,11 +96,13 @@ class Simulation(Kubelet, Scheduler, ReplicaSetController, DeploymentController,
         if run is None or crun is None or not crun.instances:
             reason = crun.waiting if crun is not None and crun.waiting else "ContainerCreating"
             if reason == "ErrImagePull":
-                raise bad_request(f'container "{container}" in pod "{name}" is waiting to start: image can\'t be '
-                                  "pulled")
+                raise bad_request(
+                    f'container "{container}" in pod "{name}" is waiting to start: image can\'t be pulled'
+                )
             if reason == "ImagePullBackOff":
-                raise bad_request(f'container "{container}" in pod "{name}" is waiting to start: trying and failing '
-                                  "to pull image")
+                raise bad_request(
+                    f'container "{container}" in pod "{name}" is waiting to start: trying and failing to pull image'
+                )
             raise bad_request(f'container "{container}" in pod "{name}" is waiting to start: {reason}')
         if previous:
             inst = crun.last_terminated()
@@ -127,13 +130,23 @@ class Simulation(Kubelet, Scheduler, ReplicaSetController, DeploymentController,
                     continue
                 cpu = self.model.cpu_millicores(self, run, pod, crun, now)
                 mem = self.model.memory_bytes(self, run, pod, crun, now)
-                containers.append({"name": crun.name, "usage": {"cpu": f"{int(cpu * 1e6)}n",
-                                                                "memory": f"{int(mem // 1024)}Ki"}})
+                containers.append(
+                    {"name": crun.name, "usage": {"cpu": f"{int(cpu * 1e6)}n", "memory": f"{int(mem // 1024)}Ki"}}
+                )
             meta = pod["metadata"]
-            items.append({"metadata": {"name": meta["name"], "namespace": meta["namespace"],
-                                       "creationTimestamp": rfc3339(now), "labels": dict(meta.get("labels") or {})},
-                          "timestamp": rfc3339(now - timedelta(seconds=7)), "window": "15.01s",
-                          "containers": containers})
+            items.append(
+                {
+                    "metadata": {
+                        "name": meta["name"],
+                        "namespace": meta["namespace"],
+                        "creationTimestamp": rfc3339(now),
+                        "labels": dict(meta.get("labels") or {}),
+                    },
+                    "timestamp": rfc3339(now - timedelta(seconds=7)),
+                    "window": "15.01s",
+                    "containers": containers,
+                }
+            )
         return items
 
     def node_metrics(self) -> list[Obj]:
@@ -152,8 +165,16 @@ class Simulation(Kubelet, Scheduler, ReplicaSetController, DeploymentController,
             name = node["metadata"]["name"]
             cpu = usage[name][0] + 180  # system daemons and the kubelet itself
             mem = usage[name][1] + 1.4 * 1024**3
-            items.append({"metadata": {"name": name, "creationTimestamp": rfc3339(now),
-                                       "labels": dict(node["metadata"].get("labels") or {})},
-                          "timestamp": rfc3339(now - timedelta(seconds=9)), "window": "20.03s",
-                          "usage": {"cpu": f"{int(cpu * 1e6)}n", "memory": f"{int(mem // 1024)}Ki"}})
+            items.append(
+                {
+                    "metadata": {
+                        "name": name,
+                        "creationTimestamp": rfc3339(now),
+                        "labels": dict(node["metadata"].get("labels") or {}),
+                    },
+                    "timestamp": rfc3339(now - timedelta(seconds=9)),
+                    "window": "20.03s",
+                    "usage": {"cpu": f"{int(cpu * 1e6)}n", "memory": f"{int(mem // 1024)}Ki"},
+                }
+            )
         return items

@@ -24,16 +24,28 @@ class StatefulSetController(ControllerBase):
                 name = f"{meta['name']}-{ordinal}"
                 if name in pods:
                     continue
-                if all(self.pod_ready(pods[f"{meta['name']}-{i}"]) for i in range(ordinal)
-                       if f"{meta['name']}-{i}" in pods) and len(
-                           [i for i in range(ordinal) if f"{meta['name']}-{i}" in pods]) == ordinal:
-                    labels = {"controller-revision-hash": revision,
-                              "statefulset.kubernetes.io/pod-name": name, "apps.kubernetes.io/pod-index": str(ordinal)}
+                if (
+                    all(
+                        self.pod_ready(pods[f"{meta['name']}-{i}"])
+                        for i in range(ordinal)
+                        if f"{meta['name']}-{i}" in pods
+                    )
+                    and len([i for i in range(ordinal) if f"{meta['name']}-{i}" in pods]) == ordinal
+                ):
+                    labels = {
+                        "controller-revision-hash": revision,
+                        "statefulset.kubernetes.io/pod-name": name,
+                        "apps.kubernetes.io/pod-index": str(ordinal),
+                    }
                     pod = self._new_pod(sts, spec["template"], name=name, extra_labels=labels)
                     pod = dict(pod)
-                    self.events.record(sts, "Normal", "SuccessfulCreate",
-                                       f"create Pod {name} in StatefulSet {meta['name']} successful",
-                                       component="statefulset-controller")
+                    self.events.record(
+                        sts,
+                        "Normal",
+                        "SuccessfulCreate",
+                        f"create Pod {name} in StatefulSet {meta['name']} successful",
+                        component="statefulset-controller",
+                    )
                     pods[name] = pod
                 break
             for name in sorted(pods, reverse=True):
@@ -42,22 +54,32 @@ class StatefulSetController(ControllerBase):
                     self._delete_pod(sts, pods, name)
                     break
             # rolling update: replace the highest outdated pod once every pod is ready
-            outdated = [n for n, p in pods.items()
-                        if p["metadata"].get("labels", {}).get("controller-revision-hash") != revision]
+            outdated = [
+                n
+                for n, p in pods.items()
+                if p["metadata"].get("labels", {}).get("controller-revision-hash") != revision
+            ]
             if outdated and len(pods) == replicas and all(self.pod_ready(p) for p in pods.values()):
                 self._delete_pod(sts, pods, max(outdated, key=lambda n: int(n.rsplit("-", 1)[1])))
-            updated = sum(1 for p in pods.values()
-                          if p["metadata"].get("labels", {}).get("controller-revision-hash") == revision)
+            updated = sum(
+                1 for p in pods.values() if p["metadata"].get("labels", {}).get("controller-revision-hash") == revision
+            )
             if updated == replicas and len(pods) == replicas:
                 current_revision = revision
             ready = sum(1 for p in pods.values() if self.pod_ready(p))
-            new_status: Obj = {"observedGeneration": meta.get("generation", 1), "replicas": len(pods),
-                               "readyReplicas": ready, "currentReplicas": len(pods) - (
-                                   updated if current_revision != revision else 0),
-                               "updatedReplicas": updated, "currentRevision": current_revision,
-                               "updateRevision": revision, "collisionCount": 0,
-                               "availableReplicas": sum(1 for p in pods.values() if self.pod_available(
-                                   p, int(spec.get("minReadySeconds", 0)), now))}
+            new_status: Obj = {
+                "observedGeneration": meta.get("generation", 1),
+                "replicas": len(pods),
+                "readyReplicas": ready,
+                "currentReplicas": len(pods) - (updated if current_revision != revision else 0),
+                "updatedReplicas": updated,
+                "currentRevision": current_revision,
+                "updateRevision": revision,
+                "collisionCount": 0,
+                "availableReplicas": sum(
+                    1 for p in pods.values() if self.pod_available(p, int(spec.get("minReadySeconds", 0)), now)
+                ),
+            }
             for key in ("readyReplicas", "currentReplicas", "updatedReplicas"):
                 if new_status[key] == 0:
                     del new_status[key]
@@ -72,7 +94,11 @@ class StatefulSetController(ControllerBase):
         meta = sts["metadata"]
         gone = self.store.delete(PODS, meta["namespace"], name)
         self.deleted(PODS, gone)
-        self.events.record(sts, "Normal", "SuccessfulDelete",
-                           f"delete Pod {name} in StatefulSet {meta['name']} successful",
-                           component="statefulset-controller")
+        self.events.record(
+            sts,
+            "Normal",
+            "SuccessfulDelete",
+            f"delete Pod {name} in StatefulSet {meta['name']} successful",
+            component="statefulset-controller",
+        )
         del pods[name]

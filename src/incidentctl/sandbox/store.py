@@ -144,8 +144,9 @@ class Store:
             meta = new["metadata"]
             name = meta.get("name", "")
             if not name:
-                raise apierrors.invalid(rt, "", "metadata.name", "Required value: name or generateName is required",
-                                        "FieldValueRequired")
+                raise apierrors.invalid(
+                    rt, "", "metadata.name", "Required value: name or generateName is required", "FieldValueRequired"
+                )
             key = (meta.get("namespace", "") if rt.namespaced else "", name)
             if key in self._objects[rt]:
                 raise apierrors.already_exists(rt, name)
@@ -179,8 +180,10 @@ class Store:
             if old is None:
                 raise apierrors.not_found(rt, name)
             if uid and old["metadata"]["uid"] != uid:
-                raise apierrors.ApiError(409, f'Precondition failed: UID in precondition: {uid}, UID in object '
-                                         f'meta: {old["metadata"]["uid"]}')
+                raise apierrors.ApiError(
+                    409,
+                    f"Precondition failed: UID in precondition: {uid}, UID in object meta: {old['metadata']['uid']}",
+                )
             del self._objects[rt][key]
             self._sorted[rt] = None
             gone = dict(old)
@@ -191,16 +194,16 @@ class Store:
 
     # -- watching --------------------------------------------------------------------------------------------
 
-    def watch(self, rt: ResourceType, namespace: str | None, predicate: Callable[[Obj], bool],
-              since: int | None) -> Watcher:
+    def watch(
+        self, rt: ResourceType, namespace: str | None, predicate: Callable[[Obj], bool], since: int | None
+    ) -> Watcher:
         """A watcher fed with every change after ``since`` (None: only future changes)."""
         with self.lock:
             watcher = Watcher(rt, namespace, predicate)
             if since is not None and since < self._rv:
                 oldest = self._history[0].rv if self._history else self._rv + 1
                 if since < oldest - 1:
-                    raise apierrors.ApiError(410, f"too old resource version: {since} ({oldest - 1})",
-                                             reason="Expired")
+                    raise apierrors.ApiError(410, f"too old resource version: {since} ({oldest - 1})", reason="Expired")
                 for event in self._history:
                     if event.rv > since:
                         watcher.offer(event)

@@ -26,8 +26,12 @@ def _since(stamp: str | None, now: datetime) -> str:
 
 
 NAME: Column = ("Name", "string", 0, "Name must be unique within a namespace.")
-AGE: Column = ("Age", "string", 0, "CreationTimestamp is a timestamp representing the server time when this "
-               "object was created.")
+AGE: Column = (
+    "Age",
+    "string",
+    0,
+    "CreationTimestamp is a timestamp representing the server time when this object was created.",
+)
 
 
 def pod_status(pod: Obj) -> tuple[str, int, int, int, str | None]:
@@ -68,17 +72,32 @@ def _pod_row(pod: Obj, now: datetime) -> list[Any]:
     if restarts and last:
         restart_cell = f"{restarts} ({_since(last, now)} ago)"
     status = pod.get("status", {})
-    return [pod["metadata"]["name"], f"{ready}/{total}", reason, restart_cell, _age(pod, now),
-            status.get("podIP") or "<none>", pod.get("spec", {}).get("nodeName") or "<none>",
-            status.get("nominatedNodeName") or "<none>", "<none>"]
+    return [
+        pod["metadata"]["name"],
+        f"{ready}/{total}",
+        reason,
+        restart_cell,
+        _age(pod, now),
+        status.get("podIP") or "<none>",
+        pod.get("spec", {}).get("nodeName") or "<none>",
+        status.get("nominatedNodeName") or "<none>",
+        "<none>",
+    ]
 
 
 POD_COLUMNS: list[Column] = [
-    NAME, ("Ready", "string", 0, "The aggregate readiness state of this pod for accepting traffic."),
+    NAME,
+    ("Ready", "string", 0, "The aggregate readiness state of this pod for accepting traffic."),
     ("Status", "string", 0, "The aggregate status of the containers in this pod."),
-    ("Restarts", "string", 0, "The number of times the containers in this pod have been restarted and when the "
-     "last container in this pod has restarted."),
-    AGE, ("IP", "string", 1, "IP address allocated to the pod. Routable at least within the cluster."),
+    (
+        "Restarts",
+        "string",
+        0,
+        "The number of times the containers in this pod have been restarted and when the "
+        "last container in this pod has restarted.",
+    ),
+    AGE,
+    ("IP", "string", 1, "IP address allocated to the pod. Routable at least within the cluster."),
     ("Node", "string", 1, "NodeName is a request to schedule this pod onto a specific node."),
     ("Nominated Node", "string", 1, "nominatedNodeName is set when this pod preempts other pods on the node."),
     ("Readiness Gates", "string", 1, "If specified, all readiness gates will be evaluated for pod readiness."),
@@ -98,18 +117,35 @@ def _selector(obj: Obj) -> str:
 def _deploy_row(obj: Obj, now: datetime) -> list[Any]:
     spec, status = obj.get("spec", {}), obj.get("status", {})
     names, images = _containers(obj)
-    return [obj["metadata"]["name"], f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
-            int(status.get("updatedReplicas", 0)), int(status.get("availableReplicas", 0)), _age(obj, now),
-            names, images, _selector(obj)]
+    return [
+        obj["metadata"]["name"],
+        f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
+        int(status.get("updatedReplicas", 0)),
+        int(status.get("availableReplicas", 0)),
+        _age(obj, now),
+        names,
+        images,
+        _selector(obj),
+    ]
 
 
 DEPLOY_COLUMNS: list[Column] = [
-    NAME, ("Ready", "string", 0, "Number of the pod with ready state"),
-    ("Up-to-date", "string", 0, "Total number of non-terminated pods targeted by this deployment that have the "
-     "desired template spec."),
-    ("Available", "string", 0, "Total number of available pods (ready for at least minReadySeconds) targeted by "
-     "this deployment."),
-    AGE, ("Containers", "string", 1, "Names of each container in the template."),
+    NAME,
+    ("Ready", "string", 0, "Number of the pod with ready state"),
+    (
+        "Up-to-date",
+        "string",
+        0,
+        "Total number of non-terminated pods targeted by this deployment that have the desired template spec.",
+    ),
+    (
+        "Available",
+        "string",
+        0,
+        "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.",
+    ),
+    AGE,
+    ("Containers", "string", 1, "Names of each container in the template."),
     ("Images", "string", 1, "Images referenced by each container in the template."),
     ("Selector", "string", 1, "Label selector for pods."),
 ]
@@ -118,14 +154,25 @@ DEPLOY_COLUMNS: list[Column] = [
 def _rs_row(obj: Obj, now: datetime) -> list[Any]:
     spec, status = obj.get("spec", {}), obj.get("status", {})
     names, images = _containers(obj)
-    return [obj["metadata"]["name"], int(spec.get("replicas", 1)), int(status.get("replicas", 0)),
-            int(status.get("readyReplicas", 0)), _age(obj, now), names, images, _selector(obj)]
+    return [
+        obj["metadata"]["name"],
+        int(spec.get("replicas", 1)),
+        int(status.get("replicas", 0)),
+        int(status.get("readyReplicas", 0)),
+        _age(obj, now),
+        names,
+        images,
+        _selector(obj),
+    ]
 
 
 RS_COLUMNS: list[Column] = [
-    NAME, ("Desired", "integer", 0, "Number of desired pods."),
-    ("Current", "integer", 0, "Number of actual pods."), ("Ready", "integer", 0, "Number of ready pods."),
-    AGE, ("Containers", "string", 1, "Names of each container in the template."),
+    NAME,
+    ("Desired", "integer", 0, "Number of desired pods."),
+    ("Current", "integer", 0, "Number of actual pods."),
+    ("Ready", "integer", 0, "Number of ready pods."),
+    AGE,
+    ("Containers", "string", 1, "Names of each container in the template."),
     ("Images", "string", 1, "Images referenced by each container in the template."),
     ("Selector", "string", 1, "Label selector for pods."),
 ]
@@ -134,12 +181,19 @@ RS_COLUMNS: list[Column] = [
 def _sts_row(obj: Obj, now: datetime) -> list[Any]:
     spec, status = obj.get("spec", {}), obj.get("status", {})
     names, images = _containers(obj)
-    return [obj["metadata"]["name"], f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
-            _age(obj, now), names, images]
+    return [
+        obj["metadata"]["name"],
+        f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
+        _age(obj, now),
+        names,
+        images,
+    ]
 
 
 STS_COLUMNS: list[Column] = [
-    NAME, ("Ready", "string", 0, "Number of the pod with ready state"), AGE,
+    NAME,
+    ("Ready", "string", 0, "Number of the pod with ready state"),
+    AGE,
     ("Containers", "string", 1, "Names of each container in the template."),
     ("Images", "string", 1, "Images referenced by each container in the template."),
 ]
@@ -162,16 +216,30 @@ def _svc_row(obj: Obj, now: datetime) -> list[Any]:
             text = f"{port['port']}:{port['nodePort']}/{port.get('protocol', 'TCP')}"
         ports.append(text)
     selector = ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items())) or "<none>"
-    return [obj["metadata"]["name"], kind, spec.get("clusterIP") or "<none>", external or "<none>",
-            ",".join(ports) or "<none>", _age(obj, now), selector]
+    return [
+        obj["metadata"]["name"],
+        kind,
+        spec.get("clusterIP") or "<none>",
+        external or "<none>",
+        ",".join(ports) or "<none>",
+        _age(obj, now),
+        selector,
+    ]
 
 
 SVC_COLUMNS: list[Column] = [
-    NAME, ("Type", "string", 0, "type determines how the Service is exposed."),
+    NAME,
+    ("Type", "string", 0, "type determines how the Service is exposed."),
     ("Cluster-IP", "string", 0, "clusterIP is the IP address of the service."),
-    ("External-IP", "string", 0, "externalIPs is a list of IP addresses for which nodes in the cluster will also "
-     "accept traffic for this service."),
-    ("Port(s)", "string", 0, "The list of ports that are exposed by this service."), AGE,
+    (
+        "External-IP",
+        "string",
+        0,
+        "externalIPs is a list of IP addresses for which nodes in the cluster will also "
+        "accept traffic for this service.",
+    ),
+    ("Port(s)", "string", 0, "The list of ports that are exposed by this service."),
+    AGE,
     ("Selector", "string", 1, "Route service traffic to pods with label keys and values matching this selector."),
 ]
 
@@ -182,15 +250,23 @@ def _ing_row(obj: Obj, now: datetime) -> list[Any]:
     ingress = (obj.get("status", {}).get("loadBalancer") or {}).get("ingress") or []
     address = ",".join(i.get("ip") or i.get("hostname", "") for i in ingress)
     ports = "80, 443" if spec.get("tls") else "80"
-    return [obj["metadata"]["name"], spec.get("ingressClassName") or "<none>", ",".join(hosts) or "*", address,
-            ports, _age(obj, now)]
+    return [
+        obj["metadata"]["name"],
+        spec.get("ingressClassName") or "<none>",
+        ",".join(hosts) or "*",
+        address,
+        ports,
+        _age(obj, now),
+    ]
 
 
 ING_COLUMNS: list[Column] = [
-    NAME, ("Class", "string", 0, "The name of the IngressClass resource that should be used."),
+    NAME,
+    ("Class", "string", 0, "The name of the IngressClass resource that should be used."),
     ("Hosts", "string", 0, "Hosts that incoming requests are matched against before the ingress rule"),
     ("Address", "string", 0, "Address is a list containing ingress points for the load-balancer"),
-    ("Ports", "string", 0, "Ports of TLS configurations that open"), AGE,
+    ("Ports", "string", 0, "Ports of TLS configurations that open"),
+    AGE,
 ]
 
 
@@ -201,14 +277,27 @@ def _event_row(obj: Obj, now: datetime) -> list[Any]:
     if count > 1:
         last = f"{last} (x{count} over {first})"
     involved = obj.get("involvedObject", {})
-    target = (f"{involved.get('kind', '').lower()}/{involved['name']}" if involved.get("name")
-              else involved.get("kind", "").lower())
+    target = (
+        f"{involved.get('kind', '').lower()}/{involved['name']}"
+        if involved.get("name")
+        else involved.get("kind", "").lower()
+    )
     source = obj.get("source") or {}
     source_text = source.get("component", "")
     if source.get("host"):
         source_text = f"{source_text}, {source['host']}"
-    return [last, obj.get("type", ""), obj.get("reason", ""), target, involved.get("fieldPath", ""),
-            source_text, (obj.get("message") or "").strip(), first, count, obj["metadata"]["name"]]
+    return [
+        last,
+        obj.get("type", ""),
+        obj.get("reason", ""),
+        target,
+        involved.get("fieldPath", ""),
+        source_text,
+        (obj.get("message") or "").strip(),
+        first,
+        count,
+        obj["metadata"]["name"],
+    ]
 
 
 EVENT_COLUMNS: list[Column] = [
@@ -235,25 +324,36 @@ def _node_row(obj: Obj, now: datetime) -> list[Any]:
     roles = sorted(k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/"))
     info = status.get("nodeInfo") or {}
     addresses = {a.get("type"): a.get("address") for a in status.get("addresses") or []}
-    return [obj["metadata"]["name"], text, ",".join(roles) or "<none>", _age(obj, now),
-            info.get("kubeletVersion", ""), addresses.get("InternalIP", "<none>"),
-            addresses.get("ExternalIP", "<none>"), info.get("osImage", ""), info.get("kernelVersion", ""),
-            info.get("containerRuntimeVersion", "")]
+    return [
+        obj["metadata"]["name"],
+        text,
+        ",".join(roles) or "<none>",
+        _age(obj, now),
+        info.get("kubeletVersion", ""),
+        addresses.get("InternalIP", "<none>"),
+        addresses.get("ExternalIP", "<none>"),
+        info.get("osImage", ""),
+        info.get("kernelVersion", ""),
+        info.get("containerRuntimeVersion", ""),
+    ]
 
 
 NODE_COLUMNS: list[Column] = [
-    NAME, ("Status", "string", 0, "The status of the node"), ("Roles", "string", 0, "The roles of the node"),
-    AGE, ("Version", "string", 0, "Kubelet Version reported by the node."),
-    ("Internal-IP", "string", 1, "List of addresses reachable to the node. Queried from cloud provider, if "
-     "available."),
-    ("External-IP", "string", 1, "List of addresses reachable to the node. Queried from cloud provider, if "
-     "available."),
-    ("OS-Image", "string", 1, "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 "
-     "(wheezy))."),
-    ("Kernel-Version", "string", 1, "Kernel Version reported by the node from 'uname -r' (e.g. "
-     "3.16.0-0.bpo.4-amd64)."),
-    ("Container-Runtime", "string", 1, "Container runtime version reported by the node through runtime remote "
-     "API (e.g. containerd://1.4.2)."),
+    NAME,
+    ("Status", "string", 0, "The status of the node"),
+    ("Roles", "string", 0, "The roles of the node"),
+    AGE,
+    ("Version", "string", 0, "Kubelet Version reported by the node."),
+    ("Internal-IP", "string", 1, "List of addresses reachable to the node. Queried from cloud provider, if available."),
+    ("External-IP", "string", 1, "List of addresses reachable to the node. Queried from cloud provider, if available."),
+    ("OS-Image", "string", 1, "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy))."),
+    ("Kernel-Version", "string", 1, "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64)."),
+    (
+        "Container-Runtime",
+        "string",
+        1,
+        "Container runtime version reported by the node through runtime remote API (e.g. containerd://1.4.2).",
+    ),
 ]
 
 
@@ -307,8 +407,9 @@ def _partial(obj: Obj) -> Obj:
     return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata", {})}
 
 
-def table(kind: str, objects: list[Obj], now: datetime, *, include_object: str = "Metadata",
-          list_meta: Obj | None = None) -> Obj:
+def table(
+    kind: str, objects: list[Obj], now: datetime, *, include_object: str = "Metadata", list_meta: Obj | None = None
+) -> Obj:
     columns, printer = PRINTERS.get(kind, ([NAME, AGE], _default_row))
     rows = []
     for obj in objects:
@@ -319,8 +420,12 @@ def table(kind: str, objects: list[Obj], now: datetime, *, include_object: str =
             row["object"] = _partial(obj)
         rows.append(row)
     return {
-        "kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta or {},
-        "columnDefinitions": [{"name": n, "type": t, "format": "name" if n == "Name" else "", "description": d,
-                               "priority": p} for n, t, p, d in columns],
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": list_meta or {},
+        "columnDefinitions": [
+            {"name": n, "type": t, "format": "name" if n == "Name" else "", "description": d, "priority": p}
+            for n, t, p, d in columns
+        ],
         "rows": rows,
     }

@@ -65,8 +65,9 @@ class Kubectl:
 
     def run(self, *args: str, timeout: float = 60.0, check: bool = False) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KUBE")}
-        result = subprocess.run(self.command(*args), capture_output=True, text=True, timeout=timeout, env=env,
-                                check=False)
+        result = subprocess.run(
+            self.command(*args), capture_output=True, text=True, timeout=timeout, env=env, check=False
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({result.returncode}): {result.stderr}")
         return result
@@ -74,13 +75,13 @@ class Kubectl:
     def __call__(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
         return self.run(*args, timeout=timeout)
 
-    def run_while_advancing(self, *args: str, step: float = 5.0, max_seconds: float = 900.0,
-                            timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    def run_while_advancing(
+        self, *args: str, step: float = 5.0, max_seconds: float = 900.0, timeout: float = 60.0
+    ) -> subprocess.CompletedProcess[str]:
         """Run a command that waits on the cluster (``rollout status``) while simulated time moves on."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("KUBE")}
         watching = self.sandbox.store.watcher_count()
-        proc = subprocess.Popen(self.command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=env)
+        proc = subprocess.Popen(self.command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         simulated = 0.0
         deadline = time.monotonic() + timeout
         try:
@@ -97,8 +98,9 @@ class Kubectl:
         return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
-def wait_for_watch(sandbox: Sandbox, before: int, proc: subprocess.Popen[str] | None = None,
-                   timeout: float = 15.0) -> bool:
+def wait_for_watch(
+    sandbox: Sandbox, before: int, proc: subprocess.Popen[str] | None = None, timeout: float = 15.0
+) -> bool:
     """Wait until a client has opened a watch (more watchers than ``before``), so that moving the clock cannot
     outrun a kubectl that is still starting; False if it never did (or exited first)."""
     deadline = time.monotonic() + timeout
@@ -135,8 +137,7 @@ def load_client(sandbox: Sandbox, path: Path) -> Any:
     return client.ApiClient(configuration)
 
 
-def advance_in_background(sandbox: Sandbox, seconds: float, step: float = 5.0, pause: float = 0.05
-                          ) -> threading.Thread:
+def advance_in_background(sandbox: Sandbox, seconds: float, step: float = 5.0, pause: float = 0.05) -> threading.Thread:
     def run() -> None:
         moved = 0.0
         while moved < seconds and sandbox.running:
@@ -150,6 +151,7 @@ def advance_in_background(sandbox: Sandbox, seconds: float, step: float = 5.0, p
 
 
 # -- pytest fixtures ---------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def sandbox_factory() -> Iterator[Callable[..., Sandbox]]:

@@ -26,11 +26,34 @@ def make_certificate(directory: Path, host: str = "127.0.0.1") -> tuple[Path, Pa
     cert, key = directory / "sandbox.crt", directory / "sandbox.key"
     san = f"IP:{host},DNS:localhost" if host.replace(".", "").isdigit() else f"DNS:{host},DNS:localhost"
     result = subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", str(key), "-out", str(cert), "-days", "30", "-subj", "/CN=sarvanom-sandbox",
-         "-addext", f"subjectAltName={san}", "-addext", "basicConstraints=critical,CA:TRUE",
-         "-addext", "keyUsage=critical,digitalSignature,keyCertSign"],
-        capture_output=True, text=True, check=False)
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "30",
+            "-subj",
+            "/CN=sarvanom-sandbox",
+            "-addext",
+            f"subjectAltName={san}",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,digitalSignature,keyCertSign",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         raise TlsUnavailable(f"openssl could not make a certificate: {result.stderr.strip()}")
     key.chmod(0o600)
