@@ -12,23 +12,18 @@ from typing import Any
 import pytest
 from tests.core import kube_objects as k
 from tests.core import results as R
+from tests.phases.contexts import phase_context
 
 from incidentctl.core.checks import CheckResult, Health
 from incidentctl.core.incident import Declaration, Event, EventKind
+from incidentctl.core.looks import DETECTED, TRIAGED, signals_on, with_history
 from incidentctl.core.rules import SignalValue
 from incidentctl.core.signals import builtin_signals, measured_signals
 from incidentctl.core.triage import classify, decide_severity, severity_setting
 from incidentctl.journal.store import Journal
 from incidentctl.phases.detect import DetectReport
-from incidentctl.phases.triage import (
-    DETECTED,
-    TRIAGED,
-    impact_start,
-    record_detection,
-    run_triage,
-    signals_on,
-    with_history,
-)
+from incidentctl.phases.recording import record_detection
+from incidentctl.phases.triage import TriageRequest, TriageResult, impact_start, run_triage
 from incidentctl.runbook.model import Runbook
 
 NOW = k.NOW
@@ -101,6 +96,14 @@ def p1_results() -> list[CheckResult]:
     return R.replace(R.healthy(), deployment_check("gateway", k.deployment("gateway", replicas=0, ready=0), "gateway"))
 
 
+def triage(
+    rb: Runbook, journal: Journal, detected: DetectReport, *, now: datetime = NOW, **request: Any
+) -> TriageResult:
+    """``triage --declare`` at ``now``, in the only open incident unless ``incident=`` names one."""
+    request.setdefault("declare", True)
+    return run_triage(phase_context(rb, journal, lambda: now), TriageRequest(detected, **request))
+
+
 def kinds(journal: Journal, incident_id: str) -> list[str]:
     return [e.kind for e in journal.timeline(incident_id)]
 
@@ -111,14 +114,14 @@ def kinds(journal: Journal, incident_id: str) -> list[str]:
 def test_a_change_made_while_triage_ran_is_not_overwritten(rb: Runbook, journal: Journal) -> None:
     """Triage read the incident (P2, its own) before detect ran; meanwhile alice set P1. The decision is taken on
     what the journal holds when triage writes, so alice's P1 stands."""
-    first = run_triage(rb, report(rb, p2_results()), now=NOW, journal=journal, incident=None, declare=True)
+    first = triage(rb, journal, report(rb, p2_results()))
     assert first.incident is not None
     assert first.incident.severity == "P2"
     stale = journal.get(first.incident.id)
     alice = Journal(journal.directory, clock=journal._clock, actor="alice")
     alice.append(stale.id, EventKind.SEVERITY_CHANGED, {"from": "P2", "to": "P1", "message": "checkout broken"})
 
-    outcome = run_triage(rb, report(rb, p2_results()), now=NOW, journal=journal, incident=stale, declare=True)
+    outcome = triage(rb, journal, report(rb, p2_results()), incident=stale.id)
 
     assert outcome.severity is not None
     assert outcome.severity.action == "kept"
@@ -130,12 +133,10 @@ def test_a_change_made_while_triage_ran_is_not_overwritten(rb: Runbook, journal:
 
 
 def test_triage_follows_the_evidence_for_a_severity_it_chose(rb: Runbook, journal: Journal) -> None:
-    declared = run_triage(rb, report(rb, p1_results()), now=NOW, journal=journal, incident=None, declare=True)
+    declared = triage(rb, journal, report(rb, p1_results()))
     assert declared.incident is not None
     assert declared.incident.severity == "P1"
-    lowered = run_triage(
-        rb, report(rb, p2_results()), now=NOW, journal=journal, incident=declared.incident, declare=True
-    )
+    lowered = triage(rb, journal, report(rb, p2_results()))
     assert lowered.severity is not None
     assert lowered.severity.action == "lowered"
     assert lowered.incident is not None
@@ -227,12 +228,10 @@ def test_numbers_that_move_on_every_run_are_not_a_change(rb: Runbook, journal: J
 
 
 def test_a_triage_that_sees_and_concludes_the_same_is_not_recorded_again(rb: Runbook, journal: Journal) -> None:
-    first = run_triage(rb, report(rb, p2_results()), now=NOW, journal=journal, incident=None, declare=True)
+    first = triage(rb, journal, report(rb, p2_results()))
     assert first.incident is not None
     for _ in range(3):
-        again = run_triage(
-            rb, report(rb, p2_results()), now=NOW, journal=journal, incident=first.incident, declare=True
-        )
+        again = triage(rb, journal, report(rb, p2_results()))
         assert (again.action, again.recorded) == ("unchanged", False)
     # detect sees what the last triage saw: nothing new either
     assert record_detection(rb, report(rb, p2_results()), journal, first.incident.id).event is None
@@ -273,7 +272,7 @@ def test_a_signal_the_journal_has_seen_for_longer_dates_the_impact(rb: Runbook) 
 
 
 def test_without_evidence_the_impact_starts_now(rb: Runbook, journal: Journal) -> None:
-    outcome = run_triage(rb, report(rb, p2_results()), now=NOW, journal=journal, incident=None, declare=True)
+    outcome = triage(rb, journal, report(rb, p2_results()))
     assert outcome.impact is not None
     assert (outcome.impact.at, outcome.impact.source) == (NOW, "triage")
     assert outcome.incident is not None
@@ -282,7 +281,7 @@ def test_without_evidence_the_impact_starts_now(rb: Runbook, journal: Journal) -
 
 def test_the_declared_impact_start_and_its_evidence_are_recorded(rb: Runbook, journal: Journal, clock: Clock) -> None:
     results = R.replace(p2_results(), alerts("gateway", ("HighErrorRate", iso(8))))
-    outcome = run_triage(rb, report(rb, results), now=NOW, journal=journal, incident=None, declare=True)
+    outcome = triage(rb, journal, report(rb, results))
     assert outcome.incident is not None
     assert outcome.incident.started_at == NOW - timedelta(minutes=8)
     triaged = journal.timeline(outcome.incident.id)[1].data
@@ -291,7 +290,7 @@ def test_the_declared_impact_start_and_its_evidence_are_recorded(rb: Runbook, jo
     assert outcome.triage.deadlines[0].by == NOW - timedelta(minutes=8) + rb.severities["P2"].response_time
 
     clock.now = NOW + timedelta(minutes=5)
-    later = run_triage(rb, report(rb, results), now=clock.now, journal=journal, incident=outcome.incident, declare=True)
+    later = triage(rb, journal, report(rb, results), now=clock.now)
     assert later.impact is not None
     assert later.impact.basis == "oldest firing alert HighErrorRate on gateway"
     assert later.triage.deadlines == outcome.triage.deadlines

@@ -13,11 +13,12 @@ from tests.core import results as R
 
 from incidentctl.core.checks import CheckResult, Health
 from incidentctl.core.incident import Event, EventKind, Incident, fold
+from incidentctl.core.looks import DETECTED, TRIAGED, signals_on, with_history
 from incidentctl.core.rules import SignalValue, evaluate_condition
 from incidentctl.core.signals import builtin_signals, measured_signals
 from incidentctl.core.triage import Triage, classify
 from incidentctl.core.workloads import deployment_check
-from incidentctl.phases.triage import DETECTED, TRIAGED, next_steps, signals_on, with_history
+from incidentctl.phases.triage import next_steps
 from incidentctl.runbook.model import Runbook
 
 NOW = k.NOW

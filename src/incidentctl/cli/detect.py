@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Optional
 
@@ -15,8 +16,8 @@ from incidentctl.errors import IncidentctlError, OutputError, UsageError
 from incidentctl.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from incidentctl.core.incident import Incident
-    from incidentctl.phases.detect import DetectReport
+    from incidentctl.phases.context import PhaseContext
+    from incidentctl.phases.detect import DetectReport, DetectRequest, DetectResult
 
 #: Seconds between ``detect --watch`` runs when none are given.
 WATCH_INTERVAL = 10.0
@@ -87,10 +88,15 @@ def detect(
         from incidentctl.render.detect import check_output_path
 
         check_output_path("--junit", junit)
+    request = _detect_request(component, selector, since, incident)
+    phase = state.phase_context()
     if watch is not None:
-        raise typer.Exit(_watch(state, component, selector, since, junit, watch, incident))
-    report = _run_detect(state, component, selector, since)
-    recorded = _record_look(state, report, incident) if report.cluster_error is None else None
+        raise typer.Exit(_watch(state, phase, request, junit, watch))
+    from incidentctl.phases.detect import run_detect
+
+    result = run_detect(phase, request)
+    report = result.report
+    _say_recorded(state, result)
     if junit is not None:
         from incidentctl.render.detect import write_junit
 
@@ -99,10 +105,10 @@ def detect(
         from incidentctl.render.detect import show_incomplete
 
         show_incomplete(state.printer, report, report.cluster_error)
-        raise typer.Exit(int(report.cluster_error.exit_code))
-    with _writing_output(recorded.id if recorded is not None else None):
+        raise typer.Exit(int(result.exit_code))
+    with _writing_output(result.recorded_in):
         _show_report(state, report)
-    raise typer.Exit(_exit_code(report))
+    raise typer.Exit(int(result.exit_code))
 
 
 def triage(
@@ -131,75 +137,46 @@ def triage(
     ] = False,
 ) -> None:
     """Classify what detect sees with the runbook's rules: severity with the reason, impact, who to tell by when."""
-    from incidentctl.phases.triage import run_triage
+    from incidentctl.phases.detect import run_detect
+    from incidentctl.phases.triage import TriageRequest, run_triage
     from incidentctl.render.detect import triage_data, triage_table
 
     state: AppState = ctx.obj
     state.output_format()
     if force_severity and not declare:
         raise UsageError("--force-severity only applies with --declare (without it triage records nothing)")
-    report = _detect(state, component, selector, since)
-    journal = state.journal()
-    open_incident = _open_incident(state, incident)
-    outcome = run_triage(
-        state.runbook(),
-        report,
-        now=state.clock(),
-        journal=journal,
-        incident=open_incident,
-        declare=declare,
-        title=title,
-        force_severity=force_severity,
-    )
-    for warning in journal.drain_warnings():
+    detect_request = replace(_detect_request(component, selector, since, incident), record=False)
+    phase = state.phase_context()
+    report = run_detect(phase, detect_request).report
+    request = TriageRequest(report, declare=declare, title=title, force_severity=force_severity, incident=incident)
+    outcome = run_triage(phase, request)
+    _say_ambiguous(state, outcome.ambiguous)
+    for warning in phase.journal().drain_warnings():
         state.printer.warn(warning)
     if outcome.action == "declared" and outcome.incident is not None and not state.printer.format.is_machine:
         state.printer.note(f"declared {outcome.incident.id}")
     data = triage_data(outcome, report)
     with _writing_output(outcome.incident.id if outcome.recorded and outcome.incident is not None else None):
         state.printer.result("Triage", data, table=lambda console: triage_table(console, outcome, report))
-    raise typer.Exit(_exit_code(report))
+    raise typer.Exit(int(outcome.exit_code))
 
 
 # --- shared -------------------------------------------------------------------------------------------------------
 
 
-def _detect(state: AppState, component: list[str] | None, selector: str | None, since: str) -> DetectReport:
-    """A complete report, or the error that kept the Kubernetes side from view (triage and --watch need all)."""
-    report = _run_detect(state, component, selector, since)
-    if report.cluster_error is not None:
-        raise report.cluster_error
-    return report
-
-
-def _run_detect(state: AppState, component: list[str] | None, selector: str | None, since: str) -> DetectReport:
-    """One detect run; a report whose ``cluster_error`` is set still has everything else that could be seen."""
-    from incidentctl.phases.detect import DetectOptions, run_detect
-    from incidentctl.phases.wiring import detect_env
+def _detect_request(
+    component: list[str] | None, selector: str | None, since: str, incident: str | None
+) -> DetectRequest:
+    """The options detect and triage share, parsed: ``-c a,b -c c`` is three components."""
+    from incidentctl.phases.detect import DetectRequest
     from incidentctl.runbook.types import parse_duration
 
-    rb = state.runbook()
     try:
         window = parse_duration(since)
     except ValueError as e:
         raise UsageError(f"--since: {e}") from e
     names = tuple(n.strip() for raw in component or [] for n in raw.split(",") if n.strip())
-    opts = DetectOptions(
-        namespace=state.namespace or rb.cluster.namespace, components=names, label_selector=selector, window=window
-    )
-    env = detect_env(
-        rb,
-        kubeconfig=state.kubeconfig,
-        context=state.context,
-        env=state.env,
-        clock=state.clock,
-        runbook_dir=state.runbook_source().path.parent,
-    )
-    return run_detect(rb, env, opts)
-
-
-def _exit_code(report: DetectReport) -> int:
-    return int(ExitCode.OK if not report.problems else ExitCode.PROBLEMS_FOUND)
+    return DetectRequest(components=names, label_selector=selector, window=window, incident=incident)
 
 
 def _show_report(state: AppState, report: DetectReport) -> None:
@@ -208,54 +185,23 @@ def _show_report(state: AppState, report: DetectReport) -> None:
     state.printer.result("DetectReport", report_data(report), table=lambda console: report_table(console, report))
 
 
-def _open_incident(state: AppState, explicit: str | None) -> Incident | None:
-    """The incident to record in: the one named, else the only open one; with several open, none (and say so)."""
-    from incidentctl.core.incident import IncidentStatus, normalize_incident_id
-    from incidentctl.journal.query import IncidentQuery
-
-    journal = state.journal()
-    if explicit:
-        return journal.get(normalize_incident_id(explicit))
-    query = IncidentQuery(statuses=frozenset(s for s in IncidentStatus if s.is_open))
-    open_ones = journal.incidents(query)
-    if len(open_ones) == 1:
-        return open_ones[0]
-    if len(open_ones) > 1:
-        ids = ", ".join(i.id for i in open_ones[:5])
-        state.printer.note(f"{len(open_ones)} incidents are open ({ids}); name one with --incident to record there")
-    return None
+def _say_recorded(state: AppState, result: DetectResult) -> None:
+    """For people: where the look went, or why it went nowhere."""
+    _say_ambiguous(state, result.ambiguous)
+    recorded = result.recorded
+    if recorded is None or state.printer.format.is_machine:
+        return
+    if recorded.event is not None:
+        state.printer.note(f"recorded in {result.incident_id}")
+    elif recorded.previous is not None:
+        at = recorded.previous.time.strftime("%H:%M:%S %Z").strip()
+        state.printer.note(f"{result.incident_id}: no change since the look recorded at {at}; nothing recorded")
 
 
-def _record_detection(state: AppState, report: DetectReport, explicit: str | None, last: str | None = None) -> str:
-    """Append what detect saw to the open incident's timeline; returns the summary recorded (or skipped).
-
-    ``last`` (the previous round's summary under ``--watch``) skips even asking the journal.
-    """
-    from incidentctl.phases.triage import summarize
-
-    summary = summarize(report)
-    if summary != last:
-        _record_look(state, report, explicit)
-    return summary
-
-
-def _record_look(state: AppState, report: DetectReport, explicit: str | None) -> Incident | None:
-    """Record the look in the open incident unless the last look recorded there saw the same; returns the
-    incident it was recorded in."""
-    from incidentctl.phases.triage import record_detection
-
-    incident = _open_incident(state, explicit)
-    if incident is None:
-        return None
-    recorded = record_detection(state.runbook(), report, state.journal(), incident.id)
-    if recorded.event is None:
-        if not state.printer.format.is_machine and recorded.previous is not None:
-            at = recorded.previous.time.strftime("%H:%M:%S %Z").strip()
-            state.printer.note(f"{incident.id}: no change since the look recorded at {at}; nothing recorded")
-        return None
-    if not state.printer.format.is_machine:
-        state.printer.note(f"recorded in {incident.id}")
-    return incident
+def _say_ambiguous(state: AppState, open_ids: tuple[str, ...]) -> None:
+    if open_ids:
+        ids = ", ".join(open_ids[:5])
+        state.printer.note(f"{len(open_ids)} incidents are open ({ids}); name one with --incident to record there")
 
 
 @contextlib.contextmanager
@@ -272,15 +218,7 @@ def _writing_output(recorded_in: str | None) -> Iterator[None]:
         raise OutputError(f"cannot write the output to stdout: {e.strerror or e}{recorded}") from e
 
 
-def _watch(
-    state: AppState,
-    component: list[str] | None,
-    selector: str | None,
-    since: str,
-    junit: Path | None,
-    interval: float,
-    incident: str | None,
-) -> int:
+def _watch(state: AppState, phase: PhaseContext, request: DetectRequest, junit: Path | None, interval: float) -> int:
     """A live view until Ctrl-C; the exit code is the last round's.
 
     The journal gets an entry only when what detect sees changes. A cluster that cannot be reached is shown (and
@@ -291,6 +229,7 @@ def _watch(
     import gc
 
     from incidentctl.adapters.kube import KubeError
+    from incidentctl.phases.detect import run_detect
     from incidentctl.render.detect import write_junit
 
     gc.enable()  # runs for hours: collect garbage as usual (the entry point starts with it off)
@@ -299,17 +238,19 @@ def _watch(
     last: str | None = None
     try:
         while True:
-            try:
-                report = _detect(state, component, selector, since)
-            except KubeError as err:  # the cluster could not be used at all (detect's only error after start-up)
-                code = int(err.exit_code)
+            result = run_detect(phase, replace(request, unchanged_from=last))
+            err = result.report.cluster_error
+            if err is not None and not isinstance(err, KubeError):
+                raise err
+            code = int(result.exit_code)
+            if err is not None:  # the cluster could not be used at all (detect's only error after start-up)
                 view.error(err)
             else:
-                last = _record_detection(state, report, incident, last)
+                last = result.summary
+                _say_recorded(state, result)
                 if junit is not None:
-                    write_junit(junit, report)
-                code = _exit_code(report)
-                view.report(report)
+                    write_junit(junit, result.report)
+                view.report(result.report)
             state.sleep(interval)
     except KeyboardInterrupt:
         return code

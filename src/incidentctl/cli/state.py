@@ -19,6 +19,7 @@ from incidentctl.render.printer import Printer
 
 if TYPE_CHECKING:
     from incidentctl.journal.store import Journal
+    from incidentctl.phases.context import PhaseContext, Settings
     from incidentctl.runbook.locate import RunbookSource
     from incidentctl.runbook.model import Runbook
 
@@ -45,6 +46,8 @@ class AppState:
     _source: RunbookSource | None = field(default=None, repr=False)
     _runbook: Runbook | None = field(default=None, repr=False)
     _journal: Journal | None = field(default=None, repr=False)
+    _settings: Settings | None = field(default=None, repr=False)
+    _context: PhaseContext | None = field(default=None, repr=False)
 
     def output_format(self, allowed: Iterable[OutputFormat] = STANDARD_FORMATS) -> OutputFormat:
         """Validate ``-o`` for this command and point the printer at it."""
@@ -71,12 +74,36 @@ class AppState:
             self._runbook = load_runbook(self.runbook_source().path)
         return self._runbook
 
+    def settings(self) -> Settings:
+        """Every setting the phases read, resolved once (flag > env > runbook > default)."""
+        if self._settings is None:
+            from incidentctl.phases.context import Flags, resolve_settings
+
+            flags = Flags(namespace=self.namespace, context=self.context, kubeconfig=self.kubeconfig)
+            self._settings = resolve_settings(flags, self.env, self.runbook(), self.runbook_source().path)
+        return self._settings
+
     def journal(self) -> Journal:
         if self._journal is None:
             from incidentctl.journal.actor import resolve_actor
             from incidentctl.journal.store import Journal
-            from incidentctl.runbook.locate import journal_dir
 
-            directory = journal_dir(self.runbook(), self.runbook_source(), self.env)
+            directory = self.settings().journal_dir.value
             self._journal = Journal(directory, clock=self.clock, actor=resolve_actor(self.env))
         return self._journal
+
+    def phase_context(self) -> PhaseContext:
+        """The context the cluster-facing phases run in, built once per invocation (``detect --watch`` runs detect
+        many times in it); building it checks the kubeconfig."""
+        if self._context is None:
+            from incidentctl.phases.wiring import build_context
+
+            self._context = build_context(
+                self.runbook(),
+                self.settings(),
+                env=self.env,
+                clock=self.clock,
+                journal=self.journal,
+                runbook_dir=self.runbook_source().path.parent,
+            )
+        return self._context

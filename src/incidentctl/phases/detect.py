@@ -16,14 +16,17 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from incidentctl.core.checks import CheckResult, Health
 from incidentctl.core.labels import LabelSelector, LabelSelectorError
+from incidentctl.core.looks import summarize
+from incidentctl.core.report import DetectReport as DetectReport  # noqa: PLC0414 - kept importable from here
+from incidentctl.core.report import SubjectStatus as SubjectStatus  # noqa: PLC0414
 from incidentctl.core.rules import evaluate_condition, format_value
-from incidentctl.core.signals import Signals, builtin_signals, measured_signals
+from incidentctl.core.signals import builtin_signals, measured_signals
 from incidentctl.core.workloads import (
     deployment_check,
     ingress_checks,
@@ -34,12 +37,13 @@ from incidentctl.core.workloads import (
 )
 from incidentctl.errors import IncidentctlError, UsageError
 from incidentctl.exitcodes import ExitCode
+from incidentctl.phases.context import PhaseContext
+from incidentctl.phases.recording import Recorded, open_incident, record_detection
 
 if TYPE_CHECKING:
     import httpx
 
     from incidentctl.adapters.kube import KubeClient, KubeError
-    from incidentctl.adapters.secrets import Secrets
     from incidentctl.runbook.model import Component, Runbook
 
 log = logging.getLogger(__name__)
@@ -58,7 +62,28 @@ class NothingSelected(IncidentctlError):
 
 
 @dataclass(frozen=True)
+class DetectRequest:
+    """What the user asked detect for."""
+
+    #: ``--component``: only these components (and what they use); empty: all.
+    components: tuple[str, ...] = ()
+    #: ``-l``: a Kubernetes label selector (set-based too), matched against each component's pod labels.
+    label_selector: str | None = None
+    #: ``--since``: restarts within this window count as recent.
+    window: timedelta = timedelta(hours=1)
+    #: ``--incident``: record the look in this incident (None: the only open one, if there is one).
+    incident: str | None = None
+    #: Whether to record the look in the open incident at all (triage records its own look instead).
+    record: bool = True
+    #: ``--watch``: the summary of the previous round; a round that sees the same does not even ask the journal.
+    unchanged_from: str | None = None
+    concurrency: int = 16
+
+
+@dataclass(frozen=True)
 class DetectOptions:
+    """The request with the namespace resolved: what the checks read."""
+
     namespace: str
     components: tuple[str, ...] = ()
     #: ``-l``: a Kubernetes label selector (set-based too), matched against each component's pod labels.
@@ -68,51 +93,34 @@ class DetectOptions:
     concurrency: int = 16
 
 
-@dataclass
-class DetectEnv:
-    """What detect talks to, built lazily so nothing is imported or connected before it is needed."""
-
-    kube: Callable[[], KubeClient]
-    http: Callable[[], httpx.Client]
-    secrets: Secrets
-    clock: Callable[[], datetime]
+#: What detect talks to: the phase context (the name the checks know it by).
+DetectEnv = PhaseContext
 
 
 @dataclass(frozen=True)
-class SubjectStatus:
-    """A row of the report: a component, dependency, datastore or ingress, and its worst check."""
+class DetectResult:
+    """A detect run: the report, what was recorded of it, and the exit code it means."""
 
-    name: str
-    kind: str
-    health: Health
-    reasons: tuple[str, ...]
-    checks: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class DetectReport:
-    namespace: str
-    server: str | None
-    started_at: datetime
-    finished_at: datetime
-    subjects: tuple[SubjectStatus, ...]
-    results: tuple[CheckResult, ...]
-    signals: Signals = field(default_factory=dict)
-    #: Set when the Kubernetes side could not be used at all (unreachable, every read refused, the namespace does
-    #: not exist): the report then has what else could be seen, and one ``kubernetes`` result that says why.
-    cluster_error: IncidentctlError | None = None
+    report: DetectReport
+    #: For people: which parts are not healthy (what ``--watch`` compares from one round to the next).
+    summary: str
+    #: What recording the look did, in :attr:`incident_id`; None when the journal was not asked.
+    recorded: Recorded | None = None
+    incident_id: str | None = None
+    #: Several incidents are open and none was named: their ids; the look was recorded in none of them.
+    ambiguous: tuple[str, ...] = ()
 
     @property
-    def health(self) -> Health:
-        return Health.worst([s.health for s in self.subjects])
+    def recorded_in(self) -> str | None:
+        """The incident this run wrote to, or None."""
+        return self.incident_id if self.recorded is not None and self.recorded.event is not None else None
 
     @property
-    def problems(self) -> list[CheckResult]:
-        return [r for r in self.results if r.health is not Health.OK]
-
-    @property
-    def duration_s(self) -> float:
-        return (self.finished_at - self.started_at).total_seconds()
+    def exit_code(self) -> ExitCode:
+        """0 healthy, 3 problems found; the cluster error's own code when the Kubernetes side could not be used."""
+        if self.report.cluster_error is not None:
+            return self.report.cluster_error.exit_code
+        return ExitCode.OK if not self.report.problems else ExitCode.PROBLEMS_FOUND
 
 
 class _Snapshot:
@@ -138,7 +146,30 @@ class _Snapshot:
         return None
 
 
-def run_detect(rb: Runbook, env: DetectEnv, opts: DetectOptions) -> DetectReport:
+def run_detect(ctx: PhaseContext, request: DetectRequest) -> DetectResult:
+    """Every check at once; then the look is recorded in the open incident, when it differs from the last one
+    recorded there (:func:`incidentctl.core.looks.is_new_look`, decided under the journal's lock)."""
+    report = _report(ctx, request)
+    summary = summarize(report)
+    if report.cluster_error is not None or not request.record or summary == request.unchanged_from:
+        return DetectResult(report, summary)
+    journal = ctx.journal()
+    target = open_incident(journal, request.incident)
+    if target.incident is None:
+        return DetectResult(report, summary, ambiguous=target.ambiguous)
+    recorded = record_detection(ctx.runbook, report, journal, target.incident.id)
+    return DetectResult(report, summary, recorded, target.incident.id)
+
+
+def _report(env: DetectEnv, request: DetectRequest) -> DetectReport:
+    rb = env.runbook
+    opts = DetectOptions(
+        namespace=env.settings.namespace.value,
+        components=request.components,
+        label_selector=request.label_selector,
+        window=request.window,
+        concurrency=request.concurrency,
+    )
     started = env.clock()
     selector = parse_selector(opts.label_selector)
     components = _selected_components(rb, opts)
@@ -148,7 +179,7 @@ def run_detect(rb: Runbook, env: DetectEnv, opts: DetectOptions) -> DetectReport
 
     from incidentctl.adapters.http_probe import probe_http
 
-    http = env.http()
+    http = env.adapters.http()
     futures: list[Future[list[CheckResult]]] = []
     with ThreadPoolExecutor(max_workers=max(4, opts.concurrency), thread_name_prefix="detect") as pool:
 
@@ -251,7 +282,7 @@ def _read_snapshot(env: DetectEnv, namespace: str, pool: ThreadPoolExecutor) -> 
     snap = _Snapshot()
     started = time.monotonic()
     try:
-        snap.client = env.kube()
+        snap.client = env.adapters.kube()
     except IncidentctlError as e:  # a kubeconfig the up-front check let through: reported with the rest
         snap.client_error = e
         return snap
@@ -422,9 +453,9 @@ def _observability_checks(
     futures: list[Future[list[CheckResult]]] = []
     obs = rb.observability
     if obs.prometheus is not None and any(s.source == "prometheus" for s in rb.signals.values()):
-        from incidentctl.adapters.prometheus import PrometheusClient, check_signal
+        from incidentctl.adapters.prometheus import check_signal
 
-        prom = PrometheusClient(http, obs.prometheus, secrets=env.secrets)
+        prom = env.adapters.prometheus(http, obs.prometheus)
         for name, signal in rb.signals.items():
             if signal.source != "prometheus":
                 continue
@@ -438,9 +469,9 @@ def _observability_checks(
                     )
                 )
     if obs.alertmanager is not None:
-        from incidentctl.adapters.alertmanager import AlertmanagerClient, check_alerts
+        from incidentctl.adapters.alertmanager import check_alerts
 
-        am = AlertmanagerClient(http, obs.alertmanager, secrets=env.secrets)
+        am = env.adapters.alertmanager(http, obs.alertmanager)
         for comp in components:
             futures.append(pool.submit(_guard, lambda c=comp: [check_alerts(am, c.name)]))  # type: ignore[misc]
     return futures

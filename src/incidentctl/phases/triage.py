@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from incidentctl.core.checks import Health
 from incidentctl.core.incident import Declaration, Event, EventKind, Incident, format_timestamp, parse_timestamp
-from incidentctl.core.rules import SignalValue, evaluate_condition
+from incidentctl.core.looks import TRIAGED, look, signals_on, with_history
+from incidentctl.core.report import DetectReport
+from incidentctl.core.rules import SignalValue
 from incidentctl.core.triage import (
     SeverityDecision,
     Triage,
@@ -30,15 +32,28 @@ from incidentctl.core.triage import (
     decide_severity,
     severity_setting,
 )
+from incidentctl.exitcodes import ExitCode
+from incidentctl.phases.recording import open_incident, record_look
 
 if TYPE_CHECKING:
-    from incidentctl.journal.base import JournalStore
-    from incidentctl.phases.detect import DetectReport
+    from incidentctl.phases.context import PhaseContext
     from incidentctl.runbook.model import Runbook
 
-#: The event detect and triage leave in an open incident's timeline.
-DETECTED = "detected"
-TRIAGED = "triaged"
+
+@dataclass(frozen=True)
+class TriageRequest:
+    """What the user asked triage for, with what detect saw (triage does not run detect itself: phases do not
+    call each other, the CLI hands one's result to the next)."""
+
+    report: DetectReport
+    #: ``--declare``: open the incident, or update the open one.
+    declare: bool = False
+    #: ``--title`` when declaring (None: from the findings).
+    title: str | None = None
+    #: ``--force-severity``: set the severity the rules choose even if that lowers one a person set.
+    force_severity: bool = False
+    #: ``--incident``: the incident to update (None: the only open one, if there is one).
+    incident: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +70,7 @@ class ImpactStart:
 
 
 @dataclass(frozen=True)
-class TriageOutcome:
+class TriageResult:
     triage: Triage
     incident: Incident | None
     #: "declared", "updated" (the severity changed), "unchanged" or None (nothing recorded)
@@ -67,112 +82,22 @@ class TriageOutcome:
     impact: ImpactStart | None = None
     #: Whether this look was recorded in the timeline (False when it saw what the last recorded look saw).
     recorded: bool = False
+    #: 0 when detect saw nothing wrong, 3 when it found problems (whatever the severity).
+    exit_code: ExitCode = ExitCode.OK
+    #: Several incidents are open and none was named: their ids; none of them was updated.
+    ambiguous: tuple[str, ...] = ()
+
+
+#: The name the renderers know the result by.
+TriageOutcome = TriageResult
 
 
 @dataclass(frozen=True)
-class Recorded:
-    """What recording a look did: the event written, or None when the last recorded look saw the same."""
+class _Assessment:
+    """Triage's conclusion about an open incident, from its timeline as read at one moment."""
 
-    event: Event | None
-    #: The latest look recorded before this one (detected or triaged).
-    previous: Event | None
-
-
-def signals_on(rb: Runbook, signals: Mapping[str, Sequence[SignalValue]]) -> list[str]:
-    """The signals some runbook rule considers "on" now (ignoring durations): what the journal remembers."""
-    conditions = [c for r in rb.triage.rules for c in r.when] + [
-        c for r in rb.escalation.rules.automatic for c in r.when
-    ]
-    on = []
-    for name, values in signals.items():
-        mine = [c.model_copy(update={"for_": None}) for c in conditions if c.signal == name]
-        if any(evaluate_condition(c, values).holds for c in mine):
-            on.append(name)
-    return sorted(on)
-
-
-def with_history(
-    signals: Mapping[str, Sequence[SignalValue]], on_now: Sequence[str], timeline: Sequence[Event], now: datetime
-) -> dict[str, list[SignalValue]]:
-    """Give each signal that is on now the time it has been on without a break, from earlier detect/triage runs."""
-    since: dict[str, datetime] = {}
-    for name in on_now:
-        start = now
-        for event in reversed(timeline):
-            if event.kind not in (DETECTED, TRIAGED):
-                continue
-            if name in (event.data.get("signals_on") or []):
-                start = event.time
-            else:
-                break
-        since[name] = start
-    return {
-        name: [replace(sv, held_for=now - since[name]) if name in since else sv for sv in values]
-        for name, values in signals.items()
-    }
-
-
-#: What makes a look new: the state of things, not the numbers of the moment (a latency or an error rate moves on
-#: every run). Every change of ``signals_on`` is recorded, so an unchanged look since event X means "on since X"
-#: for :func:`with_history`.
-LOOK_FIELDS = ("health", "subjects", "failing", "signals_on")
-#: And what makes a triage new besides: its conclusion, and the incident's severity after it (a severity it kept
-#: or changed; a change is also its own event).
-TRIAGE_FIELDS = ("severity", "rule", "category", "components", "incident_severity")
-
-
-def look(rb: Runbook, report: DetectReport) -> dict[str, Any]:
-    """The parts of a detect run that say whether anything changed (:data:`LOOK_FIELDS`)."""
-    return {
-        "health": report.health.value,
-        "subjects": {s.name: s.health.value for s in report.subjects},
-        "failing": {r.check: r.health.value for r in sorted(report.problems, key=lambda r: r.check)},
-        "signals_on": signals_on(rb, report.signals),
-    }
-
-
-def detection_event(rb: Runbook, report: DetectReport) -> dict[str, Any]:
-    """What a detect run leaves in the open incident's timeline (compact: the table, not every raw fact)."""
-    return {
-        **look(rb, report),
-        "summary": summarize(report),
-        "problems": [f"{r.check}: {r.summary}" for r in report.problems][:50],
-        "duration_s": round(report.duration_s, 3),
-    }
-
-
-def last_look(timeline: Sequence[Event]) -> Event | None:
-    return next((e for e in reversed(timeline) if e.kind in (DETECTED, TRIAGED)), None)
-
-
-def is_new_look(timeline: Sequence[Event], kind: str, data: Mapping[str, Any]) -> bool:
-    """Record what changed, not every look: a look is new when it differs from the last one recorded (of either
-    kind) in :data:`LOOK_FIELDS`, and a triage also when it concludes otherwise than the last triage."""
-    previous = last_look(timeline)
-    if previous is None or any(previous.data.get(f) != data.get(f) for f in LOOK_FIELDS):
-        return True
-    if kind != TRIAGED:
-        return False
-    last_triage = next((e for e in reversed(timeline) if e.kind == TRIAGED), None)
-    return last_triage is None or any(last_triage.data.get(f) != data.get(f) for f in TRIAGE_FIELDS)
-
-
-def record_look(journal: JournalStore, incident_id: str, kind: str, data: Mapping[str, Any]) -> Recorded:
-    """Append a detected/triaged event unless the last recorded look saw the same, deciding under the journal's
-    lock so that two runs at once record one look."""
-    previous: list[Event | None] = [None]
-
-    def decide(_incident: Incident, timeline: Sequence[Event]) -> Mapping[str, Any] | None:
-        previous[0] = last_look(timeline)
-        return data if is_new_look(timeline, kind, data) else None
-
-    result = journal.append_if_timeline(incident_id, kind, decide)
-    return Recorded(result.event, previous[0])
-
-
-def record_detection(rb: Runbook, report: DetectReport, journal: JournalStore, incident_id: str) -> Recorded:
-    """What detect leaves in the open incident: its look, when it differs from the last one recorded."""
-    return record_look(journal, incident_id, DETECTED, detection_event(rb, report))
+    triage: Triage
+    impact: ImpactStart
 
 
 def impact_start(report: DetectReport, signals: Mapping[str, Sequence[SignalValue]], now: datetime) -> ImpactStart:
@@ -217,45 +142,111 @@ def recorded_impact(incident: Incident, timeline: Sequence[Event]) -> ImpactStar
     return ImpactStart(incident.started_at, "declared", "the time it was declared (no earlier evidence recorded)")
 
 
-def summarize(report: DetectReport) -> str:
-    bad = [s for s in report.subjects if s.health.value != "ok"]
-    if not bad:
-        return f"all {len(report.subjects)} checked parts healthy"
-    return ", ".join(f"{s.name} {s.health.value}" for s in bad)
+def run_triage(ctx: PhaseContext, request: TriageRequest) -> TriageResult:
+    """Classify what detect saw; with ``declare``, open the incident or update the open one.
 
-
-def run_triage(
-    rb: Runbook,
-    report: DetectReport,
-    *,
-    now: datetime,
-    journal: JournalStore | None,
-    incident: Incident | None,
-    declare: bool,
-    title: str | None = None,
-    force_severity: bool = False,
-) -> TriageOutcome:
-    """Classify; with ``declare``, open the incident or update the open one.
-
-    A severity a person set is never lowered unless ``force_severity``; worse evidence raises any severity. The
-    decision is taken under the journal's lock, on the severity as recorded at that moment (not as read before
-    detect ran), so a person's change made meanwhile is never overwritten. Only a look that differs from the last
-    one recorded is appended (see :func:`is_new_look`).
+    A severity a person set is never lowered unless ``force_severity``; worse evidence raises any severity. For an
+    open incident the decision is taken under the journal's lock, on the incident and timeline as recorded at
+    that moment (not as read before): a person's change made meanwhile is never overwritten, and a rule with a
+    duration is judged on the streak the journal holds then. Only a look that differs from the last one recorded
+    is appended (see :func:`incidentctl.core.looks.is_new_look`).
     """
-    on_now = signals_on(rb, report.signals)
-    signals: Mapping[str, Sequence[SignalValue]] = report.signals
-    impact: ImpactStart | None = None
-    if incident is not None and journal is not None:
-        timeline = journal.timeline(incident.id)
-        signals = with_history(report.signals, on_now, timeline, now)
-        impact = recorded_impact(incident, timeline)
-    elif incident is None:
-        impact = impact_start(report, signals, now)
-    since = incident.started_at if incident is not None else impact.at if impact is not None else None
-    result = classify(rb, report.results, signals, now=now, since=since)
-    if not (declare and journal is not None and result.severity is not None):
-        return TriageOutcome(result, incident, None, next_steps(rb, result, incident), impact=impact)
-    record: dict[str, Any] = {
+    rb, report, now = ctx.runbook, request.report, ctx.clock()
+    if report.cluster_error is not None:  # triage needs the whole picture, not what was left in view
+        raise report.cluster_error
+    exit_code = ExitCode.OK if not report.problems else ExitCode.PROBLEMS_FOUND
+    journal = ctx.journal()
+    target = open_incident(journal, request.incident)
+    incident = target.incident
+    if incident is None:
+        impact = impact_start(report, report.signals, now)
+        result = classify(rb, report.results, report.signals, now=now, since=impact.at)
+        if not (request.declare and result.severity is not None):
+            steps = next_steps(rb, result, None)
+            return TriageResult(
+                result, None, None, steps, impact=impact, exit_code=exit_code, ambiguous=target.ambiguous
+            )
+        incident = journal.declare(
+            Declaration(
+                title=request.title or default_title(report, result),
+                severity=result.severity,
+                category=result.category,
+                components=result.components,
+                summary=result.reason,
+                started_at=impact.at,
+                severity_rule=result.decided_by,
+            )
+        )
+        record = _record(rb, report, result) | {
+            "incident_severity": result.severity,
+            "decision": "declared",
+            "impact_start": {"at": format_timestamp(impact.at), "source": impact.source, "basis": impact.basis},
+        }
+        incident = journal.append(incident.id, TRIAGED, record).incident
+        steps = next_steps(rb, result, incident)
+        return TriageResult(result, incident, "declared", steps, impact=impact, recorded=True, exit_code=exit_code)
+
+    preview = _assess(rb, report, incident, journal.timeline(incident.id), now)
+    if not (request.declare and preview.triage.severity is not None):
+        steps = next_steps(rb, preview.triage, incident)
+        return TriageResult(preview.triage, incident, None, steps, impact=preview.impact, exit_code=exit_code)
+
+    decided: list[tuple[_Assessment, SeverityDecision]] = []
+    order = list(rb.severities)
+
+    def decide(current: Incident, timeline: Sequence[Event]) -> Mapping[str, Any] | None:
+        assessment = _assess(rb, report, current, timeline, now)  # re-made on what is recorded now
+        decision = decide_severity(
+            order, severity_setting(timeline), current.severity, assessment.triage, force=request.force_severity
+        )
+        decided.append((assessment, decision))
+        if not decision.changes:
+            return None
+        change: dict[str, Any] = {
+            "from": decision.current,
+            "to": decision.severity,
+            "message": decision.explanation,
+            "rule": assessment.triage.decided_by,  # marks the severity as triage's: severity_setting reads it
+        }
+        if decision.forced:
+            change["forced"] = True
+        return change
+
+    changed = journal.append_if_timeline(incident.id, EventKind.SEVERITY_CHANGED, decide)
+    assessment, decision = decided[-1]
+    result = assessment.triage
+    record = _record(rb, report, result) | {"incident_severity": decision.severity, "decision": decision.action}
+    if decision.action != "unchanged":
+        record |= {"summary": decision.explanation, "severity_decision": decision.explanation}
+    recorded = record_look(journal, incident.id, TRIAGED, record)
+    incident = journal.get(incident.id)
+    # The next steps are the runbook's for the severity the incident has (a P1 kept stays a P1 to act on).
+    kept = replace(result, severity=decision.severity, deadlines=deadlines(rb, decision.severity, incident.started_at))
+    return TriageResult(
+        result,
+        incident,
+        "updated" if changed.event is not None else "unchanged",
+        next_steps(rb, kept, incident),
+        severity=decision,
+        impact=assessment.impact,
+        recorded=recorded.event is not None,
+        exit_code=exit_code,
+    )
+
+
+def _assess(
+    rb: Runbook, report: DetectReport, incident: Incident, timeline: Sequence[Event], now: datetime
+) -> _Assessment:
+    """The classification of an open incident: each signal that is on, held as long as the timeline says, and
+    deadlines from the incident's start. A function of the timeline, so it can be re-made under the lock."""
+    signals = with_history(report.signals, signals_on(rb, report.signals), timeline, now)
+    result = classify(rb, report.results, signals, now=now, since=incident.started_at)
+    return _Assessment(result, recorded_impact(incident, timeline))
+
+
+def _record(rb: Runbook, report: DetectReport, result: Triage) -> dict[str, Any]:
+    """The triaged event's data: the look, and what triage concluded from it."""
+    return {
         **look(rb, report),
         "summary": result.reason,
         "severity": result.severity,
@@ -266,65 +257,6 @@ def run_triage(
         "users_affected": result.users_affected,
         "evidence": list(result.evidence)[:50],
     }
-    if incident is None:
-        assert impact is not None  # computed above for every incident still to be declared
-        incident = journal.declare(
-            Declaration(
-                title=title or default_title(report, result),
-                severity=result.severity,
-                category=result.category,
-                components=result.components,
-                summary=result.reason,
-                started_at=impact.at,
-                severity_rule=result.decided_by,
-            )
-        )
-        record |= {
-            "incident_severity": result.severity,
-            "decision": "declared",
-            "impact_start": {"at": format_timestamp(impact.at), "source": impact.source, "basis": impact.basis},
-        }
-        incident = journal.append(incident.id, TRIAGED, record).incident
-        return TriageOutcome(
-            result, incident, "declared", next_steps(rb, result, incident), impact=impact, recorded=True
-        )
-
-    decisions: list[SeverityDecision] = []
-    order = list(rb.severities)
-
-    def decide(current: Incident, timeline: Sequence[Event]) -> Mapping[str, Any] | None:
-        decision = decide_severity(order, severity_setting(timeline), current.severity, result, force=force_severity)
-        decisions.append(decision)
-        if not decision.changes:
-            return None
-        change: dict[str, Any] = {
-            "from": decision.current,
-            "to": decision.severity,
-            "message": decision.explanation,
-            "rule": result.decided_by,  # marks the severity as triage's: severity_setting reads it
-        }
-        if decision.forced:
-            change["forced"] = True
-        return change
-
-    changed = journal.append_if_timeline(incident.id, EventKind.SEVERITY_CHANGED, decide)
-    decision = decisions[-1]
-    record |= {"incident_severity": decision.severity, "decision": decision.action}
-    if decision.action != "unchanged":
-        record |= {"summary": decision.explanation, "severity_decision": decision.explanation}
-    recorded = record_look(journal, incident.id, TRIAGED, record)
-    incident = journal.get(incident.id)
-    # The next steps are the runbook's for the severity the incident has (a P1 kept stays a P1 to act on).
-    kept = replace(result, severity=decision.severity, deadlines=deadlines(rb, decision.severity, incident.started_at))
-    return TriageOutcome(
-        result,
-        incident,
-        "updated" if changed.event is not None else "unchanged",
-        next_steps(rb, kept, incident),
-        severity=decision,
-        impact=impact,
-        recorded=recorded.event is not None,
-    )
 
 
 #: Which findings make the best title: the cause-like ones before their symptoms.

@@ -1,4 +1,4 @@
-"""Finding runbook.yaml and the journal folder it names.
+"""Finding runbook.yaml (the journal folder it names is resolved with the other settings, in phases.context).
 
 Order, as the README documents: ``--runbook``, then ``$INCIDENTCTL_RUNBOOK``, then ``./runbook.yaml``. There is
 deliberately no silent fallback to the bundled production runbook: a command that touches a cluster must never
@@ -11,12 +11,9 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from incidentctl.errors import RunbookError
-
-if TYPE_CHECKING:
-    from incidentctl.runbook.model import Runbook
 
 RUNBOOK_ENV = "INCIDENTCTL_RUNBOOK"
 JOURNAL_ENV = "INCIDENTCTL_JOURNAL"
@@ -80,12 +77,3 @@ def _kind(path: Path, named_by: str) -> Literal["file", "directory", "missing", 
     if stat.S_ISDIR(mode):
         return "directory"
     return "file" if stat.S_ISREG(mode) else "other"
-
-
-def journal_dir(runbook: Runbook, source: RunbookSource, env: Mapping[str, str]) -> Path:
-    """``$INCIDENTCTL_JOURNAL``, else the runbook's ``journal.dir`` relative to runbook.yaml (so a team can keep
-    its incidents in git beside the runbook)."""
-    if env.get(JOURNAL_ENV):
-        return Path(env[JOURNAL_ENV]).expanduser()
-    configured = Path(runbook.journal.dir).expanduser()
-    return configured if configured.is_absolute() else source.path.parent / configured
