@@ -7,8 +7,8 @@ Rules with a duration ("service down for 15 minutes") are judged against the ope
 journal remembers since when each signal has been on.
 
 What goes into the timeline is what changed, not every look: a detected or triaged event is only appended when
-it differs from the last look recorded (:func:`is_new_look`), which keeps "since when" right, since every change
-of the signals that are on is recorded. A severity a person set is never lowered without ``force_severity``, and
+it differs from the last look recorded (``core.looks.is_new_look``), which keeps "since when" right, since every
+change of the signals that are on is recorded. A severity a person set is never lowered without ``force_severity``, and
 a declared incident's impact starts with the earliest evidence (:func:`impact_start`), so MTTD means something.
 """
 
@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from incidentctl.core.checks import Health
 from incidentctl.core.incident import Declaration, Event, EventKind, Incident, format_timestamp, parse_timestamp
-from incidentctl.core.looks import TRIAGED, look, signals_on, with_history
+from incidentctl.core.looks import DETECTED as DETECTED  # noqa: PLC0414 - kept importable from here
+from incidentctl.core.looks import TRIAGED as TRIAGED  # noqa: PLC0414
+from incidentctl.core.looks import look, signals_on, with_history
 from incidentctl.core.report import DetectReport
 from incidentctl.core.rules import SignalValue
 from incidentctl.core.triage import (
