@@ -334,20 +334,20 @@ def _judge_workloads(
     for comp in components:
         why = _missing(snap, "deployments")
         dep = deployments.get(comp.deployment)
-        if why:
+        if why is not None:
             target = f"deployment/{comp.deployment}"
             out.append(_unknown(f"deployment:{comp.name}", CheckKind.DEPLOYMENT, target, comp.name, why))
         else:
             out.append(deployment_check(comp.name, dep, comp.deployment))
         why = _missing(snap, "deployments", "pods")
-        if why:
+        if why is not None:
             out.append(_unknown(f"pods:{comp.name}", CheckKind.PODS, f"pods of {comp.name}", comp.name, why))
         elif dep is not None:
             selector = (dep.get("spec") or {}).get("selector")
             out.append(pods_check(comp.name, pods_of(selector, pods), now=now, window=opts.window))
         if comp.service:
             why = _missing(snap, "services", "endpoints")
-            if why:
+            if why is not None:
                 target = f"service/{comp.service}"
                 out.append(_unknown(f"service:{comp.name}", CheckKind.SERVICE, target, comp.name, why))
             else:
@@ -356,7 +356,7 @@ def _judge_workloads(
                 )
     if not opts.components:
         why = _missing(snap, "ingresses", "services", "endpoints")
-        if why:
+        if why is not None:
             out.append(_unknown("ingress", CheckKind.INGRESS, "ingresses", None, why))
         else:
             by_service = {c.service: c.name for c in rb.components if c.service}
@@ -378,7 +378,7 @@ def _datastore_check(ds: Any, snap: _Snapshot, namespace: str, now: datetime, wi
 
     check, target, kind = f"datastore:{ds.name}", f"pod/{ds.pod}: {' '.join(ds.check.command)}", CheckKind.DATASTORE
     why = _missing(snap, "pods")
-    if why or snap.client is None:
+    if why is not None or snap.client is None:
         return _unknown(check, kind, target, ds.name, why or IncidentctlError("no Kubernetes client"))
     pod = next((p for p in snap.items.get("pods", []) if p["metadata"]["name"] == ds.pod), None)
     if pod is None:
