@@ -7,6 +7,7 @@ import logging
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ from pytest_httpx import HTTPXMock
 
 from incidentctl.adapters.http_probe import MAX_REDIRECTS, probe_http
 from incidentctl.adapters.secrets import Secrets
-from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.checks import CheckResult, Failure, Health, HttpObservation
 from incidentctl.runbook.model import HttpCheck
 
 URL = "https://api.sarvanom.com/health"
@@ -34,6 +35,11 @@ def client() -> httpx.Client:
 
 def probe(client: httpx.Client, spec: HttpCheck, secrets: Secrets | None = None) -> CheckResult:
     return probe_http(client, spec, check_id="http:gateway", kind="http", subject="gateway", secrets=secrets)
+
+
+def seen(result: CheckResult) -> HttpObservation:
+    assert isinstance(result.observation, HttpObservation)
+    return result.observation
 
 
 def test_expected_status_is_ok_with_latency_measured(httpx_mock: HTTPXMock, client: httpx.Client) -> None:
@@ -70,12 +76,12 @@ def test_body_regex_match_is_ok_and_mismatch_is_down(httpx_mock: HTTPXMock, clie
     spec = check(expect_body=r'"status":\s*"ok"')
     good, bad = probe(client, spec), probe(client, spec)
     assert good.health is Health.OK
-    assert good.observed["body_matches"] is True
+    assert seen(good).body_matches is True
     assert bad.health is Health.DOWN
     assert bad.summary.startswith("200 OK in ")
     assert 'but the body does not match /"status":\\s*"ok"/' in bad.summary
-    assert bad.observed["body_matches"] is False
-    assert '"status":"degraded"' in bad.observed["body_excerpt"]
+    assert seen(bad).body_matches is False
+    assert '"status":"degraded"' in (seen(bad).body_excerpt or "")
 
 
 def test_slower_than_slow_after_is_degraded(httpx_mock: HTTPXMock, client: httpx.Client) -> None:
@@ -220,7 +226,7 @@ def test_secret_headers_are_sent_but_never_reported(
     assert request is not None
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert result.health is Health.DOWN
-    assert "invalid key ***" in result.observed["body_excerpt"]
+    assert "invalid key ***" in (seen(result).body_excerpt or "")
     assert TOKEN not in _all_text(result)
     assert TOKEN not in caplog.text
     assert "http:gateway" in caplog.text  # the probe did log, just not the secret
@@ -262,3 +268,86 @@ def test_head_requests_use_head(httpx_mock: HTTPXMock, client: httpx.Client) -> 
     result = probe(client, check(method="HEAD"))
     assert result.health is Health.OK
     assert result.observed["method"] == "HEAD"
+
+
+# --- what failed, as data ----------------------------------------------------------------------------------------
+
+
+def _reset() -> httpx.ReadError:
+    err = httpx.ReadError("[Errno 104] Connection reset by peer")
+    err.__cause__ = ConnectionResetError(104, "Connection reset by peer")
+    return err
+
+
+@pytest.mark.parametrize(
+    ("exc", "failure"),
+    [
+        (lambda: httpx.ReadTimeout("timed out"), Failure.TIMEOUT),
+        (lambda: httpx.ConnectTimeout("timed out"), Failure.TIMEOUT),
+        (lambda: _connect_error(ConnectionRefusedError(111, "Connection refused"), "refused"), Failure.REFUSED),
+        (lambda: httpx.ConnectError("[Errno 111] Connection refused"), Failure.REFUSED),
+        (lambda: _connect_error(socket.gaierror(-2, "Name or service not known"), "dns"), Failure.DNS),
+        (lambda: httpx.ConnectError("[Errno -3] Temporary failure in name resolution"), Failure.DNS),
+        (lambda: _connect_error(_verify_error("self-signed certificate"), "tls"), Failure.TLS),
+        (lambda: httpx.RemoteProtocolError("Server disconnected without sending a response."), Failure.PROTOCOL),
+        (_reset, Failure.RESET),
+        # a transport error whose words say "timed out" is still not a timeout of the check
+        (lambda: httpx.ConnectError("cannot reach: upstream timed out"), Failure.UNREACHABLE),
+    ],
+    ids=[
+        "read-timeout",
+        "connect-timeout",
+        "refused",
+        "refused-text",
+        "dns",
+        "dns-text",
+        "tls",
+        "protocol",
+        "reset",
+        "words-timed-out",
+    ],
+)
+def test_a_transport_failure_is_typed(
+    httpx_mock: HTTPXMock, client: httpx.Client, exc: Callable[[], Exception], failure: Failure
+) -> None:
+    httpx_mock.add_exception(exc(), url=URL, is_reusable=True)
+    result = probe(client, check(timeout="5s"))
+    assert result.health is Health.DOWN
+    assert result.failure is failure
+
+
+def test_a_503_whose_body_says_timed_out_is_a_status_failure(httpx_mock: HTTPXMock, client: httpx.Client) -> None:
+    httpx_mock.add_response(url=URL, status_code=503, text="upstream request timed out: no answer within 5s")
+    result = probe(client, check(expect_body="ok"))
+    assert result.health is Health.DOWN
+    assert result.failure is Failure.HTTP_STATUS
+    assert seen(result).status == 503
+
+
+def test_a_body_that_does_not_match_and_a_slow_answer_are_typed(httpx_mock: HTTPXMock, client: httpx.Client) -> None:
+    httpx_mock.add_response(url=URL, status_code=200, text="timed out")
+    result = probe(client, check(expect_body="^ok$"))
+    assert (result.health, result.failure) == (Health.DOWN, Failure.BODY_MISMATCH)
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.05)
+        return httpx.Response(200)
+
+    httpx_mock.add_callback(slow, url=URL)
+    result = probe(client, check(slow_after="10ms"))
+    assert (result.health, result.failure) == (Health.DEGRADED, Failure.SLOW)
+
+
+def test_an_answer_as_expected_has_no_failure(httpx_mock: HTTPXMock, client: httpx.Client) -> None:
+    httpx_mock.add_response(url=URL, status_code=200)
+    result = probe(client, check())
+    assert (result.health, result.failure) == (Health.OK, None)
+
+
+def test_too_many_redirects_and_a_missing_secret_are_typed(httpx_mock: HTTPXMock, client: httpx.Client) -> None:
+    for hop in range(MAX_REDIRECTS + 1):
+        here = URL if hop == 0 else f"https://api.sarvanom.com/hop{hop}"
+        httpx_mock.add_response(url=here, status_code=302, headers={"Location": f"/hop{hop + 1}"})
+    assert probe(client, check()).failure is Failure.TOO_MANY_REDIRECTS
+    missing = probe(client, check(headers={"Authorization": {"env": "OPENAI_API_KEY"}}), Secrets({}))
+    assert (missing.health, missing.failure) == (Health.UNKNOWN, Failure.NOT_CONFIGURED)

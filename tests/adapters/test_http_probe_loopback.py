@@ -16,9 +16,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 import trustme
+from tests.core import results as R
 
 from incidentctl.adapters.http_probe import probe_http
-from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.checks import CheckResult, Failure, Health
+from incidentctl.core.signals import builtin_signals
 from incidentctl.runbook.model import HttpCheck
 
 #: Requests seen per path, so a handler can misbehave only the first time.
@@ -105,6 +107,18 @@ def test_a_body_that_trickles_past_the_deadline_is_down(client: httpx.Client, pl
     result = probe(client, f"http://{plain}/trickle", timeout="400ms")
     assert result.health is Health.DOWN
     assert result.summary == "response not complete within 400ms"
+    assert result.failure is Failure.TIMEOUT
+
+
+def test_a_body_stalled_past_the_deadline_is_a_slow_service_not_an_outage(client: httpx.Client, plain: str) -> None:
+    """The headers came, so requests are being served: like a timeout before the headers, this is not the
+    service-down of an endpoint nobody can reach."""
+    stalled = probe_http(
+        client, HttpCheck(url=f"http://{plain}/trickle", timeout="400ms"), check_id="http:gateway", subject="gateway"
+    )
+    rb = R.runbook()
+    [sv] = builtin_signals(rb, R.replace(R.healthy(), stalled))["service_down"]
+    assert sv.value is False
 
 
 def test_a_fast_answer_from_the_same_server_is_ok(client: httpx.Client, plain: str) -> None:

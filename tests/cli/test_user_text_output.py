@@ -18,7 +18,7 @@ from typer.testing import CliRunner, Result
 
 from incidentctl.cli.app import app
 from incidentctl.cli.state import AppState
-from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.checks import CheckKind, CheckResult, Health
 from incidentctl.core.text import for_markdown, for_terminal, one_line
 from incidentctl.journal.store import Journal
 from incidentctl.phases.detect import DetectReport, SubjectStatus
@@ -180,7 +180,7 @@ def _report(text: str) -> DetectReport:
     results = (
         CheckResult(
             "pods:gateway",
-            "pods",
+            CheckKind.PODS,
             "pods of gateway",
             Health.DOWN,
             f"0/1 pods ready {text}",
@@ -189,7 +189,7 @@ def _report(text: str) -> DetectReport:
         ),
         CheckResult(
             f"http:{text}",
-            "http",
+            CheckKind.HTTP,
             f"http://gateway/health?{text}",
             Health.DEGRADED,
             f"503 in 12 ms: {text}",

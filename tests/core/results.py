@@ -6,12 +6,18 @@ signal results copy the shapes adapters/http_probe.py, phases/detect.py and adap
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.conftest import RUNBOOK
 from tests.core import kube_objects as k
 
-from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.checks import (
+    CheckKind,
+    CheckResult,
+    DatastoreObservation,
+    Failure,
+    Health,
+    HttpObservation,
+    SignalObservation,
+)
 from incidentctl.core.workloads import deployment_check, pod_state, pods_check, service_check
 from incidentctl.runbook.loader import load_runbook
 from incidentctl.runbook.model import Runbook
@@ -36,36 +42,90 @@ def workload(component: str, *, ready: int = 3, pods: list[k.JSON] | None = None
     ]
 
 
-def http(component: str, status: int | None = 200, *, error: str | None = None) -> CheckResult:
+def http(
+    component: str, status: int | None = 200, *, error: str | None = None, failure: Failure | None = None
+) -> CheckResult:
+    """A health probe's answer, or with ``error`` (and the ``failure`` it is) a probe that got none."""
     url = "https://api.sarvanom.com/health" if component == "gateway" else f"https://{component}.sarvanom.com/health"
     if error is not None:
+        assert failure is not None, "a failed probe says what failed"
         return CheckResult(
-            f"http:{component}", "http", url, Health.DOWN, error, component, observed={"error": error, "redirects": []}
+            f"http:{component}",
+            CheckKind.HTTP,
+            url,
+            Health.DOWN,
+            error,
+            component,
+            observation=HttpObservation(method="GET", error=error, requests=1),
+            failure=failure,
         )
     line = {200: "200 OK", 503: "503 Service Unavailable", 500: "500 Internal Server Error"}[status or 200]
     health = Health.OK if status == 200 else Health.DOWN
     reasons = () if status == 200 else ("expected 200",)
-    observed: dict[str, Any] = {"method": "GET", "status": status, "url": url, "redirects": []}
-    return CheckResult(f"http:{component}", "http", url, health, f"{line} in 42ms", component, reasons, 0.042, observed)
+    observed = HttpObservation(method="GET", status=status, url=url, requests=1)
+    return CheckResult(
+        f"http:{component}",
+        CheckKind.HTTP,
+        url,
+        health,
+        f"{line} in 42ms",
+        component,
+        reasons,
+        0.042,
+        observed,
+        failure=None if status == 200 else Failure.HTTP_STATUS,
+    )
 
 
 def datastore(name: str, *, up: bool = True) -> CheckResult:
     target = {"postgres": "pod/postgres-0: psql -U sarvanom", "redis": "pod/redis-0: redis-cli ping"}[name]
     if up:
-        return CheckResult(f"datastore:{name}", "datastore", target, Health.OK, "check passed", name)
-    summary = (
-        "exit code 2: psql: error: connection to server on socket "
-        '"/var/run/postgresql/.s.PGSQL.5432" failed: No such file or directory'
+        return CheckResult(
+            f"datastore:{name}",
+            CheckKind.DATASTORE,
+            target,
+            Health.OK,
+            "check passed",
+            name,
+            observation=DatastoreObservation(exit_code=0, stdout="1\n", stderr=""),
+        )
+    stderr = (
+        'psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: '
+        "No such file or directory"
     )
-    return CheckResult(f"datastore:{name}", "datastore", target, Health.DOWN, summary, name)
+    return CheckResult(
+        f"datastore:{name}",
+        CheckKind.DATASTORE,
+        target,
+        Health.DOWN,
+        f"exit code 2: {stderr}",
+        name,
+        observation=DatastoreObservation(exit_code=2, stdout="", stderr=stderr),
+        failure=Failure.COMMAND_FAILED,
+    )
 
 
 def dependency(name: str, *, up: bool = True) -> CheckResult:
     url = f"https://api.{name}.com/v1/models"
     if up:
-        return CheckResult(f"dependency:{name}", "dependency", url, Health.OK, "401 Unauthorized in 180ms", name)
+        return CheckResult(
+            f"dependency:{name}",
+            CheckKind.DEPENDENCY,
+            url,
+            Health.OK,
+            "401 Unauthorized in 180ms",
+            name,
+            observation=HttpObservation(method="GET", status=401, url=url, requests=1),
+        )
     return CheckResult(
-        f"dependency:{name}", "dependency", url, Health.DOWN, "no answer within 10s", name, observed={"error": "x"}
+        f"dependency:{name}",
+        CheckKind.DEPENDENCY,
+        url,
+        Health.DOWN,
+        "no answer within 10s",
+        name,
+        observation=HttpObservation(method="GET", error="no answer within 10s", requests=1),
+        failure=Failure.TIMEOUT,
     )
 
 
@@ -74,12 +134,14 @@ def signal(name: str, component: str, value: float | None, *, unit: str = "ratio
     too_high = value is not None and ((unit == "ratio" and value > 0.1) or (unit == "seconds" and value > 30))
     return CheckResult(
         f"signal:{name}:{component}",
-        "signal",
+        CheckKind.SIGNAL,
         f"promql for {name} on {component}",
         Health.DEGRADED if too_high else Health.OK,
         f"{name} {value}",
         component,
-        observed={"signal": name, "unit": unit, "component": component, "value": value},
+        observation=SignalObservation(signal=name, unit=unit, component=component, value=value),
+        failure=Failure.THRESHOLD if too_high else None,
+        name=name,
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 from tests.core import kube_objects as k
 from tests.core import results as R
 
-from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.checks import CheckKind, CheckResult, Failure, Health
 from incidentctl.core.rules import SignalValue
 from incidentctl.core.signals import builtin_signals, measured_signals, subject_health
 from incidentctl.core.workloads import deployment_check, pods_check, service_check
@@ -67,8 +67,8 @@ def test_a_gateway_scaled_to_zero_is_a_complete_outage(rb: Runbook) -> None:
 @pytest.mark.parametrize(
     "health_check",
     [
-        R.http("gateway", error="connection refused by api.sarvanom.com:443"),
-        R.http("gateway", error="DNS lookup failed for api.sarvanom.com"),
+        R.http("gateway", error="connection refused by api.sarvanom.com:443", failure=Failure.REFUSED),
+        R.http("gateway", error="DNS lookup failed for api.sarvanom.com", failure=Failure.DNS),
     ],
     ids=["refused", "dns"],
 )
@@ -79,7 +79,7 @@ def test_an_unreachable_health_endpoint_is_an_outage(rb: Runbook, health_check: 
 
 @pytest.mark.parametrize(
     "health_check",
-    [R.http("gateway", 503), R.http("gateway", error="no answer within 5s")],
+    [R.http("gateway", 503), R.http("gateway", error="no answer within 5s", failure=Failure.TIMEOUT)],
     ids=["503", "timeout"],
 )
 def test_a_503_or_a_slow_health_answer_is_not_an_outage(rb: Runbook, health_check: CheckResult) -> None:
@@ -139,7 +139,13 @@ def test_a_security_breach_is_only_ever_declared_by_hand(rb: Runbook) -> None:
 
 def test_an_unknown_check_does_not_count_as_a_failure(rb: Runbook) -> None:
     forbidden = CheckResult(
-        "pods:retrieval", "pods", "pods of retrieval", Health.UNKNOWN, "forbidden (HTTP 403)", "retrieval"
+        "pods:retrieval",
+        CheckKind.PODS,
+        "pods of retrieval",
+        Health.UNKNOWN,
+        "forbidden (HTTP 403)",
+        "retrieval",
+        failure=Failure.FORBIDDEN,
     )
     s = builtin_signals(rb, R.replace(R.healthy(), forbidden))
     assert one(s, "components_degraded").value == 0
@@ -171,6 +177,11 @@ def test_measured_signals_come_from_the_prometheus_checks() -> None:
 
 def test_a_signal_check_that_could_not_run_gives_no_value() -> None:
     failed = CheckResult(
-        "signal:error_rate:gateway", "signal", "error_rate", Health.UNKNOWN, "error_rate: Prometheus unreachable"
+        "signal:error_rate:gateway",
+        CheckKind.SIGNAL,
+        "error_rate",
+        Health.UNKNOWN,
+        "error_rate: Prometheus unreachable",
+        failure=Failure.UNREACHABLE,
     )
     assert measured_signals([failed]) == {}

@@ -10,7 +10,7 @@ import pytest
 from tests.core import kube_objects as k
 from tests.core import results as R
 
-from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.checks import CheckKind, CheckResult, Failure, Health
 from incidentctl.core.signals import builtin_signals, measured_signals
 from incidentctl.core.triage import Deadline, Triage, classify, infer_category
 from incidentctl.core.workloads import deployment_check, pods_check
@@ -75,7 +75,7 @@ def test_a_complete_outage_beats_everything(rb: Runbook) -> None:
     gateway_gone = [
         deployment_check("gateway", k.deployment("gateway", replicas=0, ready=0), "gateway"),
         pods_check("gateway", [], now=k.NOW, window=k.WINDOW),
-        R.http("gateway", error="connection refused by api.sarvanom.com:443"),
+        R.http("gateway", error="connection refused by api.sarvanom.com:443", failure=Failure.REFUSED),
     ]
     results = R.replace(R.healthy(), *gateway_gone, R.signal("error_rate", "synthesis", 0.5))
     t = triage(rb, results)
@@ -110,7 +110,13 @@ def test_slow_responses_are_p2_by_the_latency_rule(rb: Runbook) -> None:
 
 def test_problems_no_rule_covers_get_the_runbook_default(rb: Runbook) -> None:
     forbidden = CheckResult(
-        "pods:retrieval", "pods", "pods of retrieval", Health.UNKNOWN, "forbidden (HTTP 403)", "retrieval"
+        "pods:retrieval",
+        CheckKind.PODS,
+        "pods of retrieval",
+        Health.UNKNOWN,
+        "forbidden (HTTP 403)",
+        "retrieval",
+        failure=Failure.FORBIDDEN,
     )
     t = triage(rb, R.replace(R.healthy(), forbidden))
     assert (t.severity, t.severity_name, t.decided_by) == ("P4", "Low", "default")
@@ -244,7 +250,9 @@ def test_p3_goes_to_a_senior_engineer_within_2_hours(rb: Runbook) -> None:
 
 
 def test_p4_follows_the_standard_process_without_a_deadline(rb: Runbook) -> None:
-    forbidden = CheckResult("pods:retrieval", "pods", "pods of retrieval", Health.UNKNOWN, "forbidden", "retrieval")
+    forbidden = CheckResult(
+        "pods:retrieval", CheckKind.PODS, "pods of retrieval", Health.UNKNOWN, "forbidden", "retrieval"
+    )
     t = triage(rb, R.replace(R.healthy(), forbidden))
     assert t.deadlines[0] == Deadline("respond (Low)", "on-call (L1)", STARTED + timedelta(hours=4))
     assert t.deadlines[1] == Deadline("Standard support process", "standard support", None)

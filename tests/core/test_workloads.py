@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from tests.core import kube_objects as k
 
-from incidentctl.core.checks import Health
+from incidentctl.core.checks import Failure, Health, PodsObservation, ServiceObservation
 from incidentctl.core.workloads import (
     deployment_check,
     ingress_checks,
@@ -142,7 +142,8 @@ def test_all_pods_ready_is_ok() -> None:
     assert r.health is Health.OK
     assert r.summary == "3/3 pods ready"
     assert r.reasons == ()
-    assert r.observed == {"pods": 3, "ready": 3, "restarts": 0, "recent_restarts": 0}
+    assert r.observation == PodsObservation(pods=3, ready=3, restarts=0, recent_restarts=0)
+    assert r.failure is None
 
 
 def test_some_pods_failing_is_degraded_with_one_reason_per_pod() -> None:
@@ -154,7 +155,10 @@ def test_some_pods_failing_is_degraded_with_one_reason_per_pod() -> None:
         "synthesis-7d9f8c6b5-k2x4p: CrashLoopBackOff (last exit: Error, code 1), 7 restart(s) in the last 1h",
         "synthesis-7d9f8c6b5-rdy00: not ready (readiness probe failing)",
     )
-    assert r.observed["recent_restarts"] == 7
+    assert isinstance(r.observation, PodsObservation)
+    assert r.observation.recent_restarts == 7
+    assert r.failure is Failure.CRASH_LOOP
+    assert r.observation.failures == (Failure.CRASH_LOOP, Failure.NOT_READY, Failure.RESTARTS)
 
 
 def test_no_pod_serving_is_down_and_the_summary_names_each_kind_of_problem() -> None:
@@ -336,7 +340,7 @@ def test_a_service_with_ready_endpoints_is_ok() -> None:
     r = service_check("synthesis", "synthesis", k.service(), k.endpoints(ready=2, not_ready=1))
     assert (r.check, r.target, r.health) == ("service:synthesis", "service/synthesis", Health.OK)
     assert r.summary == "2 ready endpoint(s)"
-    assert r.observed == {"ready_endpoints": 2}
+    assert r.observation == ServiceObservation(ready_endpoints=2)
 
 
 @pytest.mark.parametrize(

@@ -72,6 +72,29 @@ def test_each_scenario_is_detected(
     assert needle in " ".join([found["summary"], *found["reasons"]])
 
 
+@pytest.mark.parametrize(
+    ("scenario", "check", "failure"),
+    [
+        ("healthy", "http:gateway", None),
+        ("bad-deploy", "pods:synthesis", "crash_loop"),
+        ("dependency-outage", "dependency:openai", "timeout"),
+        ("memory-leak", "pods:retrieval", "oom_killed"),
+        ("traffic-spike", "signal:response_time:gateway", "threshold"),
+        ("cache-corruption", "alerts:retrieval", "alerts_firing"),
+    ],
+)
+def test_each_scenario_says_what_failed_as_data(
+    invoke: Invoke, site_for: Callable[..., Site], scenario: str, check: str, failure: str | None
+) -> None:
+    """What failed is a field a script can branch on, not words to search the summary for."""
+    site = site_for(scenario)
+    data = _report(run(invoke, site, "detect", "-o", "json"))
+    assert _check(data, check)["failure"] == failure
+    assert all((c["failure"] is None) == (c["health"] == "ok") for c in data["checks"]), [
+        (c["check"], c["health"], c["failure"]) for c in data["checks"]
+    ]
+
+
 def test_table_has_a_row_per_component_and_the_findings(invoke: Invoke, site_for: Callable[..., Site]) -> None:
     site = site_for("bad-deploy")
     result = run(invoke, site, "detect")

@@ -14,7 +14,8 @@ from tests.core import kube_objects as k
 from tests.core import results as R
 from tests.phases.contexts import phase_context
 
-from incidentctl.core.checks import CheckResult, Health
+from incidentctl.adapters.alertmanager import parse_api_time
+from incidentctl.core.checks import AlertsObservation, CheckKind, CheckResult, Failure, FiringAlert, Health
 from incidentctl.core.incident import Declaration, Event, EventKind
 from incidentctl.core.looks import DETECTED, TRIAGED, signals_on, with_history
 from incidentctl.core.rules import SignalValue
@@ -64,25 +65,33 @@ def report(rb: Runbook, results: Sequence[CheckResult], at: datetime = NOW) -> D
 
 
 def alerts(component: str, *firing: tuple[str, str | None]) -> CheckResult:
-    """An alerts check as adapters/alertmanager.py check_alerts returns it: (name, startsAt) per alert."""
-    observed: dict[str, Any] = {
-        "count": len(firing),
-        "alerts": [
-            {
-                "name": name,
-                "severity": "critical",
-                "state": "active",
-                "startsAt": starts,
-                "summary": f"{component}: errors",
-                "labels": {"alertname": name, "service": component},
-                "fingerprint": f"{name}{component}",
-            }
+    """An alerts check as adapters/alertmanager.py check_alerts returns it: (name, startsAt) per alert. A start
+    Alertmanager's time parser cannot read ("yesterday") arrives as no start at all, as it does from the adapter."""
+    seen = AlertsObservation(
+        count=len(firing),
+        alerts=tuple(
+            FiringAlert(
+                name=name,
+                severity="critical",
+                state="active",
+                starts_at=parse_api_time(starts),
+                summary=f"{component}: errors",
+                labels={"alertname": name, "service": component},
+                fingerprint=f"{name}{component}",
+            )
             for name, starts in firing
-        ],
-    }
+        ),
+    )
     health = Health.DEGRADED if firing else Health.OK
     return CheckResult(
-        f"alerts:{component}", "alerts", "http://am", health, f"{len(firing)} alerts", component, observed=observed
+        f"alerts:{component}",
+        CheckKind.ALERTS,
+        "http://am",
+        health,
+        f"{len(firing)} alerts",
+        component,
+        observation=seen,
+        failure=Failure.ALERTS_FIRING if firing else None,
     )
 
 

@@ -11,7 +11,7 @@ import pytest
 from tests.core import kube_objects as k
 from tests.core import results as R
 
-from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.checks import CheckKind, CheckResult, Health
 from incidentctl.core.incident import Event, EventKind, Incident, fold
 from incidentctl.core.looks import DETECTED, TRIAGED, signals_on, with_history
 from incidentctl.core.rules import SignalValue, evaluate_condition
@@ -200,7 +200,9 @@ def test_p3_needs_no_post_mortem(rb: Runbook) -> None:
 
 
 def test_p4_standard_support_has_no_deadline(rb: Runbook) -> None:
-    forbidden = CheckResult("pods:retrieval", "pods", "pods of retrieval", Health.UNKNOWN, "forbidden", "retrieval")
+    forbidden = CheckResult(
+        "pods:retrieval", CheckKind.PODS, "pods of retrieval", Health.UNKNOWN, "forbidden", "retrieval"
+    )
     t = triaged(rb, R.replace(R.healthy(), forbidden), since=None)
     assert t.severity == "P4"
     assert "Standard support process: standard support" in next_steps(rb, t, None)

@@ -22,8 +22,9 @@ from typing import Any, Protocol
 import httpx
 
 from incidentctl.adapters import api_call
+from incidentctl.adapters.failures import failure_of
 from incidentctl.adapters.secrets import Secrets, SecretSource
-from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.checks import AlertsObservation, CheckKind, CheckResult, Failure, FiringAlert, Health
 from incidentctl.core.urls import redact_url, redact_urls
 from incidentctl.errors import ConfigError, IncidentctlError, UnreachableError
 
@@ -263,41 +264,51 @@ class AlertmanagerClient:
 
 def check_alerts(alertmanager: AlertmanagerClient, component: str, *, label: str = "service") -> CheckResult:
     """The alerts firing (active, neither silenced nor inhibited) for one component, as a check."""
-    check_id = f"alerts:{component}"
+    check_id, kind = f"alerts:{component}", CheckKind.ALERTS
     matcher = Matcher(label, component)
     target = f"{alertmanager.shown_url} " + "{" + ", ".join(str(m) for m in [*alertmanager.scope, matcher]) + "}"
     try:
         alerts = alertmanager.alerts([matcher])
     except IncidentctlError as e:
-        return CheckResult(check_id, "alerts", target, Health.UNKNOWN, f"alerts: {e}", subject=component)
+        return CheckResult(
+            check_id, kind, target, Health.UNKNOWN, f"alerts: {e}", subject=component, failure=failure_of(e)
+        )
     except Exception as e:  # a check must never take detect down with it
         log.debug("alert check %s failed unexpectedly", check_id, exc_info=True)
         summary = f"alerts: check failed: {type(e).__name__}: {e}"
-        return CheckResult(check_id, "alerts", target, Health.UNKNOWN, summary, subject=component)
+        return CheckResult(check_id, kind, target, Health.UNKNOWN, summary, subject=component, failure=Failure.INTERNAL)
     firing = sorted(alerts, key=_urgency)
-    observed: dict[str, Any] = {
-        "count": len(firing),
-        "alerts": [
-            {
-                "name": a.name,
-                "severity": a.severity,
-                "state": a.state,
-                "startsAt": format_api_time(a.starts_at) if a.starts_at else None,
-                "summary": a.summary,
-                "labels": dict(a.labels),
-                "fingerprint": a.fingerprint,
-            }
+    seen = AlertsObservation(
+        count=len(firing),
+        alerts=tuple(
+            FiringAlert(
+                name=a.name,
+                severity=a.severity,
+                state=a.state,
+                starts_at=a.starts_at,
+                summary=a.summary,
+                labels=dict(a.labels),
+                fingerprint=a.fingerprint,
+            )
             for a in firing
-        ],
-    }
+        ),
+    )
     if not firing:
         summary = "no firing alerts"
-        return CheckResult(check_id, "alerts", target, Health.OK, summary, subject=component, observed=observed)
+        return CheckResult(check_id, kind, target, Health.OK, summary, subject=component, observation=seen)
     names = ", ".join(dict.fromkeys(a.name for a in firing))
     summary = f"{len(firing)} alert{'s' if len(firing) != 1 else ''} firing: {names}"
     reasons = tuple(_reason(a) for a in firing)
     return CheckResult(
-        check_id, "alerts", target, Health.DEGRADED, summary, subject=component, reasons=reasons, observed=observed
+        check_id,
+        kind,
+        target,
+        Health.DEGRADED,
+        summary,
+        subject=component,
+        reasons=reasons,
+        observation=seen,
+        failure=Failure.ALERTS_FIRING,
     )
 
 

@@ -28,7 +28,7 @@ import tenacity
 from tenacity.stop import stop_base
 
 from incidentctl.adapters.secrets import Secrets, SecretSource
-from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.checks import CheckKind, CheckResult, Failure, Health, HttpObservation
 from incidentctl.core.urls import redact_url, redact_urls, redact_urls_in
 from incidentctl.errors import IncidentctlError
 
@@ -74,7 +74,7 @@ def probe_http(
     check: HttpCheckConfig,
     *,
     check_id: str,
-    kind: str = "http",
+    kind: CheckKind | str = CheckKind.HTTP,
     subject: str | None = None,
     secrets: Secrets | None = None,
 ) -> CheckResult:
@@ -84,28 +84,38 @@ def probe_http(
     secrets = secrets if secrets is not None else Secrets()
     probe = _Probe(client, check, secrets)
     try:
-        health, summary, reasons, observed = probe.run()
+        health, failure, summary, reasons, observed = probe.run()
     except IncidentctlError as e:
-        health, summary, reasons, observed = Health.UNKNOWN, f"check not run: {e}", [], {}
+        health, failure, summary, reasons, observed = (
+            Health.UNKNOWN,
+            Failure.NOT_CONFIGURED,
+            f"check not run: {e}",
+            [],
+            {},
+        )
     except Exception as e:  # a check must never take detect down with it
         log.debug("probe %s failed unexpectedly", check_id, exc_info=True)
-        health, summary, reasons, observed = Health.UNKNOWN, f"check failed: {type(e).__name__}: {e}", [], {}
+        summary = f"check failed: {type(e).__name__}: {e}"
+        health, failure, reasons, observed = Health.UNKNOWN, Failure.INTERNAL, [], {}
     if probe.elapsed is None:
         probe.elapsed = time.monotonic() - probe.start
     # The request used the URL as written; the report shows it (and every redirect and error) without the
     # credentials a URL can carry, as well as without the secret values themselves.
     result = CheckResult(
         check=check_id,
-        kind=kind,
+        kind=CheckKind(kind),
         target=redact_url(check.url),
         health=health,
         summary=redact_urls(secrets.redact(_one_line(summary))),
         subject=subject,
         reasons=tuple(redact_urls(secrets.redact(_one_line(r))) for r in reasons),
         latency_s=probe.elapsed,
-        observed=redact_urls_in(
-            secrets.redact_data({"method": check.method.upper(), **observed, "requests": probe.requests})
+        observation=HttpObservation.model_validate(
+            redact_urls_in(
+                secrets.redact_data({"method": check.method.upper(), **observed, "requests": probe.requests})
+            )
         ),
+        failure=failure,
     )
     log.debug("%s %s: %s, %s", result.check, result.target, result.health.value, result.summary)
     return result
@@ -114,43 +124,53 @@ def probe_http(
 def describe_transport_error(exc: Exception, url: httpx.URL | str) -> str:
     """One line a person understands for a failure below HTTP: refused, DNS, TLS, reset, protocol; httpx's
     messages can quote the URL, so any URL in it is shown without its credentials."""
-    return redact_urls(_describe_transport_error(exc, url))
+    return classify_transport_error(exc, url)[1]
 
 
-def _describe_transport_error(exc: Exception, url: httpx.URL | str) -> str:
+def classify_transport_error(exc: Exception, url: httpx.URL | str) -> tuple[Failure, str]:
+    """What a failure below HTTP is, and its line for people (see :func:`describe_transport_error`).
+
+    This is where a library's error becomes the project's: by the exception's type and its causes first, and by
+    httpx's own wording only where a cause is lost on the way (some transports raise a bare ``ConnectError``)."""
+    failure, text = _classify_transport_error(exc, url)
+    return failure, redact_urls(text)
+
+
+def _classify_transport_error(exc: Exception, url: httpx.URL | str) -> tuple[Failure, str]:
     url = httpx.URL(str(url))
     host = url.host or str(url)
     where = f"{host}:{url.port or (443 if url.scheme == 'https' else 80)}"
     for cause in _causes(exc):
         if isinstance(cause, ssl.SSLCertVerificationError):
             detail = getattr(cause, "verify_message", None) or _ssl_text(cause)
-            return f"TLS certificate of {host} not accepted: {detail}"
+            return Failure.TLS, f"TLS certificate of {host} not accepted: {detail}"
         if isinstance(cause, ssl.SSLError):
-            return f"TLS handshake with {where} failed: {_ssl_text(cause)}"
+            return Failure.TLS, f"TLS handshake with {where} failed: {_ssl_text(cause)}"
         if isinstance(cause, socket.gaierror):
-            return f"DNS lookup failed for {host}"
+            return Failure.DNS, f"DNS lookup failed for {host}"
         if isinstance(cause, ConnectionRefusedError):
-            return f"connection refused by {where}"
+            return Failure.REFUSED, f"connection refused by {where}"
         if isinstance(cause, ConnectionResetError):
-            return f"connection reset by {where}"
+            return Failure.RESET, f"connection reset by {where}"
     text = str(exc)
     lowered = text.lower()
     if "connection refused" in lowered or "errno 111" in lowered:
-        return f"connection refused by {where}"
+        return Failure.REFUSED, f"connection refused by {where}"
     if any(s in lowered for s in _DNS_FAILURES):
-        return f"DNS lookup failed for {host}"
+        return Failure.DNS, f"DNS lookup failed for {host}"
     if "certificate verify failed" in lowered:
         detail = text[lowered.index("certificate verify failed") + len("certificate verify failed") :]
-        return f"TLS certificate of {host} not accepted: {_strip_ssl_location(detail.lstrip(': ')) or 'invalid'}"
+        detail = _strip_ssl_location(detail.lstrip(": ")) or "invalid"
+        return Failure.TLS, f"TLS certificate of {host} not accepted: {detail}"
     if "ssl" in lowered or "tls" in lowered:
-        return f"TLS handshake with {where} failed: {_strip_ssl_location(text)}"
+        return Failure.TLS, f"TLS handshake with {where} failed: {_strip_ssl_location(text)}"
     if "connection reset" in lowered:
-        return f"connection reset by {where}"
+        return Failure.RESET, f"connection reset by {where}"
     if isinstance(exc, httpx.RemoteProtocolError):
-        return f"{where} broke off the HTTP exchange: {_one_line(text) or 'protocol error'}"
+        return Failure.PROTOCOL, f"{where} broke off the HTTP exchange: {_one_line(text) or 'protocol error'}"
     if isinstance(exc, httpx.UnsupportedProtocol):
-        return f"cannot request {url}: {_one_line(text)}"
-    return f"cannot reach {where}: {_one_line(text) or type(exc).__name__}"
+        return Failure.INVALID_URL, f"cannot request {url}: {_one_line(text)}"
+    return Failure.UNREACHABLE, f"cannot reach {where}: {_one_line(text) or type(exc).__name__}"
 
 
 def format_seconds(seconds: float) -> str:
@@ -178,6 +198,10 @@ _DNS_FAILURES = (
     "getaddrinfo failed",
     "name resolution",
 )
+
+
+#: What a probe found: health, failure, summary, reasons, and the observation's fields.
+_Verdict = tuple[Health, Failure | None, str, list[str], dict[str, Any]]
 
 
 class _BodyTooSlow(Exception):
@@ -208,7 +232,7 @@ class _Probe:
         self.limit = check.timeout.total_seconds()
         self.deadline = self.start + self.limit
 
-    def run(self) -> tuple[Health, str, list[str], dict[str, Any]]:
+    def run(self) -> _Verdict:
         check = self.check
         secret_headers = {name: self.secrets.resolve(ref) for name, ref in check.headers.items()}
         request = self.client.build_request(check.method.upper(), check.url, headers=secret_headers)
@@ -222,27 +246,28 @@ class _Probe:
                     break
                 request = reply.next_request
                 if len(redirects) == MAX_REDIRECTS:
-                    return self._down(f"more than {MAX_REDIRECTS} redirects (last to {request.url})", redirects)
+                    reason = f"more than {MAX_REDIRECTS} redirects (last to {request.url})"
+                    return self._down(Failure.TOO_MANY_REDIRECTS, reason, redirects)
                 redirects.append(str(request.url))
                 if _origin(request.url) != origin:
                     # Credentials meant for one host are not handed to whichever host it redirects to.
                     for name in secret_headers:
                         request.headers.pop(name, None)
         except httpx.TimeoutException:
-            return self._down(f"no answer within {within}", redirects)
+            return self._down(Failure.TIMEOUT, f"no answer within {within}", redirects)
         except _BodyTooSlow:
-            return self._down(f"response not complete within {within}", redirects)
+            return self._down(Failure.TIMEOUT, f"response not complete within {within}", redirects)
         except httpx.TransportError as e:
-            reason = describe_transport_error(e, request.url)
+            failure, reason = classify_transport_error(e, request.url)
             if self.attempts > 1:
                 reason += f" ({self.attempts} tries)"
-            return self._down(reason, redirects)
+            return self._down(failure, reason, redirects)
         except httpx.InvalidURL as e:
-            return self._down(f"cannot request {request.url}: {e}", redirects)
+            return self._down(Failure.INVALID_URL, f"cannot request {request.url}: {e}", redirects)
         self.elapsed = time.monotonic() - self.start
         return self._judge(reply, redirects)
 
-    def _judge(self, reply: _Reply, redirects: list[str]) -> tuple[Health, str, list[str], dict[str, Any]]:
+    def _judge(self, reply: _Reply, redirects: list[str]) -> _Verdict:
         check = self.check
         assert self.elapsed is not None
         took = format_seconds(self.elapsed)
@@ -252,7 +277,13 @@ class _Probe:
         observed: dict[str, Any] = {"status": reply.status, "url": reply.url, "redirects": redirects}
         if reply.status not in check.expect_status:
             expected = " or ".join(str(s) for s in check.expect_status)
-            return Health.DOWN, f"{line} in {took}{after}", [f"expected {expected}", *reasons], observed
+            return (
+                Health.DOWN,
+                Failure.HTTP_STATUS,
+                f"{line} in {took}{after}",
+                [f"expected {expected}", *reasons],
+                observed,
+            )
         if check.expect_body is not None:
             text = reply.body.decode(reply.encoding or "utf-8", errors="replace")
             matched = re.search(check.expect_body, text) is not None
@@ -262,16 +293,16 @@ class _Probe:
                 observed["body_excerpt"] = excerpt
                 cut = " (first 1 MiB)" if reply.truncated else ""
                 summary = f"{line} in {took}{after}, but the body{cut} does not match /{check.expect_body}/"
-                return Health.DOWN, summary, [f"body: {excerpt}", *reasons], observed
+                return Health.DOWN, Failure.BODY_MISMATCH, summary, [f"body: {excerpt}", *reasons], observed
         if check.slow_after is not None and self.elapsed > check.slow_after.total_seconds():
             summary = f"{line} in {took}{after} (slower than {format_limit(check.slow_after)})"
-            return Health.DEGRADED, summary, reasons, observed
-        return Health.OK, f"{line} in {took}{after}", reasons, observed
+            return Health.DEGRADED, Failure.SLOW, summary, reasons, observed
+        return Health.OK, None, f"{line} in {took}{after}", reasons, observed
 
-    def _down(self, reason: str, redirects: list[str]) -> tuple[Health, str, list[str], dict[str, Any]]:
+    def _down(self, failure: Failure, reason: str, redirects: list[str]) -> _Verdict:
         self.elapsed = time.monotonic() - self.start
         reasons = [f"redirected to {url}" for url in redirects]
-        return Health.DOWN, reason, reasons, {"error": reason, "redirects": redirects}
+        return Health.DOWN, failure, reason, reasons, {"error": reason, "redirects": redirects}
 
     def _exchange_with_retries(self, request: httpx.Request) -> _Reply:
         self.attempts = 0

@@ -23,8 +23,9 @@ from typing import Any, Protocol
 import httpx
 
 from incidentctl.adapters import api_call
+from incidentctl.adapters.failures import failure_of
 from incidentctl.adapters.secrets import Secrets, SecretSource
-from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.checks import CheckKind, CheckResult, Failure, Health, SeriesSample, SignalObservation
 from incidentctl.core.urls import redact_url, redact_urls
 from incidentctl.errors import ConfigError, IncidentctlError, UnreachableError
 
@@ -195,43 +196,81 @@ def check_signal(
     component: str,
     namespace: str,
 ) -> CheckResult:
-    """One runbook signal for one component, as a check: the value in ``observed``, never an exception.
+    """One runbook signal for one component, as a check: the value in its :class:`SignalObservation`, never an
+    exception.
 
-    ``observed["value"]`` is a float (the largest, if the query returns several series), ``None`` when there is no
-    data (no series, or NaN: no requests in the window), and may be ``inf`` (all requests in the histogram's last
-    bucket); ``observed["raw"]`` keeps Prometheus's text.
+    ``value`` is a float (the largest, if the query returns several series), ``None`` when there is no data (no
+    series, or NaN: no requests in the window), and may be ``inf`` (all requests in the histogram's last bucket);
+    ``raw`` keeps Prometheus's text. Whether the value is a problem is for the runbook's rules to say (detect
+    judges it), so the check itself is OK whenever it has an answer.
     """
     check_id = f"signal:{name}:{component}"
+    kind = CheckKind.SIGNAL
     try:
         promql = signal_query(signal, component, namespace)
     except IncidentctlError as e:
-        return CheckResult(check_id, "signal", signal.query or name, Health.UNKNOWN, f"{name}: {e}", subject=component)
-    observed: dict[str, Any] = {"signal": name, "unit": signal.unit, "component": component, "query": promql}
+        return CheckResult(
+            check_id,
+            kind,
+            signal.query or name,
+            Health.UNKNOWN,
+            f"{name}: {e}",
+            subject=component,
+            failure=failure_of(e),
+            name=name,
+        )
+    seen = SignalObservation(signal=name, unit=signal.unit, component=component, query=promql)
     try:
         samples = prometheus.query(promql)
     except IncidentctlError as e:
         return CheckResult(
-            check_id, "signal", promql, Health.UNKNOWN, f"{name}: {e}", subject=component, observed=observed
+            check_id,
+            kind,
+            promql,
+            Health.UNKNOWN,
+            f"{name}: {e}",
+            subject=component,
+            observation=seen,
+            failure=failure_of(e),
+            name=name,
         )
     except Exception as e:  # a check must never take detect down with it
         log.debug("signal %s failed unexpectedly", check_id, exc_info=True)
         summary = f"{name}: check failed: {type(e).__name__}: {e}"
-        return CheckResult(check_id, "signal", promql, Health.UNKNOWN, summary, subject=component, observed=observed)
+        return CheckResult(
+            check_id,
+            kind,
+            promql,
+            Health.UNKNOWN,
+            summary,
+            subject=component,
+            observation=seen,
+            failure=Failure.INTERNAL,
+            name=name,
+        )
     numbers = [s for s in samples if not math.isnan(s.value)]
     if not numbers:
         why = "no requests in the window" if samples else "no matching series"
         summary = f"{name}: no data ({why})"
-        observed.update(value=None, raw=samples[0].raw if samples else None, series=len(samples))
-        return CheckResult(check_id, "signal", promql, Health.OK, summary, subject=component, observed=observed)
+        seen = seen.model_copy(update={"raw": samples[0].raw if samples else None, "series": len(samples)})
+        return CheckResult(check_id, kind, promql, Health.OK, summary, subject=component, observation=seen, name=name)
     top = max(numbers, key=lambda s: s.value)
-    observed.update(value=top.value, raw=top.raw, series=len(samples))
+    update: dict[str, Any] = {"value": top.value, "raw": top.raw, "series": len(samples)}
     reasons: tuple[str, ...] = ()
     if len(samples) > 1:
-        observed["samples"] = [{"labels": dict(s.labels), "raw": s.raw} for s in samples]
+        update["samples"] = tuple(SeriesSample(labels=dict(s.labels), raw=s.raw) for s in samples)
         reasons = (f"{len(samples)} series; the largest is shown ({_labels(top.labels)})",)
     summary = f"{name} {format_value(top.value, signal.unit)}"
     return CheckResult(
-        check_id, "signal", promql, Health.OK, summary, subject=component, reasons=reasons, observed=observed
+        check_id,
+        kind,
+        promql,
+        Health.OK,
+        summary,
+        subject=component,
+        reasons=reasons,
+        observation=seen.model_copy(update=update),
+        name=name,
     )
 
 

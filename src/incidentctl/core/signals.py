@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.checks import CheckKind, CheckResult, Failure, Health, PodsObservation, SignalObservation
 from incidentctl.core.rules import SignalValue, Unit
 
 if TYPE_CHECKING:
@@ -25,26 +25,24 @@ def subject_health(results: Sequence[CheckResult], subject: str) -> Health:
 
 
 #: Checks that show whether a component has any serving capacity at all.
-_CAPACITY_KINDS = ("deployment", "pods", "service")
+_CAPACITY_KINDS = (CheckKind.DEPLOYMENT, CheckKind.PODS, CheckKind.SERVICE)
+
+#: An HTTP check that failed this way still reached a server that answers requests, if badly or slowly.
+_ANSWERED = (Failure.HTTP_STATUS, Failure.BODY_MISMATCH, Failure.SLOW, Failure.TIMEOUT)
 
 
 def _serves_nobody(results: Sequence[CheckResult], component: str) -> bool:
     """A complete outage of this component: no serving replica, or its endpoint cannot be reached at all.
 
-    A health endpoint answering 503 or answering slowly is not an outage by itself: requests are still being
-    served (the error rate and response time say how badly), which is what keeps "error rate 40%" a P2 rather
-    than the P1 of a service nobody can reach.
+    A health endpoint answering 503 or answering slowly (or not within its timeout) is not an outage by itself:
+    requests are still being served (the error rate and response time say how badly), which is what keeps
+    "error rate 40%" a P2 rather than the P1 of a service nobody can reach. Judged on the check's failure, never
+    on its summary's words.
     """
     mine = [r for r in results if r.subject == component]
     if any(r.kind in _CAPACITY_KINDS and r.health is Health.DOWN for r in mine):
         return True
-    return any(
-        r.kind == "http" and r.health is Health.DOWN and "status" not in r.observed and not _timed_out(r) for r in mine
-    )
-
-
-def _timed_out(r: CheckResult) -> bool:
-    return "no answer within" in r.summary or "timed out" in r.summary
+    return any(r.kind is CheckKind.HTTP and r.health is Health.DOWN and r.failure not in _ANSWERED for r in mine)
 
 
 def _why_down(results: Sequence[CheckResult], component: str) -> str | None:
@@ -75,9 +73,9 @@ def builtin_signals(rb: Runbook, results: Sequence[CheckResult], *, declared: Se
     out["components_degraded"] = [
         SignalValue("components_degraded", "count", float(len(not_ok)), None, detail=", ".join(not_ok))
     ]
-    pods = [r for r in results if r.kind == "pods" and "pods" in r.observed]
-    total = sum(int(r.observed["pods"]) for r in pods)
-    ready = sum(int(r.observed["ready"]) for r in pods)
+    pods = [r.observation for r in results if isinstance(r.observation, PodsObservation)]
+    total = sum(p.pods for p in pods)
+    ready = sum(p.ready for p in pods)
     out["pods_not_ready"] = [
         SignalValue(
             "pods_not_ready",
@@ -105,16 +103,15 @@ def measured_signals(results: Sequence[CheckResult]) -> Signals:
     """Signals measured by Prometheus (detect's ``signal:<name>:<component>`` checks)."""
     out: Signals = {}
     for r in results:
-        if r.kind != "signal" or "signal" not in r.observed:
+        seen = r.observation
+        if not isinstance(seen, SignalObservation):
             continue
-        name = str(r.observed["signal"])
-        value = r.observed.get("value")
-        unit = _UNITS.get(str(r.observed.get("unit")), "ratio")
-        out.setdefault(name, []).append(
+        unit = _UNITS.get(seen.unit, "ratio")
+        out.setdefault(seen.signal, []).append(
             SignalValue(
-                name,
+                seen.signal,
                 unit,
-                float(value) if value is not None else None,
+                float(seen.value) if seen.value is not None else None,
                 r.subject,
                 source="prometheus",
             )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.checks import CheckKind, CheckResult, Failure, Health, PodsObservation
 from incidentctl.core.incident import Event, EventKind
 from incidentctl.core.rules import ConditionOutcome, SignalValue, evaluate_all, format_value
 
@@ -210,38 +210,73 @@ def _deadlines(rb: Runbook, severity: str | None, start: datetime) -> tuple[Dead
 
 #: What a finding's kind says about the incident's category: (runbook category, sub-kind).
 _CATEGORY_BY_KIND = {
-    "datastore": ("infrastructure", "database"),
-    "dependency": ("application", "integration"),
-    "ingress": ("infrastructure", "network"),
-    "service": ("infrastructure", "network"),
+    CheckKind.DATASTORE: ("infrastructure", "database"),
+    CheckKind.DEPENDENCY: ("application", "integration"),
+    CheckKind.INGRESS: ("infrastructure", "network"),
+    CheckKind.SERVICE: ("infrastructure", "network"),
 }
 
-
 #: Which findings say most about the cause: a failing datastore explains the 503s, not the other way round.
-_SPECIFICITY = {"datastore": 0, "dependency": 1, "pods": 2, "deployment": 3, "ingress": 4, "service": 5, "signal": 6}
+_SPECIFICITY = {
+    CheckKind.DATASTORE: 0,
+    CheckKind.DEPENDENCY: 1,
+    CheckKind.PODS: 2,
+    CheckKind.DEPLOYMENT: 3,
+    CheckKind.INGRESS: 4,
+    CheckKind.SERVICE: 5,
+    CheckKind.SIGNAL: 6,
+}
+
+#: The cluster ran short (a pod that cannot be placed, or was pushed off its node): compute, even when the
+#: scheduler's message says "Insufficient memory"; checked before OOMKilled for that reason.
+_COMPUTE = (Failure.UNSCHEDULABLE, Failure.EVICTED)
+#: The application broke or will not start.
+_SERVICE = (
+    Failure.CRASH_LOOP,
+    Failure.CRASHED,
+    Failure.IMAGE_PULL,
+    Failure.CONTAINER_ERROR,
+    Failure.POD_FAILED,
+    Failure.WAITING,
+    Failure.NOT_READY,
+)
+_SLOW = (Failure.SLOW, Failure.TIMEOUT, Failure.THRESHOLD)
+
+
+def _failures(r: CheckResult) -> set[Failure]:
+    """Every failure a finding carries: its own, and for a pod check every one of its pods'."""
+    found = {r.failure} if r.failure is not None else set()
+    if isinstance(r.observation, PodsObservation):
+        found.update(r.observation.failures)
+    return found
+
+
+def _guess(r: CheckResult) -> tuple[str, str] | None:
+    failures = _failures(r)
+    if r.kind in _CATEGORY_BY_KIND:
+        return _CATEGORY_BY_KIND[r.kind]
+    if failures & set(_COMPUTE):
+        return ("infrastructure", "compute")
+    if Failure.OOM_KILLED in failures:
+        return ("application", "performance")
+    if failures & set(_SERVICE) or r.kind in (CheckKind.PODS, CheckKind.DEPLOYMENT, CheckKind.HTTP):
+        return ("application", "service")
+    if failures & set(_SLOW) or r.kind is CheckKind.SIGNAL:
+        return ("application", "performance")
+    return None
 
 
 def infer_category(rb: Runbook, problems: Sequence[CheckResult]) -> str | None:
-    """A first guess a person confirms: the most telling finding decides. Only categories the runbook defines
-    are ever returned."""
-    guesses: list[tuple[str, str]] = []
+    """A first guess a person confirms: the most telling finding decides, by its kind and its typed failure
+    (the words of a summary, a pod name or an event message never do). Only categories the runbook defines are
+    ever returned."""
     # A check that could not run (403, timeout of the API) says nothing about what is wrong.
     known = [r for r in problems if r.health is not Health.UNKNOWN]
-    for r in sorted(known, key=lambda r: (_SPECIFICITY.get(r.kind, 9), -r.health.rank)):
-        text = " ".join((r.summary, *r.reasons)).lower()
-        if r.kind in _CATEGORY_BY_KIND:
-            guesses.append(_CATEGORY_BY_KIND[r.kind])
-        elif "pending" in text or "unschedulable" in text or "evicted" in text:
-            # Before the memory words: "Evicted: the node was low on resource: memory" and "Insufficient
-            # memory" are the cluster running short (compute), not the application leaking.
-            guesses.append(("infrastructure", "compute"))
-        elif "oomkilled" in text or "memory" in text:
-            guesses.append(("application", "performance"))
-        elif "crashloop" in text or "error" in text or r.kind in ("pods", "deployment", "http"):
-            guesses.append(("application", "service"))
-        elif "latency" in text or "slow" in text or r.kind == "signal":
-            guesses.append(("application", "performance"))
-    for category, kind in guesses:
+    guesses = [_guess(r) for r in sorted(known, key=lambda r: (_SPECIFICITY.get(r.kind, 9), -r.health.rank))]
+    for guess in guesses:
+        if guess is None:
+            continue
+        category, kind = guess
         cat = rb.categories.get(category)
         if cat is not None:
             return f"{category}/{kind}" if kind in cat.kinds else category

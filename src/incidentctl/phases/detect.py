@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.checks import CheckKind, CheckResult, DatastoreObservation, Failure, Health, SignalObservation
 from incidentctl.core.labels import LabelSelector, LabelSelectorError
 from incidentctl.core.looks import summarize
 from incidentctl.core.report import DetectReport as DetectReport  # noqa: PLC0414 - kept importable from here
@@ -220,7 +220,7 @@ def _report(env: DetectEnv, request: DetectRequest) -> DetectReport:
         cluster_error = _cluster_error(snapshot)
         if cluster_error is not None:  # one result says why, instead of every Kubernetes check saying it again
             target = snapshot.client.server if snapshot.client is not None else "the Kubernetes API"
-            kube_results = [_unknown("kubernetes", "cluster", target, None, str(cluster_error))]
+            kube_results = [_unknown("kubernetes", CheckKind.CLUSTER, target, None, cluster_error)]
             datastores_checked: list[Any] = []
         else:
             kube_results = [
@@ -264,7 +264,8 @@ def _guard(fn: Callable[[], list[CheckResult]]) -> list[CheckResult]:
         return fn()
     except Exception as e:
         log.debug("a check raised", exc_info=True)
-        return [CheckResult("internal", "internal", "-", Health.UNKNOWN, f"check failed: {type(e).__name__}: {e}")]
+        summary = f"check failed: {type(e).__name__}: {e}"
+        return [CheckResult("internal", CheckKind.INTERNAL, "-", Health.UNKNOWN, summary, failure=Failure.INTERNAL)]
 
 
 def _selected_components(rb: Runbook, opts: DetectOptions) -> list[Component]:
@@ -339,8 +340,18 @@ def _cluster_error(snap: _Snapshot) -> IncidentctlError | None:
     return None
 
 
-def _unknown(check: str, kind: str, target: str, subject: str | None, why: str) -> CheckResult:
-    return CheckResult(check, kind, target, Health.UNKNOWN, f"could not check: {why}", subject)
+def _unknown(check: str, kind: CheckKind, target: str, subject: str | None, why: BaseException) -> CheckResult:
+    """A check that could not run, with the error that kept it from running as its typed failure."""
+    from incidentctl.adapters.failures import failure_of
+
+    return CheckResult(check, kind, target, Health.UNKNOWN, f"could not check: {why}", subject, failure=failure_of(why))
+
+
+def _missing(snap: _Snapshot, *resources: str) -> IncidentctlError | None:
+    """The error that keeps a check needing these resources from running (what ``_Snapshot.missing`` words)."""
+    if snap.client_error is not None:
+        return snap.client_error
+    return next((snap.errors[r] for r in resources if r in snap.errors), None)
 
 
 def _judge_workloads(
@@ -352,32 +363,32 @@ def _judge_workloads(
     pods = snap.items.get("pods", [])
     out: list[CheckResult] = []
     for comp in components:
-        why = snap.missing("deployments")
+        why = _missing(snap, "deployments")
         dep = deployments.get(comp.deployment)
-        if why:
-            out.append(
-                _unknown(f"deployment:{comp.name}", "deployment", f"deployment/{comp.deployment}", comp.name, why)
-            )
+        if why is not None:
+            target = f"deployment/{comp.deployment}"
+            out.append(_unknown(f"deployment:{comp.name}", CheckKind.DEPLOYMENT, target, comp.name, why))
         else:
             out.append(deployment_check(comp.name, dep, comp.deployment))
-        why = snap.missing("deployments", "pods")
-        if why:
-            out.append(_unknown(f"pods:{comp.name}", "pods", f"pods of {comp.name}", comp.name, why))
+        why = _missing(snap, "deployments", "pods")
+        if why is not None:
+            out.append(_unknown(f"pods:{comp.name}", CheckKind.PODS, f"pods of {comp.name}", comp.name, why))
         elif dep is not None:
             selector = (dep.get("spec") or {}).get("selector")
             out.append(pods_check(comp.name, pods_of(selector, pods), now=now, window=opts.window))
         if comp.service:
-            why = snap.missing("services", "endpoints")
-            if why:
-                out.append(_unknown(f"service:{comp.name}", "service", f"service/{comp.service}", comp.name, why))
+            why = _missing(snap, "services", "endpoints")
+            if why is not None:
+                target = f"service/{comp.service}"
+                out.append(_unknown(f"service:{comp.name}", CheckKind.SERVICE, target, comp.name, why))
             else:
                 out.append(
                     service_check(comp.name, comp.service, services.get(comp.service), endpoints.get(comp.service))
                 )
     if not opts.components:
-        why = snap.missing("ingresses", "services", "endpoints")
-        if why:
-            out.append(_unknown("ingress", "ingress", "ingresses", None, why))
+        why = _missing(snap, "ingresses", "services", "endpoints")
+        if why is not None:
+            out.append(_unknown("ingress", CheckKind.INGRESS, "ingresses", None, why))
         else:
             by_service = {c.service: c.name for c in rb.components if c.service}
             out.extend(ingress_checks(snap.items.get("ingresses", []), services, endpoints, by_service))
@@ -386,60 +397,75 @@ def _judge_workloads(
 
 def _datastore_check(ds: Any, snap: _Snapshot, namespace: str, now: datetime, window: timedelta) -> CheckResult:
     """The runbook's ``kubectl exec -it postgres-0 -- psql ... -c "SELECT 1;"``: the pod must be serving and the
-    command must succeed (and print what the runbook expects)."""
+    command must succeed (and print what the runbook expects).
+
+    DOWN is "looked, and it is broken": the pod is missing or not serving, the command failed, printed the wrong
+    thing or did not finish within its timeout. A refusal or an unreachable API is UNKNOWN: the check did not run.
+    """
     import re
 
-    from incidentctl.adapters.kube import KubeError
+    from incidentctl.adapters.failures import failure_of
+    from incidentctl.adapters.kube import KubeError, KubeUnreachable
 
-    check, target = f"datastore:{ds.name}", f"pod/{ds.pod}: {' '.join(ds.check.command)}"
-    why = snap.missing("pods")
-    if why or snap.client is None:
-        return _unknown(check, "datastore", target, ds.name, why or "no Kubernetes client")
+    check, target, kind = f"datastore:{ds.name}", f"pod/{ds.pod}: {' '.join(ds.check.command)}", CheckKind.DATASTORE
+    why = _missing(snap, "pods")
+    if why is not None or snap.client is None:
+        return _unknown(check, kind, target, ds.name, why or IncidentctlError("no Kubernetes client"))
     pod = next((p for p in snap.items.get("pods", []) if p["metadata"]["name"] == ds.pod), None)
     if pod is None:
-        return CheckResult(check, "datastore", target, Health.DOWN, f"pod {ds.pod} not found", ds.name)
+        summary = f"pod {ds.pod} not found"
+        return CheckResult(check, kind, target, Health.DOWN, summary, ds.name, failure=Failure.NOT_FOUND)
     state = pod_state(pod, now=now, window=window)
     if not state.serving:
         detail = ", ".join(state.problems) or state.phase
-        return CheckResult(check, "datastore", target, Health.DOWN, f"pod {ds.pod} not serving: {detail}", ds.name)
+        failure = state.failures[0] if state.failures else Failure.NOT_SERVING
+        summary = f"pod {ds.pod} not serving: {detail}"
+        return CheckResult(check, kind, target, Health.DOWN, summary, ds.name, failure=failure)
     timeout = ds.check.timeout.total_seconds()
     started = time.monotonic()
     try:
         result = snap.client.exec(namespace, ds.pod, list(ds.check.command), container=ds.container, timeout=timeout)
     except KubeError as e:
-        health = Health.DOWN if "no answer within" in str(e) else Health.UNKNOWN
+        elapsed = time.monotonic() - started
+        # The command had ``timeout`` to answer: a connection that was still open when that ran out is the
+        # datastore not answering (a hung psql), which is a finding; a refusal, or an API that could not be
+        # reached at all, ends sooner and says nothing about the datastore.
+        if isinstance(e, KubeUnreachable) and elapsed >= timeout:
+            health, failure = Health.DOWN, Failure.TIMEOUT
+        else:
+            health, failure = Health.UNKNOWN, failure_of(e)
         return CheckResult(
-            check, "datastore", target, health, f"exec failed: {e}", ds.name, latency_s=time.monotonic() - started
+            check, kind, target, health, f"exec failed: {e}", ds.name, latency_s=elapsed, failure=failure
         )
     elapsed = time.monotonic() - started
-    observed = {"exit_code": result.exit_code, "stdout": result.stdout[-500:], "stderr": result.stderr[-500:]}
+    seen = DatastoreObservation(exit_code=result.exit_code, stdout=result.stdout[-500:], stderr=result.stderr[-500:])
     if result.exit_code != 0:
         last = (result.stderr or result.stdout).strip().splitlines()
         detail = last[-1] if last else "no output"
         return CheckResult(
             check,
-            "datastore",
+            kind,
             target,
             Health.DOWN,
             f"exit code {result.exit_code}: {detail}",
             ds.name,
             latency_s=elapsed,
-            observed=observed,
+            observation=seen,
+            failure=Failure.COMMAND_FAILED,
         )
     if ds.check.expect_output and not re.search(ds.check.expect_output, result.stdout):
         return CheckResult(
             check,
-            "datastore",
+            kind,
             target,
             Health.DOWN,
             f"unexpected output (wanted /{ds.check.expect_output}/)",
             ds.name,
             latency_s=elapsed,
-            observed=observed,
+            observation=seen,
+            failure=Failure.OUTPUT_MISMATCH,
         )
-    return CheckResult(
-        check, "datastore", target, Health.OK, "check passed", ds.name, latency_s=elapsed, observed=observed
-    )
+    return CheckResult(check, kind, target, Health.OK, "check passed", ds.name, latency_s=elapsed, observation=seen)
 
 
 def _observability_checks(
@@ -484,13 +510,13 @@ def _judge_signals(rb: Runbook, results: list[CheckResult]) -> list[CheckResult]
     rules = [(r.id, r.when) for r in rb.triage.rules] + [(r.id, r.when) for r in rb.escalation.rules.automatic]
     out = []
     for r in results:
-        value = r.observed.get("value") if r.kind == "signal" else None
-        if value is None or r.health is not Health.OK:
+        seen = r.observation if isinstance(r.observation, SignalObservation) else None
+        if seen is None or seen.value is None or r.health is not Health.OK:
             out.append(r)
             continue
-        name = str(r.observed["signal"])
+        name, value = seen.signal, float(seen.value)
         unit = rb.signal_unit(name) or "ratio"
-        sv = SignalValue(name, unit, float(value), r.subject)
+        sv = SignalValue(name, unit, value, r.subject)
         fired = []
         for rule_id, conditions in rules:
             for cond in conditions:
@@ -499,20 +525,9 @@ def _judge_signals(rb: Runbook, results: list[CheckResult]) -> list[CheckResult]
                     if outcome.holds:
                         fired.append(f"{outcome.text} (rule {rule_id})")
         if fired:
-            summary = f"{name} {format_value(float(value), unit)}"
-            out.append(
-                CheckResult(
-                    r.check,
-                    r.kind,
-                    r.target,
-                    Health.DEGRADED,
-                    summary,
-                    r.subject,
-                    (*fired, *r.reasons),
-                    r.latency_s,
-                    r.observed,
-                )
-            )
+            summary = f"{name} {format_value(value, unit)}"
+            reasons = (*fired, *r.reasons)
+            out.append(replace(r, health=Health.DEGRADED, summary=summary, reasons=reasons, failure=Failure.THRESHOLD))
         else:
             out.append(r)
     return out
@@ -535,7 +550,7 @@ def _subjects(
         for name in names:
             mine = [r for r in results if r.subject == name]
             bad = [r for r in mine if r.health is not Health.OK]
-            reasons = tuple(f"{r.check.split(':')[0]}: {r.summary}" for r in sorted(bad, key=lambda r: -r.health.rank))
+            reasons = tuple(f"{r.kind}: {r.summary}" for r in sorted(bad, key=lambda r: -r.health.rank))
             rows.append(
                 SubjectStatus(
                     name,

@@ -56,6 +56,7 @@ def _check(r: CheckResult) -> dict[str, Any]:
         "subject": r.subject,
         "target": r.target,
         "health": r.health,
+        "failure": r.failure,
         "summary": r.summary,
         "reasons": list(r.reasons),
         "latencySeconds": round(r.latency_s, 4) if r.latency_s is not None else None,
