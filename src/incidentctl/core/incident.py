@@ -2,8 +2,9 @@
 
 The timeline (an append-only list of events) is the only record; an :class:`Incident` is what you get by
 replaying it. That keeps every store simple (it only appends and reads lines), makes the history impossible to
-lose by editing state, and lets later phases add event kinds without touching old records: :func:`fold` skips
-kinds it does not know, so an older incidentctl still reads a newer journal.
+lose by editing state, and lets later phases add event kinds without touching old records: what each kind changes
+is registered in :mod:`incidentctl.core.events`, and :func:`fold` skips kinds it does not know, so an older
+incidentctl still reads a newer journal.
 
 The rules for what a command may record (acknowledge once, reopen a resolved incident, ...) live here too, as
 pure functions a store runs under its lock, so two engineers acting at once cannot both "first" acknowledge.
@@ -19,6 +20,8 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
+from incidentctl.core.events import DECLARED, PayloadError, spec
+from incidentctl.core.events import EventKind as EventKind  # noqa: PLC0414 - callers import it from here
 from incidentctl.errors import UsageError
 
 
@@ -33,16 +36,6 @@ class IncidentStatus(Enum):
     @property
     def is_open(self) -> bool:
         return self is not IncidentStatus.RESOLVED
-
-
-class EventKind:
-    """Kinds :func:`fold` understands. Others (added by later phases) are kept in the timeline and skipped."""
-
-    DECLARED = "declared"
-    NOTE = "note"
-    STATUS_CHANGED = "status_changed"
-    ACKNOWLEDGED = "acknowledged"
-    SEVERITY_CHANGED = "severity_changed"
 
 
 @dataclass(frozen=True)
@@ -176,30 +169,20 @@ def fold(events: Iterable[Event]) -> Incident:
 
 
 def apply(incident: Incident, event: Event, *, index: int = 0) -> Incident:
-    """One step of :func:`fold`: the state after ``event``. Unknown kinds only move ``updated_at``."""
+    """One step of :func:`fold`: the state after ``event``, as its kind's registration says. Unknown kinds only
+    move ``updated_at``."""
     changes: dict[str, Any] = {
         "events": incident.events + 1,
         "updated_at": max(incident.updated_at or event.time, event.time),
     }
-    data = event.data
     if event.kind == EventKind.DECLARED:
         raise TimelineError(f"{incident.id} is declared a second time", index)
-    if event.kind == EventKind.NOTE:
-        changes["notes"] = incident.notes + 1
-    elif event.kind == EventKind.STATUS_CHANGED:
-        status = _status(data.get("to"), index)
-        changes["status"] = status
-        if status is IncidentStatus.RESOLVED:
-            changes["resolved_at"] = event.time
-        elif incident.status is IncidentStatus.RESOLVED:
-            changes["resolved_at"] = None
-            changes["reopened"] = incident.reopened + 1
-    elif event.kind == EventKind.ACKNOWLEDGED:
-        if incident.acknowledged_at is None:  # a second one (from a racing backend) changes nothing
-            changes["acknowledged_at"] = event.time
-            changes["acknowledged_by"] = event.actor
-    elif event.kind == EventKind.SEVERITY_CHANGED:
-        changes["severity"] = _text(data, "to", index)
+    found = spec(event.kind)
+    if found is not None and found.apply is not None:
+        try:
+            changes.update(found.apply(incident, event, found.read(event.data)))
+        except PayloadError as e:
+            raise TimelineError(str(e), index) from e
     return dataclasses.replace(incident, **changes)
 
 
@@ -281,43 +264,31 @@ def recover(
 def _declared(event: Event, index: int) -> Incident:
     if event.kind != EventKind.DECLARED:
         raise TimelineError(f"the timeline starts with a {event.kind!r} event, not 'declared'", index)
-    data = event.data
-    started_raw = data.get("started_at")
+    try:
+        data = DECLARED.read(event.data)
+    except PayloadError as e:
+        raise TimelineError(str(e), index) from e
     started_at = event.time
-    if started_raw is not None:
+    if data.started_at is not None:
         try:
-            started_at = parse_timestamp(str(started_raw))
+            started_at = parse_timestamp(data.started_at)
         except ValueError as e:
-            raise TimelineError(f"declared: started_at {started_raw!r} is not an RFC 3339 time", index) from e
-    components = data.get("components") or []
-    if not isinstance(components, list) or not all(isinstance(c, str) for c in components):
-        raise TimelineError("declared: components must be a list of names", index)
+            raise TimelineError(f"declared: started_at {data.started_at!r} is not an RFC 3339 time", index) from e
     return Incident(
-        id=_text(data, "id", index),
-        title=_text(data, "title", index),
-        severity=_text(data, "severity", index),
-        status=_status(data.get("status", IncidentStatus.INVESTIGATING.value), index),
-        category=_optional_text(data, "category", index),
-        components=tuple(components),
-        summary=_optional_text(data, "summary", index),
-        commander=_optional_text(data, "commander", index),
+        id=data.id,
+        title=data.title,
+        severity=data.severity,
+        status=_status(data.status, index),
+        category=data.category,
+        components=tuple(data.components),
+        summary=data.summary,
+        commander=data.commander,
         declared_by=event.actor,
         declared_at=event.time,
         started_at=started_at,
         updated_at=event.time,
         events=1,
     )
-
-
-def _text(data: Mapping[str, Any], key: str, index: int) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value:
-        raise TimelineError(f"{key!r} must be a non-empty string, got {value!r}", index)
-    return value
-
-
-def _optional_text(data: Mapping[str, Any], key: str, index: int) -> str | None:
-    return None if data.get(key) is None else _text(data, key, index)
 
 
 def _status(value: Any, index: int) -> IncidentStatus:

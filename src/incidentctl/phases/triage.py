@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from incidentctl.runbook.model import Runbook
 
 #: The event detect and triage leave in an open incident's timeline.
-DETECTED = "detected"
-TRIAGED = "triaged"
+DETECTED = EventKind.DETECTED
+TRIAGED = EventKind.TRIAGED
 
 
 @dataclass(frozen=True)
