@@ -114,11 +114,31 @@ def test_the_milestones_come_from_the_registry() -> None:
     ]
     assert events.milestones(timeline) == {
         Milestone.DECLARED: T0,
-        Milestone.DETECTED: T0 + timedelta(minutes=1),
+        Milestone.DETECTED: T0,  # the declaration, since nothing detected it earlier
         Milestone.ACKNOWLEDGED: T0 + timedelta(minutes=4),
         Milestone.MITIGATED: T0 + timedelta(minutes=9),
         Milestone.RESOLVED: T0 + timedelta(minutes=12),
     }
+
+
+def test_a_look_before_the_declaration_is_the_detection_and_a_reopening_undoes_the_resolution() -> None:
+    def at(minutes: int, kind: str, **data: object) -> Event:
+        return Event(T0 + timedelta(minutes=minutes), "alice", kind, dict(data))
+
+    timeline = [
+        at(0, EventKind.DECLARED, id="INC-2026-001", title="x", severity="P2", status="investigating", components=[]),
+        at(5, EventKind.STATUS_CHANGED, to="monitoring"),
+        at(8, EventKind.STATUS_CHANGED, to="resolved"),
+        at(20, EventKind.STATUS_CHANGED, **{"from": "resolved", "to": "investigating"}),
+        at(30, EventKind.STATUS_CHANGED, to="resolved"),
+    ]
+    reached = events.milestones(timeline)
+    assert reached[Milestone.RESOLVED] == T0 + timedelta(minutes=30)
+    assert reached[Milestone.MITIGATED] == T0 + timedelta(minutes=30)  # resolved without monitoring again
+    assert Milestone.ACKNOWLEDGED not in reached
+
+    earlier = [Event(T0 - timedelta(minutes=3), "bot", DETECTED, {"health": "down"}), *timeline]
+    assert events.milestones(earlier)[Milestone.DETECTED] == T0 - timedelta(minutes=3)
 
 
 def test_a_healthy_look_detects_nothing() -> None:

@@ -41,6 +41,7 @@ class EventKind:
     STATUS_CHANGED = "status_changed"
     ACKNOWLEDGED = "acknowledged"
     SEVERITY_CHANGED = "severity_changed"
+    ROLES_ASSIGNED = "roles_assigned"
     #: A detect run's look at an open incident (only when it differs from the last look recorded).
     DETECTED = "detected"
     #: A triage run's look and conclusion.
@@ -95,6 +96,7 @@ class DeclaredPayload(Payload):
     #: RFC 3339; parsed (and refused when it is not one) by the fold, which owns the incident's times.
     started_at: str | None = None
     commander: _Text | None = None
+    tech_lead: _Text | None = None
     #: The triage rule that chose the severity; absent when a person chose it.
     severity_rule: str | None = None
 
@@ -120,6 +122,13 @@ class SeverityChangedPayload(Payload):
     #: The triage rule that set it; absent when a person did (triage then never lowers it).
     rule: str | None = None
     forced: bool | None = None
+
+
+class RolesAssignedPayload(Payload):
+    """The roles this event sets. A role that is absent is left as it was; ``null`` clears it."""
+
+    commander: str | None = None
+    tech_lead: str | None = None
 
 
 class LookPayload(Payload):
@@ -168,6 +177,10 @@ def _marks_nothing(_payload: Any) -> Milestone | None:
     return None
 
 
+def _undoes_nothing(_payload: Any) -> frozenset[Milestone]:
+    return frozenset()
+
+
 @dataclass(frozen=True)
 class EventSpec(Generic[P]):
     kind: str
@@ -178,6 +191,8 @@ class EventSpec(Generic[P]):
     #: Raises PayloadError for an event that cannot be replayed (a status that does not exist).
     apply: Callable[[Incident, Event, P], dict[str, Any]] | None = None
     milestone: Callable[[P], Milestone | None] = _marks_nothing
+    #: The milestones this event takes back (a reopening undoes the resolution).
+    undoes: Callable[[P], frozenset[Milestone]] = _undoes_nothing
     #: Bookkeeping for the audit trail, left out of ``incident show`` and the post-mortem.
     internal: bool = False
 
@@ -253,13 +268,32 @@ def milestone(event: Event) -> Milestone | None:
 
 
 def milestones(timeline: Iterable[Event]) -> dict[Milestone, datetime]:
-    """When each milestone was first reached. A resolved incident that was reopened keeps its first resolution
-    here; the metrics decide whether a reopening restarts the clock."""
+    """When each milestone was reached, from the timeline alone (the runbook's response metrics count between them).
+
+    Each is the first event that marks it, with three rules of the runbook's flow: an incident a person declared
+    before anything detected it was detected when it was declared; going back to investigating or identified
+    undoes mitigated and resolved (a reopened incident was not resolved, its resolution is the next one); and a
+    resolved incident was mitigated by then at the latest.
+    """
     reached: dict[Milestone, datetime] = {}
     for event in timeline:
-        marked = milestone(event)
+        found = REGISTRY.get(event.kind)
+        if found is None:
+            continue
+        try:
+            payload = found.read(event.data)
+        except PayloadError:
+            continue
+        for undone in found.undoes(payload):
+            reached.pop(undone, None)
+        marked = found.milestone(payload)
         if marked is not None and marked not in reached:
             reached[marked] = event.time
+    if Milestone.DECLARED in reached:
+        declared = reached[Milestone.DECLARED]
+        reached[Milestone.DETECTED] = min(reached.get(Milestone.DETECTED, declared), declared)
+    if Milestone.RESOLVED in reached:
+        reached.setdefault(Milestone.MITIGATED, reached[Milestone.RESOLVED])
     return reached
 
 
@@ -324,6 +358,12 @@ def _status_milestone(p: StatusChangedPayload) -> Milestone | None:
     return {"monitoring": Milestone.MITIGATED, "resolved": Milestone.RESOLVED}.get(p.to)
 
 
+def _status_undoes(p: StatusChangedPayload) -> frozenset[Milestone]:
+    if p.to in ("investigating", "identified"):
+        return frozenset({Milestone.MITIGATED, Milestone.RESOLVED})
+    return frozenset({Milestone.RESOLVED}) if p.to == "monitoring" else frozenset()
+
+
 def _apply_acknowledged(incident: Incident, event: Event, _p: AcknowledgedPayload) -> dict[str, Any]:
     if incident.acknowledged_at is not None:  # a second one (from a racing backend) changes nothing
         return {}
@@ -332,6 +372,24 @@ def _apply_acknowledged(incident: Incident, event: Event, _p: AcknowledgedPayloa
 
 def _describe_severity(p: SeverityChangedPayload, _names: SeverityNames) -> str:
     return _with_message(f"severity {p.from_ or '?'} → {p.to}", p.message)
+
+
+#: The roles an incident has, in the runbook's words (its notifications sign with them).
+ROLE_NAMES = {"commander": "incident commander", "tech_lead": "technical lead"}
+
+
+def _describe_roles(p: RolesAssignedPayload, _names: SeverityNames) -> str:
+    given = p.model_fields_set & set(ROLE_NAMES)
+    parts = [
+        f"{ROLE_NAMES[role]} {getattr(p, role)}" if getattr(p, role) else f"no {ROLE_NAMES[role]}"
+        for role in ROLE_NAMES
+        if role in given
+    ]
+    return "roles: " + (", ".join(parts) if parts else "unchanged")
+
+
+def _apply_roles(_incident: Incident, _event: Event, p: RolesAssignedPayload) -> dict[str, Any]:
+    return {role: getattr(p, role) or None for role in p.model_fields_set & set(ROLE_NAMES)}
 
 
 def _look_milestone(p: LookPayload) -> Milestone | None:
@@ -375,6 +433,7 @@ register(
         _describe_status,
         apply=_apply_status,
         milestone=_status_milestone,
+        undoes=_status_undoes,
     )
 )
 register(
@@ -394,6 +453,7 @@ register(
         apply=lambda _incident, _event, p: {"severity": p.to},
     )
 )
+register(EventSpec(EventKind.ROLES_ASSIGNED, RolesAssignedPayload, _describe_roles, apply=_apply_roles))
 register(EventSpec(EventKind.DETECTED, DetectedPayload, _describe_detected, milestone=_look_milestone))
 register(EventSpec(EventKind.TRIAGED, TriagedPayload, _describe_triaged, milestone=_look_milestone))
 register(EventSpec(EventKind.JOURNAL_REPAIRED, JournalRepairedPayload, _describe_repaired, internal=True))

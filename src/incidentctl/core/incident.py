@@ -75,6 +75,8 @@ class Incident:
     declared_at: datetime
     #: When the impact began (``--started-at``), else the declaration time. MTTD counts from it.
     started_at: datetime
+    #: The technical lead (the seed's notifications sign with the incident commander and the technical lead).
+    tech_lead: str | None = None
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
     resolved_at: datetime | None = None
@@ -283,6 +285,7 @@ def _declared(event: Event, index: int) -> Incident:
         components=tuple(data.components),
         summary=data.summary,
         commander=data.commander,
+        tech_lead=data.tech_lead,
         declared_by=event.actor,
         declared_at=event.time,
         started_at=started_at,
@@ -363,6 +366,7 @@ class Declaration:
     summary: str | None = None
     started_at: datetime | None = None
     commander: str | None = None
+    tech_lead: str | None = None
     #: The triage rule that chose the severity; None when a person chose it (triage then never lowers it).
     severity_rule: str | None = None
 
@@ -382,6 +386,8 @@ class Declaration:
             data["started_at"] = format_timestamp(self.started_at)
         if self.commander:
             data["commander"] = self.commander
+        if self.tech_lead:
+            data["tech_lead"] = self.tech_lead
         if self.severity_rule:
             data["severity_rule"] = self.severity_rule
         return data
@@ -425,3 +431,21 @@ def should_change_status(incident: Incident, to: IncidentStatus) -> bool:
 def should_change_severity(incident: Incident, to: str) -> bool:
     """Re-classifying after resolution is allowed: post-mortems often find it was worse than declared."""
     return incident.severity != to
+
+
+def role_changes(
+    incident: Incident, *, commander: str | None = None, tech_lead: str | None = None
+) -> dict[str, str | None] | None:
+    """The roles to record: each role given (None: not given) whose holder changes, by name, or None (to clear it)
+    for an empty or blank name. None when nothing would change.
+
+    A name is kept as typed, less the blanks around it (the journal is evidence; it is made safe when shown).
+    """
+    changes: dict[str, str | None] = {}
+    for role, name in (("commander", commander), ("tech_lead", tech_lead)):
+        if name is None:
+            continue
+        holder = name.strip() or None
+        if getattr(incident, role) != holder:
+            changes[role] = holder
+    return changes or None

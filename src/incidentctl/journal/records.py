@@ -143,6 +143,7 @@ def decode_snapshot(raw: bytes) -> Incident:
             components=tuple(components),
             summary=_str(document, "summary", required=False),
             commander=_str(document, "commander", required=False),
+            tech_lead=_str(document, "tech_lead", required=False),
             declared_by=_str(document, "declared_by", required=False) or "unknown",
             declared_at=declared_at,
             started_at=_time(document, "started_at", required=False) or declared_at,

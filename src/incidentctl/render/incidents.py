@@ -199,6 +199,7 @@ def _detail_rows(incident: Incident, now: datetime, names: Mapping[str, str]) ->
         ("Category", incident.category or "-"),
         ("Components", ", ".join(incident.components) or "-"),
         ("Commander", incident.commander or "-"),
+        ("Tech lead", incident.tech_lead or "-"),
         ("Impact began", when(incident.started_at)),
         ("Declared", when(incident.declared_at, incident.declared_by)),
     ]
@@ -254,7 +255,7 @@ def timeline_markdown(events: Sequence[Event], severity_names: Mapping[str, str]
 
 
 def change_line(incident: Incident, event: Event, severity_names: Mapping[str, str]) -> TableRenderer:
-    """What ``note``, ``status``, ``ack`` and ``severity`` print in table mode: the id and what happened."""
+    """What ``note``, ``status``, ``ack``, ``severity`` and ``assign`` print in table mode: the id and what happened."""
 
     def render(console: Console) -> None:
         from rich.text import Text
