@@ -152,3 +152,17 @@ def test_every_registered_kind_reads_in_the_timeline() -> None:
         text = describe(Event(T0, "alice", kind, {}))
         assert text, kind
         assert "{" not in text, kind  # its own words, not the generic dump of its data
+
+
+def test_the_incident_model_loads_without_the_registry_s_pydantic() -> None:
+    """``incidentctl --help`` imports the incident model; the payload models (pydantic) wait for the first event."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import incidentctl.core.incident as m; "
+        "assert 'pydantic' not in sys.modules, 'pydantic'; "
+        "assert m.EventKind.NOTE == 'note'; assert 'incidentctl.core.events' in sys.modules"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr

@@ -19,7 +19,6 @@ from incidentctl.core.incident import (
     Catalogue,
     Declaration,
     Event,
-    EventKind,
     Incident,
     IncidentStatus,
     check_declaration,
@@ -279,6 +278,8 @@ def note(
     ],
 ) -> None:
     """Add a note to the timeline: what you saw, what you tried, what you decided."""
+    from incidentctl.core.events import EventKind
+
     state = _state(ctx)
     state.output_format(STANDARD_FORMATS)
     joined = " ".join(text).strip()
@@ -307,6 +308,8 @@ def status(
     message: MessageOption = None,
 ) -> None:
     """Move an incident to another status; setting a resolved one back to an open status reopens it."""
+    from incidentctl.core.events import EventKind
+
     state = _state(ctx)
     state.output_format(STANDARD_FORMATS)
 
@@ -329,6 +332,8 @@ def severity(
     message: MessageOption = None,
 ) -> None:
     """Re-classify an incident (P1..P4), with the reason in the timeline."""
+    from incidentctl.core.events import EventKind
+
     state = _state(ctx)
     state.output_format(STANDARD_FORMATS)
     to = normalize_severity(level, _catalogue(state))
@@ -346,6 +351,7 @@ def severity(
 @app.command()
 def ack(ctx: typer.Context, incident_id: IdArgument) -> None:
     """Acknowledge an incident: you are on it (this is what MTTA measures)."""
+    from incidentctl.core.events import EventKind
     from incidentctl.render.incidents import format_clock
 
     state = _state(ctx)
@@ -387,6 +393,8 @@ def assign(
     ] = None,
 ) -> None:
     """Assign the incident's roles (the notifications name both); a role not given stays as it is."""
+    from incidentctl.core.events import EventKind
+
     state = _state(ctx)
     state.output_format(STANDARD_FORMATS)
     if commander is None and tech_lead is None:

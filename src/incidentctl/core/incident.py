@@ -18,11 +18,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from incidentctl.core.events import DECLARED, PayloadError, spec
-from incidentctl.core.events import EventKind as EventKind  # noqa: PLC0414 - callers import it from here
 from incidentctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from incidentctl.core.events import EventKind as EventKind  # noqa: PLC0414 - callers import it from here
+
+
+def __getattr__(name: str) -> Any:
+    """``EventKind`` is registered in :mod:`incidentctl.core.events` and still importable from here; it is loaded
+    on first use, because the registry's payload models need pydantic, which ``incidentctl --help`` must not pay for.
+    """
+    if name == "EventKind":
+        from incidentctl.core.events import EventKind
+
+        return EventKind
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class IncidentStatus(Enum):
@@ -173,17 +185,19 @@ def fold(events: Iterable[Event]) -> Incident:
 def apply(incident: Incident, event: Event, *, index: int = 0) -> Incident:
     """One step of :func:`fold`: the state after ``event``, as its kind's registration says. Unknown kinds only
     move ``updated_at``."""
+    from incidentctl.core import events  # loaded on first use: see __getattr__
+
     changes: dict[str, Any] = {
         "events": incident.events + 1,
         "updated_at": max(incident.updated_at or event.time, event.time),
     }
-    if event.kind == EventKind.DECLARED:
+    if event.kind == events.EventKind.DECLARED:
         raise TimelineError(f"{incident.id} is declared a second time", index)
-    found = spec(event.kind)
+    found = events.spec(event.kind)
     if found is not None and found.apply is not None:
         try:
             changes.update(found.apply(incident, event, found.read(event.data)))
-        except PayloadError as e:
+        except events.PayloadError as e:
             raise TimelineError(str(e), index) from e
     return dataclasses.replace(incident, **changes)
 
@@ -199,6 +213,8 @@ def replay(incident: Incident | None, event: Event, *, incident_id: str, index: 
     carries on from the state before it, since every event is a fact of its own.
     """
     if incident is None:
+        from incidentctl.core.events import EventKind
+
         if event.kind == EventKind.DECLARED:
             return _declared(event, index)
         incident = placeholder(incident_id, event.time)
@@ -264,11 +280,13 @@ def recover(
 
 
 def _declared(event: Event, index: int) -> Incident:
-    if event.kind != EventKind.DECLARED:
+    from incidentctl.core import events
+
+    if event.kind != events.EventKind.DECLARED:
         raise TimelineError(f"the timeline starts with a {event.kind!r} event, not 'declared'", index)
     try:
-        data = DECLARED.read(event.data)
-    except PayloadError as e:
+        data = events.DECLARED.read(event.data)
+    except events.PayloadError as e:
         raise TimelineError(str(e), index) from e
     started_at = event.time
     if data.started_at is not None:
