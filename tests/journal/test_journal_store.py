@@ -124,7 +124,9 @@ def test_appends_go_to_the_timeline_and_the_snapshot_follows(journal: Journal, c
 
 def test_kinds_the_store_does_not_know_are_kept(journal: Journal) -> None:
     incident_id = declare(journal)
-    journal.append(incident_id, "mitigation", {"action": "rollback", "deployment": "gateway", "revision": 41})
+    newer = {"time": "2026-03-14T14:31:00Z", "actor": "bot", "kind": "mitigation", "data": {"revision": 41}}
+    with (journal.directory / incident_id / "timeline.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(newer) + "\n")  # written by a newer incidentctl: this one refuses to append it
     assert [e.kind for e in journal.timeline(incident_id)] == ["declared", "mitigation"]
     assert journal.timeline(incident_id)[1].data["revision"] == 41
 

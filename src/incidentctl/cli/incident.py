@@ -19,7 +19,6 @@ from incidentctl.core.incident import (
     Catalogue,
     Declaration,
     Event,
-    EventKind,
     Incident,
     IncidentStatus,
     check_declaration,
@@ -27,6 +26,7 @@ from incidentctl.core.incident import (
     normalize_components,
     normalize_incident_id,
     normalize_severity,
+    role_changes,
     should_acknowledge,
     should_change_severity,
     should_change_status,
@@ -156,6 +156,10 @@ def declare(
         Optional[str],  # noqa: UP045
         typer.Option("--commander", metavar="NAME", help="The incident commander.", show_default=False),
     ] = None,
+    tech_lead: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--tech-lead", metavar="NAME", help="The technical lead.", show_default=False),
+    ] = None,
 ) -> None:
     """Declare an incident and print its id (alone on stdout: ID=$(incidentctl incident declare ...))."""
     from incidentctl.journal.query import parse_point_in_time
@@ -172,6 +176,7 @@ def declare(
         summary=summary.strip() if summary else None,
         started_at=parse_point_in_time(started_at, now, option="--started-at") if started_at else None,
         commander=commander.strip() if commander else None,
+        tech_lead=tech_lead.strip() if tech_lead else None,
     )
     check_declaration(declaration, now)
     with _journal(state) as journal:
@@ -273,6 +278,8 @@ def note(
     ],
 ) -> None:
     """Add a note to the timeline: what you saw, what you tried, what you decided."""
+    from incidentctl.core.events import EventKind
+
     state = _state(ctx)
     state.output_format(STANDARD_FORMATS)
     joined = " ".join(text).strip()
@@ -301,6 +308,8 @@ def status(
     message: MessageOption = None,
 ) -> None:
     """Move an incident to another status; setting a resolved one back to an open status reopens it."""
+    from incidentctl.core.events import EventKind
+
     state = _state(ctx)
     state.output_format(STANDARD_FORMATS)
 
@@ -323,6 +332,8 @@ def severity(
     message: MessageOption = None,
 ) -> None:
     """Re-classify an incident (P1..P4), with the reason in the timeline."""
+    from incidentctl.core.events import EventKind
+
     state = _state(ctx)
     state.output_format(STANDARD_FORMATS)
     to = normalize_severity(level, _catalogue(state))
@@ -340,6 +351,7 @@ def severity(
 @app.command()
 def ack(ctx: typer.Context, incident_id: IdArgument) -> None:
     """Acknowledge an incident: you are on it (this is what MTTA measures)."""
+    from incidentctl.core.events import EventKind
     from incidentctl.render.incidents import format_clock
 
     state = _state(ctx)
@@ -355,6 +367,50 @@ def ack(ctx: typer.Context, incident_id: IdArgument) -> None:
     if incident.acknowledged_at is not None:
         unchanged += f" (by {incident.acknowledged_by} at {format_clock(incident.acknowledged_at)})"
     _report_change(state, result, unchanged + "; nothing recorded")
+
+
+@app.command()
+def assign(
+    ctx: typer.Context,
+    incident_id: IdArgument,
+    commander: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--commander",
+            metavar="NAME",
+            help='The incident commander: runs the response and signs the notifications ("" clears the role).',
+            show_default=False,
+        ),
+    ] = None,
+    tech_lead: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--tech-lead",
+            metavar="NAME",
+            help='The technical lead: leads the investigation and the fix ("" clears the role).',
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Assign the incident's roles (the notifications name both); a role not given stays as it is."""
+    from incidentctl.core.events import EventKind
+
+    state = _state(ctx)
+    state.output_format(STANDARD_FORMATS)
+    if commander is None and tech_lead is None:
+        from incidentctl.errors import UsageError
+
+        raise UsageError(
+            "name a role to assign: --commander NAME, --tech-lead NAME, or both",
+            hint=f'to clear a role, give it an empty name: incidentctl incident assign {incident_id} --tech-lead ""',
+        )
+    with _journal(state) as journal:
+        result = journal.append_if(
+            normalize_incident_id(incident_id),
+            EventKind.ROLES_ASSIGNED,
+            lambda incident: role_changes(incident, commander=commander, tech_lead=tech_lead),
+        )
+    _report_change(state, result, f"{result.incident.id} already has these roles; nothing recorded")
 
 
 def _with_message(data: dict[str, Any], message: str | None) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 The timeline (an append-only list of events) is the only record; an :class:`Incident` is what you get by
 replaying it. That keeps every store simple (it only appends and reads lines), makes the history impossible to
-lose by editing state, and lets later phases add event kinds without touching old records: :func:`fold` skips
-kinds it does not know, so an older incidentctl still reads a newer journal.
+lose by editing state, and lets later phases add event kinds without touching old records: what each kind changes
+is registered in :mod:`incidentctl.core.events`, and :func:`fold` skips kinds it does not know, so an older
+incidentctl still reads a newer journal.
 
 The rules for what a command may record (acknowledge once, reopen a resolved incident, ...) live here too, as
 pure functions a store runs under its lock, so two engineers acting at once cannot both "first" acknowledge.
@@ -17,9 +18,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from incidentctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from incidentctl.core.events import EventKind as EventKind  # noqa: PLC0414 - callers import it from here
+
+
+def __getattr__(name: str) -> Any:
+    """``EventKind`` is registered in :mod:`incidentctl.core.events` and still importable from here; it is loaded
+    on first use, because the registry's payload models need pydantic, which ``incidentctl --help`` must not pay for.
+    """
+    if name == "EventKind":
+        from incidentctl.core.events import EventKind
+
+        return EventKind
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class IncidentStatus(Enum):
@@ -33,16 +48,6 @@ class IncidentStatus(Enum):
     @property
     def is_open(self) -> bool:
         return self is not IncidentStatus.RESOLVED
-
-
-class EventKind:
-    """Kinds :func:`fold` understands. Others (added by later phases) are kept in the timeline and skipped."""
-
-    DECLARED = "declared"
-    NOTE = "note"
-    STATUS_CHANGED = "status_changed"
-    ACKNOWLEDGED = "acknowledged"
-    SEVERITY_CHANGED = "severity_changed"
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,8 @@ class Incident:
     declared_at: datetime
     #: When the impact began (``--started-at``), else the declaration time. MTTD counts from it.
     started_at: datetime
+    #: The technical lead (the seed's notifications sign with the incident commander and the technical lead).
+    tech_lead: str | None = None
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
     resolved_at: datetime | None = None
@@ -176,30 +183,22 @@ def fold(events: Iterable[Event]) -> Incident:
 
 
 def apply(incident: Incident, event: Event, *, index: int = 0) -> Incident:
-    """One step of :func:`fold`: the state after ``event``. Unknown kinds only move ``updated_at``."""
+    """One step of :func:`fold`: the state after ``event``, as its kind's registration says. Unknown kinds only
+    move ``updated_at``."""
+    from incidentctl.core import events  # loaded on first use: see __getattr__
+
     changes: dict[str, Any] = {
         "events": incident.events + 1,
         "updated_at": max(incident.updated_at or event.time, event.time),
     }
-    data = event.data
-    if event.kind == EventKind.DECLARED:
+    if event.kind == events.EventKind.DECLARED:
         raise TimelineError(f"{incident.id} is declared a second time", index)
-    if event.kind == EventKind.NOTE:
-        changes["notes"] = incident.notes + 1
-    elif event.kind == EventKind.STATUS_CHANGED:
-        status = _status(data.get("to"), index)
-        changes["status"] = status
-        if status is IncidentStatus.RESOLVED:
-            changes["resolved_at"] = event.time
-        elif incident.status is IncidentStatus.RESOLVED:
-            changes["resolved_at"] = None
-            changes["reopened"] = incident.reopened + 1
-    elif event.kind == EventKind.ACKNOWLEDGED:
-        if incident.acknowledged_at is None:  # a second one (from a racing backend) changes nothing
-            changes["acknowledged_at"] = event.time
-            changes["acknowledged_by"] = event.actor
-    elif event.kind == EventKind.SEVERITY_CHANGED:
-        changes["severity"] = _text(data, "to", index)
+    found = events.spec(event.kind)
+    if found is not None and found.apply is not None:
+        try:
+            changes.update(found.apply(incident, event, found.read(event.data)))
+        except events.PayloadError as e:
+            raise TimelineError(str(e), index) from e
     return dataclasses.replace(incident, **changes)
 
 
@@ -214,6 +213,8 @@ def replay(incident: Incident | None, event: Event, *, incident_id: str, index: 
     carries on from the state before it, since every event is a fact of its own.
     """
     if incident is None:
+        from incidentctl.core.events import EventKind
+
         if event.kind == EventKind.DECLARED:
             return _declared(event, index)
         incident = placeholder(incident_id, event.time)
@@ -279,45 +280,36 @@ def recover(
 
 
 def _declared(event: Event, index: int) -> Incident:
-    if event.kind != EventKind.DECLARED:
+    from incidentctl.core import events
+
+    if event.kind != events.EventKind.DECLARED:
         raise TimelineError(f"the timeline starts with a {event.kind!r} event, not 'declared'", index)
-    data = event.data
-    started_raw = data.get("started_at")
+    try:
+        data = events.DECLARED.read(event.data)
+    except events.PayloadError as e:
+        raise TimelineError(str(e), index) from e
     started_at = event.time
-    if started_raw is not None:
+    if data.started_at is not None:
         try:
-            started_at = parse_timestamp(str(started_raw))
+            started_at = parse_timestamp(data.started_at)
         except ValueError as e:
-            raise TimelineError(f"declared: started_at {started_raw!r} is not an RFC 3339 time", index) from e
-    components = data.get("components") or []
-    if not isinstance(components, list) or not all(isinstance(c, str) for c in components):
-        raise TimelineError("declared: components must be a list of names", index)
+            raise TimelineError(f"declared: started_at {data.started_at!r} is not an RFC 3339 time", index) from e
     return Incident(
-        id=_text(data, "id", index),
-        title=_text(data, "title", index),
-        severity=_text(data, "severity", index),
-        status=_status(data.get("status", IncidentStatus.INVESTIGATING.value), index),
-        category=_optional_text(data, "category", index),
-        components=tuple(components),
-        summary=_optional_text(data, "summary", index),
-        commander=_optional_text(data, "commander", index),
+        id=data.id,
+        title=data.title,
+        severity=data.severity,
+        status=_status(data.status, index),
+        category=data.category,
+        components=tuple(data.components),
+        summary=data.summary,
+        commander=data.commander,
+        tech_lead=data.tech_lead,
         declared_by=event.actor,
         declared_at=event.time,
         started_at=started_at,
         updated_at=event.time,
         events=1,
     )
-
-
-def _text(data: Mapping[str, Any], key: str, index: int) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value:
-        raise TimelineError(f"{key!r} must be a non-empty string, got {value!r}", index)
-    return value
-
-
-def _optional_text(data: Mapping[str, Any], key: str, index: int) -> str | None:
-    return None if data.get(key) is None else _text(data, key, index)
 
 
 def _status(value: Any, index: int) -> IncidentStatus:
@@ -392,6 +384,7 @@ class Declaration:
     summary: str | None = None
     started_at: datetime | None = None
     commander: str | None = None
+    tech_lead: str | None = None
     #: The triage rule that chose the severity; None when a person chose it (triage then never lowers it).
     severity_rule: str | None = None
 
@@ -411,6 +404,8 @@ class Declaration:
             data["started_at"] = format_timestamp(self.started_at)
         if self.commander:
             data["commander"] = self.commander
+        if self.tech_lead:
+            data["tech_lead"] = self.tech_lead
         if self.severity_rule:
             data["severity_rule"] = self.severity_rule
         return data
@@ -454,3 +449,21 @@ def should_change_status(incident: Incident, to: IncidentStatus) -> bool:
 def should_change_severity(incident: Incident, to: str) -> bool:
     """Re-classifying after resolution is allowed: post-mortems often find it was worse than declared."""
     return incident.severity != to
+
+
+def role_changes(
+    incident: Incident, *, commander: str | None = None, tech_lead: str | None = None
+) -> dict[str, str | None] | None:
+    """The roles to record: each role given (None: not given) whose holder changes, by name, or None (to clear it)
+    for an empty or blank name. None when nothing would change.
+
+    A name is kept as typed, less the blanks around it (the journal is evidence; it is made safe when shown).
+    """
+    changes: dict[str, str | None] = {}
+    for role, name in (("commander", commander), ("tech_lead", tech_lead)):
+        if name is None:
+            continue
+        holder = name.strip() or None
+        if getattr(incident, role) != holder:
+            changes[role] = holder
+    return changes or None

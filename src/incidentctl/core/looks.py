@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from incidentctl.core.events import EventKind
 from incidentctl.core.rules import SignalValue, evaluate_condition
 
 if TYPE_CHECKING:
@@ -20,9 +21,9 @@ if TYPE_CHECKING:
     from incidentctl.core.report import DetectReport
     from incidentctl.runbook.model import Runbook
 
-#: The event detect and triage leave in an open incident's timeline.
-DETECTED = "detected"
-TRIAGED = "triaged"
+#: The event detect and triage leave in an open incident's timeline (registered in core.events).
+DETECTED = EventKind.DETECTED
+TRIAGED = EventKind.TRIAGED
 
 
 def signals_on(rb: Runbook, signals: Mapping[str, Sequence[SignalValue]]) -> list[str]:

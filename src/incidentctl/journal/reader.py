@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from incidentctl.core.incident import Damage, Event, Incident, TimelineError, replay
+from incidentctl.core.incident import Damage, Event, EventKind, Incident, TimelineError, replay
 from incidentctl.errors import JournalError
 from incidentctl.journal.records import MAX_LINE_BYTES, decode_line
 
 #: Recorded after a torn line has been closed off; ``data.line`` is the torn line's number.
-JOURNAL_REPAIRED = "journal_repaired"
+JOURNAL_REPAIRED = EventKind.JOURNAL_REPAIRED
 
 #: Problems kept per timeline; past this they are counted (a file of garbage must not become a list of it).
 MAX_PROBLEMS = 50

@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+from incidentctl.core.events import journal_data
 from incidentctl.core.incident import Event, Incident, IncidentStatus, format_timestamp, parse_timestamp
 
 #: What a kind looks like (``status_changed``): a kind from a newer incidentctl is kept, but not any string.
@@ -18,13 +19,15 @@ _KIND = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 def encode_event(event: Event) -> bytes:
+    """The line for ``event``. Only a registered kind, with a payload its model takes, is written
+    (:class:`~incidentctl.core.events.PayloadError` otherwise): a line nothing can read is worse than no line."""
     if not _KIND.fullmatch(event.kind):  # a reader would take the line for damage
         raise ValueError(f"{event.kind!r} is not an event kind (lower_case_with_underscores)")
     record = {
         "time": format_timestamp(event.time),
         "actor": event.actor,
         "kind": event.kind,
-        "data": event.data,
+        "data": journal_data(event.kind, event.data),
     }
     return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
@@ -140,6 +143,7 @@ def decode_snapshot(raw: bytes) -> Incident:
             components=tuple(components),
             summary=_str(document, "summary", required=False),
             commander=_str(document, "commander", required=False),
+            tech_lead=_str(document, "tech_lead", required=False),
             declared_by=_str(document, "declared_by", required=False) or "unknown",
             declared_at=declared_at,
             started_at=_time(document, "started_at", required=False) or declared_at,

@@ -38,6 +38,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from incidentctl.core.events import journal_data
 from incidentctl.core.incident import (
     STATE_FROM_EVENTS,
     STATE_FROM_TIMELINE,
@@ -115,7 +116,7 @@ class Journal:
             data = decide(incident)
             if data is None:
                 return AppendResult(incident, None)
-            event = Event(time=self._now(), actor=self.actor, kind=kind, data=dict(data))
+            event = Event(time=self._now(), actor=self.actor, kind=kind, data=journal_data(kind, data))
             payload = b"" if timeline.ends_with_newline or timeline.line_count == 0 else b"\n"
             if timeline.torn_line is not None:
                 repair = Event(

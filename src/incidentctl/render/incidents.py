@@ -9,12 +9,13 @@ through ``core.text`` on its way out: one line a cell, no control characters, no
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from incidentctl.core.incident import Event, EventKind, Incident, IncidentStatus
+from incidentctl.core.events import describe as describe_event
+from incidentctl.core.events import is_internal
+from incidentctl.core.incident import Event, Incident, IncidentStatus
 from incidentctl.core.text import for_markdown, one_line
 
 if TYPE_CHECKING:
@@ -31,9 +32,6 @@ STATUS_STYLES = {
     IncidentStatus.MONITORING: "cyan",
     IncidentStatus.RESOLVED: "green",
 }
-
-#: Bookkeeping kinds that belong in the audit trail but not in a post-mortem.
-_INTERNAL_PREFIX = "journal_"
 
 #: A table on a pipe is as wide as its content (up to this): a script or grep must never see a title cut short.
 _PIPE_WIDTH = 1_000_000
@@ -59,41 +57,10 @@ def format_age(delta: timedelta) -> str:
 
 
 def describe(event: Event, severity_names: Mapping[str, str] | None = None) -> str:
-    """One line saying what happened, in the words of the runbook."""
-    data = event.data
-    names = severity_names or {}
-    if event.kind == EventKind.DECLARED:
-        severity = str(data.get("severity", "?"))
-        label = f"{severity} {names[severity]}" if severity in names else severity
-        text = f"declared {label}: {data.get('title', '')}"
-        if data.get("components"):
-            text += f" ({', '.join(str(c) for c in data['components'])})"
-        return text
-    if event.kind == EventKind.NOTE:
-        return str(data.get("text", ""))
-    if event.kind == EventKind.ACKNOWLEDGED:
-        return "acknowledged"
-    if event.kind in (EventKind.STATUS_CHANGED, EventKind.SEVERITY_CHANGED):
-        what = "status" if event.kind == EventKind.STATUS_CHANGED else "severity"
-        text = f"{what} {data.get('from', '?')} → {data.get('to', '?')}"
-        if what == "status" and data.get("from") == IncidentStatus.RESOLVED.value:
-            text = f"reopened: {text}"
-        return f"{text}: {data['message']}" if data.get("message") else text
-    if event.kind == "journal_repaired":
-        return f"journal repaired: line {data.get('line', '?')} was torn by an interrupted write; ignored"
-    return _describe_unknown(event)
-
-
-def _describe_unknown(event: Event) -> str:
-    """A kind from a newer incidentctl: its words if it has any, else its data, never nothing."""
-    kind = event.kind.replace("_", " ")
-    for key in ("message", "text", "summary", "title"):
-        if isinstance(event.data.get(key), str):
-            return f"{kind}: {event.data[key]}"
-    if not event.data:
-        return kind
-    compact = json.dumps(event.data, ensure_ascii=False, separators=(", ", ": "), sort_keys=True)
-    return f"{kind}: {compact if len(compact) <= 120 else compact[:117] + '...'}"
+    """One line saying what happened, in the words of the runbook: each kind's words are registered with it in
+    :mod:`incidentctl.core.events` (a kind from a newer incidentctl reads generically). Unsanitised: every caller
+    shows it through ``core.text``."""
+    return describe_event(event, severity_names)
 
 
 def severity_text(severity: str, names: Mapping[str, str] | None = None) -> Text:
@@ -209,7 +176,7 @@ def incident_detail(
         for name, value in _detail_rows(incident, now, severity_names):
             fields.add_row(*_cells(name, value))
         _print(console, fields)
-        shown = [e for e in events if not e.kind.startswith(_INTERNAL_PREFIX)][-recent:]
+        shown = [e for e in events if not is_internal(e.kind)][-recent:]
         if shown:
             console.print()
             more = f" (last {len(shown)})" if len(events) > recent else ""
@@ -232,6 +199,7 @@ def _detail_rows(incident: Incident, now: datetime, names: Mapping[str, str]) ->
         ("Category", incident.category or "-"),
         ("Components", ", ".join(incident.components) or "-"),
         ("Commander", incident.commander or "-"),
+        ("Tech lead", incident.tech_lead or "-"),
         ("Impact began", when(incident.started_at)),
         ("Declared", when(incident.declared_at, incident.declared_by)),
     ]
@@ -276,7 +244,7 @@ def timeline_markdown(events: Sequence[Event], severity_names: Mapping[str, str]
 
     Times carry the date only when the incident spans more than one day (UTC), as the runbook's template does.
     """
-    shown = [e for e in events if not e.kind.startswith(_INTERNAL_PREFIX)]
+    shown = [e for e in events if not is_internal(e.kind)]
     several_days = len({e.time.date() for e in shown}) > 1
     lines = []
     for event in shown:
@@ -287,7 +255,7 @@ def timeline_markdown(events: Sequence[Event], severity_names: Mapping[str, str]
 
 
 def change_line(incident: Incident, event: Event, severity_names: Mapping[str, str]) -> TableRenderer:
-    """What ``note``, ``status``, ``ack`` and ``severity`` print in table mode: the id and what happened."""
+    """What ``note``, ``status``, ``ack``, ``severity`` and ``assign`` print in table mode: the id and what happened."""
 
     def render(console: Console) -> None:
         from rich.text import Text

@@ -1,16 +1,33 @@
-"""Where a template named in the runbook is found: beside runbook.yaml first, then among the bundled ones.
+"""The runbook's message templates: where one is found, and the one context every template is rendered with.
 
-The fallback lets a generated runbook (the sandbox's, or one made with ``runbook init`` without copying templates)
-use incidentctl's templates while a team's own copy always wins.
+A template named in the runbook is found beside runbook.yaml first, then among the bundled ones. The fallback lets
+a generated runbook (the sandbox's, or one made with ``runbook init`` without copying templates) use incidentctl's
+templates while a team's own copy always wins.
+
+:func:`template_context` is the only place a template's names come from: every phase that sends or writes a
+message (communicate, escalate, postmortem, report) builds its context here and renders it with
+:func:`incidentctl.adapters.templates.render_template`, strictly, so a name a template uses and the context lacks is
+an error instead of a blank. The bundled templates are rendered from it in a test. User text (titles, names,
+notes) is made safe here (``core.text``): a title with a newline must not forge a second header in an email, and
+an escape sequence must not reach the terminal or the chat client that shows the message.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from incidentctl.bundled import bundled_templates_dir
+from incidentctl.core.events import describe, is_internal, milestones
+from incidentctl.core.incident import Event, Incident
+from incidentctl.core.text import for_terminal, one_line
+
+if TYPE_CHECKING:
+    from incidentctl.runbook.model import Runbook
 
 
 def resolve_template(relative: str, base_dir: Path) -> Path | None:
@@ -37,3 +54,159 @@ def _present(path: Path) -> Literal["readable", "unreadable", "missing"]:
         return "unreadable" if path.exists() else "missing"
     except OSError:
         return "unreadable"
+
+
+# --- what a template sees -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """The incident as a template sees it: plain values (the status as its word), user text made safe."""
+
+    id: str
+    title: str
+    severity: str
+    status: str
+    category: str | None
+    components: tuple[str, ...]
+    summary: str | None
+    commander: str | None
+    tech_lead: str | None
+    declared_by: str
+    declared_at: datetime
+    started_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SeverityView:
+    id: str
+    name: str
+    definition: str
+
+
+@dataclass(frozen=True)
+class TimelineLine:
+    """One event of the post-mortem's timeline, in the words ``incident timeline`` uses."""
+
+    time: datetime
+    actor: str
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    """A post-mortem action item (runbook: "Action item 1 (Owner: [Name], Due: [Date])")."""
+
+    text: str
+    owner: str | None = None
+    due: str | None = None
+    done: bool = False
+
+
+def template_context(
+    rb: Runbook,
+    incident: Incident,
+    timeline: Sequence[Event],
+    *,
+    now: datetime,
+    impact: Sequence[str] | None = None,
+    update: str | None = None,
+    progress: Sequence[str] | None = None,
+    resolution: str | None = None,
+    summary: Sequence[str] | None = None,
+    root_cause: str | None = None,
+    impact_summary: str | None = None,
+    lessons: str | None = None,
+    customer_impact: str | None = None,
+    next_steps: str | None = None,
+    action_items: Sequence[ActionItem] | None = None,
+) -> dict[str, Any]:
+    """Every name a template may use, for one incident; what the caller does not know yet is None (the templates
+    say "being assessed" for it). Times are datetimes and durations timedeltas: the templates format them with
+    the ``utc``, ``date``, ``hhmm`` and ``duration`` filters."""
+    level = rb.severities.get(incident.severity)
+    names = {level_id: severity.name for level_id, severity in rb.severities.items()}
+    return {
+        "incident": _view(incident),
+        "severity": SeverityView(
+            incident.severity,
+            level.name if level else "unknown severity",
+            level.definition if level else "not in the runbook",
+        ),
+        "runbook": rb,
+        "now": now,
+        #: how soon the next update is due: the severity's update interval (runbook: "Next Update: 15 minutes")
+        "next_update": level.update_interval if level else timedelta(minutes=15),
+        "review_within": next(iter(rb.postmortem.stages.values())).within,
+        "duration": incident.resolved_at - incident.started_at if incident.resolved_at else None,
+        "metrics": _metrics(rb, incident, timeline),
+        "timeline": [
+            TimelineLine(e.time, one_line(e.actor), e.kind, one_line(describe(e, names)))
+            for e in timeline
+            if not is_internal(e.kind)
+        ],
+        "impact": _lines(impact),
+        "update": _paragraph(update),
+        "progress": _lines(progress),
+        "resolution": _paragraph(resolution),
+        "summary": _lines(summary),
+        "root_cause": _paragraph(root_cause),
+        "impact_summary": _paragraph(impact_summary),
+        "lessons": _paragraph(lessons),
+        "customer_impact": _paragraph(customer_impact),
+        "next_steps": _paragraph(next_steps),
+        "action_items": [
+            ActionItem(one_line(a.text), _short(a.owner), _short(a.due), a.done) for a in action_items or []
+        ]
+        or None,
+    }
+
+
+def _view(incident: Incident) -> IncidentView:
+    return IncidentView(
+        id=incident.id,
+        title=one_line(incident.title),
+        severity=one_line(incident.severity),
+        status=incident.status.value,
+        category=_short(incident.category),
+        components=tuple(one_line(c) for c in incident.components),
+        summary=_paragraph(incident.summary),
+        commander=_short(incident.commander),
+        tech_lead=_short(incident.tech_lead),
+        declared_by=one_line(incident.declared_by),
+        declared_at=incident.declared_at,
+        started_at=incident.started_at,
+        acknowledged_at=incident.acknowledged_at,
+        acknowledged_by=_short(incident.acknowledged_by),
+        resolved_at=incident.resolved_at,
+    )
+
+
+def _metrics(rb: Runbook, incident: Incident, timeline: Sequence[Event]) -> dict[str, timedelta]:
+    """The runbook's response metrics this incident has reached both ends of (MTTA once acknowledged, ...)."""
+    points = {"started": incident.started_at, **{m.value: at for m, at in milestones(timeline).items()}}
+    found = {}
+    for metric in rb.metrics.response:
+        start, end = points.get(metric.start), points.get(metric.end)
+        if start is not None and end is not None and end >= start:
+            found[metric.name] = end - start
+    return found
+
+
+def _short(text: str | None) -> str | None:
+    """A name or a label: one line; None when there is nothing to show."""
+    return one_line(text) or None if text is not None else None
+
+
+def _paragraph(text: str | None) -> str | None:
+    """Free text of its own lines (a summary, a root cause): line breaks kept, control characters made visible."""
+    return for_terminal(text).strip() or None if text is not None else None
+
+
+def _lines(lines: Sequence[str] | None) -> list[str] | None:
+    """A list the template bullets: one line each."""
+    return [one_line(line) for line in lines] if lines else None

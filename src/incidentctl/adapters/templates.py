@@ -1,0 +1,88 @@
+"""Rendering the runbook's Jinja templates (the only module that imports jinja2).
+
+Strict: a name the context does not have is an error (``StrictUndefined``), never the silent blank or fallback
+Jinja prints by default; the context comes from :func:`incidentctl.runbook.templates.template_context`. Sandboxed:
+a template is configuration a team shares in a repository, so it may read the context but not reach Python
+through it. A template that cannot be read, parsed or rendered raises :class:`~incidentctl.errors.RunbookError`
+naming ``file:line``.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from incidentctl.errors import RunbookError
+from incidentctl.runbook.types import format_duration
+
+if TYPE_CHECKING:
+    import jinja2
+
+
+def render_template(path: Path, context: Mapping[str, Any]) -> str:
+    """The template at ``path`` rendered with ``context`` (from ``template_context``)."""
+    import jinja2
+
+    try:
+        text: str = _environment(path.parent).get_template(path.name).render(context)
+        return text
+    except jinja2.TemplateSyntaxError as e:
+        raise RunbookError(f"template {path.name}: {e.message}", where=f"{path}:{e.lineno}") from e
+    except jinja2.TemplateNotFound as e:
+        raise RunbookError(f"template {e.name} not found", where=str(path)) from e
+    except jinja2.TemplateError as e:  # a name the context lacks, something the sandbox refuses
+        raise RunbookError(f"template {path.name}: {e.message or e}", where=_where(path, e)) from e
+    except OSError as e:
+        raise RunbookError(f"cannot read the template: {e.strerror or e}", where=str(path)) from e
+
+
+def names_used(path: Path) -> set[str]:
+    """The context names a template refers to, in every branch (whether or not a render takes it)."""
+    import jinja2.meta
+
+    environment = _environment(path.parent)
+    try:
+        return set(jinja2.meta.find_undeclared_variables(environment.parse(path.read_text(encoding="utf-8"))))
+    except jinja2.TemplateSyntaxError as e:
+        raise RunbookError(f"template {path.name}: {e.message}", where=f"{path}:{e.lineno}") from e
+    except OSError as e:
+        raise RunbookError(f"cannot read the template: {e.strerror or e}", where=str(path)) from e
+
+
+def _environment(folder: Path) -> jinja2.Environment:
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    environment = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(folder),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # plain text and markdown, not HTML
+        keep_trailing_newline=True,
+    )
+    environment.filters.update(utc=_utc, date=_date, hhmm=_hhmm, duration=_duration)
+    return environment
+
+
+def _where(path: Path, error: BaseException) -> str:
+    """``file:line`` of the template line that failed (Jinja rewrites its traceback to point at the template)."""
+    lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == str(path)]
+    return f"{path}:{lines[-1]}" if lines and lines[-1] else str(path)
+
+
+def _utc(value: datetime) -> str:
+    return f"{value.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
+
+
+def _date(value: datetime) -> str:
+    return f"{value.astimezone(timezone.utc):%Y-%m-%d}"
+
+
+def _hhmm(value: datetime) -> str:
+    return f"{value.astimezone(timezone.utc):%H:%M}"
+
+
+def _duration(value: timedelta) -> str:
+    return format_duration(timedelta(seconds=round(value.total_seconds())))

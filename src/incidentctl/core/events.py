@@ -1,0 +1,459 @@
+"""The one registry of journal event kinds: what each kind carries, how it reads, what it changes, what it marks.
+
+A kind is registered once, here, as an :class:`EventSpec`: its payload model (the ``data`` of a timeline line),
+its one line for people (the timeline, ``incident show``, the post-mortem), how it changes the folded
+:class:`~incidentctl.core.incident.Incident`, and which response milestone it marks (so MTTD, MTTA and MTTR come
+from the timeline alone). Every part of the tool reads kinds through this table, so a new phase adds its kinds
+here and nowhere else, and the journal refuses to append a kind that is not here (a typo would otherwise be
+written for ever, and read by nothing).
+
+Reading is forgiving where writing is strict: a kind this version does not know (written by a newer incidentctl)
+is kept, shown generically and changes nothing but the incident's ``updated_at``; a payload field it does not know
+is kept too (payloads allow extra fields). The journal's lines keep the spelling they have always had
+(snake_case keys, ``from`` for the field ``from_``): :func:`to_journal` writes them, and a test holds every line an
+older incidentctl wrote to the same bytes.
+
+Pure: no I/O. The incident's own model lives in :mod:`incidentctl.core.incident`, which folds through this table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+
+from pydantic import ConfigDict, Field, ValidationError
+
+from incidentctl.core.wire import WireModel
+
+if TYPE_CHECKING:
+    from incidentctl.core.incident import Event, Incident
+
+
+class EventKind:
+    """The kinds incidentctl writes; each is registered below. Others (from a newer version) are read and kept."""
+
+    DECLARED = "declared"
+    NOTE = "note"
+    STATUS_CHANGED = "status_changed"
+    ACKNOWLEDGED = "acknowledged"
+    SEVERITY_CHANGED = "severity_changed"
+    ROLES_ASSIGNED = "roles_assigned"
+    #: A detect run's look at an open incident (only when it differs from the last look recorded).
+    DETECTED = "detected"
+    #: A triage run's look and conclusion.
+    TRIAGED = "triaged"
+    #: Bookkeeping: a torn last line was closed off (``data.line`` names it).
+    JOURNAL_REPAIRED = "journal_repaired"
+
+
+class Milestone(Enum):
+    """The moments the runbook's response metrics are measured between (``metrics.response``: from/to).
+
+    ``started`` is not an event: it is the incident's ``started_at`` (the impact's start, often before anyone knew).
+    """
+
+    DETECTED = "detected"
+    DECLARED = "declared"
+    ACKNOWLEDGED = "acknowledged"
+    MITIGATED = "mitigated"
+    RESOLVED = "resolved"
+
+
+class PayloadError(ValueError):
+    """A payload its kind does not take, or a kind nobody registered."""
+
+
+# --- payloads -----------------------------------------------------------------------------------------------
+
+
+class Payload(WireModel):
+    """The base of every kind's ``data``.
+
+    Extra fields are allowed and kept: a newer incidentctl may add one to a kind, and the line must still read.
+    Python names are snake_case like the journal's keys; a field named after a Python keyword ends in ``_``
+    (``from_``) and is written without it.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+
+#: User text that means something only when it says something (a title, a severity id).
+_Text = Annotated[str, Field(min_length=1)]
+
+
+class DeclaredPayload(Payload):
+    id: _Text
+    title: _Text
+    severity: _Text
+    status: str = "investigating"
+    components: list[str] = Field(default_factory=list)
+    category: _Text | None = None
+    summary: _Text | None = None
+    #: RFC 3339; parsed (and refused when it is not one) by the fold, which owns the incident's times.
+    started_at: str | None = None
+    commander: _Text | None = None
+    tech_lead: _Text | None = None
+    #: The triage rule that chose the severity; absent when a person chose it.
+    severity_rule: str | None = None
+
+
+class NotePayload(Payload):
+    text: str = ""
+
+
+class StatusChangedPayload(Payload):
+    from_: str | None = Field(None, alias="from")
+    to: str
+    message: str | None = None
+
+
+class AcknowledgedPayload(Payload):
+    pass
+
+
+class SeverityChangedPayload(Payload):
+    from_: str | None = Field(None, alias="from")
+    to: _Text
+    message: str | None = None
+    #: The triage rule that set it; absent when a person did (triage then never lowers it).
+    rule: str | None = None
+    forced: bool | None = None
+
+
+class RolesAssignedPayload(Payload):
+    """The roles this event sets. A role that is absent is left as it was; ``null`` clears it."""
+
+    commander: str | None = None
+    tech_lead: str | None = None
+
+
+class LookPayload(Payload):
+    """What a detect or triage run saw; the fields that say whether anything changed come first."""
+
+    health: str | None = None
+    subjects: dict[str, str] = Field(default_factory=dict)
+    failing: dict[str, str] = Field(default_factory=dict)
+    signals_on: list[str] = Field(default_factory=list)
+    summary: str | None = None
+
+
+class DetectedPayload(LookPayload):
+    problems: list[str] = Field(default_factory=list)
+    duration_s: float | None = None
+
+
+class TriagedPayload(LookPayload):
+    severity: str | None = None
+    reason: str | None = None
+    rule: str | None = None
+    category: str | None = None
+    components: list[str] = Field(default_factory=list)
+    users_affected: int | float | None = None
+    evidence: list[str] = Field(default_factory=list)
+    incident_severity: str | None = None
+    decision: str | None = None
+    impact_start: dict[str, str] | None = None
+    severity_decision: str | None = None
+
+
+class JournalRepairedPayload(Payload):
+    line: int | None = None
+    reason: str | None = None
+
+
+# --- the registry -------------------------------------------------------------------------------------------
+
+P = TypeVar("P", bound=Payload)
+
+#: severity id -> its name (``P1`` -> ``Critical``), for the words of a declaration or a severity change
+SeverityNames = Mapping[str, str]
+
+
+def _marks_nothing(_payload: Any) -> Milestone | None:
+    return None
+
+
+def _undoes_nothing(_payload: Any) -> frozenset[Milestone]:
+    return frozenset()
+
+
+@dataclass(frozen=True)
+class EventSpec(Generic[P]):
+    kind: str
+    payload: type[P]
+    #: One line for people, in the runbook's words; unsanitised (the renderer makes user text safe).
+    describe: Callable[[P, SeverityNames], str]
+    #: The incident's fields this event changes (besides the event count and ``updated_at``). None: nothing.
+    #: Raises PayloadError for an event that cannot be replayed (a status that does not exist).
+    apply: Callable[[Incident, Event, P], dict[str, Any]] | None = None
+    milestone: Callable[[P], Milestone | None] = _marks_nothing
+    #: The milestones this event takes back (a reopening undoes the resolution).
+    undoes: Callable[[P], frozenset[Milestone]] = _undoes_nothing
+    #: Bookkeeping for the audit trail, left out of ``incident show`` and the post-mortem.
+    internal: bool = False
+
+    def read(self, data: Mapping[str, Any]) -> P:
+        try:
+            return self.payload.model_validate(dict(data))
+        except ValidationError as e:
+            raise PayloadError(f"{self.kind}: {_first_error(e)}") from e
+
+
+REGISTRY: dict[str, EventSpec[Any]] = {}
+
+
+def register(spec: EventSpec[P]) -> EventSpec[P]:
+    if spec.kind in REGISTRY:
+        raise ValueError(f"event kind {spec.kind!r} is registered twice")
+    REGISTRY[spec.kind] = spec
+    return spec
+
+
+def spec(kind: str) -> EventSpec[Any] | None:
+    """The kind's registration, or None for a kind from a newer incidentctl."""
+    return REGISTRY.get(kind)
+
+
+def parse(kind: str, data: Mapping[str, Any]) -> Payload:
+    """The kind's payload model of ``data``; PayloadError for an unregistered kind or a payload it does not take."""
+    found = REGISTRY.get(kind)
+    if found is None:
+        raise PayloadError(f"{kind!r} is not an event kind this incidentctl registers (see incidentctl.core.events)")
+    payload: Payload = found.read(data)
+    return payload
+
+
+def to_journal(payload: Payload) -> dict[str, Any]:
+    """The payload as a timeline line's ``data``: the fields that were given (plus any extra ones), in the
+    model's order, with the keys the journal has always used."""
+    plain = payload.model_dump(mode="json", exclude_unset=True)
+    return {name.removesuffix("_") if name in type(payload).model_fields else name: v for name, v in plain.items()}
+
+
+def journal_data(kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What an append writes for ``kind``: ``data`` checked against its payload model (PayloadError if the kind
+    is not registered or does not take it)."""
+    return to_journal(parse(kind, data))
+
+
+def describe(event: Event, severity_names: SeverityNames | None = None) -> str:
+    """One line saying what happened; a kind this version does not know, or a payload it cannot read, is shown
+    generically (its words if it has any, else its data), never as nothing."""
+    found = REGISTRY.get(event.kind)
+    if found is not None:
+        try:
+            return found.describe(found.read(event.data), severity_names or {})
+        except PayloadError:
+            pass
+    return _describe_generic(event)
+
+
+def is_internal(kind: str) -> bool:
+    found = REGISTRY.get(kind)
+    return found.internal if found is not None else kind.startswith("journal_")
+
+
+def milestone(event: Event) -> Milestone | None:
+    found = REGISTRY.get(event.kind)
+    if found is None:
+        return None
+    try:
+        return found.milestone(found.read(event.data))
+    except PayloadError:
+        return None
+
+
+def milestones(timeline: Iterable[Event]) -> dict[Milestone, datetime]:
+    """When each milestone was reached, from the timeline alone (the runbook's response metrics count between them).
+
+    Each is the first event that marks it, with three rules of the runbook's flow: an incident a person declared
+    before anything detected it was detected when it was declared; going back to investigating or identified
+    undoes mitigated and resolved (a reopened incident was not resolved, its resolution is the next one); and a
+    resolved incident was mitigated by then at the latest.
+    """
+    reached: dict[Milestone, datetime] = {}
+    for event in timeline:
+        found = REGISTRY.get(event.kind)
+        if found is None:
+            continue
+        try:
+            payload = found.read(event.data)
+        except PayloadError:
+            continue
+        for undone in found.undoes(payload):
+            reached.pop(undone, None)
+        marked = found.milestone(payload)
+        if marked is not None and marked not in reached:
+            reached[marked] = event.time
+    if Milestone.DECLARED in reached:
+        declared = reached[Milestone.DECLARED]
+        reached[Milestone.DETECTED] = min(reached.get(Milestone.DETECTED, declared), declared)
+    if Milestone.RESOLVED in reached:
+        reached.setdefault(Milestone.MITIGATED, reached[Milestone.RESOLVED])
+    return reached
+
+
+def _first_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where!r}: {first['msg']}" if where else str(first["msg"])
+
+
+def _describe_generic(event: Event) -> str:
+    kind = event.kind.replace("_", " ")
+    for key in ("message", "text", "summary", "title"):
+        if isinstance(event.data.get(key), str):
+            return f"{kind}: {event.data[key]}"
+    if not event.data:
+        return kind
+    compact = json.dumps(event.data, ensure_ascii=False, separators=(", ", ": "), sort_keys=True)
+    return f"{kind}: {compact if len(compact) <= 120 else compact[:117] + '...'}"
+
+
+# --- the kinds ----------------------------------------------------------------------------------------------
+
+
+def _severity_label(severity: str, names: SeverityNames) -> str:
+    return f"{severity} {names[severity]}" if severity in names else severity
+
+
+def _with_message(text: str, message: str | None) -> str:
+    return f"{text}: {message}" if message else text
+
+
+def _describe_declared(p: DeclaredPayload, names: SeverityNames) -> str:
+    text = f"declared {_severity_label(p.severity, names)}: {p.title}"
+    return f"{text} ({', '.join(p.components)})" if p.components else text
+
+
+def _describe_status(p: StatusChangedPayload, _names: SeverityNames) -> str:
+    text = f"status {p.from_ or '?'} → {p.to}"
+    if p.from_ == "resolved":
+        text = f"reopened: {text}"
+    return _with_message(text, p.message)
+
+
+def _apply_status(incident: Incident, event: Event, p: StatusChangedPayload) -> dict[str, Any]:
+    from incidentctl.core.incident import IncidentStatus  # the incident's module folds through this one
+
+    try:
+        status = IncidentStatus(p.to)
+    except ValueError as e:
+        raise PayloadError(f"{p.to!r} is not an incident status") from e
+    changes: dict[str, Any] = {"status": status}
+    if status is IncidentStatus.RESOLVED:
+        changes["resolved_at"] = event.time
+    elif incident.status is IncidentStatus.RESOLVED:
+        changes["resolved_at"] = None
+        changes["reopened"] = incident.reopened + 1
+    return changes
+
+
+def _status_milestone(p: StatusChangedPayload) -> Milestone | None:
+    # monitoring is the runbook's "a fix is in place, watching it": the impact is mitigated
+    return {"monitoring": Milestone.MITIGATED, "resolved": Milestone.RESOLVED}.get(p.to)
+
+
+def _status_undoes(p: StatusChangedPayload) -> frozenset[Milestone]:
+    if p.to in ("investigating", "identified"):
+        return frozenset({Milestone.MITIGATED, Milestone.RESOLVED})
+    return frozenset({Milestone.RESOLVED}) if p.to == "monitoring" else frozenset()
+
+
+def _apply_acknowledged(incident: Incident, event: Event, _p: AcknowledgedPayload) -> dict[str, Any]:
+    if incident.acknowledged_at is not None:  # a second one (from a racing backend) changes nothing
+        return {}
+    return {"acknowledged_at": event.time, "acknowledged_by": event.actor}
+
+
+def _describe_severity(p: SeverityChangedPayload, _names: SeverityNames) -> str:
+    return _with_message(f"severity {p.from_ or '?'} → {p.to}", p.message)
+
+
+#: The roles an incident has, in the runbook's words (its notifications sign with them).
+ROLE_NAMES = {"commander": "incident commander", "tech_lead": "technical lead"}
+
+
+def _describe_roles(p: RolesAssignedPayload, _names: SeverityNames) -> str:
+    given = p.model_fields_set & set(ROLE_NAMES)
+    parts = [
+        f"{ROLE_NAMES[role]} {getattr(p, role)}" if getattr(p, role) else f"no {ROLE_NAMES[role]}"
+        for role in ROLE_NAMES
+        if role in given
+    ]
+    return "roles: " + (", ".join(parts) if parts else "unchanged")
+
+
+def _apply_roles(_incident: Incident, _event: Event, p: RolesAssignedPayload) -> dict[str, Any]:
+    return {role: getattr(p, role) or None for role in p.model_fields_set & set(ROLE_NAMES)}
+
+
+def _look_milestone(p: LookPayload) -> Milestone | None:
+    return Milestone.DETECTED if p.health not in (None, "ok") else None
+
+
+def _describe_detected(p: DetectedPayload, _names: SeverityNames) -> str:
+    return f"detected: {p.summary}" if p.summary else "detected"
+
+
+def _describe_triaged(p: TriagedPayload, _names: SeverityNames) -> str:
+    return f"triaged: {p.summary}" if p.summary else "triaged"
+
+
+def _describe_repaired(p: JournalRepairedPayload, _names: SeverityNames) -> str:
+    line = p.line if p.line is not None else "?"
+    return f"journal repaired: line {line} was torn by an interrupted write; ignored"
+
+
+#: The kind that opens an incident: :mod:`incidentctl.core.incident` builds the incident from it.
+DECLARED = register(
+    EventSpec(
+        EventKind.DECLARED,
+        DeclaredPayload,
+        _describe_declared,
+        milestone=lambda _p: Milestone.DECLARED,
+    )
+)
+register(
+    EventSpec(
+        EventKind.NOTE,
+        NotePayload,
+        lambda p, _names: p.text or "note",
+        apply=lambda incident, _event, _p: {"notes": incident.notes + 1},
+    )
+)
+register(
+    EventSpec(
+        EventKind.STATUS_CHANGED,
+        StatusChangedPayload,
+        _describe_status,
+        apply=_apply_status,
+        milestone=_status_milestone,
+        undoes=_status_undoes,
+    )
+)
+register(
+    EventSpec(
+        EventKind.ACKNOWLEDGED,
+        AcknowledgedPayload,
+        lambda _p, _names: "acknowledged",
+        apply=_apply_acknowledged,
+        milestone=lambda _p: Milestone.ACKNOWLEDGED,
+    )
+)
+register(
+    EventSpec(
+        EventKind.SEVERITY_CHANGED,
+        SeverityChangedPayload,
+        _describe_severity,
+        apply=lambda _incident, _event, p: {"severity": p.to},
+    )
+)
+register(EventSpec(EventKind.ROLES_ASSIGNED, RolesAssignedPayload, _describe_roles, apply=_apply_roles))
+register(EventSpec(EventKind.DETECTED, DetectedPayload, _describe_detected, milestone=_look_milestone))
+register(EventSpec(EventKind.TRIAGED, TriagedPayload, _describe_triaged, milestone=_look_milestone))
+register(EventSpec(EventKind.JOURNAL_REPAIRED, JournalRepairedPayload, _describe_repaired, internal=True))
