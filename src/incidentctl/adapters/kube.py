@@ -1,10 +1,38 @@
 """The Kubernetes API: the only module that imports the official ``kubernetes`` client.
 
 It loads credentials the way kubectl does (``--kubeconfig``, else ``$KUBECONFIG``, else ``~/.kube/config``; in-cluster
-service account when there is no kubeconfig), turns every library error into the project's own (unreachable,
-forbidden, not found) with one line that says which call failed, and returns plain JSON dicts: the generated
-models validate every field on the way in, which costs seconds on a namespace with thousands of pods and buys
-nothing for the reads incidentctl does.
+service account when there is no kubeconfig), turns every library error into one error class per kind of answer
+(below) with one line that says which call failed, and returns plain JSON dicts: the generated models validate
+every field on the way in, which costs seconds on a namespace with thousands of pods and buys nothing for the reads
+incidentctl does.
+
+Errors: one class per API status, each carrying the HTTP status, the response headers (credentials redacted) and
+the API's parsed ``Status`` body, so that a caller decides on data, never on words. No class here sets an exit
+code: each takes it from the generic class in :mod:`incidentctl.errors` it derives from, the one place they live.
+
+====================  ======  =======================================================
+class                 status  also an instance of
+====================  ======  =======================================================
+KubeUnauthorized      401     KubeForbidden, UnauthorizedError
+KubeForbidden         403     UnauthorizedError
+KubeNotFound          404     NotFoundError
+KubeConflict          409     KubeApiError, RejectedError
+KubeInvalid           422     KubeApiError, RejectedError
+KubeTooManyRequests   429     KubeUnreachable
+KubeServerError       5xx     KubeUnreachable
+KubeTimeout           -       KubeUnreachable (no connection or no answer in time)
+KubeUnreachable       -       UnreachableError (refused, host name, TLS, reset)
+KubeApiError          other   KubeError (a 400, 405, 410: most likely a bug here)
+====================  ======  =======================================================
+
+Retries (tenacity, as the HTTP probes): only what is safe to send again. A read is retried on 429, 500/502/503/504,
+a reset connection and a timeout; a write (patch, create, exec) only on 429 (the API's flow control turns a request
+away before handling it) and on a connection that could not be opened in time (the request never left). Never a
+409 or a 422: the same request would be refused the same way, and a conflict needs a re-read (``retry_on_conflict``).
+A refused connection, an unknown host name and a TLS failure are not retried either: they do not pass in a second.
+``Retry-After`` (seconds or an HTTP date, or the Status body's ``retryAfterSeconds``) is honoured up to
+``RetryPolicy.max_wait``; a value that cannot be read falls back to a short exponential backoff, and no new attempt
+starts once the call has used its ``budget``. Sleep and clock are injected, so tests wait for nothing.
 """
 
 from __future__ import annotations
@@ -12,15 +40,33 @@ from __future__ import annotations
 import builtins
 import json
 import logging
+import math
 import os
+import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timezone
+from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from types import MappingProxyType
+from typing import Any, ClassVar, TypeVar
+
+import tenacity
+from pydantic import ConfigDict, ValidationError
+from tenacity.stop import stop_base
+from tenacity.wait import wait_base
 
 from incidentctl.adapters.kubeconfig import check_kubeconfig, kubeconfig_paths
-from incidentctl.errors import IncidentctlError, KubeconfigError, NotFoundError, UnauthorizedError, UnreachableError
+from incidentctl.core.wire import WireModel
+from incidentctl.errors import (
+    IncidentctlError,
+    KubeconfigError,
+    NotFoundError,
+    RejectedError,
+    UnauthorizedError,
+    UnreachableError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,30 +75,270 @@ JSON = dict[str, Any]
 
 #: Page size for lists, as kubectl's default --chunk-size.
 PAGE_SIZE = 500
-#: Tries for 429 and 5xx answers (transient by definition); connection errors are not retried: a dead API is dead.
+#: Tries for a call that is safe to repeat (see the module's docstring for which are).
 MAX_ATTEMPTS = 3
+#: The statuses of a read worth another try: the API server or a proxy in front of it was briefly unwell.
+RETRIED_SERVER_STATUSES = frozenset({500, 502, 503, 504})
+#: Response headers whose values never reach a message, a log or the error's ``headers``.
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+_SECRET_HEADER_WORDS = ("token", "secret", "api-key", "apikey", "password")
+REDACTED = "<redacted>"
+
+
+# --- the API's Status body -------------------------------------------------------------------------------------
+
+
+class _StatusPart(WireModel):
+    """Read strictly (a string where the API sends a number is not a Status) but tolerant of fields added later."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+class StatusCause(_StatusPart):
+    """One thing the server refused: ``field`` is the path (``spec.replicas``), ``reason`` a machine word
+    (``FieldValueInvalid``), ``message`` the why, for people."""
+
+    reason: str = ""
+    message: str = ""
+    field: str = ""
+
+
+class StatusDetails(_StatusPart):
+    name: str = ""
+    group: str = ""
+    kind: str = ""
+    uid: str = ""
+    causes: tuple[StatusCause, ...] = ()
+    retry_after_seconds: int | None = None
+
+
+class ApiStatus(_StatusPart):
+    """The ``meta/v1`` ``Status`` an API server answers every error with."""
+
+    kind: str = "Status"
+    api_version: str = ""
+    status: str = ""
+    message: str = ""
+    reason: str = ""
+    code: int = 0
+    details: StatusDetails | None = None
+
+
+def parse_status(body: str | bytes | None) -> ApiStatus | None:
+    """The Status in an error body, or None when the body is something else (a proxy's HTML page, a stand-in's
+    JSON): then the HTTP status line is all that is known."""
+    if not body:
+        return None
+    try:
+        status = ApiStatus.model_validate_json(body)
+    except (ValidationError, ValueError):
+        return None
+    return status if status.kind == "Status" else None
+
+
+# --- errors ----------------------------------------------------------------------------------------------------
+
+
+class Transport(Enum):
+    """Why there was no HTTP answer at all; ``sent`` says whether the request may have reached the server."""
+
+    REFUSED = "refused"
+    DNS = "dns"
+    TLS = "tls"
+    CONNECT_TIMEOUT = "connect-timeout"
+    READ_TIMEOUT = "read-timeout"
+    RESET = "reset"
+    OTHER = "other"
+
+    @property
+    def sent(self) -> bool:
+        return self in (Transport.READ_TIMEOUT, Transport.RESET, Transport.OTHER)
 
 
 class KubeError(IncidentctlError):
-    """Base of the errors a Kubernetes call ends in; ``status`` is the HTTP status when there was one."""
+    """Base of the errors a Kubernetes call ends in.
+
+    ``status`` is the HTTP status when there was an answer, ``headers`` its response headers (lower-case names,
+    credentials redacted), ``api_status`` the parsed Status body, ``retry_after`` the seconds the server asked to
+    wait (uncapped; None when it named none or named one that cannot be read), ``attempts`` how many requests the
+    call sent, ``transport`` why there was no answer.
+    """
 
     status: int | None = None
+    headers: Mapping[str, str] = MappingProxyType({})
+    api_status: ApiStatus | None = None
+    retry_after: float | None = None
+    attempts: int = 1
+    transport: Transport | None = None
+
+    @property
+    def causes(self) -> tuple[StatusCause, ...]:
+        details = self.api_status.details if self.api_status is not None else None
+        return details.causes if details is not None else ()
+
+    def details(self) -> builtins.list[str]:
+        return [f"{c.field}: {c.message}" if c.field else c.message for c in self.causes]
+
+    def shown_details(self) -> builtins.list[str]:
+        """The server's message already names what it refused; a person gets that one line."""
+        return []
 
 
 class KubeUnreachable(UnreachableError, KubeError):
-    pass
+    """No answer: the connection was refused, reset or timed out, the name did not resolve, TLS failed; and the
+    answers that mean the API is not serving now (429, 5xx, below)."""
+
+
+class KubeTimeout(KubeUnreachable):
+    """No connection (``transport`` CONNECT_TIMEOUT) or no answer (READ_TIMEOUT) within the request timeout."""
+
+
+class KubeTooManyRequests(KubeUnreachable):
+    """HTTP 429: the API's flow control turned the request away; ``retry_after`` says when to come back."""
+
+
+class KubeServerError(KubeUnreachable):
+    """HTTP 5xx: the API server (or a proxy in front of it) failed; a write may or may not have been applied."""
 
 
 class KubeForbidden(UnauthorizedError, KubeError):
-    pass
+    """HTTP 403: the credentials are fine but RBAC does not allow this verb on this resource."""
+
+
+class KubeUnauthorized(KubeForbidden):
+    """HTTP 401: the credentials themselves were refused (missing, expired). A KubeForbidden as well, so that
+    code handling "credentials refused" catches both, as it always has."""
 
 
 class KubeNotFound(NotFoundError, KubeError):
-    pass
+    """HTTP 404: the object (or the namespace, or the resource type) does not exist."""
 
 
 class KubeApiError(KubeError):
-    """Any other answer the API gave (a 500 after retries, a 422)."""
+    """Any other answer the API gave (a 400, 405, 410, a body that is not the API's)."""
+
+
+class KubeConflict(RejectedError, KubeApiError):
+    """HTTP 409: ``Conflict`` (the object changed since it was read: read it again and retry, see
+    ``KubeClient.retry_on_conflict``) or ``AlreadyExists`` (``api_status.reason`` tells which)."""
+
+    reason = "Conflict"
+
+
+class KubeInvalid(RejectedError, KubeApiError):
+    """HTTP 422: the server refused the object; ``causes`` say which field (``spec.replicas``) and why."""
+
+    reason = "Invalid"
+
+
+#: The one mapping from an HTTP status to its class (5xx not listed here are server errors too).
+_BY_STATUS: Mapping[int, type[KubeError]] = MappingProxyType(
+    {
+        401: KubeUnauthorized,
+        403: KubeForbidden,
+        404: KubeNotFound,
+        409: KubeConflict,
+        422: KubeInvalid,
+        429: KubeTooManyRequests,
+    }
+)
+
+
+def error_class(status: int) -> type[KubeError]:
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    return KubeServerError if 500 <= status <= 599 else KubeApiError
+
+
+# --- retries ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a call is retried. ``sleep`` and ``clock`` (epoch seconds, for HTTP-date Retry-After values and the
+    budget) are injected so that tests move time themselves."""
+
+    attempts: int = MAX_ATTEMPTS
+    #: The longest single wait, whatever Retry-After asks: an on-call engineer is waiting.
+    max_wait: float = 5.0
+    #: No new attempt starts once the waits and attempts of one call would pass this many seconds: a read that
+    #: timed out (10 s by default) is tried once more, not twice.
+    budget: float = 15.0
+    #: The first wait when the server names none; doubled each time, up to ``max_backoff``.
+    backoff: float = 0.2
+    max_backoff: float = 2.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.time
+
+
+_DELAY_SECONDS = re.compile(r"[0-9]+", re.ASCII)
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (RFC 9110: a non-negative integer, or an HTTP date), or None
+    when there is none or it cannot be read. Uncapped: the caller caps it. Negative numbers, fractions, NaN,
+    infinities and exponents are not delay-seconds and read as None."""
+    from email.utils import parsedate_to_datetime
+
+    if value is None:
+        return None
+    text = value.strip(" \t")
+    if _DELAY_SECONDS.fullmatch(text):
+        return math.inf if len(text) > 15 else float(int(text))  # int() of a 5,000-digit string would raise
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000": UTC by RFC 5322
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - now)
+
+
+def _retry_after(headers: Mapping[str, str], status: ApiStatus | None, now: float) -> float | None:
+    seconds = parse_retry_after(headers.get("retry-after"), now)
+    if seconds is None and status is not None and status.details is not None:
+        given = status.details.retry_after_seconds
+        seconds = float(min(given, 10**9)) if given is not None and given >= 0 else None  # float(10**400) raises
+    return seconds
+
+
+def _worth_retrying(err: BaseException, *, idempotent: bool) -> bool:
+    """Safe to send again: always a 429 and a request that never left; for a read also what a second try fixes."""
+    if not isinstance(err, KubeError):
+        return False
+    if isinstance(err, KubeTooManyRequests) or err.transport is Transport.CONNECT_TIMEOUT:
+        return True
+    if not idempotent:
+        return False
+    if isinstance(err, KubeServerError):
+        return err.status in RETRIED_SERVER_STATUSES
+    return err.transport in (Transport.READ_TIMEOUT, Transport.RESET)
+
+
+class _WaitRetryAfter(wait_base):
+    """What the server asked for (capped), else exponential backoff."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.backoff = tenacity.wait_exponential(multiplier=policy.backoff, max=policy.max_backoff)
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        err = retry_state.outcome.exception() if retry_state.outcome is not None else None
+        if isinstance(err, KubeError) and err.retry_after is not None:
+            return min(err.retry_after, self.policy.max_wait)
+        return float(self.backoff(retry_state))
+
+
+class _StopAtBudget(stop_base):
+    """No new attempt once the next wait would end past the call's budget (by the injected clock)."""
+
+    def __init__(self, policy: RetryPolicy, started: float) -> None:
+        self.policy = policy
+        self.started = started
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        spent = self.policy.clock() - self.started
+        return spent + retry_state.upcoming_sleep > self.policy.budget
 
 
 @dataclass(frozen=True)
@@ -80,6 +366,15 @@ class KubeClient:
     plugin, TLS and proxies. The generated ``CoreV1Api``/``AppsV1Api`` classes are not used: importing them builds
     hundreds of pydantic models (about 1.8 s), more than a whole detect run should take."""
 
+    #: Patch types by short name, as ``kubectl patch --type``.
+    PATCH_TYPES: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            "merge": "application/merge-patch+json",
+            "strategic": "application/strategic-merge-patch+json",
+            "json": "application/json-patch+json",
+        }
+    )
+
     def __init__(
         self,
         *,
@@ -87,10 +382,12 @@ class KubeClient:
         context: str | None = None,
         request_timeout: float = 10.0,
         env: dict[str, str] | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         from kubernetes.client.api_client import ApiClient
 
         self._timeout = request_timeout
+        self.retry = retry if retry is not None else RetryPolicy()
         self.configuration = _load_configuration(kubeconfig, context, env if env is not None else dict(os.environ))
         self.configuration.retries = 0  # urllib3's own retries hide a dead API behind seconds of silent waiting
         self.configuration.connection_pool_maxsize = 16
@@ -116,7 +413,7 @@ class KubeClient:
                 query.append(("continue", token))
             if label_selector:
                 query.append(("labelSelector", label_selector))
-            page = self._get(f"list {resource} in namespace {namespace}", path, query)
+            page = self._request(f"list {resource} in namespace {namespace}", "GET", path, query)
             items.extend(page.get("items") or [])
             token = (page.get("metadata") or {}).get("continue")
             if not token:
@@ -124,11 +421,68 @@ class KubeClient:
 
     def get_namespace(self, name: str) -> JSON:
         """The namespace itself (a list in a namespace that does not exist is simply empty, as on any server)."""
-        return self._get(f"get namespace {name}", f"/api/v1/namespaces/{name}", [])
+        return self._request(f"get namespace {name}", "GET", f"/api/v1/namespaces/{name}", [])
 
     def get(self, resource: str, namespace: str, name: str) -> JSON:
         path = f"{API_PATHS[resource]}/namespaces/{namespace}/{resource}/{name}"
-        return self._get(f"get {resource}/{name} in namespace {namespace}", path, [])
+        return self._request(f"get {resource}/{name} in namespace {namespace}", "GET", path, [])
+
+    # --- writes: the plumbing mitigate builds on; each is sent once unless it provably was not handled -------------
+
+    def patch(
+        self,
+        resource: str,
+        namespace: str,
+        name: str,
+        body: Any,
+        *,
+        patch_type: str = "merge",
+        subresource: str | None = None,
+        dry_run: bool = False,
+        field_manager: str = "incidentctl",
+    ) -> JSON:
+        """PATCH an object (or its ``scale``/``status``) with a merge, strategic-merge or JSON patch; the reply is
+        the object as the server now has it (or would have it, with ``dry_run``: server-side, nothing changes)."""
+        sub = f"/{subresource}" if subresource else ""
+        path = f"{API_PATHS[resource]}/namespaces/{namespace}/{resource}/{name}{sub}"
+        what = f"patch {resource}/{name}{sub} in namespace {namespace}"
+        return self._request(
+            what,
+            "PATCH",
+            path,
+            _write_query(dry_run, field_manager),
+            body=body,
+            content_type=self.PATCH_TYPES[patch_type],
+        )
+
+    def create(
+        self, resource: str, namespace: str, body: JSON, *, dry_run: bool = False, field_manager: str = "incidentctl"
+    ) -> JSON:
+        """POST a new object into a namespace; an existing one is a KubeConflict with reason AlreadyExists."""
+        name = (body.get("metadata") or {}).get("name", "")
+        path = f"{API_PATHS[resource]}/namespaces/{namespace}/{resource}"
+        what = f"create {resource}/{name} in namespace {namespace}"
+        return self._request(
+            what, "POST", path, _write_query(dry_run, field_manager), body=body, content_type="application/json"
+        )
+
+    def retry_on_conflict(self, read_modify_write: Callable[[], T], *, attempts: int = 5) -> T:
+        """Run ``read_modify_write`` again while it ends in a 409 Conflict (client-go's ``RetryOnConflict``): the
+        function must read the object afresh each time, so that its write carries the current resourceVersion.
+        ``AlreadyExists`` is not retried: the object will still exist."""
+
+        def conflicted(err: BaseException) -> bool:
+            status = err.api_status if isinstance(err, KubeConflict) else None
+            return isinstance(err, KubeConflict) and (status is None or status.reason != "AlreadyExists")
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(conflicted),
+            stop=tenacity.stop_after_attempt(attempts),
+            wait=tenacity.wait_exponential(multiplier=0.05, max=1.0),
+            sleep=self.retry.sleep,
+            reraise=True,
+        )
+        return retrying(read_modify_write)
 
     def exec(
         self,
@@ -139,7 +493,9 @@ class KubeClient:
         container: str | None = None,
         timeout: float = 10.0,
     ) -> ExecResult:
-        """Run a command in a pod (what ``kubectl exec`` does) and return its exit code and output."""
+        """Run a command in a pod (what ``kubectl exec`` does) and return its exit code and output.
+
+        Retried as a write: a command may have side effects, so it runs again only when it cannot have run."""
         from kubernetes.stream import ws_client
 
         what = f"exec in pod {pod} (namespace {namespace})"
@@ -174,33 +530,52 @@ class KubeClient:
                 status = int(getattr(e, "status", 0) or 0)
                 if status:
                     raise
-                raise KubeUnreachable(f"{what}: {_reason(e)}") from e
+                handshake = _handshake_answer(e)
+                if handshake is not None:
+                    raise self._answer_error(what, *handshake) from e
+                raise _transport_error(what, e, self.server, timeout, prefix=f"{what}: ") from e
             try:
                 resp.run_forever(timeout=timeout)
                 if resp.is_open():
-                    raise KubeUnreachable(f"{what}: no answer within {timeout:g}s")
+                    err = KubeTimeout(f"{what}: no answer within {timeout:g}s")
+                    err.transport = Transport.READ_TIMEOUT
+                    raise err
                 code = resp.returncode
                 return ExecResult(code if code is not None else 0, resp.read_stdout() or "", resp.read_stderr() or "")
             finally:
                 resp.close()
 
-        return self._translate(what, run)
+        return self._call(what, run, idempotent=False)
 
     # --- plumbing ------------------------------------------------------------------------------------------------
 
-    def _get(self, what: str, path: str, query: builtins.list[tuple[str, str]]) -> JSON:
+    def _request(
+        self,
+        what: str,
+        method: str,
+        path: str,
+        query: builtins.list[tuple[str, str]],
+        *,
+        body: Any = None,
+        content_type: str | None = None,
+    ) -> JSON:
         from kubernetes.client.exceptions import ApiException
 
+        header_params = {"Accept": "application/json"}
+        if content_type is not None:
+            header_params["Content-Type"] = content_type
+
         def once() -> JSON:
-            method, url, headers, body, post = self.api_client.param_serialize(
-                method="GET",
+            method_, url, headers, body_, post = self.api_client.param_serialize(
+                method=method,
                 resource_path=path,
                 query_params=query,
-                header_params={"Accept": "application/json"},
+                header_params=header_params,
+                body=body,
                 auth_settings=["BearerToken"],
             )
             resp = self.api_client.call_api(
-                method, url, header_params=headers, body=body, post_params=post, _request_timeout=self._timeout
+                method_, url, header_params=headers, body=body_, post_params=post, _request_timeout=self._timeout
             )
             data = resp.read()
             if not 200 <= int(resp.status) <= 299:
@@ -208,72 +583,182 @@ class KubeClient:
             parsed: JSON = json.loads(data)
             return parsed
 
-        return self._translate(what, once)
+        return self._call(what, once, idempotent=method in ("GET", "HEAD"))
+
+    def _call(self, what: str, fn: Callable[[], T], *, idempotent: bool) -> T:
+        """Run ``fn`` with the retries that are safe for it, every failure translated into one error class."""
+        policy = self.retry
+        attempts = 0
+
+        def attempt() -> T:
+            nonlocal attempts
+            attempts += 1
+            try:
+                return self._translate(what, fn)
+            except KubeError as e:
+                e.attempts = attempts
+                raise
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            err = state.outcome.exception() if state.outcome is not None else None
+            why = f"HTTP {err.status}" if isinstance(err, KubeError) and err.status else type(err).__name__
+            log.debug("%s: %s, trying again in %.1fs", what, why, state.upcoming_sleep)
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(lambda e: _worth_retrying(e, idempotent=idempotent)),
+            stop=tenacity.stop_after_attempt(policy.attempts) | _StopAtBudget(policy, policy.clock()),
+            wait=_WaitRetryAfter(policy),
+            sleep=policy.sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        return retrying(attempt)
 
     def _translate(self, what: str, fn: Callable[[], T]) -> T:
-        """Run ``fn`` with retries for 429/5xx (honouring Retry-After) and one error class for every failure."""
+        """One try of ``fn``, its library errors turned into the project's."""
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError as Urllib3Error
 
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                return fn()
-            except ApiException as e:
-                status = int(e.status or 0)
-                if (status == 429 or status >= 500) and attempt < MAX_ATTEMPTS:
-                    delay = _retry_after(e, attempt)
-                    log.debug("%s: HTTP %s, retrying in %.1fs", what, status, delay)
-                    time.sleep(delay)
-                    continue
-                if status == 0:
-                    raise KubeUnreachable(f"{what}: {_reason(e)}") from e
-                raise _api_error(what, e, self.server) from e
-            except (Urllib3Error, OSError) as e:
-                raise KubeUnreachable(
-                    f"cannot reach the Kubernetes API at {self.server} ({what}): {_reason(e)}",
-                    hint="check the cluster is up and --context/--kubeconfig point at it",
-                ) from e
-            except ValueError as e:  # a body that is not JSON: not a Kubernetes API server
-                raise KubeApiError(f"{what}: the server at {self.server} did not answer like a Kubernetes API") from e
-        raise AssertionError("unreachable")
+        try:
+            return fn()
+        except ApiException as e:
+            if not int(e.status or 0):  # TLS and the websocket layer: no HTTP answer
+                raise _transport_error(what, e, self.server, self._timeout) from e
+            raise self._answer_error(what, int(e.status), e.headers, e.body, e.reason) from e
+        except (Urllib3Error, OSError) as e:
+            raise _transport_error(what, e, self.server, self._timeout) from e
+        except ValueError as e:  # a body that is not JSON: not a Kubernetes API server
+            raise KubeApiError(f"{what}: the server at {self.server} did not answer like a Kubernetes API") from e
+
+    def _answer_error(
+        self, what: str, status: int, raw_headers: Any, body: str | bytes | None, phrase: str | None
+    ) -> KubeError:
+        headers = redact_headers(raw_headers)
+        api_status = parse_status(body)
+        message = _one_line(api_status.message if api_status is not None and api_status.message else "")
+        message = message or _one_line(phrase or "") or f"HTTP {status}"
+        cls = error_class(status)
+        err: KubeError
+        if cls is KubeUnauthorized or cls is KubeForbidden:
+            hint = (
+                "your credentials were refused: check `kubectl auth can-i` for this user"
+                if status == 403
+                else "your credentials are missing or expired: log in to the cluster again"
+            )
+            err = cls(f"{what}: {message} (HTTP {status})", hint=hint)
+        elif cls is KubeNotFound:
+            err = cls(f"{what}: {message}")
+        elif cls is KubeTooManyRequests or cls is KubeServerError:
+            err = cls(f"{what}: the API server at {self.server} answered {status}: {message}")
+        elif cls is KubeConflict:
+            err = cls(
+                f"{what}: {message} (HTTP {status})",
+                hint="the object changed since it was read, or already exists: read it again before retrying",
+            )
+        elif cls is KubeInvalid:
+            err = cls(f"{what}: {message} (HTTP {status})", hint="the API server refused the change: nothing changed")
+        else:
+            err = cls(f"{what}: {message} (HTTP {status})")
+        err.status = status
+        err.headers = headers
+        err.api_status = api_status
+        err.retry_after = _retry_after(headers, api_status, self.retry.clock())
+        return err
 
 
-def _retry_after(e: Any, attempt: int) -> float:
-    headers = getattr(e, "headers", None) or {}
-    value = headers.get("Retry-After") if hasattr(headers, "get") else None
-    try:
-        return min(float(value), 5.0) if value is not None else 0.2 * attempt
-    except ValueError:
-        return 0.2 * attempt
+def _write_query(dry_run: bool, field_manager: str) -> builtins.list[tuple[str, str]]:
+    query = [("fieldManager", field_manager)]
+    if dry_run:
+        query.append(("dryRun", "All"))
+    return query
 
 
-def _status_message(e: Any) -> str:
-    try:
-        body = json.loads(e.body or "{}")
-    except (TypeError, ValueError):
-        body = {}
-    message = body.get("message") if isinstance(body, dict) else None
-    return str(message or e.reason or f"HTTP {e.status}")
+def redact_headers(raw: Any) -> Mapping[str, str]:
+    """Response headers with lower-case names and every credential replaced, safe to keep, log and show."""
+    items = raw.items() if hasattr(raw, "items") else ()
+    out: dict[str, str] = {}
+    for key, value in items:
+        name = str(key).lower()
+        secret = name in _SECRET_HEADERS or any(word in name for word in _SECRET_HEADER_WORDS)
+        out[name] = REDACTED if secret else str(value)
+    return MappingProxyType(out)
 
 
-def _api_error(what: str, e: Any, server: str) -> KubeError:
-    status = int(e.status or 0)
-    message = _status_message(e)
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _handshake_answer(e: BaseException) -> tuple[int, Any, bytes | None, str | None] | None:
+    """The HTTP answer a websocket handshake got (a 403 for exec, a 404 pod), which the client wraps away."""
+    for cause in _causes(e):
+        code = getattr(cause, "status_code", None)
+        if isinstance(code, int) and code >= 400:
+            return code, getattr(cause, "resp_headers", None), getattr(cause, "resp_body", None), None
+    return None
+
+
+def _causes(e: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = e
+    while current is not None and id(current) not in seen:
+        yield current
+        seen.add(id(current))
+        nested = getattr(current, "reason", None)  # urllib3's MaxRetryError keeps the real error in .reason
+        current = nested if isinstance(nested, BaseException) else (current.__cause__ or current.__context__)
+
+
+def _transport(e: BaseException) -> Transport:
+    """Which way the connection failed, from the exception chain (types first, words only for the TLS and
+    websocket layers, which pass their errors on as text)."""
+    import ssl
+
+    from urllib3.exceptions import (
+        ConnectTimeoutError,
+        NameResolutionError,
+        NewConnectionError,
+        ProtocolError,
+        ReadTimeoutError,
+        SSLError,
+    )
+
+    for cause in _causes(e):
+        if isinstance(cause, NameResolutionError):
+            return Transport.DNS
+        if isinstance(cause, NewConnectionError):  # before ConnectTimeoutError, which it subclasses
+            return Transport.REFUSED if "refused" in str(cause).lower() else Transport.OTHER
+        if isinstance(cause, ConnectTimeoutError):
+            return Transport.CONNECT_TIMEOUT
+        if isinstance(cause, ReadTimeoutError):
+            return Transport.READ_TIMEOUT
+        if isinstance(cause, (SSLError, ssl.SSLError)):
+            return Transport.TLS
+        if isinstance(cause, ConnectionRefusedError):
+            return Transport.REFUSED
+        if isinstance(cause, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, ProtocolError)):
+            return Transport.RESET
+        if isinstance(cause, TimeoutError):  # socket.timeout too
+            return Transport.READ_TIMEOUT
+    text = _reason(e)
+    return {
+        "connection refused": Transport.REFUSED,
+        "timed out": Transport.READ_TIMEOUT,
+        "host name not resolved": Transport.DNS,
+        "TLS certificate rejected": Transport.TLS,
+    }.get(text, Transport.OTHER)
+
+
+def _transport_error(what: str, e: BaseException, server: str, timeout: float, prefix: str | None = None) -> KubeError:
+    transport = _transport(e)
+    where = prefix if prefix is not None else f"cannot reach the Kubernetes API at {server} ({what}): "
+    hint = "check the cluster is up and --context/--kubeconfig point at it"
     err: KubeError
-    if status in (401, 403):
-        hint = (
-            "your credentials were refused: check `kubectl auth can-i` for this user"
-            if status == 403
-            else "your credentials are missing or expired: log in to the cluster again"
-        )
-        err = KubeForbidden(f"{what}: {message} (HTTP {status})", hint=hint)
-    elif status == 404:
-        err = KubeNotFound(f"{what}: {message}")
-    elif status in (429, 500, 502, 503, 504):
-        err = KubeUnreachable(f"{what}: the API server at {server} answered {status}: {message}")
+    if transport is Transport.CONNECT_TIMEOUT:
+        err = KubeTimeout(f"{where}no connection within {timeout:g}s", hint=hint)
+    elif transport is Transport.READ_TIMEOUT:
+        err = KubeTimeout(f"{what}: no answer within {timeout:g}s from the Kubernetes API at {server}")
     else:
-        err = KubeApiError(f"{what}: {message} (HTTP {status})")
-    err.status = status
+        err = KubeUnreachable(f"{where}{_reason(e)}", hint=hint)
+    err.transport = transport
     return err
 
 
@@ -288,10 +773,13 @@ def _reason(e: BaseException) -> str:
         ("name or service not known", "host name not resolved"),
         ("nodename nor servname", "host name not resolved"),
         ("certificate", "TLS certificate rejected"),
+        ("reset by peer", "connection reset"),
+        ("connection aborted", "connection reset"),
+        ("remote end closed", "connection reset"),
     ):
         if needle in lowered:
             return words
-    return text.splitlines()[0][:200]
+    return (text.splitlines() or [type(e).__name__])[0][:200]
 
 
 def _load_configuration(kubeconfig: str | None, context: str | None, env: dict[str, str]) -> Any:
