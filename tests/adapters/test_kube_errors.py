@@ -405,6 +405,22 @@ def test_401_from_a_tls_sandbox_with_a_wrong_token(
     assert fake.sleeps == []
 
 
+def test_exec_refused_by_rbac_is_forbidden_with_the_status_body(
+    cluster: Sandbox, client_for: Callable[..., KubeClient], fake: FakeTime
+) -> None:
+    client = client_for(cluster)
+    assert client.exec(NAMESPACE, "redis-0", ["redis-cli", "ping"]).stdout.strip() == "PONG"
+    cluster.faults.forbid("create", "pods/exec")
+    err = raised(lambda: client.exec(NAMESPACE, "redis-0", ["redis-cli", "ping"]))
+    assert type(err) is KubeForbidden
+    assert err.status == 403
+    assert err.api_status is not None
+    assert 'pods "redis-0" is forbidden' in err.message
+    assert "(HTTP 403)" in err.message
+    assert err.attempts == 1
+    assert fake.sleeps == []
+
+
 # -- retries -----------------------------------------------------------------------------------------------------
 
 
