@@ -49,6 +49,7 @@ from incidentctl.sandbox.world import NAMESPACE
 
 NOW = datetime(2026, 12, 1, 13, 0, 0, tzinfo=timezone.utc)
 TOKEN = "s3cret-token-never-shown"
+WRONG_TOKEN = "wrong-token-7f3a9c"
 #: The first wait when the server names none (or names one that cannot be read).
 BACKOFF = 0.2
 CAP = RetryPolicy().max_wait
@@ -390,7 +391,7 @@ def test_401_from_a_tls_sandbox_with_a_wrong_token(
 ) -> None:
     sb = sandbox_factory("healthy", tls_dir=tmp_path / "tls")
     doc = sb.kubeconfig()
-    doc["users"][0]["user"]["token"] = "expired"
+    doc["users"][0]["user"]["token"] = WRONG_TOKEN
     path = tmp_path / "kubeconfig"
     path.write_text(yaml.safe_dump(doc))
     client = KubeClient(kubeconfig=str(path), env={}, retry=fake.policy())
@@ -630,10 +631,14 @@ def test_cli_unauthorized_ends_in_one_line_and_exit_4(
     sb = sandbox_factory("healthy", tls_dir=tmp_path / "tls", dependency_hang=3.0, max_response_delay=3.0)
     site = write_site(sb, tmp_path / "site")
     doc = yaml.safe_load(site.kubeconfig.read_text())
-    doc["users"][0]["user"]["token"] = "expired"
+    doc["users"][0]["user"]["token"] = WRONG_TOKEN
     site.kubeconfig.write_text(yaml.safe_dump(doc))
     result = invoke(site.args("detect"))
     assert result.exit_code == 4
     line = _one_error_line(result.stderr)
     assert "Unauthorized (HTTP 401)" in line
     assert sb.token not in result.output
+    debug = invoke(["--debug", *site.args("detect")])
+    assert debug.exit_code == 4
+    assert sb.token not in debug.output
+    assert WRONG_TOKEN not in debug.output
