@@ -30,6 +30,7 @@ from incidentctl.adapters.kube import (
     KubeClient,
     KubeConflict,
     KubeError,
+    KubeExecTimeout,
     KubeForbidden,
     KubeInvalid,
     KubeNotFound,
@@ -43,6 +44,7 @@ from incidentctl.adapters.kube import (
 from incidentctl.errors import NotFoundError, RefusedError, UnauthorizedError, UnreachableError
 from incidentctl.exitcodes import ExitCode
 from incidentctl.render.envelope import error_envelope
+from incidentctl.sandbox import websocket
 from incidentctl.sandbox.sandbox import Sandbox
 from incidentctl.sandbox.testing import sandbox_factory  # noqa: F401 - re-exported fixture
 from incidentctl.sandbox.world import NAMESPACE
@@ -94,6 +96,7 @@ class Reply:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     reset: bool = False  # hang up with a TCP reset once the request is read
+    upgrade: bool = False  # accept a websocket (exec) and then say nothing until the client leaves
 
 
 @dataclass
@@ -124,6 +127,17 @@ def scripted() -> Iterator[Scripted]:
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 self.connection.close()
                 self.close_connection = True
+                return
+            if reply.upgrade:
+                self.send_response(101)
+                self.send_header("Upgrade", "websocket")
+                self.send_header("Connection", "Upgrade")
+                self.send_header("Sec-WebSocket-Accept", websocket.accept_key(self.headers["Sec-WebSocket-Key"]))
+                offered = self.headers.get("Sec-WebSocket-Protocol", "")
+                self.send_header("Sec-WebSocket-Protocol", websocket.choose_protocol(offered) or "")
+                self.end_headers()
+                self.close_connection = True
+                self.rfile.read(1)  # until the client sends its close frame (or hangs up)
                 return
             raw = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
             data = raw.encode()
@@ -420,6 +434,20 @@ def test_exec_refused_by_rbac_is_forbidden_with_the_status_body(
     assert "(HTTP 403)" in err.message
     assert err.attempts == 1
     assert fake.sleeps == []
+
+
+def test_an_exec_whose_command_hangs_is_an_exec_timeout_and_not_run_again(
+    scripted: Scripted, client_for: Callable[..., KubeClient], fake: FakeTime
+) -> None:
+    scripted.replies.append(Reply(upgrade=True))
+    err = raised(
+        lambda: client_for(scripted.url).exec("default", "postgres-0", ["psql", "-c", "SELECT 1;"], timeout=0.3)
+    )
+    assert type(err) is KubeExecTimeout
+    assert "no answer within 0.3s" in err.message
+    assert err.attempts == 1
+    assert fake.sleeps == []
+    assert len(scripted.requests) == 1
 
 
 # -- retries -----------------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ KubeInvalid           422     KubeApiError, RejectedError
 KubeTooManyRequests   429     KubeUnreachable
 KubeServerError       5xx     KubeUnreachable
 KubeTimeout           -       KubeUnreachable (no connection or no answer in time)
+KubeExecTimeout       -       KubeTimeout (an exec'd command that did not finish)
 KubeUnreachable       -       UnreachableError (refused, host name, TLS, reset)
 KubeApiError          other   KubeError (a 400, 405, 410: most likely a bug here)
 ====================  ======  =======================================================
@@ -143,6 +144,7 @@ class Transport(Enum):
     """Why there was no HTTP answer at all; ``sent`` says whether the request may have reached the server."""
 
     REFUSED = "refused"
+    NO_ROUTE = "no-route"  # no connection for another reason (network unreachable, a firewall's reject)
     DNS = "dns"
     TLS = "tls"
     CONNECT_TIMEOUT = "connect-timeout"
@@ -191,6 +193,11 @@ class KubeUnreachable(UnreachableError, KubeError):
 
 class KubeTimeout(KubeUnreachable):
     """No connection (``transport`` CONNECT_TIMEOUT) or no answer (READ_TIMEOUT) within the request timeout."""
+
+
+class KubeExecTimeout(KubeTimeout):
+    """An exec whose command started but did not finish within its timeout: the pod's process hangs, not the
+    API (a datastore check that hangs is a datastore that is down)."""
 
 
 class KubeTooManyRequests(KubeUnreachable):
@@ -537,7 +544,7 @@ class KubeClient:
             try:
                 resp.run_forever(timeout=timeout)
                 if resp.is_open():
-                    err = KubeTimeout(f"{what}: no answer within {timeout:g}s")
+                    err = KubeExecTimeout(f"{what}: no answer within {timeout:g}s")
                     err.transport = Transport.READ_TIMEOUT
                     raise err
                 code = resp.returncode
@@ -725,7 +732,7 @@ def _transport(e: BaseException) -> Transport:
         if isinstance(cause, NameResolutionError):
             return Transport.DNS
         if isinstance(cause, NewConnectionError):  # before ConnectTimeoutError, which it subclasses
-            return Transport.REFUSED if "refused" in str(cause).lower() else Transport.OTHER
+            return Transport.REFUSED if "refused" in str(cause).lower() else Transport.NO_ROUTE
         if isinstance(cause, ConnectTimeoutError):
             return Transport.CONNECT_TIMEOUT
         if isinstance(cause, ReadTimeoutError):
@@ -748,6 +755,7 @@ def _transport(e: BaseException) -> Transport:
 
 
 def _transport_error(what: str, e: BaseException, server: str, timeout: float, prefix: str | None = None) -> KubeError:
+    """No HTTP answer. ``prefix`` replaces "cannot reach the Kubernetes API at ..." (exec says which pod instead)."""
     transport = _transport(e)
     where = prefix if prefix is not None else f"cannot reach the Kubernetes API at {server} ({what}): "
     hint = "check the cluster is up and --context/--kubeconfig point at it"
@@ -755,7 +763,8 @@ def _transport_error(what: str, e: BaseException, server: str, timeout: float, p
     if transport is Transport.CONNECT_TIMEOUT:
         err = KubeTimeout(f"{where}no connection within {timeout:g}s", hint=hint)
     elif transport is Transport.READ_TIMEOUT:
-        err = KubeTimeout(f"{what}: no answer within {timeout:g}s from the Kubernetes API at {server}")
+        said = _reason(e) if prefix is not None else f"no answer within {timeout:g}s"
+        err = KubeTimeout(f"{where}{said}", hint=hint)
     else:
         err = KubeUnreachable(f"{where}{_reason(e)}", hint=hint)
     err.transport = transport
