@@ -275,9 +275,10 @@ def test_the_old_names_still_catch_what_they_caught() -> None:
 
 def test_exit_codes_come_only_from_the_generic_error_classes() -> None:
     """The adapter maps statuses to classes; which exit code a class ends in is decided in incidentctl.errors."""
-    from incidentctl.adapters import kube
+    from incidentctl.adapters import kube, kube_errors
 
-    classes = [c for c in vars(kube).values() if isinstance(c, type) and issubclass(c, KubeError)]
+    found = {**vars(kube), **vars(kube_errors)}.values()
+    classes = [c for c in found if isinstance(c, type) and issubclass(c, KubeError)]
     assert len(classes) >= 10
     assert [c.__name__ for c in classes if "exit_code" in vars(c)] == []
 

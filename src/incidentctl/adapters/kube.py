@@ -2,38 +2,12 @@
 
 It loads credentials the way kubectl does (``--kubeconfig``, else ``$KUBECONFIG``, else ``~/.kube/config``; in-cluster
 service account when there is no kubeconfig), turns every library error into one error class per kind of answer
-(below) with one line that says which call failed, and returns plain JSON dicts: the generated models validate
-every field on the way in, which costs seconds on a namespace with thousands of pods and buys nothing for the reads
-incidentctl does.
+(:mod:`incidentctl.adapters.kube_errors`) with one line that says which call failed, and returns plain JSON dicts:
+the generated models validate every field on the way in, which costs seconds on a namespace with thousands of pods
+and buys nothing for the reads incidentctl does.
 
-Errors: one class per API status, each carrying the HTTP status, the response headers (credentials redacted) and
-the API's parsed ``Status`` body, so that a caller decides on data, never on words. No class here sets an exit
-code: each takes it from the generic class in :mod:`incidentctl.errors` it derives from, the one place they live.
-
-====================  ======  =======================================================
-class                 status  also an instance of
-====================  ======  =======================================================
-KubeUnauthorized      401     KubeForbidden, UnauthorizedError
-KubeForbidden         403     UnauthorizedError
-KubeNotFound          404     NotFoundError
-KubeConflict          409     KubeApiError, RejectedError
-KubeInvalid           422     KubeApiError, RejectedError
-KubeTooManyRequests   429     KubeUnreachable
-KubeServerError       5xx     KubeUnreachable
-KubeTimeout           -       KubeUnreachable (no connection or no answer in time)
-KubeExecTimeout       -       KubeTimeout (an exec'd command that did not finish)
-KubeUnreachable       -       UnreachableError (refused, host name, TLS, reset)
-KubeApiError          other   KubeError (a 400, 405, 410: most likely a bug here)
-====================  ======  =======================================================
-
-Retries (tenacity, as the HTTP probes): only what is safe to send again. A read is retried on 429, 500/502/503/504,
-a reset connection and a timeout; a write (patch, create, exec) only on 429 (the API's flow control turns a request
-away before handling it) and on a connection that could not be opened in time (the request never left). Never a
-409 or a 422: the same request would be refused the same way, and a conflict needs a re-read (``retry_on_conflict``).
-A refused connection, an unknown host name and a TLS failure are not retried either: they do not pass in a second.
-``Retry-After`` (seconds or an HTTP date, or the Status body's ``retryAfterSeconds``) is honoured up to
-``RetryPolicy.max_wait``; a value that cannot be read falls back to a short exponential backoff, and no new attempt
-starts once the call has used its ``budget``. Sleep and clock are injected, so tests wait for nothing.
+Which calls are tried again and how long to wait is :mod:`incidentctl.adapters.kube_retry`. The names of both
+modules are re-exported here, where callers import them.
 """
 
 from __future__ import annotations
@@ -41,33 +15,76 @@ from __future__ import annotations
 import builtins
 import json
 import logging
-import math
 import os
-import re
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import timezone
-from enum import Enum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
 import tenacity
-from pydantic import ConfigDict, ValidationError
-from tenacity.stop import stop_base
-from tenacity.wait import wait_base
 
-from incidentctl.adapters.kubeconfig import check_kubeconfig, kubeconfig_paths
-from incidentctl.core.wire import WireModel
-from incidentctl.errors import (
-    IncidentctlError,
-    KubeconfigError,
-    NotFoundError,
-    RejectedError,
-    UnauthorizedError,
-    UnreachableError,
+from incidentctl.adapters.kube_errors import (
+    REDACTED,
+    ApiStatus,
+    KubeApiError,
+    KubeConflict,
+    KubeError,
+    KubeExecTimeout,
+    KubeForbidden,
+    KubeInvalid,
+    KubeNotFound,
+    KubeServerError,
+    KubeTimeout,
+    KubeTooManyRequests,
+    KubeUnauthorized,
+    KubeUnreachable,
+    StatusCause,
+    StatusDetails,
+    Transport,
+    error_class,
+    parse_status,
+    redact_headers,
 )
+from incidentctl.adapters.kube_retry import (
+    MAX_ATTEMPTS,
+    RetryPolicy,
+    StopAtBudget,
+    WaitRetryAfter,
+    parse_retry_after,
+    retry_after,
+    worth_retrying,
+)
+from incidentctl.adapters.kubeconfig import check_kubeconfig, kubeconfig_paths
+from incidentctl.errors import KubeconfigError
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "REDACTED",
+    "ApiStatus",
+    "ExecResult",
+    "KubeApiError",
+    "KubeClient",
+    "KubeConflict",
+    "KubeError",
+    "KubeExecTimeout",
+    "KubeForbidden",
+    "KubeInvalid",
+    "KubeNotFound",
+    "KubeServerError",
+    "KubeTimeout",
+    "KubeTooManyRequests",
+    "KubeUnauthorized",
+    "KubeUnreachable",
+    "RetryPolicy",
+    "StatusCause",
+    "StatusDetails",
+    "Transport",
+    "error_class",
+    "iter_containers",
+    "parse_retry_after",
+    "parse_status",
+]
 
 log = logging.getLogger(__name__)
 
@@ -76,276 +93,6 @@ JSON = dict[str, Any]
 
 #: Page size for lists, as kubectl's default --chunk-size.
 PAGE_SIZE = 500
-#: Tries for a call that is safe to repeat (see the module's docstring for which are).
-MAX_ATTEMPTS = 3
-#: The statuses of a read worth another try: the API server or a proxy in front of it was briefly unwell.
-RETRIED_SERVER_STATUSES = frozenset({500, 502, 503, 504})
-#: Response headers whose values never reach a message, a log or the error's ``headers``.
-_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
-_SECRET_HEADER_WORDS = ("token", "secret", "api-key", "apikey", "password")
-REDACTED = "<redacted>"
-
-
-# --- the API's Status body -------------------------------------------------------------------------------------
-
-
-class _StatusPart(WireModel):
-    """Read strictly (a string where the API sends a number is not a Status) but tolerant of fields added later."""
-
-    model_config = ConfigDict(extra="ignore", strict=True)
-
-
-class StatusCause(_StatusPart):
-    """One thing the server refused: ``field`` is the path (``spec.replicas``), ``reason`` a machine word
-    (``FieldValueInvalid``), ``message`` the why, for people."""
-
-    reason: str = ""
-    message: str = ""
-    field: str = ""
-
-
-class StatusDetails(_StatusPart):
-    name: str = ""
-    group: str = ""
-    kind: str = ""
-    uid: str = ""
-    causes: tuple[StatusCause, ...] = ()
-    retry_after_seconds: int | None = None
-
-
-class ApiStatus(_StatusPart):
-    """The ``meta/v1`` ``Status`` an API server answers every error with."""
-
-    kind: str = "Status"
-    api_version: str = ""
-    status: str = ""
-    message: str = ""
-    reason: str = ""
-    code: int = 0
-    details: StatusDetails | None = None
-
-
-def parse_status(body: str | bytes | None) -> ApiStatus | None:
-    """The Status in an error body, or None when the body is something else (a proxy's HTML page, a stand-in's
-    JSON): then the HTTP status line is all that is known."""
-    if not body:
-        return None
-    try:
-        status = ApiStatus.model_validate_json(body)
-    except (ValidationError, ValueError):
-        return None
-    return status if status.kind == "Status" else None
-
-
-# --- errors ----------------------------------------------------------------------------------------------------
-
-
-class Transport(Enum):
-    """Why there was no HTTP answer at all; ``sent`` says whether the request may have reached the server."""
-
-    REFUSED = "refused"
-    NO_ROUTE = "no-route"  # no connection for another reason (network unreachable, a firewall's reject)
-    DNS = "dns"
-    TLS = "tls"
-    CONNECT_TIMEOUT = "connect-timeout"
-    READ_TIMEOUT = "read-timeout"
-    RESET = "reset"
-    OTHER = "other"
-
-    @property
-    def sent(self) -> bool:
-        return self in (Transport.READ_TIMEOUT, Transport.RESET, Transport.OTHER)
-
-
-class KubeError(IncidentctlError):
-    """Base of the errors a Kubernetes call ends in.
-
-    ``status`` is the HTTP status when there was an answer, ``headers`` its response headers (lower-case names,
-    credentials redacted), ``api_status`` the parsed Status body, ``retry_after`` the seconds the server asked to
-    wait (uncapped; None when it named none or named one that cannot be read), ``attempts`` how many requests the
-    call sent, ``transport`` why there was no answer.
-    """
-
-    status: int | None = None
-    headers: Mapping[str, str] = MappingProxyType({})
-    api_status: ApiStatus | None = None
-    retry_after: float | None = None
-    attempts: int = 1
-    transport: Transport | None = None
-
-    @property
-    def causes(self) -> tuple[StatusCause, ...]:
-        details = self.api_status.details if self.api_status is not None else None
-        return details.causes if details is not None else ()
-
-    def details(self) -> builtins.list[str]:
-        return [f"{c.field}: {c.message}" if c.field else c.message for c in self.causes]
-
-    def shown_details(self) -> builtins.list[str]:
-        """The server's message already names what it refused; a person gets that one line."""
-        return []
-
-
-class KubeUnreachable(UnreachableError, KubeError):
-    """No answer: the connection was refused, reset or timed out, the name did not resolve, TLS failed; and the
-    answers that mean the API is not serving now (429, 5xx, below)."""
-
-
-class KubeTimeout(KubeUnreachable):
-    """No connection (``transport`` CONNECT_TIMEOUT) or no answer (READ_TIMEOUT) within the request timeout."""
-
-
-class KubeExecTimeout(KubeTimeout):
-    """An exec whose command started but did not finish within its timeout: the pod's process hangs, not the
-    API (a datastore check that hangs is a datastore that is down)."""
-
-
-class KubeTooManyRequests(KubeUnreachable):
-    """HTTP 429: the API's flow control turned the request away; ``retry_after`` says when to come back."""
-
-
-class KubeServerError(KubeUnreachable):
-    """HTTP 5xx: the API server (or a proxy in front of it) failed; a write may or may not have been applied."""
-
-
-class KubeForbidden(UnauthorizedError, KubeError):
-    """HTTP 403: the credentials are fine but RBAC does not allow this verb on this resource."""
-
-
-class KubeUnauthorized(KubeForbidden):
-    """HTTP 401: the credentials themselves were refused (missing, expired). A KubeForbidden as well, so that
-    code handling "credentials refused" catches both, as it always has."""
-
-
-class KubeNotFound(NotFoundError, KubeError):
-    """HTTP 404: the object (or the namespace, or the resource type) does not exist."""
-
-
-class KubeApiError(KubeError):
-    """Any other answer the API gave (a 400, 405, 410, a body that is not the API's)."""
-
-
-class KubeConflict(RejectedError, KubeApiError):
-    """HTTP 409: ``Conflict`` (the object changed since it was read: read it again and retry, see
-    ``KubeClient.retry_on_conflict``) or ``AlreadyExists`` (``api_status.reason`` tells which)."""
-
-    reason = "Conflict"
-
-
-class KubeInvalid(RejectedError, KubeApiError):
-    """HTTP 422: the server refused the object; ``causes`` say which field (``spec.replicas``) and why."""
-
-    reason = "Invalid"
-
-
-#: The one mapping from an HTTP status to its class (5xx not listed here are server errors too).
-_BY_STATUS: Mapping[int, type[KubeError]] = MappingProxyType(
-    {
-        401: KubeUnauthorized,
-        403: KubeForbidden,
-        404: KubeNotFound,
-        409: KubeConflict,
-        422: KubeInvalid,
-        429: KubeTooManyRequests,
-    }
-)
-
-
-def error_class(status: int) -> type[KubeError]:
-    if status in _BY_STATUS:
-        return _BY_STATUS[status]
-    return KubeServerError if 500 <= status <= 599 else KubeApiError
-
-
-# --- retries ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How a call is retried. ``sleep`` and ``clock`` (epoch seconds, for HTTP-date Retry-After values and the
-    budget) are injected so that tests move time themselves."""
-
-    attempts: int = MAX_ATTEMPTS
-    #: The longest single wait, whatever Retry-After asks: an on-call engineer is waiting.
-    max_wait: float = 5.0
-    #: No new attempt starts once the waits and attempts of one call would pass this many seconds: a read that
-    #: timed out (10 s by default) is tried once more, not twice.
-    budget: float = 15.0
-    #: The first wait when the server names none; doubled each time, up to ``max_backoff``.
-    backoff: float = 0.2
-    max_backoff: float = 2.0
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.time
-
-
-_DELAY_SECONDS = re.compile(r"[0-9]+", re.ASCII)
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (RFC 9110: a non-negative integer, or an HTTP date), or None
-    when there is none or it cannot be read. Uncapped: the caller caps it. Negative numbers, fractions, NaN,
-    infinities and exponents are not delay-seconds and read as None."""
-    from email.utils import parsedate_to_datetime
-
-    if value is None:
-        return None
-    text = value.strip(" \t")
-    if _DELAY_SECONDS.fullmatch(text):
-        return math.inf if len(text) > 15 else float(int(text))  # int() of a 5,000-digit string would raise
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:  # "-0000": UTC by RFC 5322
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, when.timestamp() - now)
-
-
-def _retry_after(headers: Mapping[str, str], status: ApiStatus | None, now: float) -> float | None:
-    seconds = parse_retry_after(headers.get("retry-after"), now)
-    if seconds is None and status is not None and status.details is not None:
-        given = status.details.retry_after_seconds
-        seconds = float(min(given, 10**9)) if given is not None and given >= 0 else None  # float(10**400) raises
-    return seconds
-
-
-def _worth_retrying(err: BaseException, *, idempotent: bool) -> bool:
-    """Safe to send again: always a 429 and a request that never left; for a read also what a second try fixes."""
-    if not isinstance(err, KubeError):
-        return False
-    if isinstance(err, KubeTooManyRequests) or err.transport is Transport.CONNECT_TIMEOUT:
-        return True
-    if not idempotent:
-        return False
-    if isinstance(err, KubeServerError):
-        return err.status in RETRIED_SERVER_STATUSES
-    return err.transport in (Transport.READ_TIMEOUT, Transport.RESET)
-
-
-class _WaitRetryAfter(wait_base):
-    """What the server asked for (capped), else exponential backoff."""
-
-    def __init__(self, policy: RetryPolicy) -> None:
-        self.policy = policy
-        self.backoff = tenacity.wait_exponential(multiplier=policy.backoff, max=policy.max_backoff)
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        err = retry_state.outcome.exception() if retry_state.outcome is not None else None
-        if isinstance(err, KubeError) and err.retry_after is not None:
-            return min(err.retry_after, self.policy.max_wait)
-        return float(self.backoff(retry_state))
-
-
-class _StopAtBudget(stop_base):
-    """No new attempt once the next wait would end past the call's budget (by the injected clock)."""
-
-    def __init__(self, policy: RetryPolicy, started: float) -> None:
-        self.policy = policy
-        self.started = started
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        spent = self.policy.clock() - self.started
-        return spent + retry_state.upcoming_sleep > self.policy.budget
 
 
 @dataclass(frozen=True)
@@ -612,9 +359,9 @@ class KubeClient:
             log.debug("%s: %s, trying again in %.1fs", what, why, state.upcoming_sleep)
 
         retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception(lambda e: _worth_retrying(e, idempotent=idempotent)),
-            stop=tenacity.stop_after_attempt(policy.attempts) | _StopAtBudget(policy, policy.clock()),
-            wait=_WaitRetryAfter(policy),
+            retry=tenacity.retry_if_exception(lambda e: worth_retrying(e, idempotent=idempotent)),
+            stop=tenacity.stop_after_attempt(policy.attempts) | StopAtBudget(policy, policy.clock()),
+            wait=WaitRetryAfter(policy),
             sleep=policy.sleep,
             before_sleep=before_sleep,
             reraise=True,
@@ -669,7 +416,7 @@ class KubeClient:
         err.status = status
         err.headers = headers
         err.api_status = api_status
-        err.retry_after = _retry_after(headers, api_status, self.retry.clock())
+        err.retry_after = retry_after(headers, api_status, self.retry.clock())
         return err
 
 
@@ -678,17 +425,6 @@ def _write_query(dry_run: bool, field_manager: str) -> builtins.list[tuple[str, 
     if dry_run:
         query.append(("dryRun", "All"))
     return query
-
-
-def redact_headers(raw: Any) -> Mapping[str, str]:
-    """Response headers with lower-case names and every credential replaced, safe to keep, log and show."""
-    items = raw.items() if hasattr(raw, "items") else ()
-    out: dict[str, str] = {}
-    for key, value in items:
-        name = str(key).lower()
-        secret = name in _SECRET_HEADERS or any(word in name for word in _SECRET_HEADER_WORDS)
-        out[name] = REDACTED if secret else str(value)
-    return MappingProxyType(out)
 
 
 def _one_line(text: str) -> str:
