@@ -40,6 +40,7 @@ from incidentctl.adapters.kube import (
     KubeUnauthorized,
     KubeUnreachable,
     RetryPolicy,
+    Transport,
 )
 from incidentctl.errors import NotFoundError, RefusedError, UnauthorizedError, UnreachableError
 from incidentctl.exitcodes import ExitCode
@@ -451,6 +452,28 @@ def test_an_exec_whose_command_hangs_is_an_exec_timeout_and_not_run_again(
     assert len(scripted.requests) == 1
 
 
+def test_an_untrusted_certificate_is_unreachable_at_once(
+    sandbox_factory: Callable[..., Sandbox],  # noqa: F811
+    tmp_path: Path,
+    fake: FakeTime,
+) -> None:
+    sb = sandbox_factory("healthy", tls_dir=tmp_path / "tls")
+    doc = sb.kubeconfig()
+    del doc["clusters"][0]["cluster"]["certificate-authority-data"]
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(doc))
+    client = KubeClient(kubeconfig=str(path), env={}, retry=fake.policy())
+    try:
+        err = raised(lambda: client.list("pods", NAMESPACE))
+    finally:
+        client.close()
+    assert type(err) is KubeUnreachable
+    assert err.transport is Transport.TLS
+    assert "TLS certificate rejected" in err.message
+    assert err.attempts == 1
+    assert fake.sleeps == []
+
+
 # -- retries -----------------------------------------------------------------------------------------------------
 
 
@@ -540,6 +563,45 @@ def test_a_reset_connection_is_retried_for_reads_only(
     err = raised(lambda: client.patch("deployments", "default", "web", {"spec": {"replicas": 2}}))
     assert type(err) is KubeUnreachable
     assert len(scripted.requests) == 1
+
+
+@pytest.fixture
+def full_backlog() -> Iterator[str]:
+    """A listening socket that never accepts, its queue filled: a new connection is never opened (the kernel drops
+    the handshake), so a request sent there provably never reached a server."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers: list[socket.socket] = []
+    try:
+        for _ in range(16):
+            filler = socket.socket()
+            filler.settimeout(0.2)
+            fillers.append(filler)
+            try:
+                filler.connect(("127.0.0.1", port))
+            except TimeoutError:
+                break
+        else:
+            pytest.fail("the listen queue never filled")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+def test_a_write_is_retried_when_the_connection_could_not_be_opened(
+    full_backlog: str, client_for: Callable[..., KubeClient], fake: FakeTime
+) -> None:
+    err = raised(lambda: client_for(full_backlog, timeout=0.2).patch("deployments", "default", "web", {}))
+    assert type(err) is KubeTimeout
+    assert err.transport is Transport.CONNECT_TIMEOUT
+    assert "no connection within 0.2s" in err.message
+    assert err.attempts == 3
+    assert fake.sleeps == [BACKOFF, 2 * BACKOFF]
+    assert err.exit_code == ExitCode.UNREACHABLE
 
 
 def _http_date(at: datetime) -> str:
