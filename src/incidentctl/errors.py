@@ -99,6 +99,13 @@ class RefusedError(IncidentctlError):
     reason = "Refused"
 
 
+class RejectedError(RefusedError):
+    """The server understood a change and refused it: invalid (HTTP 422) or in conflict with the object as it is
+    now (HTTP 409). Exit 5, as for a guardrail: nothing was changed, and the message says what was refused."""
+
+    reason = "Rejected"
+
+
 class JournalError(IncidentctlError):
     """The incident journal on disk cannot be read or written (permissions, a full disk, a corrupt record).
 

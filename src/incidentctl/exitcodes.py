@@ -21,7 +21,8 @@ class ExitCode(IntEnum):
     PROBLEMS_FOUND = 3
     #: The cluster or an endpoint could not be reached, or refused our credentials (401/403).
     UNREACHABLE = 4
-    #: A guardrail refused the action, or the user did not confirm it.
+    #: A guardrail refused the action, the user did not confirm it, or the Kubernetes API refused the change (409
+    #: conflict, 422 invalid). Nothing was changed.
     REFUSED = 5
     #: Interrupted by Ctrl-C (128 + SIGINT), as shells report it.
     INTERRUPTED = 130

@@ -1,10 +1,13 @@
 """The Kubernetes API: the only module that imports the official ``kubernetes`` client.
 
 It loads credentials the way kubectl does (``--kubeconfig``, else ``$KUBECONFIG``, else ``~/.kube/config``; in-cluster
-service account when there is no kubeconfig), turns every library error into the project's own (unreachable,
-forbidden, not found) with one line that says which call failed, and returns plain JSON dicts: the generated
-models validate every field on the way in, which costs seconds on a namespace with thousands of pods and buys
-nothing for the reads incidentctl does.
+service account when there is no kubeconfig), turns every library error into one error class per kind of answer
+(:mod:`incidentctl.adapters.kube_errors`) with one line that says which call failed, and returns plain JSON dicts:
+the generated models validate every field on the way in, which costs seconds on a namespace with thousands of pods
+and buys nothing for the reads incidentctl does.
+
+Which calls are tried again and how long to wait is :mod:`incidentctl.adapters.kube_retry`. The names of both
+modules are re-exported here, where callers import them.
 """
 
 from __future__ import annotations
@@ -13,14 +16,75 @@ import builtins
 import json
 import logging
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from types import MappingProxyType
+from typing import Any, ClassVar, TypeVar
 
+import tenacity
+
+from incidentctl.adapters.kube_errors import (
+    REDACTED,
+    ApiStatus,
+    KubeApiError,
+    KubeConflict,
+    KubeError,
+    KubeExecTimeout,
+    KubeForbidden,
+    KubeInvalid,
+    KubeNotFound,
+    KubeServerError,
+    KubeTimeout,
+    KubeTooManyRequests,
+    KubeUnauthorized,
+    KubeUnreachable,
+    StatusCause,
+    StatusDetails,
+    Transport,
+    error_class,
+    parse_status,
+    redact_headers,
+)
+from incidentctl.adapters.kube_retry import (
+    MAX_ATTEMPTS,
+    RetryPolicy,
+    StopAtBudget,
+    WaitRetryAfter,
+    parse_retry_after,
+    retry_after,
+    worth_retrying,
+)
 from incidentctl.adapters.kubeconfig import check_kubeconfig, kubeconfig_paths
-from incidentctl.errors import IncidentctlError, KubeconfigError, NotFoundError, UnauthorizedError, UnreachableError
+from incidentctl.errors import KubeconfigError
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "REDACTED",
+    "ApiStatus",
+    "ExecResult",
+    "KubeApiError",
+    "KubeClient",
+    "KubeConflict",
+    "KubeError",
+    "KubeExecTimeout",
+    "KubeForbidden",
+    "KubeInvalid",
+    "KubeNotFound",
+    "KubeServerError",
+    "KubeTimeout",
+    "KubeTooManyRequests",
+    "KubeUnauthorized",
+    "KubeUnreachable",
+    "RetryPolicy",
+    "StatusCause",
+    "StatusDetails",
+    "Transport",
+    "error_class",
+    "iter_containers",
+    "parse_retry_after",
+    "parse_status",
+]
 
 log = logging.getLogger(__name__)
 
@@ -29,30 +93,6 @@ JSON = dict[str, Any]
 
 #: Page size for lists, as kubectl's default --chunk-size.
 PAGE_SIZE = 500
-#: Tries for 429 and 5xx answers (transient by definition); connection errors are not retried: a dead API is dead.
-MAX_ATTEMPTS = 3
-
-
-class KubeError(IncidentctlError):
-    """Base of the errors a Kubernetes call ends in; ``status`` is the HTTP status when there was one."""
-
-    status: int | None = None
-
-
-class KubeUnreachable(UnreachableError, KubeError):
-    pass
-
-
-class KubeForbidden(UnauthorizedError, KubeError):
-    pass
-
-
-class KubeNotFound(NotFoundError, KubeError):
-    pass
-
-
-class KubeApiError(KubeError):
-    """Any other answer the API gave (a 500 after retries, a 422)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +120,15 @@ class KubeClient:
     plugin, TLS and proxies. The generated ``CoreV1Api``/``AppsV1Api`` classes are not used: importing them builds
     hundreds of pydantic models (about 1.8 s), more than a whole detect run should take."""
 
+    #: Patch types by short name, as ``kubectl patch --type``.
+    PATCH_TYPES: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            "merge": "application/merge-patch+json",
+            "strategic": "application/strategic-merge-patch+json",
+            "json": "application/json-patch+json",
+        }
+    )
+
     def __init__(
         self,
         *,
@@ -87,10 +136,12 @@ class KubeClient:
         context: str | None = None,
         request_timeout: float = 10.0,
         env: dict[str, str] | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         from kubernetes.client.api_client import ApiClient
 
         self._timeout = request_timeout
+        self.retry = retry if retry is not None else RetryPolicy()
         self.configuration = _load_configuration(kubeconfig, context, env if env is not None else dict(os.environ))
         self.configuration.retries = 0  # urllib3's own retries hide a dead API behind seconds of silent waiting
         self.configuration.connection_pool_maxsize = 16
@@ -116,7 +167,7 @@ class KubeClient:
                 query.append(("continue", token))
             if label_selector:
                 query.append(("labelSelector", label_selector))
-            page = self._get(f"list {resource} in namespace {namespace}", path, query)
+            page = self._request(f"list {resource} in namespace {namespace}", "GET", path, query)
             items.extend(page.get("items") or [])
             token = (page.get("metadata") or {}).get("continue")
             if not token:
@@ -124,11 +175,68 @@ class KubeClient:
 
     def get_namespace(self, name: str) -> JSON:
         """The namespace itself (a list in a namespace that does not exist is simply empty, as on any server)."""
-        return self._get(f"get namespace {name}", f"/api/v1/namespaces/{name}", [])
+        return self._request(f"get namespace {name}", "GET", f"/api/v1/namespaces/{name}", [])
 
     def get(self, resource: str, namespace: str, name: str) -> JSON:
         path = f"{API_PATHS[resource]}/namespaces/{namespace}/{resource}/{name}"
-        return self._get(f"get {resource}/{name} in namespace {namespace}", path, [])
+        return self._request(f"get {resource}/{name} in namespace {namespace}", "GET", path, [])
+
+    # --- writes: the plumbing mitigate builds on; each is sent once unless it provably was not handled -------------
+
+    def patch(
+        self,
+        resource: str,
+        namespace: str,
+        name: str,
+        body: Any,
+        *,
+        patch_type: str = "merge",
+        subresource: str | None = None,
+        dry_run: bool = False,
+        field_manager: str = "incidentctl",
+    ) -> JSON:
+        """PATCH an object (or its ``scale``/``status``) with a merge, strategic-merge or JSON patch; the reply is
+        the object as the server now has it (or would have it, with ``dry_run``: server-side, nothing changes)."""
+        sub = f"/{subresource}" if subresource else ""
+        path = f"{API_PATHS[resource]}/namespaces/{namespace}/{resource}/{name}{sub}"
+        what = f"patch {resource}/{name}{sub} in namespace {namespace}"
+        return self._request(
+            what,
+            "PATCH",
+            path,
+            _write_query(dry_run, field_manager),
+            body=body,
+            content_type=self.PATCH_TYPES[patch_type],
+        )
+
+    def create(
+        self, resource: str, namespace: str, body: JSON, *, dry_run: bool = False, field_manager: str = "incidentctl"
+    ) -> JSON:
+        """POST a new object into a namespace; an existing one is a KubeConflict with reason AlreadyExists."""
+        name = (body.get("metadata") or {}).get("name", "")
+        path = f"{API_PATHS[resource]}/namespaces/{namespace}/{resource}"
+        what = f"create {resource}/{name} in namespace {namespace}"
+        return self._request(
+            what, "POST", path, _write_query(dry_run, field_manager), body=body, content_type="application/json"
+        )
+
+    def retry_on_conflict(self, read_modify_write: Callable[[], T], *, attempts: int = 5) -> T:
+        """Run ``read_modify_write`` again while it ends in a 409 Conflict (client-go's ``RetryOnConflict``): the
+        function must read the object afresh each time, so that its write carries the current resourceVersion.
+        ``AlreadyExists`` is not retried: the object will still exist."""
+
+        def conflicted(err: BaseException) -> bool:
+            status = err.api_status if isinstance(err, KubeConflict) else None
+            return isinstance(err, KubeConflict) and (status is None or status.reason != "AlreadyExists")
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(conflicted),
+            stop=tenacity.stop_after_attempt(attempts),
+            wait=tenacity.wait_exponential(multiplier=0.05, max=1.0),
+            sleep=self.retry.sleep,
+            reraise=True,
+        )
+        return retrying(read_modify_write)
 
     def exec(
         self,
@@ -139,7 +247,9 @@ class KubeClient:
         container: str | None = None,
         timeout: float = 10.0,
     ) -> ExecResult:
-        """Run a command in a pod (what ``kubectl exec`` does) and return its exit code and output."""
+        """Run a command in a pod (what ``kubectl exec`` does) and return its exit code and output.
+
+        Retried as a write: a command may have side effects, so it runs again only when it cannot have run."""
         from kubernetes.stream import ws_client
 
         what = f"exec in pod {pod} (namespace {namespace})"
@@ -174,33 +284,52 @@ class KubeClient:
                 status = int(getattr(e, "status", 0) or 0)
                 if status:
                     raise
-                raise KubeUnreachable(f"{what}: {_reason(e)}") from e
+                handshake = _handshake_answer(e)
+                if handshake is not None:
+                    raise self._answer_error(what, *handshake) from e
+                raise _transport_error(what, e, self.server, timeout, prefix=f"{what}: ") from e
             try:
                 resp.run_forever(timeout=timeout)
                 if resp.is_open():
-                    raise KubeUnreachable(f"{what}: no answer within {timeout:g}s")
+                    err = KubeExecTimeout(f"{what}: no answer within {timeout:g}s")
+                    err.transport = Transport.READ_TIMEOUT
+                    raise err
                 code = resp.returncode
                 return ExecResult(code if code is not None else 0, resp.read_stdout() or "", resp.read_stderr() or "")
             finally:
                 resp.close()
 
-        return self._translate(what, run)
+        return self._call(what, run, idempotent=False)
 
     # --- plumbing ------------------------------------------------------------------------------------------------
 
-    def _get(self, what: str, path: str, query: builtins.list[tuple[str, str]]) -> JSON:
+    def _request(
+        self,
+        what: str,
+        method: str,
+        path: str,
+        query: builtins.list[tuple[str, str]],
+        *,
+        body: Any = None,
+        content_type: str | None = None,
+    ) -> JSON:
         from kubernetes.client.exceptions import ApiException
 
+        header_params = {"Accept": "application/json"}
+        if content_type is not None:
+            header_params["Content-Type"] = content_type
+
         def once() -> JSON:
-            method, url, headers, body, post = self.api_client.param_serialize(
-                method="GET",
+            method_, url, headers, body_, post = self.api_client.param_serialize(
+                method=method,
                 resource_path=path,
                 query_params=query,
-                header_params={"Accept": "application/json"},
+                header_params=header_params,
+                body=body,
                 auth_settings=["BearerToken"],
             )
             resp = self.api_client.call_api(
-                method, url, header_params=headers, body=body, post_params=post, _request_timeout=self._timeout
+                method_, url, header_params=headers, body=body_, post_params=post, _request_timeout=self._timeout
             )
             data = resp.read()
             if not 200 <= int(resp.status) <= 299:
@@ -208,72 +337,173 @@ class KubeClient:
             parsed: JSON = json.loads(data)
             return parsed
 
-        return self._translate(what, once)
+        return self._call(what, once, idempotent=method in ("GET", "HEAD"))
+
+    def _call(self, what: str, fn: Callable[[], T], *, idempotent: bool) -> T:
+        """Run ``fn`` with the retries that are safe for it, every failure translated into one error class."""
+        policy = self.retry
+        attempts = 0
+
+        def attempt() -> T:
+            nonlocal attempts
+            attempts += 1
+            try:
+                return self._translate(what, fn)
+            except KubeError as e:
+                e.attempts = attempts
+                raise
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            err = state.outcome.exception() if state.outcome is not None else None
+            why = f"HTTP {err.status}" if isinstance(err, KubeError) and err.status else type(err).__name__
+            log.debug("%s: %s, trying again in %.1fs", what, why, state.upcoming_sleep)
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(lambda e: worth_retrying(e, idempotent=idempotent)),
+            stop=tenacity.stop_after_attempt(policy.attempts) | StopAtBudget(policy, policy.clock()),
+            wait=WaitRetryAfter(policy),
+            sleep=policy.sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        return retrying(attempt)
 
     def _translate(self, what: str, fn: Callable[[], T]) -> T:
-        """Run ``fn`` with retries for 429/5xx (honouring Retry-After) and one error class for every failure."""
+        """One try of ``fn``, its library errors turned into the project's."""
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError as Urllib3Error
 
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                return fn()
-            except ApiException as e:
-                status = int(e.status or 0)
-                if (status == 429 or status >= 500) and attempt < MAX_ATTEMPTS:
-                    delay = _retry_after(e, attempt)
-                    log.debug("%s: HTTP %s, retrying in %.1fs", what, status, delay)
-                    time.sleep(delay)
-                    continue
-                if status == 0:
-                    raise KubeUnreachable(f"{what}: {_reason(e)}") from e
-                raise _api_error(what, e, self.server) from e
-            except (Urllib3Error, OSError) as e:
-                raise KubeUnreachable(
-                    f"cannot reach the Kubernetes API at {self.server} ({what}): {_reason(e)}",
-                    hint="check the cluster is up and --context/--kubeconfig point at it",
-                ) from e
-            except ValueError as e:  # a body that is not JSON: not a Kubernetes API server
-                raise KubeApiError(f"{what}: the server at {self.server} did not answer like a Kubernetes API") from e
-        raise AssertionError("unreachable")
+        try:
+            return fn()
+        except ApiException as e:
+            if not int(e.status or 0):  # TLS and the websocket layer: no HTTP answer
+                raise _transport_error(what, e, self.server, self._timeout) from e
+            raise self._answer_error(what, int(e.status), e.headers, e.body, e.reason) from e
+        except (Urllib3Error, OSError) as e:
+            raise _transport_error(what, e, self.server, self._timeout) from e
+        except ValueError as e:  # a body that is not JSON: not a Kubernetes API server
+            raise KubeApiError(f"{what}: the server at {self.server} did not answer like a Kubernetes API") from e
+
+    def _answer_error(
+        self, what: str, status: int, raw_headers: Any, body: str | bytes | None, phrase: str | None
+    ) -> KubeError:
+        headers = redact_headers(raw_headers)
+        api_status = parse_status(body)
+        message = _one_line(api_status.message if api_status is not None and api_status.message else "")
+        message = message or _one_line(phrase or "") or f"HTTP {status}"
+        cls = error_class(status)
+        err: KubeError
+        if cls is KubeUnauthorized or cls is KubeForbidden:
+            hint = (
+                "your credentials were refused: check `kubectl auth can-i` for this user"
+                if status == 403
+                else "your credentials are missing or expired: log in to the cluster again"
+            )
+            err = cls(f"{what}: {message} (HTTP {status})", hint=hint)
+        elif cls is KubeNotFound:
+            err = cls(f"{what}: {message}")
+        elif cls is KubeTooManyRequests or cls is KubeServerError:
+            err = cls(f"{what}: the API server at {self.server} answered {status}: {message}")
+        elif cls is KubeConflict:
+            err = cls(
+                f"{what}: {message} (HTTP {status})",
+                hint="the object changed since it was read, or already exists: read it again before retrying",
+            )
+        elif cls is KubeInvalid:
+            err = cls(f"{what}: {message} (HTTP {status})", hint="the API server refused the change: nothing changed")
+        else:
+            err = cls(f"{what}: {message} (HTTP {status})")
+        err.status = status
+        err.headers = headers
+        err.api_status = api_status
+        err.retry_after = retry_after(headers, api_status, self.retry.clock())
+        return err
 
 
-def _retry_after(e: Any, attempt: int) -> float:
-    headers = getattr(e, "headers", None) or {}
-    value = headers.get("Retry-After") if hasattr(headers, "get") else None
-    try:
-        return min(float(value), 5.0) if value is not None else 0.2 * attempt
-    except ValueError:
-        return 0.2 * attempt
+def _write_query(dry_run: bool, field_manager: str) -> builtins.list[tuple[str, str]]:
+    query = [("fieldManager", field_manager)]
+    if dry_run:
+        query.append(("dryRun", "All"))
+    return query
 
 
-def _status_message(e: Any) -> str:
-    try:
-        body = json.loads(e.body or "{}")
-    except (TypeError, ValueError):
-        body = {}
-    message = body.get("message") if isinstance(body, dict) else None
-    return str(message or e.reason or f"HTTP {e.status}")
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
-def _api_error(what: str, e: Any, server: str) -> KubeError:
-    status = int(e.status or 0)
-    message = _status_message(e)
+def _handshake_answer(e: BaseException) -> tuple[int, Any, bytes | None, str | None] | None:
+    """The HTTP answer a websocket handshake got (a 403 for exec, a 404 pod), which the client wraps away."""
+    for cause in _causes(e):
+        code = getattr(cause, "status_code", None)
+        if isinstance(code, int) and code >= 400:
+            return code, getattr(cause, "resp_headers", None), getattr(cause, "resp_body", None), None
+    return None
+
+
+def _causes(e: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = e
+    while current is not None and id(current) not in seen:
+        yield current
+        seen.add(id(current))
+        nested = getattr(current, "reason", None)  # urllib3's MaxRetryError keeps the real error in .reason
+        current = nested if isinstance(nested, BaseException) else (current.__cause__ or current.__context__)
+
+
+def _transport(e: BaseException) -> Transport:
+    """Which way the connection failed, from the exception chain (types first, words only for the TLS and
+    websocket layers, which pass their errors on as text)."""
+    import ssl
+
+    from urllib3.exceptions import (
+        ConnectTimeoutError,
+        NameResolutionError,
+        NewConnectionError,
+        ProtocolError,
+        ReadTimeoutError,
+        SSLError,
+    )
+
+    for cause in _causes(e):
+        if isinstance(cause, NameResolutionError):
+            return Transport.DNS
+        if isinstance(cause, NewConnectionError):  # before ConnectTimeoutError, which it subclasses
+            return Transport.REFUSED if "refused" in str(cause).lower() else Transport.NO_ROUTE
+        if isinstance(cause, ConnectTimeoutError):
+            return Transport.CONNECT_TIMEOUT
+        if isinstance(cause, ReadTimeoutError):
+            return Transport.READ_TIMEOUT
+        if isinstance(cause, (SSLError, ssl.SSLError)):
+            return Transport.TLS
+        if isinstance(cause, ConnectionRefusedError):
+            return Transport.REFUSED
+        if isinstance(cause, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, ProtocolError)):
+            return Transport.RESET
+        if isinstance(cause, TimeoutError):  # socket.timeout too
+            return Transport.READ_TIMEOUT
+    text = _reason(e)
+    return {
+        "connection refused": Transport.REFUSED,
+        "timed out": Transport.READ_TIMEOUT,
+        "host name not resolved": Transport.DNS,
+        "TLS certificate rejected": Transport.TLS,
+    }.get(text, Transport.OTHER)
+
+
+def _transport_error(what: str, e: BaseException, server: str, timeout: float, prefix: str | None = None) -> KubeError:
+    """No HTTP answer. ``prefix`` replaces "cannot reach the Kubernetes API at ..." (exec says which pod instead)."""
+    transport = _transport(e)
+    where = prefix if prefix is not None else f"cannot reach the Kubernetes API at {server} ({what}): "
+    hint = "check the cluster is up and --context/--kubeconfig point at it"
     err: KubeError
-    if status in (401, 403):
-        hint = (
-            "your credentials were refused: check `kubectl auth can-i` for this user"
-            if status == 403
-            else "your credentials are missing or expired: log in to the cluster again"
-        )
-        err = KubeForbidden(f"{what}: {message} (HTTP {status})", hint=hint)
-    elif status == 404:
-        err = KubeNotFound(f"{what}: {message}")
-    elif status in (429, 500, 502, 503, 504):
-        err = KubeUnreachable(f"{what}: the API server at {server} answered {status}: {message}")
+    if transport is Transport.CONNECT_TIMEOUT:
+        err = KubeTimeout(f"{where}no connection within {timeout:g}s", hint=hint)
+    elif transport is Transport.READ_TIMEOUT:
+        said = _reason(e) if prefix is not None else f"no answer within {timeout:g}s"
+        err = KubeTimeout(f"{where}{said}", hint=hint)
     else:
-        err = KubeApiError(f"{what}: {message} (HTTP {status})")
-    err.status = status
+        err = KubeUnreachable(f"{where}{_reason(e)}", hint=hint)
+    err.transport = transport
     return err
 
 
@@ -288,10 +518,13 @@ def _reason(e: BaseException) -> str:
         ("name or service not known", "host name not resolved"),
         ("nodename nor servname", "host name not resolved"),
         ("certificate", "TLS certificate rejected"),
+        ("reset by peer", "connection reset"),
+        ("connection aborted", "connection reset"),
+        ("remote end closed", "connection reset"),
     ):
         if needle in lowered:
             return words
-    return text.splitlines()[0][:200]
+    return (text.splitlines() or [type(e).__name__])[0][:200]
 
 
 def _load_configuration(kubeconfig: str | None, context: str | None, env: dict[str, str]) -> Any:
