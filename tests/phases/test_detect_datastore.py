@@ -12,7 +12,15 @@ import pytest
 from tests.core import kube_objects as k
 from tests.core import results as R
 
-from incidentctl.adapters.kube import ExecResult, KubeApiError, KubeError, KubeForbidden, KubeNotFound, KubeUnreachable
+from incidentctl.adapters.kube import (
+    ExecResult,
+    KubeApiError,
+    KubeError,
+    KubeExecTimeout,
+    KubeForbidden,
+    KubeNotFound,
+    KubeUnreachable,
+)
 from incidentctl.core.checks import CheckKind, DatastoreObservation, Failure, Health
 from incidentctl.phases.detect import _datastore_check, _Snapshot
 from incidentctl.runbook.model import Datastore
@@ -70,8 +78,15 @@ def test_an_exec_the_api_refused_or_could_not_carry_is_unknown_whatever_its_mess
 
 def test_a_command_that_does_not_answer_within_its_timeout_is_down() -> None:
     ds = postgres(timeout=timedelta(milliseconds=50))
-    result = judge(FakeKube(KubeUnreachable("exec in pod postgres-0: the websocket stayed open"), takes=0.06), ds)
+    result = judge(FakeKube(KubeExecTimeout("exec in pod postgres-0: no answer within 0.05s"), takes=0.06), ds)
     assert (result.health, result.failure) == (Health.DOWN, Failure.TIMEOUT)
+
+
+def test_an_api_that_cannot_be_reached_for_as_long_as_the_timeout_is_unknown_not_down() -> None:
+    # how long the call took says nothing: only the exec's own timeout is a finding about the datastore
+    ds = postgres(timeout=timedelta(milliseconds=50))
+    result = judge(FakeKube(KubeUnreachable("exec in pod postgres-0: connect timeout"), takes=0.06), ds)
+    assert (result.health, result.failure) == (Health.UNKNOWN, Failure.UNREACHABLE)
 
 
 def test_a_failed_command_and_unexpected_output_are_down_with_their_output() -> None:

@@ -8,6 +8,7 @@ an API server's message is its own text.
 
 from __future__ import annotations
 
+from incidentctl.adapters.kube_errors import KubeTimeout
 from incidentctl.core.checks import Failure
 from incidentctl.errors import ConfigError, IncidentctlError, NotFoundError, UnauthorizedError, UnreachableError
 
@@ -18,6 +19,8 @@ def failure_of(error: BaseException) -> Failure:
         return Failure.UNAUTHORIZED if getattr(error, "status", None) == 401 else Failure.FORBIDDEN
     if isinstance(error, NotFoundError):
         return Failure.NOT_FOUND
+    if isinstance(error, KubeTimeout):  # before UnreachableError, its base: the API took too long to answer
+        return Failure.TIMEOUT
     if isinstance(error, UnreachableError):
         return Failure.UNREACHABLE
     if isinstance(error, ConfigError):

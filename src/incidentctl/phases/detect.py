@@ -405,7 +405,7 @@ def _datastore_check(ds: Any, snap: _Snapshot, namespace: str, now: datetime, wi
     import re
 
     from incidentctl.adapters.failures import failure_of
-    from incidentctl.adapters.kube import KubeError, KubeUnreachable
+    from incidentctl.adapters.kube import KubeError, KubeExecTimeout
 
     check, target, kind = f"datastore:{ds.name}", f"pod/{ds.pod}: {' '.join(ds.check.command)}", CheckKind.DATASTORE
     why = _missing(snap, "pods")
@@ -429,8 +429,8 @@ def _datastore_check(ds: Any, snap: _Snapshot, namespace: str, now: datetime, wi
         elapsed = time.monotonic() - started
         # The command had ``timeout`` to answer: a connection that was still open when that ran out is the
         # datastore not answering (a hung psql), which is a finding; a refusal, or an API that could not be
-        # reached at all, ends sooner and says nothing about the datastore.
-        if isinstance(e, KubeUnreachable) and elapsed >= timeout:
+        # reached at all, says nothing about the datastore.
+        if isinstance(e, KubeExecTimeout):
             health, failure = Health.DOWN, Failure.TIMEOUT
         else:
             health, failure = Health.UNKNOWN, failure_of(e)
