@@ -14,6 +14,7 @@ import pytest
 from incidentctl.core.times import (
     MAX_DURATION,
     DurationError,
+    NotAPointInTime,
     format_duration,
     format_elapsed,
     format_percent,
@@ -82,6 +83,7 @@ def test_the_grammar(text: str | int, expected: timedelta) -> None:
         (None, "expected a duration"),
         ([5], "expected a duration"),
         ("5x", "unknown unit 'x'"),
+        ("15 minutes", "expected a duration such as 15m, 1h30m or 24h, got '15 minutes': unknown unit 'minutes'"),
         ("1y", "unknown unit 'y'"),
         ("5M", "units are lower case"),
         ("24H", "units are lower case"),
@@ -361,6 +363,7 @@ def test_a_point_in_time_is_a_duration_ago_a_date_or_a_time() -> None:
     [
         ("last tuesday", "'last tuesday' is not a duration (45m, 24h, 7d), a date (2026-03-14) or an RFC 3339"),
         ("2026-02-30", "is not a duration"),
+        ("yesterday", "'yesterday' is not a duration"),
         ("1y", "unknown unit 'y'"),
         ("-5m", "cannot be negative"),
         ("\u0663m", "digits 0-9"),
@@ -369,8 +372,9 @@ def test_a_point_in_time_is_a_duration_ago_a_date_or_a_time() -> None:
     ],
 )
 def test_a_point_in_time_that_is_none_of_them(text: str, says: str) -> None:
-    with pytest.raises(ValueError, match=says.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ValueError, match=says.replace("(", r"\(").replace(")", r"\)")) as caught:
         parse_point_in_time(text, T)
+    assert isinstance(caught.value, NotAPointInTime) == ("is not a duration" in says)
 
 
 def test_ten_years_ago_from_the_start_of_the_calendar_is_an_error() -> None:

@@ -174,9 +174,9 @@ def _detect(state: AppState, component: list[str] | None, selector: str | None, 
 
 def _run_detect(state: AppState, component: list[str] | None, selector: str | None, since: str) -> DetectReport:
     """One detect run; a report whose ``cluster_error`` is set still has everything else that could be seen."""
+    from incidentctl.core.times import parse_duration
     from incidentctl.phases.detect import DetectOptions, run_detect
     from incidentctl.phases.wiring import detect_env
-    from incidentctl.runbook.types import parse_duration
 
     rb = state.runbook()
     try:

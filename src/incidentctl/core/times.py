@@ -65,6 +65,10 @@ class DurationError(ValueError):
     """A duration that cannot be read; the message says what is wrong and shows an example of what works."""
 
 
+class NotAPointInTime(ValueError):
+    """Text that is none of the forms :func:`parse_point_in_time` reads (rather than a bad one of them)."""
+
+
 def parse_duration(value: object) -> timedelta:
     """Read a duration in the one grammar: ``90s``, ``15m``, ``1h30m``, ``1.5h``, ``500ms``, ``7d``, ``2w``.
 
@@ -112,8 +116,10 @@ def _microseconds(text: str, value: str) -> int:
             raise DurationError(f"a duration needs a unit ({UNITS_TEXT}) after each number, got {value!r}")
         name = unit.group(0)
         if name not in _UNITS:
-            hint = " (units are lower case)" if name.lower() in _UNITS else ""
-            raise DurationError(f"unknown unit {name!r} in {value!r}: use {UNITS_TEXT}{hint}")
+            hint = "; units are lower case" if name.lower() in _UNITS else ""
+            raise DurationError(
+                f"expected a duration {_EXAMPLES}, got {value!r}: unknown unit {name!r} (use {UNITS_TEXT}{hint})"
+            )
         size = _UNITS[name]
         if last is not None and size >= last:
             raise DurationError(f"write the units of {value!r} from largest to smallest, each once, as in 1h30m")
@@ -317,15 +323,15 @@ def parse_rfc3339_or_none(text: str | None) -> datetime | None:
 
 def parse_point_in_time(text: str, now: datetime) -> datetime:
     """A duration ago (``24h``), a date (``2026-03-14``, midnight UTC) or an RFC 3339 time, as options such as
-    ``--since`` and ``--started-at`` take them. ValueError with one message that lists the three forms, unless
-    the text is clearly a duration, when the duration's own message says what is wrong with it."""
+    ``--since`` and ``--started-at`` take them. :class:`NotAPointInTime` listing the three forms when the text is
+    none of them; when it is clearly a duration or a time, that parser's own ValueError says what is wrong."""
     value = text.strip()
     date = re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", value, re.ASCII)
     if date is not None:
         try:
             return datetime(int(date[1]), int(date[2]), int(date[3]), tzinfo=timezone.utc)
         except ValueError as e:
-            raise ValueError(f"{text!r} is not {_POINT_FORMS}") from e
+            raise NotAPointInTime(f"{text!r} is not {_POINT_FORMS}") from e
     if _RFC3339.fullmatch(value):
         return parse_rfc3339(value)
     try:
@@ -333,7 +339,7 @@ def parse_point_in_time(text: str, now: datetime) -> datetime:
     except DurationError as e:
         if value[:1].isdigit() or value.startswith("-"):
             raise
-        raise ValueError(f"{text!r} is not {_POINT_FORMS}") from e
+        raise NotAPointInTime(f"{text!r} is not {_POINT_FORMS}") from e
     try:
         return now - ago
     except OverflowError as e:
