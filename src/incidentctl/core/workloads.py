@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from incidentctl.core.checks import CheckResult, Health
+from incidentctl.core.times import parse_rfc3339_or_none
 
 JSON = Mapping[str, Any]
 
@@ -29,13 +30,7 @@ BAD_WAITING = {
 }
 
 
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+parse_time = parse_rfc3339_or_none
 
 
 def _meta(obj: JSON) -> JSON:
