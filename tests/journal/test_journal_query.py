@@ -31,7 +31,7 @@ def test_durations(text: str, expected: timedelta) -> None:
 
 @pytest.mark.parametrize("text", ["", "h", "1y", "yesterday", "2026-03-01"])
 def test_what_is_not_a_duration(text: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="duration"):
         parse_duration(text)
 
 

@@ -11,9 +11,10 @@ as Go allows (``1.5h``). They are written in two styles, because two different t
   for what someone configured (runbook fields, ``runbook show``, SLO windows, probe timeouts, post-mortem
   deadlines, a check's look-back window), so the text reads as it was written and parses back to the same value.
 * :func:`format_elapsed` rounds a *measured* time for people: milliseconds below a second, three significant
-  digits below ten seconds, then the two largest whole units, truncated like kubectl's AGE (``45s``, ``14m59s``,
-  ``3h12m``, ``2d4h``): for response times, how long a condition has held, ages and durations of incidents.
-  Truncated, never rounded up, so 14m59s of a 15m rule never reads "15m of 15m".
+  digits below a minute (``375ms``, ``2.41s``, ``30.4s``: a response time next to its 30s threshold must not
+  read "30s > 30s"), then the two largest whole units, truncated like kubectl's AGE (``14m59s``, ``3h12m``,
+  ``2d4h``): for response times, how long a condition has held, ages and durations of incidents. From a minute
+  on truncated, never rounded up, so 14m59s of a 15m rule never reads "15m of 15m".
 
 Times are RFC 3339 in UTC with a ``Z``, as Kubernetes, Prometheus and Alertmanager write them. Percentages are
 ``42.8%`` (no space, as the runbook and kubectl spell them), three significant digits, never rounded to ``0%`` or
@@ -163,10 +164,11 @@ def check_duration_limit(seconds: float, value: object) -> None:
 def format_duration(value: timedelta) -> str:
     """The exact spelling of a configured duration in the grammar of :func:`parse_duration`: ``1h30m``, ``30d``.
 
-    ``parse_duration(format_duration(d)) == d`` for every duration the grammar allows. Weeks only for a whole
-    number of weeks (``2w``; 30 days stay ``30d``, as people write an SLO window); below a second, milliseconds
-    with as many decimals as the microseconds need (``1s500ms``, ``1.5ms``). A negative duration (never parsed,
-    but a difference of two times can be one) gets a leading ``-``.
+    ``parse_duration(format_duration(d)) == d`` for every duration the grammar allows. Spelled as runbooks spell
+    them: hours up to a week (``24h``, ``72h``: a post-mortem deadline), days from a week on (``8d``, ``30d``:
+    an SLO window), weeks only for a whole number of them (``1w``, ``2w``); below a second, milliseconds with
+    as many decimals as the microseconds need (``1s500ms``, ``1.5ms``). A negative duration (never parsed, but
+    a difference of two times can be one) gets a leading ``-``.
     """
     us = value // timedelta(microseconds=1)
     if us < 0:
@@ -177,7 +179,7 @@ def format_duration(value: timedelta) -> str:
     if us % week == 0:
         return f"{us // week}w"
     parts = []
-    for unit in ("d", "h", "m", "s"):
+    for unit in ("d", "h", "m", "s") if us >= week else ("h", "m", "s"):
         count, us = divmod(us, _UNITS[unit])
         if count:
             parts.append(f"{count}{unit}")
@@ -188,7 +190,7 @@ def format_duration(value: timedelta) -> str:
 
 
 def format_elapsed(value: timedelta | float) -> str:
-    """A measured time for people (``375ms``, ``2.41s``, ``45s``, ``14m59s``, ``3h12m``, ``2d4h``); seconds as a
+    """A measured time for people (``375ms``, ``2.41s``, ``45.2s``, ``14m59s``, ``3h12m``, ``2d4h``); seconds as a
     float are accepted too (a signal's value), with ``NaN``/``+Inf`` spelled as Prometheus does.
 
     A negative time (a clock that stepped back) reads ``0s``: an age or a response time is never negative.
@@ -206,7 +208,7 @@ def format_elapsed(value: timedelta | float) -> str:
             return f"{_significant(ms, 2)}ms"
         if round(ms) < 1000:
             return f"{round(ms)}ms"
-    if seconds < 10:
+    if seconds < 60:
         return f"{_significant(seconds, 3)}s"
     whole = int(seconds)
     for big, small, name_big, name_small in (
