@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from incidentctl.core.checks import CheckResult, Health
-from incidentctl.core.times import parse_rfc3339_or_none
+from incidentctl.core.times import format_duration, format_elapsed, parse_rfc3339_or_none
 
 JSON = Mapping[str, Any]
 
@@ -193,9 +193,9 @@ def pods_check(component: str, pods: Sequence[JSON], *, now: datetime, window: t
     for s in states:
         bits = list(s.problems)
         if s.recent_restarts and s.recent_restarts == s.restarts:
-            bits.append(f"{s.recent_restarts} restart(s) in the last {_short(window)}")
+            bits.append(f"{s.recent_restarts} restart(s) in the last {format_duration(window)}")
         elif s.last_restart is not None:
-            ago = _short(max(now - s.last_restart, timedelta(0)))
+            ago = format_elapsed(max(now - s.last_restart, timedelta(0)))
             bits.append(f"restarted {ago} ago ({s.restarts} restarts in total)")
         if bits:
             reasons.append(f"{s.name}: {', '.join(bits)}")
@@ -301,12 +301,3 @@ def ingress_checks(
 def _problem_kind(problem: str) -> str:
     """The head of a problem for the summary: "CrashLoopBackOff", "Pending", "not ready"."""
     return problem.split(" (", maxsplit=1)[0].split(":", maxsplit=1)[0]
-
-
-def _short(window: timedelta) -> str:
-    seconds = int(window.total_seconds())
-    if seconds and seconds % 3600 == 0:
-        return f"{seconds // 3600}h"
-    if seconds >= 60:
-        return f"{seconds // 60}m"
-    return f"{seconds}s"
