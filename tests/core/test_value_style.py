@@ -51,4 +51,4 @@ def test_a_time_reads_the_same_in_every_place(value: float) -> None:
 )
 def test_the_one_style(value: float, unit: str, text: str) -> None:
     assert prometheus.format_value(value, unit) == text
-    assert rules.format_value(value, unit) == text  # type: ignore[arg-type]
+    assert rules.format_value(value, unit) == text
