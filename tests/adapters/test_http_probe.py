@@ -47,7 +47,7 @@ def test_expected_status_is_ok_with_latency_measured(httpx_mock: HTTPXMock, clie
     result = probe(client, check())
     assert result.health is Health.OK
     assert result.summary.startswith("200 OK in ")
-    assert result.summary.endswith(" ms")
+    assert result.summary.endswith("ms")
     assert (result.check, result.kind, result.subject, result.target) == ("http:gateway", "http", "gateway", URL)
     assert result.latency_s is not None
     assert result.latency_s >= 0

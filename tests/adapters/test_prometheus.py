@@ -15,11 +15,11 @@ from incidentctl.adapters.prometheus import (
     PrometheusClient,
     PrometheusQueryError,
     check_signal,
-    format_value,
     signal_query,
 )
 from incidentctl.adapters.secrets import Secrets
 from incidentctl.core.checks import Health
+from incidentctl.core.rules import format_value
 from incidentctl.errors import ConfigError, UnauthorizedError, UnreachableError
 from incidentctl.exitcodes import ExitCode
 from incidentctl.runbook.loader import load_runbook
@@ -223,7 +223,7 @@ def test_check_signal_reports_the_value(
     assert (result.check, result.kind, result.subject, result.health) == (
         "signal:error_rate:gateway", "signal", "gateway", Health.OK
     )  # fmt: skip
-    assert result.summary == "error_rate 12 %"
+    assert result.summary == "error_rate 12%"
     assert result.observed["value"] == 0.12
     assert result.observed["unit"] == "ratio"
     assert result.target == signal_query(signals["error_rate"], "gateway", NS)
@@ -251,7 +251,7 @@ def test_check_signal_with_several_series_shows_the_largest(httpx_mock: HTTPXMoc
     httpx_mock.add_response(url=QUERY_URL, json=vector(({"pod": "a"}, "0.25"), ({"pod": "b"}, "2.5")))
     signal = Signal(description="d", unit="seconds", query='latency{service="$component"}')
     result = check_signal(prom, "latency", signal, component="gateway", namespace=NS)
-    assert result.summary == "latency 2.5 s"
+    assert result.summary == "latency 2.5s"
     assert result.reasons == ('2 series; the largest is shown ({pod="b"})',)
 
 
@@ -269,8 +269,8 @@ def test_check_signal_unreachable_is_unknown_not_an_exception(
 
 @pytest.mark.parametrize(
     ("value", "unit", "text"),
-    [(0.12, "ratio", "12 %"), (0.1234, "ratio", "12.3 %"), (0.375, "seconds", "375 ms"), (31.0, "seconds", "31 s"),
-     (3.0, "count", "3"), (1.0, "bool", "true"), (math.inf, "seconds", "+Inf")],
+    [(0.12, "ratio", "12%"), (0.1234, "ratio", "12.3%"), (0.375, "seconds", "375ms"), (31.0, "seconds", "31s"),
+     (3.0, "count", "3"), (1.0, "bool", "yes"), (math.inf, "seconds", "+Inf")],
 )  # fmt: skip
 def test_format_value(value: float, unit: str, text: str) -> None:
     assert format_value(value, unit) == text

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import RUNBOOK, Invoke
 
-from incidentctl.runbook.types import MAX_DURATION, parse_duration
+from incidentctl.core.times import MAX_DURATION, parse_duration
 
 HUGE = ["99999999999999999999w", "1000000w", "3651d", "87601h"]
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from incidentctl.core.rules import SignalValue, evaluate_all, evaluate_condition, format_seconds, format_value
+from incidentctl.core.rules import SignalValue, evaluate_all, evaluate_condition, format_value
+from incidentctl.core.times import format_elapsed
 from incidentctl.runbook.model import Condition
 
 
@@ -130,10 +131,10 @@ def test_one_subject_is_enough_and_a_pending_one_is_shown_over_a_plain_no() -> N
     [
         (None, False, True, "service_down on gateway for an unknown time of 15m"),
         (timedelta(0), False, True, "service_down on gateway for 0s of 15m"),
-        (timedelta(seconds=90), False, True, "service_down on gateway for 90s of 15m"),
-        (timedelta(minutes=14, seconds=59), False, True, "service_down on gateway for 14m of 15m"),
+        (timedelta(seconds=90), False, True, "service_down on gateway for 1m30s of 15m"),
+        (timedelta(minutes=14, seconds=59), False, True, "service_down on gateway for 14m59s of 15m"),
         (timedelta(minutes=15), True, False, "service_down on gateway for 15m"),
-        (timedelta(hours=3), True, False, "service_down on gateway for 3.0h"),
+        (timedelta(hours=3), True, False, "service_down on gateway for 3h"),
     ],
 )
 def test_a_duration_is_pending_until_it_has_held_long_enough(
@@ -188,7 +189,7 @@ def test_every_condition_of_a_rule_must_hold_each_by_any_subject() -> None:
         (0.2, "seconds", "200ms"),
         (30.0, "seconds", "30s"),
         (240.0, "seconds", "4m"),
-        (7200.0, "seconds", "2.0h"),
+        (7200.0, "seconds", "2h"),
     ],
 )
 def test_values_in_words(value: float | bool | None, unit: Any, text: str) -> None:
@@ -196,6 +197,6 @@ def test_values_in_words(value: float | bool | None, unit: Any, text: str) -> No
 
 
 def test_seconds_in_words() -> None:
-    assert format_seconds(float("nan")) == "NaN"
-    assert format_seconds(119.0) == "119s"
-    assert format_seconds(900.0) == "15m"
+    assert format_elapsed(float("nan")) == "NaN"
+    assert format_elapsed(119.0) == "1m59s"
+    assert format_elapsed(900.0) == "15m"

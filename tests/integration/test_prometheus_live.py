@@ -69,14 +69,14 @@ def test_a_component_that_never_failed_has_an_error_rate_of_zero(prom: Prometheu
     result = check_signal(prom, "error_rate", runbook.signals["error_rate"], component="notifier", namespace=PRODUCTION)
     assert result.health is Health.OK
     assert result.observed["value"] == 0.0
-    assert result.summary == "error_rate 0 %"
+    assert result.summary == "error_rate 0%"
 
 
 def test_check_signal_reports_the_error_rate_for_detect(prom: PrometheusClient, runbook: Runbook) -> None:
     result = check_signal(prom, "error_rate", runbook.signals["error_rate"], component="gateway", namespace=PRODUCTION)
     assert result.health is Health.OK
     assert result.kind == "signal"
-    assert result.summary == "error_rate 12 %"
+    assert result.summary == "error_rate 12%"
     assert result.observed["value"] == pytest.approx(0.12, abs=1e-6)
 
 

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from incidentctl.core.incident import IncidentStatus
+from incidentctl.core.times import parse_duration
 from incidentctl.errors import UsageError
-from incidentctl.journal.query import parse_duration, parse_point_in_time, parse_statuses
+from incidentctl.journal.query import parse_point_in_time, parse_statuses
 
 NOW = datetime(2026, 3, 14, 14, 30, tzinfo=timezone.utc)
 
@@ -30,7 +31,8 @@ def test_durations(text: str, expected: timedelta) -> None:
 
 @pytest.mark.parametrize("text", ["", "h", "1y", "yesterday", "2026-03-01"])
 def test_what_is_not_a_duration(text: str) -> None:
-    assert parse_duration(text) is None
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(text)
 
 
 def test_a_point_in_time_is_a_duration_ago_a_date_or_a_time() -> None:

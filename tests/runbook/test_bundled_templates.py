@@ -128,7 +128,7 @@ def test_the_notifications_read_like_the_runbook(rb: Runbook) -> None:
 
     resolution = render_template(folder / "resolution_notification.md.j2", worked(rb))
     assert "Resolved Time: 2025-09-09 15:30 UTC\n" in resolution  # the last resolution, after the reopening
-    assert "Post-incident review will be conducted within 1d.\n" in resolution
+    assert "Post-incident review will be conducted within 24h.\n" in resolution
 
     summary = render_template(folder / "executive_summary.md.j2", worked(rb))
     assert "Status: Resolved (as of 2025-09-09 15:40 UTC)" in summary

@@ -204,7 +204,7 @@ def test_status_shows_the_scenario_and_its_signals(sandbox_factory: Callable[...
     assert table.exit_code == 0, table.output
     assert "plays db-outage" in table.stdout
     retrieval = next(line for line in table.stdout.splitlines() if line.startswith("retrieval"))
-    assert retrieval.split()[1:3] == ["3/3", "58.0%"]
+    assert retrieval.split()[1:3] == ["3/3", "58%"]
     assert retrieval.split()[-1] == "db-outage"
     data = json.loads(CliRunner().invoke(app, ["sandbox", "status", "-o", "json"], obj=AppState(cwd=tmp_path)).stdout)
     assert data["kind"] == "SandboxStatus"

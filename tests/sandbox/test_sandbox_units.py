@@ -160,7 +160,7 @@ def test_human_duration_matches_kubectl_ages(seconds: int, text: str) -> None:
 def test_parse_time_takes_nanoseconds() -> None:
     assert parse_time("2026-03-14T09:30:00.123456789Z").microsecond == 123456
     assert parse_time("2026-03-14T09:30:00.5Z").microsecond == 500000
-    assert parse_time("2026-03-14T09:30:00+02:00").hour == 9
+    assert parse_time("2026-03-14T09:30:00+02:00").hour == 7  # in UTC
 
 
 def test_pod_status_column() -> None:

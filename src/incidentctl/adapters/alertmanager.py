@@ -25,6 +25,7 @@ from incidentctl.adapters import api_call
 from incidentctl.adapters.failures import failure_of
 from incidentctl.adapters.secrets import Secrets, SecretSource
 from incidentctl.core.checks import AlertsObservation, CheckKind, CheckResult, Failure, FiringAlert, Health
+from incidentctl.core.times import format_rfc3339, parse_rfc3339_or_none
 from incidentctl.core.urls import redact_url, redact_urls
 from incidentctl.errors import ConfigError, IncidentctlError, UnreachableError
 
@@ -312,30 +313,13 @@ def check_alerts(alertmanager: AlertmanagerClient, component: str, *, label: str
     )
 
 
-def format_api_time(value: datetime) -> str:
-    """RFC 3339 in UTC with a ``Z``; a naive time is taken as UTC."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def parse_api_time(text: str | None) -> datetime | None:
-    """Alertmanager writes nanoseconds (``...:05.123456789Z``), which ``fromisoformat`` cannot read before 3.11."""
-    if not text:
-        return None
-    match = _TIME.match(text.strip())
-    if match is None:
-        return None
-    base, fraction, zone = match.groups()
-    micro = ((fraction or "")[1:] + "000000")[:6]
-    parsed = datetime.fromisoformat(f"{base}.{micro}{'+00:00' if zone in ('Z', 'z') else zone}")
-    return parsed.astimezone(timezone.utc)
+format_api_time = format_rfc3339
+parse_api_time = parse_rfc3339_or_none
 
 
 # --- internals -------------------------------------------------------------------------------------------------
 
 _MATCHER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
-_TIME = re.compile(r"^(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d)(\.\d+)?([Zz]|[+-]\d\d:\d\d)$")
 
 
 def _alert(item: Mapping[str, Any]) -> Alert:

@@ -29,6 +29,7 @@ from tenacity.stop import stop_base
 
 from incidentctl.adapters.secrets import Secrets, SecretSource
 from incidentctl.core.checks import CheckKind, CheckResult, Failure, Health, HttpObservation
+from incidentctl.core.times import format_duration, format_elapsed
 from incidentctl.core.urls import redact_url, redact_urls, redact_urls_in
 from incidentctl.errors import IncidentctlError
 
@@ -173,19 +174,8 @@ def _classify_transport_error(exc: Exception, url: httpx.URL | str) -> tuple[Fai
     return Failure.UNREACHABLE, f"cannot reach {where}: {_one_line(text) or type(exc).__name__}"
 
 
-def format_seconds(seconds: float) -> str:
-    """A measured time as people read it in a table: ``120 ms``, ``2.4 s``."""
-    return f"{round(seconds * 1000)} ms" if seconds < 1 else f"{seconds:.1f} s"
-
-
-def format_limit(value: timedelta) -> str:
-    """A configured limit the way the runbook spells it: ``5s``, ``500ms``, ``2m``."""
-    total = value.total_seconds()
-    if total < 1:
-        return f"{round(total * 1000)}ms"
-    if total >= 60 and total % 60 == 0:
-        return f"{int(total // 60)}m"
-    return f"{total:g}s"
+#: Kept for the modules that import it; a configured limit is spelled exactly, as the runbook does.
+format_limit = format_duration
 
 
 # --- internals -------------------------------------------------------------------------------------------------
@@ -270,7 +260,7 @@ class _Probe:
     def _judge(self, reply: _Reply, redirects: list[str]) -> _Verdict:
         check = self.check
         assert self.elapsed is not None
-        took = format_seconds(self.elapsed)
+        took = format_elapsed(self.elapsed)
         line = f"{reply.status} {reply.reason}".strip()
         after = f" after {len(redirects)} redirect{'s' if len(redirects) != 1 else ''}" if redirects else ""
         reasons = [f"redirected to {url}" for url in redirects]

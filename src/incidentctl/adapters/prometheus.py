@@ -26,6 +26,7 @@ from incidentctl.adapters import api_call
 from incidentctl.adapters.failures import failure_of
 from incidentctl.adapters.secrets import Secrets, SecretSource
 from incidentctl.core.checks import CheckKind, CheckResult, Failure, Health, SeriesSample, SignalObservation
+from incidentctl.core.rules import format_value
 from incidentctl.core.urls import redact_url, redact_urls
 from incidentctl.errors import ConfigError, IncidentctlError, UnreachableError
 
@@ -272,19 +273,6 @@ def check_signal(
         observation=seen.model_copy(update=update),
         name=name,
     )
-
-
-def format_value(value: float, unit: str) -> str:
-    """A signal's value in its unit: ``12 %``, ``375 ms``, ``2.5 s``, ``3``, ``true``."""
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if unit == "ratio":
-        return f"{value * 100:.3g} %"
-    if unit == "seconds":
-        return f"{value * 1000:.3g} ms" if abs(value) < 1 else f"{value:.3g} s"
-    if unit == "bool":
-        return "true" if value else "false"
-    return f"{value:g}"
 
 
 # --- internals -------------------------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from incidentctl.core.times import format_duration
 from incidentctl.errors import RunbookError
-from incidentctl.runbook.types import format_duration
 
 if TYPE_CHECKING:
     import jinja2

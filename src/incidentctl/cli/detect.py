@@ -168,8 +168,8 @@ def _detect_request(
     component: list[str] | None, selector: str | None, since: str, incident: str | None
 ) -> DetectRequest:
     """The options detect and triage share, parsed: ``-c a,b -c c`` is three components."""
+    from incidentctl.core.times import parse_duration
     from incidentctl.phases.detect import DetectRequest
-    from incidentctl.runbook.types import parse_duration
 
     try:
         window = parse_duration(since)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from incidentctl.cli.state import AppState
+from incidentctl.core.times import format_elapsed, format_percent
 from incidentctl.errors import ConfigError, UnreachableError, UsageError
 
 if TYPE_CHECKING:
@@ -224,8 +225,8 @@ def status(ctx: typer.Context, directory: DirOption = Path(".sandbox")) -> None:
             grid.add_row(
                 name,
                 f"{sig['ready']}/{sig['desired']}",
-                f"{sig['error_rate']:.1%}",
-                f"{sig['p95_seconds']:.1f}s",
+                format_percent(sig["error_rate"]),
+                format_elapsed(sig["p95_seconds"]),
                 sig["cause"] or "-",
             )
         console.print(grid)

@@ -16,10 +16,11 @@ import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from incidentctl.core.times import format_rfc3339, parse_rfc3339
 from incidentctl.errors import UsageError
 
 if TYPE_CHECKING:
@@ -120,28 +121,8 @@ class TimelineError(ValueError):
 # --- time stamps --------------------------------------------------------------------------------------------
 
 
-def format_timestamp(value: datetime) -> str:
-    """RFC 3339 in UTC with a ``Z``; whole seconds unless the clock gave more (tests use whole seconds)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    value = value.astimezone(timezone.utc)
-    spec = "seconds" if value.microsecond == 0 else "microseconds"
-    return value.isoformat(timespec=spec).replace("+00:00", "Z")
-
-
-def parse_timestamp(text: str) -> datetime:
-    """Read an RFC 3339 time (``Z`` or an offset) into an aware UTC datetime; ValueError if it is not one.
-
-    A time without an offset is refused rather than guessed: an incident timeline that silently shifts by the
-    reader's time zone is worse than an error.
-    """
-    value = text.strip()
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(value)  # raises ValueError on anything else
-    if parsed.tzinfo is None:
-        raise ValueError(f"{text!r} has no time zone (add Z for UTC)")
-    return parsed.astimezone(timezone.utc)
+format_timestamp = format_rfc3339
+parse_timestamp = parse_rfc3339
 
 
 # --- ids ----------------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal, Protocol
 
+from incidentctl.core.times import format_duration, format_elapsed, format_percent
+
 Unit = Literal["ratio", "seconds", "count", "bool"]
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -64,7 +66,7 @@ class ConditionOutcome:
     subject: str | None = None
 
 
-def format_value(value: float | bool | None, unit: Unit) -> str:
+def format_value(value: float | bool | None, unit: Unit | str) -> str:
     if value is None:
         return "unknown"
     if unit == "bool" or isinstance(value, bool):
@@ -74,26 +76,10 @@ def format_value(value: float | bool | None, unit: Unit) -> str:
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
     if unit == "ratio":
-        return f"{value * 100:.3g}%"
+        return format_percent(value)
     if unit == "seconds":
-        return format_seconds(value)
+        return format_elapsed(value)
     return f"{value:g}"
-
-
-def format_seconds(seconds: float) -> str:
-    if math.isnan(seconds):
-        return "NaN"
-    if math.isinf(seconds):
-        return "+Inf" if seconds > 0 else "-Inf"
-    if seconds == 0:
-        return "0s"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f}ms"
-    if seconds < 120:
-        return f"{seconds:.3g}s"
-    minutes = seconds / 60
-    # Whole minutes truncate, as kubectl's AGE does: 14m59s held of a 15m rule must not read "15m of 15m".
-    return f"{math.floor(minutes)}m" if minutes < 120 else f"{minutes / 60:.1f}h"
 
 
 def evaluate_condition(cond: ConditionLike, values: Sequence[SignalValue]) -> ConditionOutcome:
@@ -147,11 +133,9 @@ def _one(cond: ConditionLike, sv: SignalValue) -> ConditionOutcome:
     if cond.for_ is not None and cond.for_ > timedelta(0):
         held = sv.held_for
         if held is None or held < cond.for_:
-            so_far = format_seconds(held.total_seconds()) if held is not None else "an unknown time"
-            return ConditionOutcome(
-                False, f"{text} for {so_far} of {format_seconds(cond.for_.total_seconds())}", True, sv.subject
-            )
-        text += f" for {format_seconds(held.total_seconds())}"
+            so_far = format_elapsed(held) if held is not None else "an unknown time"
+            return ConditionOutcome(False, f"{text} for {so_far} of {format_duration(cond.for_)}", True, sv.subject)
+        text += f" for {format_elapsed(held)}"
     return ConditionOutcome(True, text, subject=sv.subject)
 
 

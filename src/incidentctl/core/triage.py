@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from incidentctl.core.checks import CheckKind, CheckResult, Failure, Health, PodsObservation
 from incidentctl.core.incident import Event, EventKind
 from incidentctl.core.rules import ConditionOutcome, SignalValue, evaluate_all, format_value
+from incidentctl.core.times import format_duration, format_percent
 
 if TYPE_CHECKING:
     from incidentctl.runbook.model import Runbook
@@ -175,16 +176,12 @@ def _sla(
     elapsed = max(now - start, timedelta(0))
     used = rate * elapsed / rb.slo.window / budget if budget > 0 else 0.0
     return {
-        "slo": f"{rb.slo.availability * 100:g}% over {_days(rb.slo.window)}",
+        "slo": f"{format_percent(rb.slo.availability)} over {format_duration(rb.slo.window)}",
         "error_rate": rate,
         "burn_rate": rate / budget if budget > 0 else None,
         "budget_used": used,
         "elapsed_s": elapsed.total_seconds(),
     }
-
-
-def _days(window: timedelta) -> str:
-    return f"{window.days}d" if window.days else f"{window.total_seconds() / 3600:g}h"
 
 
 def deadlines(rb: Runbook, severity: str | None, start: datetime) -> tuple[Deadline, ...]:

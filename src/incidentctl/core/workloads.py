@@ -22,6 +22,7 @@ from incidentctl.core.checks import (
     PodsObservation,
     ServiceObservation,
 )
+from incidentctl.core.times import format_duration, format_elapsed, parse_rfc3339_or_none
 
 JSON = Mapping[str, Any]
 
@@ -53,13 +54,7 @@ POD_FAILURE_ORDER = (
 )
 
 
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+parse_time = parse_rfc3339_or_none
 
 
 def _meta(obj: JSON) -> JSON:
@@ -264,10 +259,10 @@ def pods_check(component: str, pods: Sequence[JSON], *, now: datetime, window: t
         bits = list(s.problems)
         seen.update(s.failures)
         if s.recent_restarts and s.recent_restarts == s.restarts:
-            bits.append(f"{s.recent_restarts} restart(s) in the last {_short(window)}")
+            bits.append(f"{s.recent_restarts} restart(s) in the last {format_duration(window)}")
             seen.add(Failure.RESTARTS)
         elif s.last_restart is not None:
-            ago = _short(max(now - s.last_restart, timedelta(0)))
+            ago = format_elapsed(max(now - s.last_restart, timedelta(0)))
             bits.append(f"restarted {ago} ago ({s.restarts} restarts in total)")
             seen.add(Failure.RESTARTS)
         if bits:
@@ -407,12 +402,3 @@ def ingress_checks(
                 )
             )
     return out
-
-
-def _short(window: timedelta) -> str:
-    seconds = int(window.total_seconds())
-    if seconds and seconds % 3600 == 0:
-        return f"{seconds // 3600}h"
-    if seconds >= 60:
-        return f"{seconds // 60}m"
-    return f"{seconds}s"

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-from incidentctl.core.incident import Incident, IncidentStatus, parse_timestamp
+from incidentctl.core import times
+from incidentctl.core.incident import Incident, IncidentStatus
 from incidentctl.errors import UsageError
-from incidentctl.runbook.types import check_duration_limit
 
 #: What ``incident list`` shows without filters: everything open, and whatever else moved in the last week (an
 #: on-call rotation), so a handover sees what was just resolved.
 DEFAULT_RECENT = timedelta(days=7)
-
-_DURATION = re.compile(r"(\d+)\s*([smhdw])")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 @dataclass(frozen=True)
@@ -44,34 +40,14 @@ def select(incidents: Iterable[Incident], query: IncidentQuery | None) -> list[I
     return sorted(chosen, key=lambda i: (i.declared_at, i.id), reverse=True)
 
 
-def parse_duration(text: str) -> timedelta | None:
-    """``90s``, ``45m``, ``24h``, ``7d``, ``2w`` or combinations (``1h30m``); None if ``text`` is not one."""
-    compact = text.strip().lower().replace(" ", "")
-    if not compact or _DURATION.sub("", compact):
-        return None
-    seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION.findall(compact))
-    check_duration_limit(seconds, text)  # ValueError beyond 10 years: `now - ago` would leave the calendar
-    return timedelta(seconds=seconds)
-
-
 def parse_point_in_time(text: str, now: datetime, *, option: str) -> datetime:
     """A duration ago (``24h``), a date (``2026-03-14``, midnight UTC) or an RFC 3339 time."""
     try:
-        ago = parse_duration(text)
+        return times.parse_point_in_time(text, now)
+    except times.NotAPointInTime as e:
+        raise UsageError(f"{option} {e}") from e
     except ValueError as e:
         raise UsageError(f"{option}: {e}") from e
-    if ago is not None:
-        return now - ago
-    value = text.strip()
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
-        return parse_timestamp(value)
-    except (ValueError, OverflowError) as e:  # OverflowError: 0001-01-01T00:00+01:00 is before year 1 in UTC
-        raise UsageError(
-            f"{option} {text!r} is not a duration (45m, 24h, 7d), a date (2026-03-14) "
-            "or an RFC 3339 time (2026-03-14T14:30:00Z)"
-        ) from e
 
 
 def parse_statuses(values: Iterable[str]) -> frozenset[IncidentStatus] | None:

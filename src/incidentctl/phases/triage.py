@@ -26,6 +26,7 @@ from incidentctl.core.looks import TRIAGED as TRIAGED  # noqa: PLC0414
 from incidentctl.core.looks import look, signals_on, with_history
 from incidentctl.core.report import DetectReport
 from incidentctl.core.rules import SignalValue
+from incidentctl.core.times import format_duration
 from incidentctl.core.triage import (
     SeverityDecision,
     Triage,
@@ -292,17 +293,7 @@ def next_steps(rb: Runbook, result: Triage, incident: Incident | None) -> tuple[
         steps.append(f"acknowledge: incidentctl incident ack {ref}")
     if result.severity in rb.postmortem.required_for:
         stages = ", ".join(
-            f"{s.description.lower()} within {_dur(s.within.total_seconds())}" for s in rb.postmortem.stages.values()
+            f"{s.description.lower()} within {format_duration(s.within)}" for s in rb.postmortem.stages.values()
         )
         steps.append(f"post-mortem required: {stages}")
     return tuple(steps)
-
-
-def _dur(seconds: float) -> str:
-    from incidentctl.core.rules import format_seconds
-
-    if seconds >= 86400 * 7 and seconds % (86400 * 7) == 0:
-        return f"{int(seconds // (86400 * 7))}w"
-    if seconds >= 3600 and seconds % 3600 == 0:
-        return f"{int(seconds // 3600)}h"
-    return format_seconds(seconds)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from incidentctl.core.checks import CheckResult, Health
 from incidentctl.core.rules import format_value
 from incidentctl.core.text import for_terminal, one_line
+from incidentctl.core.times import format_percent
 from incidentctl.errors import IncidentctlError, UsageError
 
 if TYPE_CHECKING:
@@ -349,7 +350,7 @@ def _sla_text(sla: dict[str, object]) -> str:
     used_raw = sla.get("budget_used")
     used = float(used_raw) if isinstance(used_raw, (int, float)) else 0.0
     burn_text = f"burning the error budget {float(burn):.0f}x" if isinstance(burn, float) else "burn unknown"
-    return f"SLO {sla['slo']}: {burn_text}; {used * 100:.2f}% of the window's budget used so far"
+    return f"SLO {sla['slo']}: {burn_text}; {format_percent(used)} of the window's budget used so far"
 
 
 def check_output_path(option: str, path: Path) -> None:

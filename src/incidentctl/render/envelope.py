@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from enum import Enum
 from pathlib import PurePath
 from typing import Any
 
 from incidentctl.core.text import UNSAFE, has_unsafe
+from incidentctl.core.times import format_rfc3339
 from incidentctl.errors import IncidentctlError
 
 API_VERSION = "incidentctl/v1"
@@ -39,13 +40,6 @@ def error_envelope(err: IncidentctlError) -> dict[str, Any]:
     }
 
 
-def format_time(value: datetime) -> str:
-    """RFC 3339 in UTC with a ``Z``, as Kubernetes and most APIs write it."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
 def to_plain(value: Any) -> Any:
     """Reduce dataclasses, enums, paths and datetimes to JSON-ready values (recursively)."""
     if isinstance(value, Enum):  # before str: a str-based enum must still become its plain value
@@ -53,7 +47,7 @@ def to_plain(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, datetime):
-        return format_time(value)
+        return format_rfc3339(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, PurePath):

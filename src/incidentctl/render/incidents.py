@@ -10,13 +10,14 @@ through ``core.text`` on its way out: one line a cell, no control characters, no
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from incidentctl.core.events import describe as describe_event
 from incidentctl.core.events import is_internal
 from incidentctl.core.incident import Event, Incident, IncidentStatus
 from incidentctl.core.text import for_markdown, one_line
+from incidentctl.core.times import format_elapsed
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -41,19 +42,7 @@ def format_clock(value: datetime) -> str:
     return f"{value:%Y-%m-%d %H:%M} UTC"
 
 
-def format_age(delta: timedelta) -> str:
-    """Two units at most, like kubectl's AGE: ``45s``, ``12m``, ``3h12m``, ``2d4h``."""
-    seconds = max(int(delta.total_seconds()), 0)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if days:
-        return f"{days}d{hours}h" if hours else f"{days}d"
-    if hours:
-        return f"{hours}h{minutes}m" if minutes else f"{hours}h"
-    if minutes:
-        return f"{minutes}m"
-    return f"{seconds}s"
+format_age = format_elapsed
 
 
 def describe(event: Event, severity_names: Mapping[str, str] | None = None) -> str:

@@ -14,59 +14,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
+from incidentctl.core.times import DURATION_PATTERN, format_duration, parse_duration
 from incidentctl.core.urls import has_userinfo, redact_url
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
-_DURATION_FULL = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-DURATION_PATTERN = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d|w))+$"
-#: The longest duration anything accepts (a runbook field, --since, --started-at): far beyond any SLO window or
-#: incident, and well inside what datetime, timedelta and the system clock can hold, so "1000000w" is a clear
-#: error instead of an overflow deep inside a check.
-MAX_DURATION = timedelta(days=3650)
-MAX_DURATION_TEXT = "10 years (3650d)"
-
-
-def parse_duration(value: Any) -> timedelta:
-    """Parse Prometheus-style durations such as ``90s``, ``15m``, ``1h30m``, ``24h``, ``1w``."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValueError(f"expected a duration such as 15m, 1h30m or 24h, got {value!r}")
-    if isinstance(value, int) or value.strip() == "0":
-        if int(value) == 0:
-            return timedelta(0)
-        raise ValueError(f"a duration needs a unit (s, m, h, d, w): did you mean '{value}m'?")
-    text = value.strip().replace(" ", "")
-    if not _DURATION_FULL.match(text):
-        raise ValueError(f"expected a duration such as 15m, 1h30m or 24h, got {value!r}")
-    seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(text))
-    check_duration_limit(seconds, value)
-    return timedelta(seconds=seconds)
-
-
-def check_duration_limit(seconds: float, value: object) -> None:
-    """Refuse a duration longer than :data:`MAX_DURATION` (ValueError, with the limit in the message)."""
-    if not seconds <= MAX_DURATION.total_seconds():  # also catches inf and nan from a thousand-digit number
-        raise ValueError(f"{value!r} is longer than the longest duration allowed, {MAX_DURATION_TEXT}")
-
-
-def format_duration(value: timedelta) -> str:
-    """The shortest exact spelling (``1h30m``), so ``runbook show`` round-trips what a person wrote."""
-    total = value.total_seconds()
-    if total == 0:
-        return "0s"
-    if total != int(total):
-        return f"{round(total * 1000)}ms"
-    remaining = int(total)
-    parts = []
-    for unit in ("w", "d", "h", "m", "s"):
-        size = int(_UNIT_SECONDS[unit])
-        if remaining >= size:
-            count, remaining = divmod(remaining, size)
-            parts.append(f"{count}{unit}")
-    return "".join(parts)
-
 
 Duration = Annotated[
     timedelta,

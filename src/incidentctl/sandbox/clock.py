@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 
+from incidentctl.core.times import format_rfc3339, parse_rfc3339
+
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
@@ -45,26 +47,21 @@ class SimClock:
 
 
 def rfc3339(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``metav1.Time``: whole seconds."""
+    return format_rfc3339(when, "seconds")
 
 
 def rfc3339_micro(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """``metav1.MicroTime`` and Alertmanager's times: always six digits."""
+    return format_rfc3339(when, "microseconds")
 
 
 def rfc3339_nano(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
+    """The kubelet's log time stamps: nine digits."""
+    return format_rfc3339(when, "nanoseconds")
 
 
-def parse_time(text: str) -> datetime:
-    cleaned = text.strip().replace("Z", "+00:00")
-    if "." in cleaned:  # Python 3.10 takes at most 6 fractional digits
-        head, rest = cleaned.split(".", 1)
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        tz = rest[len(digits) :]
-        cleaned = f"{head}.{digits[:6].ljust(6, '0')}{tz}"
-    parsed = datetime.fromisoformat(cleaned)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+parse_time = parse_rfc3339
 
 
 def human_duration(delta: timedelta) -> str:

@@ -12,6 +12,7 @@ import random
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from incidentctl.core.times import format_rfc3339
 from incidentctl.sandbox import world
 from incidentctl.sandbox.behaviour import BROKEN_ERROR_RATE
 from incidentctl.sandbox.runtime import ContainerRun, Instance, PodRun
@@ -37,7 +38,7 @@ def select_lines(lines: list[Line], *, since: datetime | None = None, tail: int 
 
 
 def _ts(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    return format_rfc3339(when, "milliseconds")
 
 
 def _rid(rng: random.Random) -> str:
