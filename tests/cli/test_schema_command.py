@@ -103,3 +103,16 @@ def test_the_committed_schemas_are_what_the_command_prints(invoke: Invoke, kind:
 
 def test_no_other_schema_is_committed() -> None:
     assert sorted(p.name for p in SCHEMAS.glob("*.json")) == sorted(f"{kind}.schema.json" for kind in KINDS)
+
+
+def test_every_kind_a_command_prints_has_a_published_schema() -> None:
+    """A command that printed a kind without a model would fail at run time (the envelope refuses it): every
+    kind named in the source is one the schema command publishes."""
+    source = Path(__file__).resolve().parents[2] / "src" / "incidentctl"
+    printed = {
+        match.group(1)
+        for path in source.rglob("*.py")
+        for match in re.finditer(r"\b(?:result|envelope)\(\s*\"([A-Za-z]+)\"", path.read_text(encoding="utf-8"))
+    }
+    assert {"DetectReport", "Triage", "Timeline", "Incident"} <= printed
+    assert printed <= set(KINDS)
