@@ -8,7 +8,7 @@ new command cannot print a hand-built dict past the schema. ``incidentctl schema
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, TypeAdapter, create_model
 
@@ -21,6 +21,9 @@ from incidentctl.render.incident_output import (
     TimelineOutput,
 )
 from incidentctl.render.output_model import OutputModel
+
+if TYPE_CHECKING:
+    from incidentctl.errors import IncidentctlError
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -118,8 +121,8 @@ class ErrorOutput(OutputModel):
     details: list[str] = Field(description="Every further problem, one line each.")
 
 
-#: kind -> the type of its ``data``. ``Runbook`` is the one document in another's spelling: the runbook as
-#: runbook.yaml writes it (``incidentctl runbook schema`` is its schema), so what is shown can be pasted back.
+#: kind -> the type of its ``data``. ``Runbook`` is the one document in another's spelling: the runbook with the
+#: keys runbook.yaml has (``incidentctl runbook schema`` is its schema), so a key reads as it does in the file.
 KINDS: dict[str, Any] = {
     "DetectReport": DetectReportOutput,
     "Triage": TriageOutput,
@@ -136,11 +139,12 @@ KINDS: dict[str, Any] = {
     "OutputKindList": OutputKindListOutput,
 }
 
-#: The kinds ``schema output`` lists: every result kind, and the error envelope.
+#: The kind of the error envelope; it has no data model of its own (see :func:`envelope_model`).
 ERROR_KIND = "Error"
 
 
 def kind_names() -> list[str]:
+    """What ``schema output`` lists: every result kind, then the error envelope."""
     return [*KINDS, ERROR_KIND]
 
 
@@ -174,7 +178,7 @@ def data_document(kind: str, data: Any) -> Any:
     return ta.dump_python(value, mode="json", by_alias=True)
 
 
-def error_document(err: Any) -> dict[str, Any]:
+def error_document(err: IncidentctlError) -> dict[str, Any]:
     return ErrorOutput(
         reason=err.reason,
         message=err.message,

@@ -42,7 +42,8 @@ def _as_utc(value: datetime) -> datetime:
 UtcTime = Annotated[datetime, AfterValidator(_as_utc)]
 
 #: A field name in a free-form mapping: lowercase words joined by ``_`` (``ready_endpoints``). Anything else (a
-#: check id ``http:gateway``, a component ``api-gateway``, an already camelCase name) is data and stays.
+#: check id ``http:gateway``, a component ``api-gateway``, an already camelCase name) is data and stays. The
+#: runbook's names are DNS labels, so never snake_case; its signal names are, and key only typed maps.
 _SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
 
 #: Keys whose value is a mapping of someone else's names (Prometheus labels, HTTP headers, Kubernetes
