@@ -111,9 +111,9 @@ def test_declare_as_json_and_yaml_returns_the_incident(cli: Cli) -> None:
     assert data["status"] == "investigating"
     assert data["category"] == "application/performance"
     assert data["components"] == ["retrieval", "synthesis"]
-    assert data["started_at"] == "2026-03-14T14:05:00Z"
-    assert data["declared_at"] == "2026-03-14T14:30:00Z"
-    assert data["declared_by"] == "alice"
+    assert data["startedAt"] == "2026-03-14T14:05:00Z"
+    assert data["declaredAt"] == "2026-03-14T14:30:00Z"
+    assert data["declaredBy"] == "alice"
     assert data["commander"] == "carol"
     assert data["summary"] == "p95 at 40s"
 
@@ -124,7 +124,7 @@ def test_declare_as_json_and_yaml_returns_the_incident(cli: Cli) -> None:
 
 def test_started_at_may_be_a_duration_ago(cli: Cli) -> None:
     data = cli.json("incident", "declare", "-t", "x", "-s", "P3", "--started-at", "20m")["data"]
-    assert data["started_at"] == "2026-03-14T14:10:00Z"
+    assert data["startedAt"] == "2026-03-14T14:10:00Z"
 
 
 def test_an_incident_from_declaration_to_resolution(cli: Cli) -> None:
@@ -145,9 +145,9 @@ def test_an_incident_from_declaration_to_resolution(cli: Cli) -> None:
     incident = cli.json("incident", "show", incident_id)["data"]
     assert incident["status"] == "resolved"
     assert incident["severity"] == "P2"
-    assert incident["acknowledged_by"] == "bob"
-    assert incident["acknowledged_at"] == "2026-03-14T14:32:00Z"
-    assert incident["resolved_at"] == "2026-03-14T15:15:00Z"
+    assert incident["acknowledgedBy"] == "bob"
+    assert incident["acknowledgedAt"] == "2026-03-14T14:32:00Z"
+    assert incident["resolvedAt"] == "2026-03-14T15:15:00Z"
     assert incident["notes"] == 1
 
     timeline = cli.json("incident", "timeline", incident_id)
@@ -275,7 +275,7 @@ def test_acknowledging_twice_records_nothing_and_says_so(cli: Cli) -> None:
     assert document["kind"] == "Event"
     assert document["data"]["recorded"] is False
     assert document["data"]["event"] is None
-    assert document["data"]["incident"]["acknowledged_by"] == "alice"
+    assert document["data"]["incident"]["acknowledgedBy"] == "alice"
     assert len(cli.json("incident", "timeline", incident_id)["data"]["events"]) == 2
 
 
@@ -297,7 +297,7 @@ def test_a_resolved_incident_can_be_reopened(cli: Cli) -> None:
     assert document["data"]["recorded"] is True
     assert document["data"]["event"]["data"] == {"from": "investigating", "to": "monitoring"}
     incident = document["data"]["incident"]
-    assert incident["resolved_at"] is None
+    assert incident["resolvedAt"] is None
     assert incident["reopened"] == 1
 
 

@@ -40,7 +40,7 @@ def test_roles_are_assigned_journaled_and_shown(cli: Cli) -> None:
     }
     incident = cli.json("incident", "show", incident_id)["data"]
     assert incident["commander"] == "carol"
-    assert incident["tech_lead"] == "dave"
+    assert incident["techLead"] == "dave"
     rows = show_rows(cli, incident_id)
     assert rows["Commander"] == "carol"
     assert rows["Tech lead"] == "dave"
@@ -54,9 +54,9 @@ def test_one_role_changes_alone_and_the_other_stays(cli: Cli) -> None:
     document = cli.json("incident", "assign", incident_id, "--tech-lead", "erin")
     assert document["kind"] == "Event"
     assert document["data"]["recorded"] is True
-    assert document["data"]["event"]["data"] == {"tech_lead": "erin"}
+    assert document["data"]["event"]["data"] == {"techLead": "erin"}
     assert document["data"]["incident"]["commander"] == "carol"
-    assert document["data"]["incident"]["tech_lead"] == "erin"
+    assert document["data"]["incident"]["techLead"] == "erin"
 
 
 def test_assigning_whom_the_role_already_has_records_nothing(cli: Cli) -> None:
@@ -76,7 +76,7 @@ def test_an_empty_name_clears_the_role(cli: Cli, empty: str) -> None:
     assert result.stdout == f"{incident_id}: roles: no technical lead\n"
     assert timeline_lines(cli, incident_id)[-1]["data"] == {"tech_lead": None}
     incident = cli.json("incident", "show", incident_id)["data"]
-    assert incident["tech_lead"] is None
+    assert incident["techLead"] is None
     assert incident["commander"] == "carol"
     assert show_rows(cli, incident_id)["Tech lead"] == "-"
     cleared_again = cli.ok("incident", "assign", incident_id, "--tech-lead", "")

@@ -116,7 +116,7 @@ def test_what_was_given_is_stored_and_every_output_is_clean(hostile: tuple[Cli, 
 
     stored = json.loads(cli("incident", "show", incident_id, "-o", "json").stdout)["data"]
     assert stored["title"] == HOSTILE_TITLE  # store what was given
-    assert stored["declared_by"] == HOSTILE_ACTOR
+    assert stored["declaredBy"] == HOSTILE_ACTOR
     assert yaml.safe_load(cli("incident", "show", incident_id, "-o", "yaml").stdout)["data"]["title"] == HOSTILE_TITLE
     for command in (["list"], ["show", incident_id], ["timeline", incident_id]):
         for fmt in ("table", "json", "yaml"):

@@ -74,4 +74,4 @@ def test_detect_and_triage_read_real_prometheus_and_alertmanager(
     assert triaged["decidedBy"] == "p2-error-rate"
     assert triaged["reason"].startswith("P2: error_rate 12% > 10% on gateway (rule p2-error-rate)")
     assert triaged["usersAffected"] == pytest.approx(0.12, abs=0.005)
-    assert triaged["sla"]["burn_rate"] == pytest.approx(120, rel=0.05)
+    assert triaged["sla"]["burnRate"] == pytest.approx(120, rel=0.05)

@@ -114,7 +114,7 @@ def assert_keeps_working(invoke: Invoke, incident_id: str, where: str) -> None:
     assert incident["damaged"] is True
     assert incident["severity"] == "P1"
     assert incident["status"] == "monitoring"
-    assert incident["acknowledged_by"] == "tester"
+    assert incident["acknowledgedBy"] == "tester"
     markdown = ok(invoke, "incident", "timeline", incident_id, "-o", "markdown")
     assert "written after the damage" in markdown.stdout
 
@@ -134,7 +134,7 @@ def test_a_damaged_line_in_the_middle_leaves_the_incident_usable(invoke: Invoke,
     assert timeline["events"][0]["kind"] == "declared"
     incident = as_json(invoke, "incident", "show", incident_id)
     assert incident["title"] == "Checkout is down"  # folded from the readable events
-    assert incident["state_from"] == "timeline"
+    assert incident["stateFrom"] == "timeline"
     assert_keeps_working(invoke, incident_id, where)
 
 
@@ -146,7 +146,7 @@ def test_an_unreadable_declaration_still_lists_the_incident_from_its_snapshot(in
     path.write_bytes(b"\0" * 200 + raw[raw.index(b"\n") :])  # the declaration zeroed out
 
     incident = as_json(invoke, "incident", "show", incident_id)
-    assert incident["state_from"] == "snapshot"
+    assert incident["stateFrom"] == "snapshot"
     assert incident["title"] == "Checkout is down"
     assert_keeps_working(invoke, incident_id, f"{incident_id}/timeline.jsonl:1")
 
@@ -162,9 +162,9 @@ def test_an_unreadable_declaration_without_a_snapshot_is_rebuilt_from_the_readab
     (folder / "timeline.jsonl").write_bytes(b"garbage" + raw[raw.index(b"\n") :])
 
     incident = as_json(invoke, "incident", "show", incident_id)
-    assert incident["state_from"] == "events"
+    assert incident["stateFrom"] == "events"
     assert incident["status"] == "investigating"  # unknown counts as open: never hidden among the resolved
-    assert incident["acknowledged_by"] == "tester"  # the readable events still count
+    assert incident["acknowledgedBy"] == "tester"  # the readable events still count
     assert_keeps_working(invoke, incident_id, f"{incident_id}/timeline.jsonl:1")
 
 
@@ -187,7 +187,7 @@ def test_a_lost_timeline_falls_back_to_the_snapshot_and_says_so(
     assert incident_id in listing.stdout
     assert "incident.yaml" in listing.stderr
     incident = as_json(invoke, "incident", "show", incident_id)
-    assert incident["state_from"] == "snapshot"
+    assert incident["stateFrom"] == "snapshot"
     assert incident["title"] == "Checkout is down"
     assert incident["notes"] == 1
     assert_keeps_working(invoke, incident_id, f"{incident_id}/timeline.jsonl")
@@ -209,7 +209,7 @@ def test_a_lost_timeline_and_a_bad_snapshot_still_list_the_incident(
 
     item = listed(invoke)[incident_id]
     assert item["damaged"] is True
-    assert item["state_from"] == "events"
+    assert item["stateFrom"] == "events"
     assert {p["where"] for p in item["problems"]} >= {f"{incident_id}/timeline.jsonl", f"{incident_id}/incident.yaml"}
     assert_keeps_working(invoke, incident_id, f"{incident_id}/incident.yaml")
 

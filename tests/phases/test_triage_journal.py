@@ -214,14 +214,14 @@ def test_the_impact_starts_with_the_oldest_firing_alert(invoke: Invoke, site_for
     data = _triage(result)
 
     incident = _incident(invoke, site, data["incident"])
-    assert parse_timestamp(incident["started_at"]) == oldest
+    assert parse_timestamp(incident["startedAt"]) == oldest
     impact = data["impactStart"]
     assert parse_timestamp(impact["at"]) == oldest
     assert impact["source"] == "alert"
     assert "HighErrorRate" in impact["basis"]
     triaged = next(e for e in _events(invoke, site, data["incident"]) if e["kind"] == "triaged")
-    assert triaged["data"]["impact_start"]["source"] == "alert"
-    assert parse_timestamp(triaged["data"]["impact_start"]["at"]) == oldest
+    assert triaged["data"]["impactStart"]["source"] == "alert"
+    assert parse_timestamp(triaged["data"]["impactStart"]["at"]) == oldest
 
     table = run(invoke, site, "triage")
     assert "impact began" in table.stdout

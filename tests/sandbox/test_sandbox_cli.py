@@ -49,7 +49,7 @@ def test_inject_switches_a_running_sandbox(sandbox_factory: Callable[..., Sandbo
     data = json.loads(result.stdout)["data"]
     assert data["scenario"] == "traffic-spike"
     assert sb.scenario == "traffic-spike"
-    assert data["signals"]["gateway"]["p95_seconds"] > 30
+    assert data["signals"]["gateway"]["p95Seconds"] > 30
 
 
 def test_inject_errors_are_one_line_with_exit_codes(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:

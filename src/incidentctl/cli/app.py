@@ -19,6 +19,7 @@ from incidentctl.cli.incident import app as incident_app
 from incidentctl.cli.root import RootGroup, configure_logging
 from incidentctl.cli.runbook import app as runbook_app
 from incidentctl.cli.sandbox import app as sandbox_app
+from incidentctl.cli.schema import app as schema_app
 from incidentctl.cli.state import AppState
 from incidentctl.render.formats import OutputFormat, parse_output
 
@@ -37,6 +38,7 @@ app.command("demo")(demo_cmd.demo)
 app.add_typer(runbook_app, name="runbook")
 app.add_typer(incident_app, name="incident")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(schema_app, name="schema")
 
 
 def _version(value: bool) -> None:

@@ -34,8 +34,8 @@ def validate(ctx: typer.Context) -> None:
         "dependencies": len(rb.dependencies),
         "datastores": len(rb.datastores),
         "severities": len(rb.severities),
-        "triage rules": len(rb.triage.rules),
-        "escalation levels": len(rb.escalation.levels),
+        "triage_rules": len(rb.triage.rules),
+        "escalation_levels": len(rb.escalation.levels),
         "channels": len(rb.communication.channels),
     }
     ok = {"valid": True, "path": str(source.path), "counts": counts, "problems": []}

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from incidentctl.core.checks import CheckResult, Health
 from incidentctl.core.rules import format_value
@@ -23,46 +23,20 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.text import Text
 
-    from incidentctl.core.triage import SeverityDecision
     from incidentctl.phases.detect import DetectReport
     from incidentctl.phases.triage import TriageOutcome
+    from incidentctl.render.detect_output import DetectReportOutput, TriageOutput
     from incidentctl.render.printer import Printer
 
 STYLE = {Health.OK: "green", Health.DEGRADED: "yellow", Health.DOWN: "bold red", Health.UNKNOWN: "magenta"}
 WORD = {Health.OK: "OK", Health.DEGRADED: "DEGRADED", Health.DOWN: "DOWN", Health.UNKNOWN: "UNKNOWN"}
 
 
-def report_data(report: DetectReport) -> dict[str, Any]:
-    return {
-        "namespace": report.namespace,
-        "server": report.server,
-        "startedAt": report.started_at,
-        "durationSeconds": round(report.duration_s, 3),
-        "health": report.health,
-        "subjects": [
-            {"name": s.name, "kind": s.kind, "health": s.health, "reasons": list(s.reasons)} for s in report.subjects
-        ],
-        "checks": [_check(r) for r in report.results],
-        "signals": {
-            name: [{"subject": sv.subject, "value": sv.value, "unit": sv.unit, "detail": sv.detail} for sv in values]
-            for name, values in report.signals.items()
-        },
-    }
+def report_data(report: DetectReport) -> DetectReportOutput:
+    """The report as ``-o json|yaml`` (and each line of ``--watch -o json``) prints it."""
+    from incidentctl.render.detect_output import report_output
 
-
-def _check(r: CheckResult) -> dict[str, Any]:
-    return {
-        "check": r.check,
-        "kind": r.kind,
-        "subject": r.subject,
-        "target": r.target,
-        "health": r.health,
-        "failure": r.failure,
-        "summary": r.summary,
-        "reasons": list(r.reasons),
-        "latencySeconds": round(r.latency_s, 4) if r.latency_s is not None else None,
-        "observed": r.observed,
-    }
+    return report_output(report)
 
 
 def _text(value: str, style: str = "") -> Text:
@@ -207,12 +181,12 @@ def show_incomplete(printer: Printer, report: DetectReport, err: IncidentctlErro
     (the envelope only ever gains fields), so nothing that was seen is lost."""
     import sys
 
-    from incidentctl.render.envelope import dumps, error_envelope, to_plain
+    from incidentctl.render.envelope import dumps, error_envelope
     from incidentctl.render.formats import OutputFormat
     from incidentctl.render.printer import Printer
 
     if printer.format.is_machine:
-        doc = {**error_envelope(err), "data": to_plain(report_data(report))}
+        doc = error_envelope(err, report_data(report))
         sys.stdout.write(dumps(doc, printer.format.value))
         sys.stdout.flush()
     else:
@@ -224,65 +198,11 @@ def report_table(console: Console, report: DetectReport) -> None:
     console.print(report_renderable(report))
 
 
-def triage_data(outcome: TriageOutcome, report: DetectReport) -> dict[str, Any]:
-    t = outcome.triage
-    return {
-        "healthy": t.healthy,
-        "severity": t.severity,
-        "severityName": t.severity_name,
-        "reason": t.reason,
-        "decidedBy": t.decided_by,
-        "category": t.category,
-        "components": list(t.components),
-        "usersAffected": t.users_affected,
-        "usersAffectedBasis": t.users_affected_basis,
-        "sla": t.sla,
-        "responseTimeSeconds": t.response_time.total_seconds() if t.response_time else None,
-        "deadlines": [{"what": d.what, "who": d.who, "by": d.by} for d in t.deadlines],
-        "notify": list(t.notify),
-        "rules": [
-            {"rule": m.rule, "severity": m.severity, "matched": m.matched, "pending": m.pending, "because": m.because}
-            for m in t.rules
-        ],
-        "evidence": list(t.evidence),
-        "incident": outcome.incident.id if outcome.incident else None,
-        "action": outcome.action,
-        "recorded": outcome.recorded,
-        "severityDecision": _severity_decision(outcome.severity),
-        "impactStart": (
-            {"at": outcome.impact.at, "source": outcome.impact.source, "basis": outcome.impact.basis}
-            if outcome.impact is not None
-            else None
-        ),
-        "nextSteps": list(outcome.next_steps),
-        "detect": report_data(report),
-    }
+def triage_data(outcome: TriageOutcome, report: DetectReport) -> TriageOutput:
+    """The triage as ``-o json|yaml`` prints it, with the detect report it judged."""
+    from incidentctl.render.detect_output import triage_output
 
-
-def _severity_decision(decision: SeverityDecision | None) -> dict[str, Any] | None:
-    if decision is None:
-        return None
-    setting = decision.set_by
-    return {
-        "action": decision.action,
-        "current": decision.current,
-        "severity": decision.severity,
-        "proposed": decision.proposed,
-        "because": decision.because,
-        "forced": decision.forced,
-        "explanation": decision.explanation,
-        "setBy": (
-            {
-                "actor": setting.actor,
-                "at": setting.at,
-                "byPerson": setting.by_person,
-                "rule": setting.rule,
-                "message": setting.message,
-            }
-            if setting is not None
-            else None
-        ),
-    }
+    return triage_output(outcome, report)
 
 
 def triage_table(console: Console, outcome: TriageOutcome, report: DetectReport) -> None:

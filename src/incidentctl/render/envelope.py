@@ -2,66 +2,39 @@
 
 Shape: ``{"apiVersion": "incidentctl/v1", "kind": <Kind>, "data": ...}``; errors are
 ``{"apiVersion": ..., "kind": "Error", "error": {"reason", "message", "hint", "where", "exitCode", "details"}}``.
-Fields are only ever added within ``incidentctl/v1``, never renamed or removed.
+This is the one place a result becomes a document: ``data`` goes through its kind's typed model
+(``render.output_kinds``), so every key is camelCase, as kubectl writes JSON, and every document matches the schema
+``incidentctl schema output KIND`` publishes. Fields are only ever added within ``incidentctl/v1``, never renamed
+or removed (the key style was settled at version 0.1).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from datetime import date, datetime
-from enum import Enum
-from pathlib import PurePath
 from typing import Any
 
 from incidentctl.core.text import UNSAFE, has_unsafe
-from incidentctl.core.times import format_rfc3339
 from incidentctl.errors import IncidentctlError
 
 API_VERSION = "incidentctl/v1"
 
 
 def envelope(kind: str, data: Any) -> dict[str, Any]:
-    return {"apiVersion": API_VERSION, "kind": kind, "data": to_plain(data)}
+    """``data`` is the kind's result model, or what it reads by attribute (a phase's result, the journal's
+    dataclasses); a kind without a model is a programming error, raised here rather than printed unchecked."""
+    from incidentctl.render.output_kinds import data_document  # pydantic models: paid for only when printing
+
+    return {"apiVersion": API_VERSION, "kind": kind, "data": data_document(kind, data)}
 
 
-def error_envelope(err: IncidentctlError) -> dict[str, Any]:
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "Error",
-        "error": {
-            "reason": err.reason,
-            "message": err.message,
-            "where": err.where,
-            "hint": err.hint,
-            "exitCode": int(err.exit_code),
-            "details": err.details(),
-        },
-    }
+def error_envelope(err: IncidentctlError, data: Any = None) -> dict[str, Any]:
+    """The envelope of an error; ``data``, a ``DetectReport`` result, is what the command could still see."""
+    from incidentctl.render.output_kinds import data_document, error_document
 
-
-def to_plain(value: Any) -> Any:
-    """Reduce dataclasses, enums, paths and datetimes to JSON-ready values (recursively)."""
-    if isinstance(value, Enum):  # before str: a str-based enum must still become its plain value
-        return to_plain(value.value)
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, datetime):
-        return format_rfc3339(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, PurePath):
-        return str(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [to_plain(v) for v in value]
-    model_dump = getattr(value, "model_dump", None)
-    if callable(model_dump):
-        return to_plain(model_dump(mode="json", by_alias=True))
-    raise TypeError(f"cannot serialise {type(value).__name__}")
+    doc = {"apiVersion": API_VERSION, "kind": "Error", "error": error_document(err)}
+    if data is not None:
+        doc["data"] = data_document("DetectReport", data)
+    return doc
 
 
 def dumps(doc: Any, fmt: str, *, compact: bool = False) -> str:

@@ -15,7 +15,7 @@ def validation_table(console: Console, data: dict[str, Any]) -> None:
     from rich.markup import escape
 
     if data["valid"]:
-        counts = ", ".join(f"{n} {what}" for what, n in data["counts"].items())
+        counts = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in data["counts"].items())
         console.print(f"[green]✓[/] {escape(data['path'])} is valid: {counts}", highlight=False)
         return
     for problem in data["problems"]:

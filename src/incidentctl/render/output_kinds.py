@@ -1,0 +1,221 @@
+"""Every kind of ``-o json|yaml`` document, its data model, and the JSON Schema published for it.
+
+A command's result is one of :data:`KINDS`; :func:`incidentctl.render.envelope.envelope` refuses any other, so a
+new command cannot print a hand-built dict past the schema. ``incidentctl schema output KIND`` prints
+:func:`output_schema`, the envelope with the kind's data inside, for CI jobs that validate what they read.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, TypeAdapter, create_model
+
+from incidentctl.render.detect_output import DetectReportOutput, TriageOutput
+from incidentctl.render.envelope import API_VERSION
+from incidentctl.render.incident_output import (
+    EventChangeOutput,
+    IncidentListOutput,
+    IncidentOutput,
+    TimelineOutput,
+)
+from incidentctl.render.output_model import OutputModel
+
+if TYPE_CHECKING:
+    from incidentctl.errors import IncidentctlError
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+# --- runbook, sandbox and schema commands -------------------------------------------------------------------------
+
+
+class RunbookProblemOutput(OutputModel):
+    file: str
+    line: int | None
+    column: int | None
+    path: str | None = Field(description="The key path in the runbook, e.g. components[1].health.timeout.")
+    message: str
+    hint: str | None
+
+
+class RunbookCountsOutput(OutputModel):
+    components: int
+    dependencies: int
+    datastores: int
+    severities: int
+    triage_rules: int
+    escalation_levels: int
+    channels: int
+
+
+class RunbookValidationOutput(OutputModel):
+    """``runbook validate``: valid, or every problem with its file:line:column."""
+
+    valid: bool
+    path: str
+    counts: RunbookCountsOutput | None = None
+    problems: list[RunbookProblemOutput]
+
+
+class RunbookInitOutput(OutputModel):
+    """``runbook init``: the files written."""
+
+    directory: str
+    files: list[str]
+
+
+class SandboxScenarioOutput(OutputModel):
+    name: str
+    summary: str
+    symptoms: str
+    mitigation: str
+
+
+class SandboxSignalOutput(OutputModel):
+    """What a sandbox service suffers now."""
+
+    ready: int
+    desired: int
+    request_rate: float | None = None
+    error_rate: float
+    p95_seconds: float
+    cause: str | None
+
+
+class SandboxStatusOutput(OutputModel):
+    """``sandbox status``: what a running sandbox plays."""
+
+    scenario: str
+    url: str
+    time: str
+    signals: dict[str, SandboxSignalOutput] = Field(description="By service name.")
+
+
+class SandboxScenarioChangeOutput(SandboxStatusOutput):
+    """``sandbox inject``: the scenario the sandbox plays now, and the one it replaced."""
+
+    replaced: str | None
+
+
+class OutputKindOutput(OutputModel):
+    kind: str
+    description: str
+
+
+class OutputKindListOutput(OutputModel):
+    """``schema output``: the kinds of document incidentctl prints."""
+
+    items: list[OutputKindOutput]
+
+
+class ErrorOutput(OutputModel):
+    """What went wrong, in the envelope of kind ``Error`` (on stdout with ``-o json|yaml``; stderr has the line)."""
+
+    reason: str = Field(description="Usage, NotFound, InvalidRunbook, InvalidKubeconfig, Unreachable, ...")
+    message: str
+    where: str | None = Field(description="file:line:column when one is known.")
+    hint: str | None
+    exit_code: int
+    details: list[str] = Field(description="Every further problem, one line each.")
+
+
+#: kind -> the type of its ``data``. ``Runbook`` is the one document in another's spelling: the runbook with the
+#: keys runbook.yaml has (``incidentctl runbook schema`` is its schema), so a key reads as it does in the file.
+KINDS: dict[str, Any] = {
+    "DetectReport": DetectReportOutput,
+    "Triage": TriageOutput,
+    "Incident": IncidentOutput,
+    "IncidentList": IncidentListOutput,
+    "Event": EventChangeOutput,
+    "Timeline": TimelineOutput,
+    "RunbookValidation": RunbookValidationOutput,
+    "Runbook": dict[str, Any],
+    "RunbookInit": RunbookInitOutput,
+    "SandboxScenarioList": list[SandboxScenarioOutput],
+    "SandboxScenario": SandboxScenarioChangeOutput,
+    "SandboxStatus": SandboxStatusOutput,
+    "OutputKindList": OutputKindListOutput,
+}
+
+#: The kind of the error envelope; it has no data model of its own (see :func:`envelope_model`).
+ERROR_KIND = "Error"
+
+
+def kind_names() -> list[str]:
+    """What ``schema output`` lists: every result kind, then the error envelope."""
+    return [*KINDS, ERROR_KIND]
+
+
+#: What a kind is, where its model's docstring does not say it (a list, or no model of ours).
+_DESCRIPTIONS = {
+    ERROR_KIND: "Any command that failed: what, where, the exit code (detect adds what it saw as data).",
+    "Runbook": "runbook show: the runbook as resolved, in runbook.yaml's own keys (its schema: runbook schema).",
+    "SandboxScenarioList": "sandbox scenarios: the scripted incidents and what a responder sees.",
+}
+
+
+def description(kind: str) -> str:
+    """One line: which command prints the kind, and what it holds."""
+    if kind in _DESCRIPTIONS:
+        return _DESCRIPTIONS[kind]
+    doc = KINDS[kind].__doc__ or kind
+    return " ".join(doc.split()).replace("``", "")
+
+
+@cache
+def adapter(kind: str) -> TypeAdapter[Any]:
+    return TypeAdapter(KINDS[kind])
+
+
+def data_document(kind: str, data: Any) -> Any:
+    """``data`` (a result model, or the values to build it from by attribute) as the kind's wire document."""
+    if kind not in KINDS:
+        raise TypeError(f"no output model for kind {kind!r}: add it to incidentctl.render.output_kinds.KINDS")
+    ta = adapter(kind)
+    value = ta.validate_python(data, from_attributes=True)
+    return ta.dump_python(value, mode="json", by_alias=True)
+
+
+def error_document(err: IncidentctlError) -> dict[str, Any]:
+    return ErrorOutput(
+        reason=err.reason,
+        message=err.message,
+        where=err.where,
+        hint=err.hint,
+        exit_code=int(err.exit_code),
+        details=list(err.details()),
+    ).to_wire()
+
+
+@cache
+def envelope_model(kind: str) -> type[OutputModel]:
+    """The envelope of one kind, as a model (only its schema is used: :func:`output_schema`)."""
+    base = {"api_version": (Literal[API_VERSION], ...), "kind": (Literal[kind], ...)}
+    if kind == ERROR_KIND:
+        fields: dict[str, Any] = {
+            **base,
+            "error": (ErrorOutput, ...),
+            "data": (
+                DetectReportOutput | None,
+                Field(None, description="What the command could still see (detect: the partial report)."),
+            ),
+        }
+    else:
+        fields = {**base, "data": (KINDS[kind], ...)}
+    model: type[OutputModel] = create_model(f"{kind}Envelope", __base__=OutputModel, **fields)
+    return model
+
+
+def output_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a whole ``-o json`` document of ``kind``."""
+    schema = envelope_model(kind).model_json_schema(by_alias=True, mode="serialization")
+    if kind == ERROR_KIND:
+        schema["required"] = [name for name in schema["required"] if name != "data"]
+    return {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "title": f"{API_VERSION} {kind}",
+        "description": description(kind),
+        **{k: v for k, v in schema.items() if k != "title"},
+    }
