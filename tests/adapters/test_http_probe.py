@@ -66,7 +66,8 @@ def test_a_503_is_down_and_not_retried(httpx_mock: HTTPXMock, client: httpx.Clie
 
 def test_body_regex_match_is_ok_and_mismatch_is_down(httpx_mock: HTTPXMock, client: httpx.Client) -> None:
     httpx_mock.add_response(url=URL, json={"status": "ok", "db": "up"})
-    httpx_mock.add_response(url=URL, json={"status": "degraded", "db": "down"})
+    # the bytes as a server sends them (json= would depend on httpx: 0.27 writes spaces after the colons)
+    httpx_mock.add_response(url=URL, content=b'{"status":"degraded","db":"down"}')
     spec = check(expect_body=r'"status":\s*"ok"')
     good, bad = probe(client, spec), probe(client, spec)
     assert good.health is Health.OK
