@@ -7,6 +7,7 @@ import logging
 import socket
 import ssl
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -27,9 +28,9 @@ def check(**overrides: Any) -> HttpCheck:
 
 
 @pytest.fixture
-def client() -> httpx.Client:
+def client() -> Iterator[httpx.Client]:
     with httpx.Client() as c:
-        yield c  # type: ignore[misc]
+        yield c
 
 
 def probe(client: httpx.Client, spec: HttpCheck, secrets: Secrets | None = None) -> CheckResult:
