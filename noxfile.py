@@ -1,6 +1,8 @@
-"""Developer tasks. `nox` alone runs what CI runs: tests, lint and typecheck."""
+"""Developer tasks. `nox` alone runs what CI runs: tests, lint and typecheck; `nox -s lowest` is opt-in."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import nox
 
@@ -28,9 +30,37 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on src/."""
-    session.install("mypy>=1.10", "types-PyYAML", "-e", ".[test]")
+    """mypy --strict on src/ and tests/ (pyproject.toml says what is relaxed for tests, and why)."""
+    session.install("mypy>=1.10", "types-PyYAML", "types-jsonschema", "-e", ".[test]")
     session.run("mypy")
+
+
+@nox.session
+def lowest(session: nox.Session) -> None:
+    """The test suite on the lowest version of every dependency that pyproject.toml allows (opt-in: `nox -s lowest`).
+
+    Each of [project].dependencies is pinned to its lower bound, read from pyproject.toml itself so that the
+    bounds and what is tested cannot drift apart; the test extras resolve around those pins.
+    """
+    session.install("-e", ".[test]", *lower_bound_pins(nox.project.load_toml("pyproject.toml")))
+    session.run("python", "-m", "pip", "list", "--format=freeze")
+    session.run("pytest", *(session.posargs or ["-n", "auto"]))
+
+
+def lower_bound_pins(pyproject: dict[str, Any]) -> list[str]:
+    """``name>=1.2`` -> ``name==1.2`` for each runtime dependency; one without a lower bound is an error."""
+    from packaging.requirements import Requirement
+
+    pins = []
+    for line in pyproject["project"]["dependencies"]:
+        req = Requirement(line)
+        lowest = [s.version for s in req.specifier if s.operator in (">=", "~=", "==")]
+        if len(lowest) != 1:
+            raise ValueError(f"pyproject.toml: {line!r} needs exactly one lower bound (>=, ~= or ==) to be tested")
+        extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
+        marker = f"; {req.marker}" if req.marker else ""
+        pins.append(f"{req.name}{extras}=={lowest[0]}{marker}")
+    return pins
 
 
 @nox.session

@@ -7,7 +7,7 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -28,9 +28,9 @@ def check(**overrides: Any) -> HttpCheck:
 
 
 @pytest.fixture
-def client() -> httpx.Client:
+def client() -> Iterator[httpx.Client]:
     with httpx.Client() as c:
-        yield c  # type: ignore[misc]
+        yield c
 
 
 def probe(client: httpx.Client, spec: HttpCheck, secrets: Secrets | None = None) -> CheckResult:
@@ -72,7 +72,8 @@ def test_a_503_is_down_and_not_retried(httpx_mock: HTTPXMock, client: httpx.Clie
 
 def test_body_regex_match_is_ok_and_mismatch_is_down(httpx_mock: HTTPXMock, client: httpx.Client) -> None:
     httpx_mock.add_response(url=URL, json={"status": "ok", "db": "up"})
-    httpx_mock.add_response(url=URL, json={"status": "degraded", "db": "down"})
+    # the bytes as a server sends them (json= would depend on httpx: 0.27 writes spaces after the colons)
+    httpx_mock.add_response(url=URL, content=b'{"status":"degraded","db":"down"}')
     spec = check(expect_body=r'"status":\s*"ok"')
     good, bad = probe(client, spec), probe(client, spec)
     assert good.health is Health.OK

@@ -44,8 +44,8 @@ def _bad_kubeconfigs(site: Site, tmp_path: Path) -> dict[str, tuple[list[str], s
         **good,
         "clusters": [
             {"name": c["name"], "cluster": {**c["cluster"], "certificate-authority": "no-such-ca.crt"}}
-            for c in good["clusters"]
-        ],  # type: ignore[attr-defined]
+            for c in good["clusters"]  # type: ignore[attr-defined]
+        ],
     }
     return {
         "missing file": (["--kubeconfig", str(tmp_path / "nope")], f"kubeconfig not found: {tmp_path / 'nope'}"),

@@ -117,7 +117,8 @@ def test_triage_declare_update_and_the_incident_commands_match_the_schemas(
     def cli(kind: str, *args: str) -> dict[str, Any]:
         result = run(invoke, site, "incident", *args, "-o", "json")
         assert result.exit_code == 0, result.output
-        return document(result, kind)["data"]
+        data: dict[str, Any] = document(result, kind)["data"]
+        return data
 
     listed = cli("IncidentList", "list")
     assert [i["id"] for i in listed["items"]] == [incident_id]

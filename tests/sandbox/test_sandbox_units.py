@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from incidentctl.sandbox.selectors import (
 )
 from incidentctl.sandbox.tables import pod_status
 
-DEPLOY = {
+DEPLOY: dict[str, Any] = {
     "spec": {
         "replicas": 3,
         "template": {

@@ -26,7 +26,7 @@ from incidentctl.adapters import api_call
 from incidentctl.adapters.failures import failure_of
 from incidentctl.adapters.secrets import Secrets, SecretSource
 from incidentctl.core.checks import CheckKind, CheckResult, Failure, Health, SeriesSample, SignalObservation
-from incidentctl.core.rules import format_value
+from incidentctl.core.rules import format_value as format_value  # noqa: PLC0414 - re-exported: the one value style
 from incidentctl.core.urls import redact_url, redact_urls
 from incidentctl.errors import ConfigError, IncidentctlError, UnreachableError
 

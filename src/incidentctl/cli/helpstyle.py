@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from typer._click import Command, Context
 from typer.core import TyperArgument, TyperGroup, TyperOption
+
+from incidentctl.cli.typercompat import Command, Context
 
 #: Typer's type label -> the word kubectl-style help uses for such a value
 _VALUE_WORDS = {"str": "TEXT", "path": "PATH", "int": "N", "float": "NUMBER", "list[str]": "TEXT"}

@@ -14,15 +14,14 @@ import traceback
 from typing import Any
 
 import typer
-from typer._click import Context
-from typer._click.exceptions import NoArgsIsHelpError
-from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
 from incidentctl.cli.closedpipe import is_closed_pipe, quiet_on_closed_pipe
 from incidentctl.cli.globalopts import hoist_global_options, output_value
 from incidentctl.cli.helpstyle import kubectl_style
 from incidentctl.cli.state import AppState
+from incidentctl.cli.typercompat import ClickException, Context, NoArgsIsHelpError
+from incidentctl.cli.typercompat import UsageError as ClickUsageError
 from incidentctl.core.urls import redact_urls
 from incidentctl.errors import IncidentctlError, UsageError
 from incidentctl.exitcodes import ExitCode
@@ -130,8 +129,6 @@ def usage_error(err: ClickUsageError) -> UsageError:
 
 def _is_click_error(err: Exception) -> bool:
     """The (vendored) click's other exceptions (a file it could not open) keep click's own handling."""
-    from typer._click.exceptions import ClickException
-
     return isinstance(err, ClickException)
 
 

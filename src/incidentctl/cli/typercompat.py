@@ -1,4 +1,11 @@
-"""Options whose value may be left out, as in ``detect --watch [SECONDS]``.
+"""Where Typer keeps Click, and options whose value may be left out, as in ``detect --watch [SECONDS]``.
+
+Typer builds on its own copy of Click, and that copy has no public name: up to Typer 0.25 it was the ``click``
+package, since 0.26 it is the private ``typer._click`` (and ``click`` is no longer a dependency, so an installed
+``click`` is a separate copy whose classes Typer neither builds nor raises). The command classes here subclass
+Typer's and ``cli/root.py`` catches its usage errors, so they need those very classes: this module is the one
+place that names them, and the others import them from here. The names below are what the declared lower bound
+of ``typer`` ships (``nox -s lowest`` runs the tests on it); a Typer release that moves them is fixed here alone.
 
 Click (and so Typer) gives an option a value always or never. A command that wants both spellings lists the
 options in ``optional_values``; a bare one is given its default before Click parses, so ``--watch``, ``-w``,
@@ -9,8 +16,19 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from typer._click import Context
+from typer._click import Command, Context
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer.core import TyperCommand
+
+__all__ = [
+    "ClickException",
+    "Command",
+    "Context",
+    "NoArgsIsHelpError",
+    "OptionalValueCommand",
+    "UsageError",
+    "with_optional_values",
+]
 
 
 class OptionalValueCommand(TyperCommand):
