@@ -16,12 +16,24 @@ from tests.conftest import REPO
 PHASES = REPO / "src" / "incidentctl" / "phases"
 
 
+def phase_sources(name: str) -> list[Path]:
+    """A phase's source files: ``phases/<name>.py``, or every module of the package ``phases/<name>/``."""
+    package = PHASES / name
+    return sorted(package.rglob("*.py")) if package.is_dir() else [PHASES / f"{name}.py"]
+
+
 def phase_modules() -> set[str]:
-    """The modules that are phases: ``phases/<name>.py`` defining ``run_<name>``."""
+    """The phases: a module ``phases/<name>.py``, or a package ``phases/<name>/``, that defines ``run_<name>``."""
+    candidates = {path.stem for path in PHASES.glob("*.py")} | {
+        path.name for path in PHASES.iterdir() if (path / "__init__.py").exists()
+    }
     return {
-        path.stem
-        for path in PHASES.glob("*.py")
-        if re.search(rf"^def run_{path.stem}\(", path.read_text(encoding="utf-8"), re.MULTILINE)
+        name
+        for name in candidates
+        if any(
+            re.search(rf"^def run_{name}\(", source.read_text(encoding="utf-8"), re.MULTILINE)
+            for source in phase_sources(name)
+        )
     }
 
 
@@ -46,7 +58,8 @@ def test_no_phase_imports_another_not_even_for_type_hints() -> None:
     crossings = sorted(
         f"phases.{phase} imports {module}"
         for phase in phases
-        for module in imported_modules(PHASES / f"{phase}.py")
+        for source in phase_sources(phase)
+        for module in imported_modules(source)
         for other in phases - {phase}
         if module == f"incidentctl.phases.{other}" or module.startswith(f"incidentctl.phases.{other}.")
     )
