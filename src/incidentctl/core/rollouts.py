@@ -482,10 +482,12 @@ def name_suspect(
     for config in configs:
         if config.time is not None and start - window <= config.time <= start:
             candidates.append((config.time, 0, config, None))
+    unread = [h.component for h in histories if not h.available and h.kind == "Deployment"]
+    blind = f"; the rollout history of {', '.join(unread)} could not be read" if unread else ""
     if not any(h.revisions for h in histories) and not configs:
         return Verdict(None, "no rollout history and no ConfigMap could be read, so no change is named")
     if not candidates:
-        return Verdict(None, f"no rollout or ConfigMap change in the {_window_words(window)} before the onset")
+        return Verdict(None, f"no rollout or ConfigMap change in the {_window_words(window)} before the onset{blind}")
     when, _, change, owner = max(candidates, key=lambda c: (c[0], c[1]))
     if isinstance(change, ConfigChange):
         return Verdict(

@@ -181,11 +181,11 @@ class _Seen:
         self.pods: list[JSON] = []
 
     def component(self, name: str, deployment: str) -> None:
-        why = self.errors.get("deployments") or self.errors.get("replicasets")
-        if why is not None:
-            self.histories.append(
-                History(name, "Deployment", deployment, available=False, note=f"could not read: {why}")
-            )
+        """The history from the ReplicaSets; the ConfigMaps and pods from the Deployment even when the
+        ReplicaSets could not be read (the config side of the look is still worth having)."""
+        if "deployments" in self.errors:
+            note = f"could not read: {self.errors['deployments']}"
+            self.histories.append(History(name, "Deployment", deployment, available=False, note=note))
             return
         dep = self.deployments.get(deployment)
         if dep is None:
@@ -193,9 +193,15 @@ class _Seen:
             self.histories.append(History(name, "Deployment", deployment, available=False, note=note))
             self.problems.append(note)
             return
-        history = deployment_history(name, dep, self.items.get("replicasets", []))
-        self.histories.append(history)
-        for template in [(dep.get("spec") or {}).get("template") or {}, *(r.template for r in history.revisions)]:
+        templates = [(dep.get("spec") or {}).get("template") or {}]
+        if "replicasets" in self.errors:
+            note = f"could not read: {self.errors['replicasets']}"
+            self.histories.append(History(name, "Deployment", deployment, available=False, note=note))
+        else:
+            history = deployment_history(name, dep, self.items.get("replicasets", []))
+            self.histories.append(history)
+            templates += [r.template for r in history.revisions]
+        for template in templates:
             for cm in configmaps_of(template):
                 if name not in self.used_by.setdefault(cm, []):
                     self.used_by[cm].append(name)
