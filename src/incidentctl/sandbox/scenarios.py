@@ -86,7 +86,7 @@ def _undo_broken_rollout(sim: Simulation, deploy: dict[str, Any]) -> None:
         if value:
             annotations[key] = value
     new["metadata"]["generation"] = int(deploy["metadata"].get("generation", 1)) + 1
-    managed_fields.stamp(new, "kubectl-rollout", sim.clock.now(), old=deploy)
+    managed_fields.stamp(new, "kubectl", sim.clock.now(), old=deploy)  # `rollout undo` sends no fieldManager
     sim.store.replace(resources.DEPLOYMENTS, new)
 
 
