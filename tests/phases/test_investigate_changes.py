@@ -209,3 +209,73 @@ def test_bad_arguments_are_usage_errors(
     assert result.exit_code == 2, result.output
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_the_result_is_a_section_the_umbrella_can_rank_and_keep(site_for: Callable[..., Site]) -> None:
+    """The suspect is a SUSPECT_CHANGE finding; the evidence is the history and the diff as JSON."""
+    import io
+
+    from incidentctl.phases.investigate.base import Rank, Section
+    from incidentctl.phases.investigate.changes import ChangesRequest, run_changes
+
+    site = site_for("bad-deploy")
+    state = AppState(runbook_path=site.runbook, kubeconfig=str(site.kubeconfig), clock=site.sandbox.now, env={})
+    result = run_changes(state.phase_context(), ChangesRequest(components=("synthesis",)))
+    section: Section = result
+    assert section.exit_code == 3
+    [finding] = section.findings()
+    assert finding.rank is Rank.SUSPECT_CHANGE
+    assert finding.problem
+    assert finding.text.startswith("synthesis revision 4, image synthesis:2.5.0, rolled out ")
+    files = {}
+    for evidence in section.evidence():
+        out = io.BytesIO()
+        evidence.write(out)
+        files[evidence.path] = json.loads(out.getvalue())
+    assert set(files) == {"changes/history.json", "changes/suspect.json"}
+    [synthesis] = [h for h in files["changes/history.json"]["histories"] if h["component"] == "synthesis"]
+    assert [r["revision"] for r in synthesis["revisions"]] == [1, 2, 3, 4]
+    assert files["changes/suspect.json"]["suspect"]["differences"][0]["after"] == BAD_IMAGE
+
+
+def test_cluster_text_reaches_the_terminal_without_its_escape_sequences(
+    invoke: Invoke, site_for: Callable[..., Site], tmp_path: Any
+) -> None:
+    site = site_for("healthy")
+    k = kubectl_for(site.sandbox, tmp_path)
+    cause = "kubernetes.io/change-cause=deploy \x1b[2J\x1b]0;owned\x07gateway 1.14.0\rhidden"
+    assert k("annotate", "deployment/gateway", "--overwrite", cause).returncode == 0
+    image = "gateway=registry.sarvanom.com/sarvanom/gateway:1.14.0"
+    assert k("set", "image", "deployment/gateway", image).returncode == 0
+    site.sandbox.advance(120)
+    result = changes(invoke, site, "--onset", "0s")
+    assert result.exit_code == 3, result.output
+    assert "\x1b" not in result.stdout
+    assert "\x07" not in result.stdout
+    assert "\r" not in result.stdout
+    assert "gateway revision 5, image gateway:1.14.0" in result.stdout
+
+
+def test_a_re_rollout_of_an_old_template_is_dated_by_its_write_not_its_old_replicaset(
+    invoke: Invoke, site_for: Callable[..., Site], tmp_path: Any
+) -> None:
+    """``set image`` back to 1.14.0 (or ``rollout undo``) reuses revision 3's ReplicaSet, created 12 days ago:
+    the rollout is dated by the Deployment's managedFields write of its pod template."""
+    site = site_for("healthy")
+    k = kubectl_for(site.sandbox, tmp_path)
+    site.sandbox.advance(60)
+    rolled = site.sandbox.now()
+    undone = k("rollout", "undo", "deployment/gateway")
+    assert undone.returncode == 0, undone.stderr
+    site.sandbox.advance(120)
+    data = data_of(changes(invoke, site, "--onset", "0s", "-o", "json"))
+    current = next(r for r in history(data, "gateway")["revisions"] if r["current"])
+    assert current["revision"] == 5
+    # the annotations are revision 3's own (lena.okafor's 1.14.0); who rolled it out again is the undo's writer
+    assert (current["timeSource"], current["who"], current["whoSource"]) == (
+        "managedFields",
+        "kubectl",
+        "managedFields",
+    )
+    assert current["created"] == rolled.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert (data["suspect"]["component"], data["suspect"]["revision"]) == ("gateway", 5)

@@ -36,7 +36,8 @@ def changes(
     ] = None,
 ) -> None:
     """Rollout history (revision, time, images, change-cause, who) and ConfigMap changes on one time axis with
-    the onset of errors; names the suspect change and what it changed. Exit 3 when a suspect is named."""
+    the onset of errors; names the suspect change and what it changed. Exit 3 when a suspect is named or part
+    of the look could not be read."""
     from incidentctl.core.times import parse_duration, parse_point_in_time
     from incidentctl.phases.investigate.changes import ChangesRequest, run_changes
     from incidentctl.render.investigate_changes import changes_table

@@ -62,7 +62,9 @@ class Revision:
     component: str
     revision: int
     replicaset: str
-    #: The ReplicaSet's creationTimestamp: when this revision's rollout started.
+    #: When this revision's rollout started: the ReplicaSet's creationTimestamp, or for the revision running now
+    #: the later managedFields write of the Deployment's pod template (a rollback or a re-rollout of an old
+    #: template reuses its old ReplicaSet, whose creation is long past).
     created: datetime | None
     change_cause: str | None
     images: tuple[ContainerImage, ...]
@@ -71,6 +73,8 @@ class Revision:
     who_source: str | None = None
     #: The revision the Deployment runs now (its pod template is this ReplicaSet's).
     current: bool = False
+    #: Where ``created`` was read: ``creationTimestamp`` or ``managedFields``.
+    time_source: str = "creationTimestamp"
     template: JSON = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -194,9 +198,9 @@ def _who(rs: JSON) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _template_writer(deployment: JSON) -> str | None:
-    """The manager that last wrote the Deployment's pod template, from managedFields (not a controller, not a
-    status write): who started the rollout the Deployment runs now."""
+def _template_writer(deployment: JSON) -> tuple[datetime, str] | None:
+    """The manager that last wrote the Deployment's pod template, and when, from managedFields (not a
+    controller, not a status write): who started the rollout the Deployment runs now."""
     latest: tuple[datetime, str] | None = None
     for entry in _meta(deployment).get("managedFields") or []:
         manager = str(entry.get("manager") or "")
@@ -208,7 +212,7 @@ def _template_writer(deployment: JSON) -> str | None:
         when = parse_rfc3339_or_none(entry.get("time"))
         if when is not None and (latest is None or when > latest[0]):
             latest = (when, manager)
-    return latest[1] if latest else None
+    return latest
 
 
 def deployment_history(component: str, deployment: JSON, replicasets: Iterable[JSON]) -> History:
@@ -242,15 +246,23 @@ def deployment_history(component: str, deployment: JSON, replicasets: Iterable[J
         template = (rs.get("spec") or {}).get("template") or {}
         who, source = _who(rs)
         is_current = _meta(rs).get("name") == current_name
-        if who is None and is_current:
-            writer = _template_writer(deployment)
-            if writer is not None:
-                who, source = writer, "managedFields"
+        created = parse_rfc3339_or_none(_meta(rs).get("creationTimestamp"))
+        time_source = "creationTimestamp"
+        writer = _template_writer(deployment) if is_current else None
+        if writer is not None:
+            if created is None or writer[0] > created:
+                # rolled out again (an undo, or an old template set anew): the annotations are the old rollout's,
+                # so the writer of this one is who and when
+                created, time_source = writer[0], "managedFields"
+                who, source = writer[1], "managedFields"
+            elif who is None:
+                who, source = writer[1], "managedFields"
         by_revision[number] = Revision(
             component=component,
             revision=number,
             replicaset=str(_meta(rs).get("name") or ""),
-            created=parse_rfc3339_or_none(_meta(rs).get("creationTimestamp")),
+            created=created,
+            time_source=time_source,
             change_cause=_annotations(rs).get(CHANGE_CAUSE) or None,
             images=images_of(template),
             who=who,

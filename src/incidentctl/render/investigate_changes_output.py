@@ -23,7 +23,11 @@ class RevisionOutput(OutputModel):
 
     revision: int
     replicaset: str
-    created: UtcTime | None = Field(description="The ReplicaSet's creationTimestamp: when the rollout started.")
+    created: UtcTime | None = Field(
+        description="When the rollout started: the ReplicaSet's creationTimestamp, or (the running revision, "
+        "rolled out again) the Deployment's last pod-template write in managedFields."
+    )
+    time_source: str = Field(description="creationTimestamp or managedFields.")
     change_cause: str | None = Field(description="kubernetes.io/change-cause; null where kubectl shows <none>.")
     images: list[ContainerImageOutput]
     who: str | None
