@@ -14,3 +14,7 @@ app = typer.Typer(
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+from incidentctl.cli.investigate_changes import changes  # noqa: E402 - each view registers after the group exists
+
+app.command("changes")(changes)
