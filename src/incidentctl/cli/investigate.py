@@ -14,3 +14,7 @@ app = typer.Typer(
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+from incidentctl.cli import investigate_logs  # noqa: E402 - the views register after the group exists
+
+app.command("logs")(investigate_logs.logs)
