@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import Enum
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from incidentctl.core.workloads import pods_of
 from incidentctl.errors import IncidentctlError, UsageError
@@ -89,11 +89,13 @@ class LogSource:
         return f"logs/{self.pod}_{self.container}{'.previous' if self.previous else ''}.log"
 
 
-@dataclass(frozen=True)
-class LogLine:
-    """One line as the kubelet recorded it. ``time`` is the kubelet's stamp (None for a line that came without
-    one, which keeps its place after the line before it); ``text`` is exactly what the container wrote, not yet
-    made safe for a terminal (the renderers do that, so evidence and JSON keep the original)."""
+class LogLine(NamedTuple):
+    """One line as the kubelet recorded it: ``(time, pod, container, previous, text)``, plus its component.
+
+    ``time`` is the kubelet's stamp (None for a line that came without one, which keeps its place after the line
+    before it); ``text`` is exactly what the container wrote, not yet made safe for a terminal (the renderers do
+    that, so evidence and JSON keep the original). A named tuple rather than a frozen dataclass: a fan-out makes
+    one per line, tens of thousands a second, and a tuple is several times cheaper to build."""
 
     time: datetime | None
     pod: str
