@@ -31,6 +31,8 @@ KINDS = [
     "SandboxScenario",
     "SandboxStatus",
     "OutputKindList",
+    "LogLine",
+    "LogProblem",
     "Error",
 ]
 

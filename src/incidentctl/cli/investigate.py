@@ -15,6 +15,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-from incidentctl.cli.investigate_changes import changes  # noqa: E402 - each view registers after the group exists
+# each view registers after the group exists (its module imports nothing heavy until it runs)
+from incidentctl.cli import investigate_changes, investigate_logs  # noqa: E402
 
-app.command("changes")(changes)
+app.command("logs")(investigate_logs.logs)
+app.command("changes")(investigate_changes.changes)

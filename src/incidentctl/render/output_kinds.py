@@ -21,6 +21,7 @@ from incidentctl.render.incident_output import (
     TimelineOutput,
 )
 from incidentctl.render.investigate_changes_output import ChangesOutput
+from incidentctl.render.investigate_logs_output import LogLineOutput, LogProblemOutput
 from incidentctl.render.output_model import OutputModel
 
 if TYPE_CHECKING:
@@ -139,6 +140,8 @@ KINDS: dict[str, Any] = {
     "SandboxScenario": SandboxScenarioChangeOutput,
     "SandboxStatus": SandboxStatusOutput,
     "OutputKindList": OutputKindListOutput,
+    "LogLine": LogLineOutput,
+    "LogProblem": LogProblemOutput,
 }
 
 #: The kind of the error envelope; it has no data model of its own (see :func:`envelope_model`).
