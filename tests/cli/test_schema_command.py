@@ -30,6 +30,8 @@ KINDS = [
     "SandboxScenario",
     "SandboxStatus",
     "OutputKindList",
+    "InvestigateResources",
+    "InvestigateEvents",
     "Error",
 ]
 

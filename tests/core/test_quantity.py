@@ -95,6 +95,7 @@ def test_anything_else_is_refused_with_a_line_quoting_it(text: object) -> None:
 
 
 def test_top_formats_cpu_in_millicores_and_memory_in_mebibytes() -> None:
-    assert format_cpu(parse_quantity("474666666n")) == "474m"
+    assert format_cpu(parse_quantity("474666666n")) == "475m"
+    assert format_cpu(parse_quantity("500m")) == "500m"
     assert format_memory(parse_quantity("242688Ki")) == "237Mi"
     assert format_memory(parse_quantity("1Gi")) == "1024Mi"

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import typer
 
+from incidentctl.cli import investigate_events, investigate_resources
+
 app = typer.Typer(
     name="investigate",
     help="Look for the cause: logs of every pod, new error templates, the suspect change, resources, events.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.command("resources")(investigate_resources.resources)
+app.command("events")(investigate_events.events)

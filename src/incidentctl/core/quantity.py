@@ -17,6 +17,7 @@ refuses anything else with one line that says what was wrong.
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -80,10 +81,10 @@ def parse_quantity(value: object) -> Decimal:
 
 
 def format_cpu(cores: Decimal) -> str:
-    """CPU as ``kubectl top`` writes it: whole millicores (``474m``)."""
-    return f"{int(cores * 1000)}m"
+    """CPU as ``kubectl top`` writes it: millicores rounded up (``Quantity.MilliValue``: 474666666n is ``475m``)."""
+    return f"{math.ceil(cores * 1000)}m"
 
 
 def format_memory(size: Decimal) -> str:
-    """Memory as ``kubectl top`` writes it: whole mebibytes (``237Mi``)."""
-    return f"{int(size / SUFFIXES['Mi'])}Mi"
+    """Memory as ``kubectl top`` writes it: bytes rounded up, then whole mebibytes rounded down (``237Mi``)."""
+    return f"{math.ceil(size) // 2**20}Mi"

@@ -20,6 +20,8 @@ from incidentctl.render.incident_output import (
     IncidentOutput,
     TimelineOutput,
 )
+from incidentctl.render.investigate_events import InvestigateEventsOutput
+from incidentctl.render.investigate_resources import InvestigateResourcesOutput
 from incidentctl.render.output_model import OutputModel
 
 if TYPE_CHECKING:
@@ -137,6 +139,8 @@ KINDS: dict[str, Any] = {
     "SandboxScenario": SandboxScenarioChangeOutput,
     "SandboxStatus": SandboxStatusOutput,
     "OutputKindList": OutputKindListOutput,
+    "InvestigateResources": InvestigateResourcesOutput,
+    "InvestigateEvents": InvestigateEventsOutput,
 }
 
 #: The kind of the error envelope; it has no data model of its own (see :func:`envelope_model`).
