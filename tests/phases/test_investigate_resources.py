@@ -15,6 +15,7 @@ from tests.conftest import Invoke
 from tests.phases.conftest import Site, run
 from tests.phases.test_output_schemas import document
 
+from incidentctl.cli.state import AppState
 from incidentctl.core.quantity import format_cpu, format_memory
 from incidentctl.sandbox import world
 from incidentctl.sandbox.faults import Fault
@@ -26,7 +27,9 @@ ABSENT = "metrics.k8s.io not available: top needs metrics-server"
 
 
 def resources(invoke: Invoke, site: Site, *args: str) -> tuple[int, dict[str, Any]]:
-    result = run(invoke, site, "investigate", "resources", "-o", "json", *args)
+    """The command at the cluster's time (the sandbox's clock is frozen; the window counts back from it)."""
+    state = AppState(clock=site.sandbox.now)
+    result = invoke(site.args("investigate", "resources", "-o", "json", *args), state=state)
     assert result.exit_code in (0, 3), result.output
     return result.exit_code, document(result, "InvestigateResources")["data"]
 
@@ -250,7 +253,6 @@ def test_unknown_component_and_bad_since_are_usage_errors(invoke: Invoke, site_f
 
 
 def test_evidence_is_the_raw_top_and_conditions(site_for: Callable[..., Site]) -> None:
-    from incidentctl.cli.state import AppState
     from incidentctl.phases.investigate.base import Section
     from incidentctl.phases.investigate.resources import ResourcesRequest, run_resources
 
