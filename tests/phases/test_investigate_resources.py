@@ -15,6 +15,7 @@ from tests.conftest import Invoke
 from tests.phases.conftest import Site, run
 from tests.phases.test_output_schemas import document
 
+from incidentctl.adapters.kube import KubeClient
 from incidentctl.cli.state import AppState
 from incidentctl.core.quantity import format_cpu, format_memory
 from incidentctl.sandbox import world
@@ -277,3 +278,28 @@ def test_evidence_is_the_raw_top_and_conditions(site_for: Callable[..., Site]) -
     assert all(m["containers"][0]["usage"]["memory"].endswith("Ki") for m in json.loads(out.getvalue()))
     assert section.exit_code == 3
     assert [f.rank.name for f in section.findings()][:3] == ["CRASHES"] * 3
+
+
+class _MetricsNotScrapedYet(KubeClient):
+    """A real client of the sandbox, except that metrics-server has not scraped the namespace's pods yet (it
+    answers an empty list for pods that started within its resolution, about 15 s)."""
+
+    def pod_metrics(self, namespace: str) -> list[dict[str, Any]]:
+        return []
+
+
+def test_a_running_container_without_usage_is_said_not_counted_as_fine(site_for: Callable[..., Site]) -> None:
+    import dataclasses
+
+    from incidentctl.phases.investigate.resources import ResourcesRequest, run_resources
+
+    site = site_for("healthy")
+    ctx = AppState(runbook_path=site.runbook, kubeconfig=str(site.kubeconfig), env={}).phase_context()
+    kube = lambda: _MetricsNotScrapedYet(kubeconfig=str(site.kubeconfig), env={})  # noqa: E731
+    ctx = dataclasses.replace(ctx, adapters=dataclasses.replace(ctx.adapters, kube=kube))
+    result = run_resources(ctx, ResourcesRequest(components=("gateway",)))
+    problems = [f.text for f in result.findings() if f.problem]
+    assert len(problems) == 3
+    assert all(t.endswith("is running but metrics.k8s.io has no usage for it") for t in problems)
+    assert not any("within their limits" in f.text for f in result.findings())
+    assert result.exit_code == 3

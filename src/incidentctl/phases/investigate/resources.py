@@ -299,6 +299,8 @@ def resource_findings(result: ResourcesResult) -> list[Finding]:
     ]
     for c in result.containers:
         where = f"{c.pod}/{c.container}"
+        if result.pod_metrics.status is MetricsStatus.AVAILABLE and c.state == "Running" and not c.measured:
+            out.append(Finding(Rank.RESOURCE_PRESSURE, f"{where} is running but metrics.k8s.io has no usage for it"))
         for problem in c.problems:
             out.append(Finding(Rank.RESOURCE_PRESSURE, f"{where}: cannot read {problem}"))
         if c.near_memory_limit and c.memory.usage is not None and c.memory.limit is not None:
@@ -350,10 +352,11 @@ def resource_findings(result: ResourcesResult) -> list[Finding]:
             Finding(Rank.CRASHES, f"no container exited in the last {format_duration(result.window)}", problem=False)
         )
     if not any(f.problem and f.rank is Rank.RESOURCE_PRESSURE for f in out) and result.containers:
+        measured = sum(1 for c in result.containers if c.measured)
         out.append(
             Finding(
                 Rank.RESOURCE_PRESSURE,
-                f"{len(result.containers)} containers within their limits; {len(result.nodes)} nodes without pressure",
+                f"{measured} running containers within their limits; {len(result.nodes)} nodes without pressure",
                 problem=False,
             )
         )
