@@ -166,3 +166,22 @@ def test_evidence_is_the_raw_warning_events_redacted(site_for: Callable[..., Sit
     assert {e["reason"] for e in saved} == {g.reason for g in result.groups}
     assert all(e["type"] == "Warning" for e in saved)
     assert isinstance(result.since, datetime)
+
+
+@pytest.mark.parametrize("width", [80, 140])
+def test_the_table_fits_the_terminal_and_never_shortens_an_object(site_for: Callable[..., Site], width: int) -> None:
+    from rich.console import Console
+
+    from incidentctl.render.investigate_events import events_table
+
+    site = site_for("bad-deploy")
+    ctx = AppState(runbook_path=site.runbook, kubeconfig=str(site.kubeconfig), env={}, clock=site.sandbox.now)
+    result = run_events(ctx.phase_context(), EventsRequest())
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=True, color_system=None, soft_wrap=False)
+    events_table(console, result)
+    lines = buffer.getvalue().splitlines()
+    assert all(len(line) <= width for line in lines), lines
+    assert "…" not in buffer.getvalue()
+    for g in result.groups:
+        assert any(f"{g.reason} {g.object}" in line for line in lines), g.object

@@ -168,9 +168,9 @@ def test_healthy_is_fine_with_every_number_kubectl_top_nodes_shows(
 def test_table_shows_usage_against_limits_and_the_findings(invoke: Invoke, site_for: Callable[..., Site]) -> None:
     result = run(invoke, site_for("memory-leak"), "investigate", "resources")
     assert result.exit_code == 3
-    assert "OF LIMIT" in result.stdout
+    assert "%LIM" in result.stdout
     assert "OOMKilled at" in result.stdout
-    assert "of 1024Mi" in result.stdout
+    assert "memory limit 1024Mi" in result.stdout
 
 
 def test_without_metrics_server_says_so_and_still_shows_oom_kills(
@@ -303,3 +303,30 @@ def test_a_running_container_without_usage_is_said_not_counted_as_fine(site_for:
     assert all(t.endswith("is running but metrics.k8s.io has no usage for it") for t in problems)
     assert not any("within their limits" in f.text for f in result.findings())
     assert result.exit_code == 3
+
+
+@pytest.mark.parametrize("width", [80, 100, 140])
+def test_the_table_fits_the_terminal_and_never_shortens_a_name(site_for: Callable[..., Site], width: int) -> None:
+    from rich.console import Console
+
+    from incidentctl.phases.investigate.resources import ResourcesRequest, run_resources
+    from incidentctl.render.investigate_resources import WIDE, resources_table
+
+    site = site_for("memory-leak")
+    site.sandbox.node_condition(world.NODES[1], "MemoryPressure")
+    ctx = AppState(runbook_path=site.runbook, kubeconfig=str(site.kubeconfig), env={}).phase_context()
+    result = run_resources(ctx, ResourcesRequest())
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=True, color_system=None, soft_wrap=False)
+    resources_table(console, result)
+    lines = buffer.getvalue().splitlines()
+    assert all(len(line) <= width for line in lines), lines
+    cells = [line.split() for line in lines]
+    for c in result.containers:
+        assert any(row and row[0] == c.pod for row in cells), c.pod
+    for name in world.NODES:
+        assert any(row and row[0] == name for row in cells), name
+    text = buffer.getvalue()
+    assert "…" not in text
+    assert "CrashLoopBa" in text
+    assert ("%REQ" in text) is (width >= WIDE)

@@ -15,7 +15,7 @@ def resources(
     ctx: typer.Context,
     components: Annotated[
         Optional[list[str]],  # noqa: UP045 - Typer reads the annotation at run time on Python 3.10
-        typer.Argument(metavar="[COMPONENT]...", help="Components or datastores (default: all).", show_default=False),
+        typer.Argument(metavar="COMPONENT", help="Components or datastores (default: all).", show_default=False),
     ] = None,
     since: Annotated[
         str, typer.Option("--since", metavar="DURATION", help="Container exits within this window are crashes.")

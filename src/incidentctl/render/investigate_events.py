@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from incidentctl.core.text import one_line
-from incidentctl.core.times import format_elapsed
+from incidentctl.core.times import format_duration, format_elapsed
 from incidentctl.render.investigate_resources import FindingOutput, finding_outputs, print_findings
 from incidentctl.render.output_model import OutputModel, UtcTime
 
@@ -51,6 +51,8 @@ def events_data(result: EventsResult) -> InvestigateEventsOutput:
 
 
 def events_table(console: Console, result: EventsResult) -> None:
+    """A row per group: when last seen, how often, then reason and object on one line and the newest message
+    below it, wrapped: object names are never shortened, and a message gets the whole width at any size."""
     from rich.table import Table
     from rich.text import Text
 
@@ -58,13 +60,21 @@ def events_table(console: Console, result: EventsResult) -> None:
     table = Table(
         title=f"Warning events in {one_line(result.namespace)}", title_justify="left", box=None, pad_edge=False
     )
-    for column in ("LAST SEEN", "REASON", "OBJECT", "COUNT"):
-        table.add_column(column, no_wrap=True, justify="right" if column == "COUNT" else "left")
-    table.add_column("MESSAGE")
+    table.add_column("LAST SEEN", no_wrap=True, justify="right")
+    table.add_column("COUNT", no_wrap=True, justify="right")
+    table.add_column("REASON OBJECT / MESSAGE", ratio=1, overflow="fold")
     for g in result.groups:
         age = format_elapsed(now - g.last_seen) if g.last_seen is not None else "?"
-        table.add_row(age, Text(one_line(g.reason)), Text(one_line(g.object)), str(g.count), Text(one_line(g.message)))
-    if result.groups:
-        console.print(table)
-        console.print()
-    print_findings(console, result.findings())
+        what = Text(one_line(f"{g.reason} {g.object}"), style="bold")
+        what.append("\n")
+        what.append(one_line(g.message))
+        table.add_row(age, str(g.count), what)
+    if not result.groups:  # the one line that says nothing was found, and in which window
+        print_findings(console, result.findings())
+        return
+    console.print(table)
+    total = sum(g.count for g in result.groups)
+    window = format_duration(result.window)
+    console.print(
+        Text(f"! {total} Warning events of {len(result.groups)} kinds in the last {window}", style="bold red")
+    )

@@ -177,15 +177,6 @@ def _usage(a: Amount, fmt: Callable[[Decimal], str]) -> str:
     return fmt(a.usage) if a.usage is not None else "-"
 
 
-def _of_limit(a: Amount, fmt: Callable[[Decimal], str]) -> str:
-    """``47% of 1000m``; ``no limit``; ``-`` without usage."""
-    if a.limit is None:
-        return "no limit"
-    if a.of_limit is None:
-        return f"- of {fmt(a.limit)}"
-    return f"{format_percent(float(a.of_limit))} of {fmt(a.limit)}"
-
-
 def print_findings(console: Console, findings: Sequence[Finding]) -> None:
     """The findings, problems first as they rank, each one line of literal text."""
     from rich.text import Text
@@ -195,51 +186,74 @@ def print_findings(console: Console, findings: Sequence[Finding]) -> None:
         console.print(Text(f"{mark} {one_line(f.text)}", style=style))
 
 
+#: From this terminal width on, the limits and the shares of the requests get columns of their own.
+WIDE = 118
+
+
+def _pct(ratio: Decimal | None) -> str:
+    return format_percent(float(ratio)) if ratio is not None else "-"
+
+
 def resources_table(console: Console, result: ResourcesResult) -> None:
-    """``kubectl top pods`` with each container's limit beside its usage, ``kubectl top nodes`` with the node's
-    conditions, then the findings. Requests are in ``-o json`` (ofRequest)."""
+    """``kubectl top pods`` with each container's usage as a share of its limit (and, on a wide terminal, the
+    limit and the share of the request), ``kubectl top nodes`` with the nodes' conditions, then the findings.
+
+    Names are never shortened (a responder copies them into the next command); the state column wraps instead.
+    """
     from rich.table import Table
     from rich.text import Text
 
+    wide = console.width >= WIDE
     several = {c.pod for c in result.containers if sum(1 for o in result.containers if o.pod == c.pod) > 1}
+    names = [one_line(f"{c.pod}/{c.container}" if c.pod in several else c.pod) for c in result.containers]
     pods = Table(title=f"Pods in {one_line(result.namespace)}", title_justify="left", box=None, pad_edge=False)
-    pods.add_column("POD", no_wrap=True)
-    for column in ("CPU", "OF LIMIT", "MEMORY", "OF LIMIT", "RESTARTS"):
-        pods.add_column(column, justify="right", no_wrap=True)
-    pods.add_column("STATE")
-    for c in result.containers:
+    pods.add_column("POD", no_wrap=True, min_width=max((len(n) for n in names), default=3))
+    for resource in ("CPU", "MEMORY"):
+        pods.add_column(resource, justify="right", no_wrap=True)
+        if wide:
+            pods.add_column("LIMIT", justify="right", no_wrap=True)
+        pods.add_column("%LIM", justify="right", no_wrap=True)
+        if wide:
+            pods.add_column("%REQ", justify="right", no_wrap=True)
+    pods.add_column("RESTARTS", justify="right", no_wrap=True)
+    pods.add_column("STATE", ratio=1, overflow="fold")
+    for name, c in zip(names, result.containers, strict=True):
         term = c.last_termination
-        state = c.state
-        if term is not None:
-            state += f" (last: {term.reason}, exit {term.exit_code})"
-        pods.add_row(
-            Text(one_line(f"{c.pod}/{c.container}" if c.pod in several else c.pod)),
-            _usage(c.cpu, format_cpu),
-            Text(_of_limit(c.cpu, format_cpu), style="yellow" if c.near_cpu_limit else ""),
-            _usage(c.memory, format_memory),
-            Text(_of_limit(c.memory, format_memory), style="bold red" if c.near_memory_limit else ""),
-            Text(str(c.restarts), style="bold red" if c.recent_exit else ""),
-            Text(one_line(state), style="bold red" if c.oom_killed_recently else ""),
-        )
+        state = c.state if term is None else f"{c.state} (last: {term.reason}, exit {term.exit_code})"
+        cells: list[str | Text] = [Text(name)]
+        for amount, fmt, near in (
+            (c.cpu, format_cpu, c.near_cpu_limit),
+            (c.memory, format_memory, c.near_memory_limit),
+        ):
+            cells.append(_usage(amount, fmt))
+            if wide:
+                cells.append(fmt(amount.limit) if amount.limit is not None else "none")
+            cells.append(Text(_pct(amount.of_limit), style="bold red" if near else ""))
+            if wide:
+                cells.append(_pct(amount.of_request))
+        cells.append(Text(str(c.restarts), style="bold red" if c.recent_exit else ""))
+        cells.append(Text(one_line(state), style="bold red" if c.oom_killed_recently else ""))
+        pods.add_row(*cells)
     console.print(pods)
     if result.nodes:
         nodes = Table(title="Nodes", title_justify="left", box=None, pad_edge=False)
-        nodes.add_column("NODE", no_wrap=True)
+        nodes.add_column("NODE", no_wrap=True, min_width=max(len(one_line(n.name)) for n in result.nodes))
         nodes.add_column("READY", no_wrap=True)
-        for column in ("CPU", "OF ALLOCATABLE", "MEMORY", "OF ALLOCATABLE"):
-            nodes.add_column(column, justify="right", no_wrap=True)
-        nodes.add_column("PRESSURE")
+        for resource in ("CPU", "MEMORY"):
+            nodes.add_column(resource, justify="right", no_wrap=True)
+            if wide:
+                nodes.add_column("ALLOCATABLE", justify="right", no_wrap=True)
+            nodes.add_column("%", justify="right", no_wrap=True)
+        nodes.add_column("PRESSURE", ratio=1, overflow="fold")
         for n in result.nodes:
-            pressure = ", ".join(k for k, _ in n.pressures) or "-"
-            nodes.add_row(
-                Text(one_line(n.name)),
-                Text(n.ready, style="bold red" if n.not_ready else ""),
-                _usage(n.cpu, format_cpu),
-                _of_limit(n.cpu, format_cpu),
-                _usage(n.memory, format_memory),
-                _of_limit(n.memory, format_memory),
-                Text(pressure, style="bold red" if n.pressures else ""),
-            )
+            row: list[str | Text] = [Text(one_line(n.name)), Text(n.ready, style="bold red" if n.not_ready else "")]
+            for amount, fmt in ((n.cpu, format_cpu), (n.memory, format_memory)):
+                row.append(_usage(amount, fmt))
+                if wide:
+                    row.append(fmt(amount.limit) if amount.limit is not None else "-")
+                row.append(_pct(amount.of_limit))
+            row.append(Text(", ".join(k for k, _ in n.pressures) or "-", style="bold red" if n.pressures else ""))
+            nodes.add_row(*row)
         console.print()
         console.print(nodes)
     console.print()
