@@ -185,3 +185,10 @@ def test_the_table_fits_the_terminal_and_never_shortens_an_object(site_for: Call
     assert "…" not in buffer.getvalue()
     for g in result.groups:
         assert any(f"{g.reason} {g.object}" in line for line in lines), g.object
+
+
+def test_a_namespace_that_does_not_exist_is_never_no_events(invoke: Invoke, site_for: Callable[..., Site]) -> None:
+    result = run(invoke, site_for("healthy"), "-n", "sarvanom-prod", "investigate", "events")
+    assert result.exit_code != 0
+    assert result.stderr.startswith("error: namespace 'sarvanom-prod' does not exist on ")
+    assert "no Warning events" not in result.stdout

@@ -330,3 +330,12 @@ def test_the_table_fits_the_terminal_and_never_shortens_a_name(site_for: Callabl
     assert "…" not in text
     assert "CrashLoopBa" in text
     assert ("%REQ" in text) is (width >= WIDE)
+
+
+def test_a_namespace_that_does_not_exist_is_an_error_not_missing_pods(
+    invoke: Invoke, site_for: Callable[..., Site]
+) -> None:
+    result = run(invoke, site_for("healthy"), "-n", "sarvanom-prod", "investigate", "resources")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: namespace 'sarvanom-prod' does not exist on ")
+    assert "Traceback" not in result.output

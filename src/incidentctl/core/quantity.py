@@ -10,9 +10,10 @@ The grammar is apimachinery's ``resource.Quantity``::
 
 Values are :class:`~decimal.Decimal`, never floats: ``kubectl top`` compares ``1023Mi`` with a ``1Gi`` limit, and
 a float would turn a 99.9 % into 100 %. The official client has ``kubernetes.utils.parse_quantity``, but core may
-not import kubernetes (and importing it costs a third of a second), and it accepts what the API server refuses
-(``1.5.3`` raises late, ``1e`` passes through ``Decimal``); this parser follows the API server's grammar and
-refuses anything else with one line that says what was wrong.
+not import kubernetes (and importing it costs a third of a second), and it accepts what the API server refuses:
+``NaN``, ``inf``, ``1 Gi``, ``1e3Mi``, full-width digits and ``1e99999999`` all come back as numbers from it. The
+sandbox's own ``quantity`` reads floats for its scheduler and is not importable here. This parser follows the API
+server's grammar and refuses anything else with one line that says what was wrong.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from incidentctl.errors import IncidentctlError
 from incidentctl.exitcodes import ExitCode
 from incidentctl.phases.context import PhaseContext
 from incidentctl.phases.investigate.base import Evidence, Finding, Rank
+from incidentctl.phases.investigate.namespace import missing_namespace
 
 #: How many groups the summary screen gets; the view's own table and JSON have them all.
 SUMMARY_GROUPS = 5
@@ -89,10 +90,13 @@ def run_events(ctx: PhaseContext, request: EventsRequest) -> EventsResult:
         client = ctx.adapters.kube()
         try:
             events = client.list("events", namespace)
+            missing = missing_namespace(client, namespace) if not events else None
         finally:
             client.close()
     except (KubeError, IncidentctlError) as e:
         return EventsResult(namespace, request.window, since, cluster_error=e)
+    if missing is not None:
+        return EventsResult(namespace, request.window, since, cluster_error=missing)
     groups = warning_groups(events, since=since)
     kept = [
         e

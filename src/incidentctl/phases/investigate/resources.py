@@ -32,6 +32,7 @@ from incidentctl.errors import IncidentctlError, UsageError
 from incidentctl.exitcodes import ExitCode
 from incidentctl.phases.context import PhaseContext
 from incidentctl.phases.investigate.base import Evidence, Finding, Rank
+from incidentctl.phases.investigate.namespace import missing_namespace
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -143,6 +144,10 @@ def run_resources(ctx: PhaseContext, request: ResourcesRequest) -> ResourcesResu
                     got[name] = future.result()
                 except KubeError as e:
                     errors[name] = e
+        if not errors.keys() & {"pods", "deployments"} and not got["pods"] and not got["deployments"]:
+            missing_ns = missing_namespace(client, namespace)
+            if missing_ns is not None:
+                errors["pods"] = missing_ns
     finally:
         client.close()
     now = ctx.clock()
