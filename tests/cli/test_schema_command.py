@@ -33,6 +33,8 @@ KINDS = [
     "OutputKindList",
     "LogLine",
     "LogProblem",
+    "InvestigateResources",
+    "InvestigateEvents",
     "Error",
 ]
 

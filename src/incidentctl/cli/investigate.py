@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import typer
 
+from incidentctl.cli import investigate_changes, investigate_events, investigate_logs, investigate_resources
+
 app = typer.Typer(
     name="investigate",
     help="Look for the cause: logs of every pod, new error templates, the suspect change, resources, events.",
@@ -15,8 +17,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-# each view registers after the group exists (its module imports nothing heavy until it runs)
-from incidentctl.cli import investigate_changes, investigate_logs  # noqa: E402
 
 app.command("logs")(investigate_logs.logs)
 app.command("changes")(investigate_changes.changes)
+app.command("resources")(investigate_resources.resources)
+app.command("events")(investigate_events.events)

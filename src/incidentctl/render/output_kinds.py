@@ -21,7 +21,9 @@ from incidentctl.render.incident_output import (
     TimelineOutput,
 )
 from incidentctl.render.investigate_changes_output import ChangesOutput
+from incidentctl.render.investigate_events import InvestigateEventsOutput
 from incidentctl.render.investigate_logs_output import LogLineOutput, LogProblemOutput
+from incidentctl.render.investigate_resources import InvestigateResourcesOutput
 from incidentctl.render.output_model import OutputModel
 
 if TYPE_CHECKING:
@@ -142,6 +144,8 @@ KINDS: dict[str, Any] = {
     "OutputKindList": OutputKindListOutput,
     "LogLine": LogLineOutput,
     "LogProblem": LogProblemOutput,
+    "InvestigateResources": InvestigateResourcesOutput,
+    "InvestigateEvents": InvestigateEventsOutput,
 }
 
 #: The kind of the error envelope; it has no data model of its own (see :func:`envelope_model`).
