@@ -23,6 +23,7 @@ KINDS = [
     "IncidentList",
     "Event",
     "Timeline",
+    "ErrorTemplates",
     "RunbookValidation",
     "Runbook",
     "RunbookInit",

@@ -14,3 +14,7 @@ app = typer.Typer(
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+from incidentctl.cli import investigate_errors  # noqa: E402 - each view registers itself after the group exists
+
+app.command("errors")(investigate_errors.errors)

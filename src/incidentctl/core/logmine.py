@@ -77,13 +77,15 @@ _KEEP = "".join(
     for names in sorted({"|".join(k for k in MESSAGE_KEYS if len(k) == n) for n in {len(k) for k in MESSAGE_KEYS}})
 )
 
-#: Three passes, each starting with a literal or one character class: the regex engine then skips in C to where a
+#: Four passes, each starting with a literal or one character class: the regex engine then skips in C to where a
 #: match can start, instead of trying every branch at every character (which cost four times as much).
 #: 1. a quoted value of a keyed field, plain (``k="v"``) or JSON (``"k": "v"``), unless ``k`` is a message key;
 QUOTED_VALUE = re.compile(rf'"(?:(?<=[=:]")|(?<=: ")){_KEEP}[^"\\\n]*(?:\\.[^"\\\n]*)*"')
-#: 2. a token from its first digit to its end, unless it is a key (``p95=``, ``"p95":``);
+#: 2. the ``[pod/NAME/CONTAINER]`` prefix ``kubectl logs --prefix`` writes (pod names need not hold a digit);
+KUBECTL_PREFIX = re.compile(r"\[pod/[^\]\s]*\]")
+#: 3. a token from its first digit to its end, unless it is a key (``p95=``, ``"p95":``);
 DIGITS_ON = re.compile(rf'\d[^{_SEP}]*(?![^{_SEP}])(?!=|"\s*:)')
-#: 3. the rest of that token before the digit (``gpt-<*>``, ``request_id=f3a<*>``), found in the reversed text,
+#: 4. the rest of that token before the digit (``gpt-<*>``, ``request_id=f3a<*>``), found in the reversed text,
 #: where it follows the mask.
 _REVERSED_MASK = ">*<"
 BEFORE_MASK = re.compile(rf"{re.escape(_REVERSED_MASK)}(?!:\")[^{_SEP}]+")
@@ -94,10 +96,13 @@ _TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})([.,]\d{1,9})?(Z|
 
 
 def mask(texts: list[str]) -> list[str]:
-    """Each line's template (exact, before the merge): one ``re.sub`` over all of them."""
+    """Each line's template (exact, before the merge): each pass is one ``re.sub`` over all the lines."""
     if not texts:
         return []
-    text = DIGITS_ON.sub(WILDCARD, QUOTED_VALUE.sub(WILDCARD, "\n".join(texts)))
+    text = QUOTED_VALUE.sub(WILDCARD, "\n".join(texts))
+    if "[pod/" in text:
+        text = KUBECTL_PREFIX.sub(f"[{WILDCARD}]", text)
+    text = DIGITS_ON.sub(WILDCARD, text)
     return BEFORE_MASK.sub(_REVERSED_MASK, text[::-1])[::-1].split("\n")
 
 

@@ -20,6 +20,7 @@ from incidentctl.render.incident_output import (
     IncidentOutput,
     TimelineOutput,
 )
+from incidentctl.render.investigate_errors_output import ErrorTemplatesOutput
 from incidentctl.render.output_model import OutputModel
 
 if TYPE_CHECKING:
@@ -130,6 +131,7 @@ KINDS: dict[str, Any] = {
     "IncidentList": IncidentListOutput,
     "Event": EventChangeOutput,
     "Timeline": TimelineOutput,
+    "ErrorTemplates": ErrorTemplatesOutput,
     "RunbookValidation": RunbookValidationOutput,
     "Runbook": dict[str, Any],
     "RunbookInit": RunbookInitOutput,
