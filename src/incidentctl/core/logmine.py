@@ -45,6 +45,21 @@ CHUNK_SIZE = 1 << 20
 #: every traceback (its last line names the error), and ``exception``/``critical`` lines nearly always say error.
 ERROR_WORDS: tuple[bytes, ...] = (b"error", b"fatal", b"panic")
 
+#: A line whose own level says it is no error is not one, whatever words it holds: uvicorn logs its start-up as
+#: ``INFO  uvicorn.error Application startup complete.`` (the level is one of the first few words, or a JSON field).
+_QUIET_PLAIN = re.compile(
+    r"(?:\[pod/\S*\] )?(?:(?!\[?(?i:error|err|warn|warning|fatal|critical|crit|panic)\b)\S+ +){0,3}?"
+    r"\[?(?:INFO|DEBUG|TRACE|NOTICE)\b"
+)
+_QUIET_JSON = re.compile(r'"(?:level|severity|lvl)": ?"(?:info|debug|trace|notice)"', re.IGNORECASE)
+
+
+def _quiet(text: str) -> bool:
+    if _QUIET_PLAIN.match(text):
+        return True
+    return text.lstrip().startswith("{") and _QUIET_JSON.search(text, 0, 200) is not None
+
+
 #: What a masked part reads as.
 WILDCARD = "<*>"
 
@@ -108,7 +123,7 @@ def mask(texts: list[str]) -> list[str]:
 
 def is_error(text: str) -> bool:
     low = text.lower()
-    return any(word.decode() in low for word in ERROR_WORDS)
+    return any(word.decode() in low for word in ERROR_WORDS) and not _quiet(text)
 
 
 def line_time(text: str) -> datetime | None:
@@ -213,6 +228,7 @@ class Miner:
         if len(ERROR_WORDS) > 1:
             spans.sort()
         texts = b"\n".join([data[s:e] for s, e in spans]).decode("utf-8", "replace").replace("\r", "").split("\n")
+        texts = [t for t in texts if not _quiet(t)]
         self._add(texts, mask(texts), None)
 
     def add_lines(self, records: Iterable[tuple[datetime | None, str | None, str]]) -> None:

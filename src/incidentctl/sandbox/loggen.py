@@ -213,6 +213,8 @@ def _info(r: R, pod: Pod) -> str:
             f"INFO  {pod.service}.answer request_id={_hex(r)} provider=openai model=gpt-4o "
             f"tokens_in={r.randint(600, 3200)} tokens_out={r.randint(80, 700)} duration_ms={duration}"
         )
+    if kind < 0.78:  # uvicorn's own logger is called uvicorn.error: an error word in a line that is no error
+        return f"INFO  uvicorn.error {pod.service} worker {r.randint(1, 64)} ready in {duration}ms"
     if kind < 0.85:
         return (
             f'DEBUG {pod.service}.http client={_ip(r)}:{r.randint(30000, 60000)} ua="{r.choice(AGENTS)}" keepalive=true'
