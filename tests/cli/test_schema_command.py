@@ -23,7 +23,6 @@ KINDS = [
     "IncidentList",
     "Event",
     "Timeline",
-    "ErrorTemplates",
     "RunbookValidation",
     "Runbook",
     "RunbookInit",
@@ -31,6 +30,9 @@ KINDS = [
     "SandboxScenario",
     "SandboxStatus",
     "OutputKindList",
+    "LogLine",
+    "LogProblem",
+    "ErrorTemplates",
     "Error",
 ]
 

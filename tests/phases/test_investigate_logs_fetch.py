@@ -12,6 +12,7 @@ from tests.phases.conftest import Site
 
 from incidentctl.adapters.kube import KubeClient, KubeForbidden, KubeNoPreviousContainer, LogOptions
 from incidentctl.phases.context import Flags, PhaseContext, resolve_settings
+from incidentctl.phases.investigate.base import Section
 from incidentctl.phases.investigate.logs import (
     LogsRequest,
     NoSuchComponent,
@@ -149,6 +150,10 @@ def test_also_previous_reads_both_instances(site_for: Callable[..., Site]) -> No
     fetch = fetch_logs(context(site), LogsRequest(components=("synthesis",), previous=Previous.ALSO))
     assert {s.previous for s in fetch.sources} == {True, False}
     assert not [e for e in fetch.errors if e.problem is SourceProblem.NO_PREVIOUS]
+    section: Section = fetch  # what the umbrella command reads
+    paths = {e.path for e in section.evidence()}
+    assert {f"logs/{s.pod}_{s.container}.previous.log" for s in fetch.sources if s.previous} < paths
+    assert {f"logs/{s.pod}_{s.container}.log" for s in fetch.sources if not s.previous} < paths
 
 
 def test_previous_asked_directly_of_the_api_is_typed(site_for: Callable[..., Site]) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from incidentctl.adapters.kube_errors import KubeApiError
-from incidentctl.core.times import format_rfc3339, parse_rfc3339_or_none
+from incidentctl.core.times import format_rfc3339, parse_log_stamp
 
 
 class KubeNoPreviousContainer(KubeApiError):
@@ -82,7 +82,7 @@ def split_stamp(line: str) -> tuple[datetime | None, str]:
     """``"2026-12-01T14:23:18.123456789Z GET /search 200"`` -> (that time, ``"GET /search 200"``). A line without
     a readable stamp keeps its text whole and gets None (a caller orders it by its neighbours)."""
     stamp, sep, text = line.partition(" ")
-    when = parse_rfc3339_or_none(stamp) if sep or stamp else None
+    when = parse_log_stamp(stamp) if sep or stamp else None
     if when is None:
         return None, line
     return when, text

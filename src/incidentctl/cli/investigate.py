@@ -15,6 +15,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-from incidentctl.cli import investigate_errors  # noqa: E402 - each view registers itself after the group exists
+from incidentctl.cli import investigate_errors, investigate_logs  # noqa: E402 - the views register after the group
 
+app.command("logs")(investigate_logs.logs)
 app.command("errors")(investigate_errors.errors)

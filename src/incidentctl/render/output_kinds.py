@@ -21,6 +21,7 @@ from incidentctl.render.incident_output import (
     TimelineOutput,
 )
 from incidentctl.render.investigate_errors_output import ErrorTemplatesOutput
+from incidentctl.render.investigate_logs_output import LogLineOutput, LogProblemOutput
 from incidentctl.render.output_model import OutputModel
 
 if TYPE_CHECKING:
@@ -131,7 +132,6 @@ KINDS: dict[str, Any] = {
     "IncidentList": IncidentListOutput,
     "Event": EventChangeOutput,
     "Timeline": TimelineOutput,
-    "ErrorTemplates": ErrorTemplatesOutput,
     "RunbookValidation": RunbookValidationOutput,
     "Runbook": dict[str, Any],
     "RunbookInit": RunbookInitOutput,
@@ -139,6 +139,9 @@ KINDS: dict[str, Any] = {
     "SandboxScenario": SandboxScenarioChangeOutput,
     "SandboxStatus": SandboxStatusOutput,
     "OutputKindList": OutputKindListOutput,
+    "LogLine": LogLineOutput,
+    "LogProblem": LogProblemOutput,
+    "ErrorTemplates": ErrorTemplatesOutput,
 }
 
 #: The kind of the error envelope; it has no data model of its own (see :func:`envelope_model`).

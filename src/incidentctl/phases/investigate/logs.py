@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import heapq
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import Enum
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from incidentctl.core.workloads import pods_of
 from incidentctl.errors import IncidentctlError, UsageError
@@ -33,7 +35,7 @@ from incidentctl.phases.investigate.base import Evidence, Finding, Rank
 
 if TYPE_CHECKING:
     from incidentctl.adapters.kube import KubeClient
-    from incidentctl.adapters.kube_logs import LogOptions
+    from incidentctl.adapters.kube_logs import LogOptions, LogStream
     from incidentctl.runbook.model import Component
 
 log = logging.getLogger(__name__)
@@ -87,11 +89,13 @@ class LogSource:
         return f"logs/{self.pod}_{self.container}{'.previous' if self.previous else ''}.log"
 
 
-@dataclass(frozen=True)
-class LogLine:
-    """One line as the kubelet recorded it. ``time`` is the kubelet's stamp (None for a line that came without
-    one, which keeps its place after the line before it); ``text`` is exactly what the container wrote, not yet
-    made safe for a terminal (the renderers do that, so evidence and JSON keep the original)."""
+class LogLine(NamedTuple):
+    """One line as the kubelet recorded it: ``(time, pod, container, previous, text)``, plus its component.
+
+    ``time`` is the kubelet's stamp (None for a line that came without one, which keeps its place after the line
+    before it); ``text`` is exactly what the container wrote, not yet made safe for a terminal (the renderers do
+    that, so evidence and JSON keep the original). A named tuple rather than a frozen dataclass: a fan-out makes
+    one per line, tens of thousands a second, and a tuple is several times cheaper to build."""
 
     time: datetime | None
     pod: str
@@ -241,6 +245,8 @@ class _Plan:
     restarted: list[tuple[str, str, str, int]]
     #: pod name -> the pod's uid, so that --follow sees a pod replaced under the same name (a StatefulSet's).
     uids: dict[str, str]
+    #: The pods matched, as listed.
+    pods: list[JSON] = field(default_factory=list)
 
 
 def _plan(
@@ -254,6 +260,7 @@ def _plan(
     unmatched: list[tuple[str, str]] = []
     restarted: list[tuple[str, str, str, int]] = []
     uids: dict[str, str] = {}
+    listed: list[JSON] = []
     for comp in components:
         dep = by_name.get(comp.deployment)
         if dep is None:
@@ -263,6 +270,7 @@ def _plan(
         if not matched:
             unmatched.append((comp.name, f"no pods match deployment {comp.deployment}'s selector"))
             continue
+        listed.extend(dict(p) for p in matched)
         for pod in matched:
             name = str(pod["metadata"]["name"])
             uids[name] = str(pod["metadata"].get("uid") or "")
@@ -284,7 +292,7 @@ def _plan(
                     skipped.append(
                         SourceError(LogSource(comp.name, name, container, True), SourceProblem.NO_PREVIOUS, why)
                     )
-    return _Plan(sources, skipped, unmatched, restarted, uids)
+    return _Plan(sources, skipped, unmatched, restarted, uids, listed)
 
 
 def _problem_of(error: IncidentctlError) -> SourceProblem:
@@ -318,7 +326,11 @@ def parse_lines(source: LogSource, text: str) -> list[LogLine]:
 
     out: list[LogLine] = []
     last: datetime | None = None
-    for raw in text.splitlines():
+    # Only "\n" ends a line, as for the kubelet: str.splitlines would also cut at a CR, FS or U+2028 inside one.
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for raw in lines:
         when, body = split_stamp(raw)
         when = when if when is not None else last
         last = when
@@ -424,17 +436,244 @@ def fetch_logs(ctx: PhaseContext, request: LogsRequest) -> LogFetch:
     )
 
 
+# --- --follow ---------------------------------------------------------------------------------------------------
+
+#: Seconds between looks at the pod list while following: how soon a new pod joins.
+POLL_INTERVAL = 2.0
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A container instance's log is followed from now on (stern's ``+ pod › container``)."""
+
+    source: LogSource
+
+
+@dataclass(frozen=True)
+class Left:
+    """A followed log ended: the container stopped, the pod went away, or (``error``) the stream broke."""
+
+    source: LogSource
+    error: IncidentctlError | None = None
+
+
+@dataclass(frozen=True)
+class NoPods:
+    """A component matched no pod when following began (its pods join when they start)."""
+
+    component: str
+    why: str
+
+
+@dataclass(frozen=True)
+class ListFailed:
+    """A look at the pod list failed while following; the logs already followed go on, the next look retries."""
+
+    error: IncidentctlError
+
+
+FollowEvent = LogLine | Joined | Left | NoPods | ListFailed
+
+
+def _instance_id(status: JSON) -> str | None:
+    """Which instance of a container the API would stream now: the running one, else the one that last ended."""
+    state, last = status.get("state") or {}, status.get("lastState") or {}
+    for part in (state.get("running"), state.get("terminated"), last.get("terminated")):
+        if part is not None and (part.get("containerID") or status.get("containerID")):
+            return str(part.get("containerID") or status.get("containerID"))
+    if state.get("running") is not None:
+        return str(status.get("containerID") or "running")
+    return None
+
+
+def _follow_targets(
+    client: KubeClient, namespace: str, components: Sequence[Component]
+) -> tuple[list[tuple[LogSource, tuple[str, str, str]]], list[tuple[str, str]], set[str]]:
+    """(source, (pod uid, container, instance)) for every started container, the components without pods, and
+    the uids of the pods that exist."""
+    plan = _read_plan(client, namespace, components, Previous.CURRENT)
+    pods = {p["metadata"]["name"]: p for p in plan.pods}
+    out: list[tuple[LogSource, tuple[str, str, str]]] = []
+    for source in plan.sources:
+        pod = pods.get(source.pod) or {}
+        statuses = {cs.get("name"): cs for cs in (pod.get("status") or {}).get("containerStatuses") or []}
+        instance = _instance_id(statuses.get(source.container) or {})
+        if instance is not None:
+            out.append((source, (plan.uids[source.pod], source.container, instance)))
+    return out, plan.unmatched, set(plan.uids.values())
+
+
+def follow_logs(
+    ctx: PhaseContext,
+    request: LogsRequest,
+    *,
+    stop: threading.Event | None = None,
+    poll_interval: float = POLL_INTERVAL,
+) -> Iterator[FollowEvent]:
+    """``--follow``: every container's log as it is written, until ``stop`` is set or the consumer stops.
+
+    The containers present at the start are read with the request's ``since``/``tail``; a pod that starts later
+    (or a container that restarts: a new instance) joins with its whole log, found by looking at the pod list every
+    ``poll_interval`` seconds. A log ends when its container stops or its pod goes away (:class:`Left`); a stream
+    that breaks while its pod is still there is opened again from the last line seen (stern's resume). Lines come
+    in the order they arrive: a live merge would have to hold every line back for the slowest stream.
+
+    Events are yielded on the caller's thread, which waits in short steps so that Ctrl-C reaches it at once.
+    """
+    if request.previous is not Previous.CURRENT:
+        raise UsageError("--previous and --follow exclude each other: a previous container writes nothing more")
+    components = select_components(ctx, request.components)
+    follower = _Follower(ctx, request, components, stop if stop is not None else threading.Event())
+    try:
+        yield from follower.run(poll_interval)
+    finally:
+        follower.close()
+
+
+#: A followed container instance: (pod uid, container, container id).
+_Key = tuple[str, str, str]
+
+
+class _Follower:
+    """The state of one ``--follow``: a thread per followed stream feeding one queue the caller drains."""
+
+    def __init__(
+        self, ctx: PhaseContext, request: LogsRequest, components: Sequence[Component], stop: threading.Event
+    ) -> None:
+        import queue
+
+        self.request = request
+        self.components = components
+        self.namespace = ctx.settings.namespace.value
+        self.stop = stop
+        self.client = ctx.adapters.kube()
+        self.events: queue.Queue[FollowEvent] = queue.Queue()
+        self.lock = threading.Lock()
+        self.streams: dict[_Key, LogStream] = {}
+        self.seen: set[_Key] = set()
+        #: A stream that broke: the time of its last line, to open it again from there.
+        self.resume: dict[_Key, datetime] = {}
+        #: pod uid -> the keys followed in it, to end them when the pod goes away.
+        self.by_pod: dict[str, set[_Key]] = {}
+
+    def run(self, poll_interval: float) -> Iterator[FollowEvent]:
+        import queue
+
+        from incidentctl.adapters.kube import KubeError
+
+        first = True
+        next_look = 0.0
+        while not self.stop.is_set():
+            now = time.monotonic()
+            if now >= next_look:
+                next_look = now + poll_interval
+                try:
+                    targets, unmatched, alive = _follow_targets(self.client, self.namespace, self.components)
+                except KubeError as e:
+                    if first:
+                        raise
+                    yield ListFailed(e)
+                else:
+                    if first:
+                        yield from (NoPods(component, why) for component, why in unmatched)
+                    yield from self._look(targets, alive, initial=first)
+                    first = False
+            try:
+                yield self.events.get(timeout=min(0.2, poll_interval))
+            except queue.Empty:
+                continue
+
+    def _look(self, targets: list[tuple[LogSource, _Key]], alive: set[str], *, initial: bool) -> Iterator[Joined]:
+        fresh = []
+        with self.lock:
+            for source, key in targets:
+                if key not in self.seen:
+                    self.seen.add(key)
+                    self.by_pod.setdefault(key[0], set()).add(key)
+                    fresh.append((source, key))
+            gone = [uid for uid in self.by_pod if uid not in alive]
+            ending = [self.streams[key] for uid in gone for key in self.by_pod.pop(uid) if key in self.streams]
+        for stream in ending:
+            stream.close()  # its pump reports it as Left
+        self.client.widen_pool(len(self.seen) + 4)
+        for source, key in fresh:
+            yield Joined(source)
+            self._start(source, key, initial)
+
+    def _start(self, source: LogSource, key: _Key, initial: bool) -> None:
+        from incidentctl.adapters.kube_logs import LogOptions
+
+        with self.lock:
+            after = self.resume.pop(key, None)
+        if after is not None:
+            options = LogOptions(since_time=after)
+        elif initial:
+            options = _options(self.request, False)
+        else:
+            options = LogOptions()  # a pod that started while we follow: its whole log
+        thread = threading.Thread(
+            target=self._pump, args=(source, key, options, after), name=f"follow-{source.pod}", daemon=True
+        )
+        thread.start()
+
+    def _pump(self, source: LogSource, key: _Key, options: LogOptions, after: datetime | None) -> None:
+        from incidentctl.adapters.kube_logs import split_stamp
+
+        last = after
+        try:
+            stream = self.client.stream_log(self.namespace, source.pod, source.container, options)
+            with self.lock:
+                self.streams[key] = stream
+            if self.stop.is_set():
+                stream.close()
+            previous_time: datetime | None = None
+            for raw in stream:
+                when, text = split_stamp(raw)
+                when = when if when is not None else previous_time
+                previous_time = when
+                if after is not None and when is not None and when <= after:
+                    continue  # shown before the stream broke
+                last = when or last
+                self.events.put(LogLine(when, source.pod, source.container, False, text, source.component))
+            self.events.put(Left(source))
+        except IncidentctlError as e:
+            if not self.stop.is_set():
+                if last is not None and _problem_of(e) is SourceProblem.FAILED:
+                    with self.lock:
+                        self.resume[key] = last
+                        self.seen.discard(key)  # the next look at the pod list opens it again, from ``last``
+                self.events.put(Left(source, e))
+        finally:
+            with self.lock:
+                self.streams.pop(key, None)
+
+    def close(self) -> None:
+        self.stop.set()
+        with self.lock:
+            open_streams = list(self.streams.values())
+        for stream in open_streams:
+            stream.close()
+        self.client.close()
+
+
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "POLL_INTERVAL",
+    "FollowEvent",
+    "Joined",
+    "Left",
+    "ListFailed",
     "LogFetch",
     "LogLine",
     "LogSource",
     "LogsRequest",
+    "NoPods",
     "NoSuchComponent",
     "Previous",
     "SourceError",
     "SourceProblem",
     "fetch_logs",
+    "follow_logs",
     "merge",
     "parse_lines",
     "select_components",
