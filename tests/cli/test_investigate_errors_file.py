@@ -112,3 +112,14 @@ def test_bad_files_and_options_are_one_usage_line(
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(f"error: {message.format(**names)}")
     assert "Traceback" not in result.output
+
+
+def test_a_large_file_mined_in_two_halves_gives_what_one_pass_gives(tmp_path: Path) -> None:
+    from incidentctl.phases.investigate.errors import run_errors_file
+
+    path = _log(tmp_path / "now.log", OLD + NEW, seed=4, lines=20_000)
+    with path.open("rb") as one, path.open("rb") as two:
+        whole = run_errors_file(one, str(path))
+        halves = run_errors_file(two, str(path), split_from=1)
+    assert (halves.lines, halves.error_lines) == (whole.lines, whole.error_lines) == (20_000, whole.error_lines)
+    assert halves.templates == whole.templates

@@ -160,3 +160,22 @@ def test_pods_from_kubectl_prefixes_and_from_cluster_lines() -> None:
     (template,) = templates(miner, None)
     assert template.pods == ("gateway-abc", "gateway-def")
     assert (template.first_seen, template.last_seen) == (when, when + timedelta(seconds=5))
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ("2026-12-01T14:00:00.100Z INFO  uvicorn.error Application startup complete.", False),
+        ("[pod/gateway-7d9f8-x2k4p/app] 2026-12-01T14:00:00Z INFO  uvicorn.error Started server process [1]", False),
+        ("2026-12-01 14:00:00,123 [42] DEBUG retry after error", False),
+        ('{"ts": "2026-12-01T14:00:00Z", "level": "info", "msg": "recovered from error"}', False),
+        ("2026-12-01T14:00:00Z ERROR app the INFO endpoint failed", True),
+        ("2026-12-01T14:00:00Z [ERROR] app INFO lost", True),
+        ('{"ts": "2026-12-01T14:00:00Z", "level": "error", "msg": "info lost"}', True),
+        ("2026-12-01 14:23:18.123 UTC [4711] FATAL:  too many clients", True),
+        ("panic: runtime error: index out of range [3] with length 3", True),
+    ],
+)
+def test_a_line_whose_own_level_is_info_is_no_error(line: str, error: bool) -> None:
+    assert logmine.is_error(line) is error
+    assert _mined([line]).error_lines == int(error)

@@ -47,11 +47,15 @@ ERROR_WORDS: tuple[bytes, ...] = (b"error", b"fatal", b"panic")
 
 #: A line whose own level says it is no error is not one, whatever words it holds: uvicorn logs its start-up as
 #: ``INFO  uvicorn.error Application startup complete.`` (the level is one of the first few words, or a JSON field).
-_QUIET_PLAIN = re.compile(
-    r"(?:\[pod/\S*\] )?(?:(?!\[?(?i:error|err|warn|warning|fatal|critical|crit|panic)\b)\S+ +){0,3}?"
-    r"\[?(?:INFO|DEBUG|TRACE|NOTICE)\b"
-)
-_QUIET_JSON = re.compile(r'"(?:level|severity|lvl)": ?"(?:info|debug|trace|notice)"', re.IGNORECASE)
+#: (the words before the level are a time or a process id: none starts with a capital, as ERROR or WARN would)
+_QUIET_PLAIN_RE = r"(?:\[pod/\S*\] )?(?:(?:[^\sA-Z\[]\S*|\[\d+\]) +){0,3}\[?(?:INFO|DEBUG|TRACE|NOTICE)\b"
+_QUIET_JSON_RE = r'"(?:level|severity|lvl)": ?"(?:info|debug|trace|notice)"'
+_QUIET_PLAIN = re.compile(_QUIET_PLAIN_RE)
+_QUIET_JSON = re.compile(_QUIET_JSON_RE, re.IGNORECASE)
+#: the same, on the bytes of a chunk (the JSON one on its lowercased copy), matched in place between offsets
+_QUIET_PLAIN_BYTES = re.compile(_QUIET_PLAIN_RE.encode())
+_QUIET_JSON_BYTES = re.compile(_QUIET_JSON_RE.encode())
+_BRACE = ord("{")
 
 
 def _quiet(text: str) -> bool:
@@ -208,6 +212,21 @@ class Miner:
                 group.seen(line_time(group.last_line))
                 group.last_line = ""
 
+    def merge(self, later: Miner) -> Miner:
+        """This miner with what ``later`` mined from the part of the log after this one's (both closed)."""
+        self.lines += later.lines
+        self.error_lines += later.error_lines
+        for key, theirs in later.groups.items():
+            mine = self.groups.get(key)
+            if mine is None:
+                self.groups[key] = theirs
+                continue
+            mine.count += theirs.count
+            mine.pods |= theirs.pods
+            mine.seen(theirs.first_time)
+            mine.seen(theirs.last_time)
+        return self
+
     def _chunk(self, data: bytes, begin: int, stop: int) -> None:
         """The whole lines of ``data[begin:stop]`` (``stop`` just after a newline)."""
         self.lines += data.count(b"\n", begin, stop)
@@ -221,14 +240,17 @@ class Miner:
                 end = low.find(b"\n", pos, stop)
                 if start not in starts:
                     starts.add(start)
-                    spans.append((start, end))
+                    if not (
+                        _QUIET_PLAIN_BYTES.match(data, start, end)
+                        or (data[start] == _BRACE and _QUIET_JSON_BYTES.search(low, start, min(end, start + 200)))
+                    ):
+                        spans.append((start, end))
                 pos = low.find(word, end, stop)
         if not spans:
             return
         if len(ERROR_WORDS) > 1:
             spans.sort()
         texts = b"\n".join([data[s:e] for s, e in spans]).decode("utf-8", "replace").replace("\r", "").split("\n")
-        texts = [t for t in texts if not _quiet(t)]
         self._add(texts, mask(texts), None)
 
     def add_lines(self, records: Iterable[tuple[datetime | None, str | None, str]]) -> None:
