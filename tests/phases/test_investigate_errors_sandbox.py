@@ -89,6 +89,31 @@ def test_the_view_as_a_section(site_for: Callable[..., Site], invoke: Invoke) ->
     assert set(kept[0]) == {"pattern", "count", "baselineCount", "status", "firstSeen", "lastSeen", "pods", "example"}
 
 
+def test_examples_are_redacted_with_the_runbook_secrets(site_for: Callable[..., Site]) -> None:
+    """An example is a real log line: a secret value in it (here a stand-in the secrets were told of) is masked
+    in the patterns, the examples and the evidence."""
+    import io
+
+    from incidentctl.adapters.secrets import MASK
+    from incidentctl.cli.state import AppState
+
+    site = site_for("traffic-spike")
+    state = AppState(runbook_path=site.runbook, kubeconfig=str(site.kubeconfig))
+    state.env = {"INCIDENTCTL_ACTOR": "tester"}
+    ctx = state.phase_context()
+    ctx.secrets.remember("queue full")
+    result = run_errors(ctx, ErrorsRequest(components=("gateway",)))
+    new = result.new[0]
+    assert "queue full" not in new.example
+    assert f"request {MASK}" in new.example
+    assert "queue full" not in new.pattern
+    out = io.BytesIO()
+    for evidence in result.evidence():
+        evidence.write(out)
+    assert b"queue full" not in out.getvalue()
+    assert "queue full" not in " ".join(f.text for f in result.findings())
+
+
 def test_an_unknown_component_and_a_bad_window_are_usage_errors(site_for: Callable[..., Site], invoke: Invoke) -> None:
     site = site_for("healthy")
     result = run(invoke, site, "investigate", "errors", "nosuch")
