@@ -35,6 +35,7 @@ KINDS = [
     "LogProblem",
     "InvestigateResources",
     "InvestigateEvents",
+    "ErrorTemplates",
     "Error",
 ]
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import typer
 
-from incidentctl.cli import investigate_changes, investigate_events, investigate_logs, investigate_resources
+from incidentctl.cli import (
+    investigate_changes,
+    investigate_errors,
+    investigate_events,
+    investigate_logs,
+    investigate_resources,
+)
 
 app = typer.Typer(
     name="investigate",
@@ -17,8 +23,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-
 app.command("logs")(investigate_logs.logs)
+app.command("errors")(investigate_errors.errors)
 app.command("changes")(investigate_changes.changes)
 app.command("resources")(investigate_resources.resources)
 app.command("events")(investigate_events.events)

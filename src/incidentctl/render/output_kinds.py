@@ -21,6 +21,7 @@ from incidentctl.render.incident_output import (
     TimelineOutput,
 )
 from incidentctl.render.investigate_changes_output import ChangesOutput
+from incidentctl.render.investigate_errors_output import ErrorTemplatesOutput
 from incidentctl.render.investigate_events import InvestigateEventsOutput
 from incidentctl.render.investigate_logs_output import LogLineOutput, LogProblemOutput
 from incidentctl.render.investigate_resources import InvestigateResourcesOutput
@@ -146,6 +147,7 @@ KINDS: dict[str, Any] = {
     "LogProblem": LogProblemOutput,
     "InvestigateResources": InvestigateResourcesOutput,
     "InvestigateEvents": InvestigateEventsOutput,
+    "ErrorTemplates": ErrorTemplatesOutput,
 }
 
 #: The kind of the error envelope; it has no data model of its own (see :func:`envelope_model`).
