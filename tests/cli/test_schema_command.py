@@ -30,6 +30,9 @@ KINDS = [
     "SandboxScenario",
     "SandboxStatus",
     "OutputKindList",
+    "Investigate",
+    "InvestigateDatastores",
+    "InvestigateDependencies",
     "Error",
 ]
 

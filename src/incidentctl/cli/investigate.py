@@ -8,9 +8,32 @@ from __future__ import annotations
 
 import typer
 
+from incidentctl.cli import investigate_datastores, investigate_dependencies
+from incidentctl.cli.investigate_common import IncidentOption, NoSaveOption, evidence_request, finish, say_kept
+from incidentctl.cli.state import AppState
+
 app = typer.Typer(
     name="investigate",
     help="Look for the cause: logs of every pod, new error templates, the suspect change, resources, events.",
-    no_args_is_help=True,
+    invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.command("datastores")(investigate_datastores.datastores)
+app.command("dependencies")(investigate_dependencies.dependencies)
+
+
+@app.callback()
+def investigate(ctx: typer.Context, incident: IncidentOption = None, no_save: NoSaveOption = False) -> None:
+    """Run every view at once and rank what they found on one screen; keep it all in the open incident.
+    Exit 0 nothing wrong found, 3 problems found, 4 a view could not look (the cluster unreachable)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from incidentctl.phases.investigate.run import InvestigateRequest, run_investigate
+    from incidentctl.render.investigate import investigate_data, summary_table
+
+    state: AppState = ctx.obj
+    state.output_format()
+    result = run_investigate(state.phase_context(), InvestigateRequest(evidence=evidence_request(incident, no_save)))
+    say_kept(state, result.kept)
+    state.printer.result("Investigate", investigate_data(result), table=lambda console: summary_table(console, result))
+    finish(state, result.kept, result.exit_code)

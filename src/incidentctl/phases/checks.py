@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -150,12 +151,24 @@ def missing_resources(snap: Snapshot, *resources: str) -> IncidentctlError | Non
     return next((snap.errors[r] for r in resources if r in snap.errors), None)
 
 
-def datastore_check(ds: Any, snap: Snapshot, namespace: str, now: datetime, window: timedelta) -> CheckResult:
+def datastore_check(
+    ds: Any,
+    snap: Snapshot,
+    namespace: str,
+    now: datetime,
+    window: timedelta,
+    *,
+    exec_anyway: bool = False,
+    _serving_checked: bool = False,
+) -> CheckResult:
     """The runbook's ``kubectl exec -it postgres-0 -- psql ... -c "SELECT 1;"``: the pod must be serving and the
     command must succeed (and print what the runbook expects).
 
     DOWN is "looked, and it is broken": the pod is missing or not serving, the command failed, printed the wrong
     thing or did not finish within its timeout. A refusal or an unreachable API is UNKNOWN: the check did not run.
+
+    ``exec_anyway``: run the command in a pod that is running but not serving too, as a responder would, for the
+    datastore's own words (psql's FATAL line says why the readiness probe fails; detect only needs the verdict).
     """
     import re
 
@@ -171,10 +184,13 @@ def datastore_check(ds: Any, snap: Snapshot, namespace: str, now: datetime, wind
         summary = f"pod {ds.pod} not found"
         return CheckResult(check, kind, target, Health.DOWN, summary, ds.name, failure=Failure.NOT_FOUND)
     state = pod_state(pod, now=now, window=window)
-    if not state.serving:
+    if not state.serving and not _serving_checked:
         detail = ", ".join(state.problems) or state.phase
         failure = state.failures[0] if state.failures else Failure.NOT_SERVING
         summary = f"pod {ds.pod} not serving: {detail}"
+        if exec_anyway and state.phase == "Running":
+            ran = datastore_check(ds, snap, namespace, now, window, exec_anyway=False, _serving_checked=True)
+            return replace(ran, health=Health.DOWN, summary=f"{summary}; {ran.summary}", failure=failure)
         return CheckResult(check, kind, target, Health.DOWN, summary, ds.name, failure=failure)
     timeout = ds.check.timeout.total_seconds()
     started = time.monotonic()

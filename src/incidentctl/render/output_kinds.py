@@ -20,6 +20,11 @@ from incidentctl.render.incident_output import (
     IncidentOutput,
     TimelineOutput,
 )
+from incidentctl.render.investigate_output import (
+    InvestigateDatastoresOutput,
+    InvestigateDependenciesOutput,
+    InvestigateOutput,
+)
 from incidentctl.render.output_model import OutputModel
 
 if TYPE_CHECKING:
@@ -137,6 +142,9 @@ KINDS: dict[str, Any] = {
     "SandboxScenario": SandboxScenarioChangeOutput,
     "SandboxStatus": SandboxStatusOutput,
     "OutputKindList": OutputKindListOutput,
+    "Investigate": InvestigateOutput,
+    "InvestigateDatastores": InvestigateDatastoresOutput,
+    "InvestigateDependencies": InvestigateDependenciesOutput,
 }
 
 #: The kind of the error envelope; it has no data model of its own (see :func:`envelope_model`).

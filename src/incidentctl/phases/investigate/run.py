@@ -1,0 +1,138 @@
+"""``investigate`` with no subcommand: every view at once, what they found ranked on one screen, and everything
+they looked at kept in one evidence folder of the open incident.
+
+The views are a list (:data:`VIEWS`): a view is one line there. Each runs in a thread of its own, so the slowest
+view (a hung dependency, a log fan-out over fifty pods) sets the time, not the sum. A view that fails is a
+problem on the screen ("logs: could not look: ..."), never a silent gap, and never takes the others with it.
+
+Exit codes, the worst of the views' (:func:`worst_exit`): 0 when no view found anything wrong, 3 when one found a
+problem, 4 when one could not look (the cluster unreachable or refusing us). Not looking outranks a problem
+found, as in detect: a CI job must not read "problems found" as "at least we saw everything".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from incidentctl.errors import IncidentctlError
+from incidentctl.exitcodes import ExitCode
+from incidentctl.phases.context import PhaseContext
+from incidentctl.phases.investigate.base import Evidence, Finding, Rank, Section
+from incidentctl.phases.investigate.datastores import DatastoresRequest, run_datastores
+from incidentctl.phases.investigate.dependencies import DependenciesRequest, run_dependencies
+from incidentctl.phases.investigate.saving import NO_SAVE, EvidenceRequest, Kept, keep_evidence
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class InvestigateRequest:
+    evidence: EvidenceRequest = field(default_factory=EvidenceRequest)
+
+
+@dataclass(frozen=True)
+class View:
+    """One view the umbrella runs: its name, where its failure goes on the screen, and how to run it (without
+    keeping evidence: the umbrella keeps every view's in one folder)."""
+
+    name: str
+    rank: Rank
+    run: Callable[[PhaseContext, InvestigateRequest], Section]
+
+
+#: Every view ``investigate`` runs, in the order their documents appear in ``-o json``.
+VIEWS: tuple[View, ...] = (
+    View("datastores", Rank.DATASTORES, lambda ctx, _r: run_datastores(ctx, DatastoresRequest(evidence=NO_SAVE))),
+    View(
+        "dependencies",
+        Rank.DEPENDENCIES,
+        lambda ctx, _r: run_dependencies(ctx, DependenciesRequest(evidence=NO_SAVE)),
+    ),
+)
+
+#: How bad an exit code is, for :func:`worst_exit`; a code not listed (a usage error, a bug) is worst of all.
+_SEVERITY = {int(ExitCode.OK): 0, int(ExitCode.PROBLEMS_FOUND): 1, int(ExitCode.UNREACHABLE): 2}
+
+
+def worst_exit(codes: Iterable[int]) -> int:
+    """The worst of the views' exit codes: 0 < 3 (problems found) < 4 (could not look) < anything else."""
+    return max(codes, key=lambda c: (_SEVERITY.get(c, 3), c), default=int(ExitCode.OK))
+
+
+@dataclass(frozen=True)
+class ViewOutcome:
+    """One view's run: its result, or why there is none."""
+
+    name: str
+    rank: Rank
+    section: Section | None = None
+    #: Why the view has no result (its own error's words, or the bug's type and message).
+    error: str | None = None
+    error_code: int = int(ExitCode.INTERNAL_ERROR)
+
+    @property
+    def exit_code(self) -> int:
+        return int(self.section.exit_code) if self.section is not None else self.error_code
+
+    def findings(self) -> Sequence[Finding]:
+        if self.section is None:
+            return [Finding(self.rank, f"{self.name}: could not look: {self.error}")]
+        return self.section.findings()
+
+
+@dataclass(frozen=True)
+class InvestigateResult:
+    views: tuple[ViewOutcome, ...]
+    started_at: datetime
+    finished_at: datetime
+    kept: Kept = field(default_factory=Kept)
+
+    @property
+    def exit_code(self) -> int:
+        return worst_exit(v.exit_code for v in self.views)
+
+    def findings(self) -> list[Finding]:
+        """Problems first, then what was fine; each group by rank (the suspect change first), in view order."""
+        found = [f for v in self.views for f in v.findings()]
+        return sorted(found, key=lambda f: (not f.problem, f.rank))
+
+    def evidence(self) -> Iterable[Evidence]:
+        for v in self.views:
+            if v.section is not None:
+                yield from (Evidence(f"{v.name}/{e.path}", e.write) for e in v.section.evidence())
+
+    def view(self, name: str) -> Section | None:
+        return next((v.section for v in self.views if v.name == name), None)
+
+
+def run_investigate(ctx: PhaseContext, request: InvestigateRequest) -> InvestigateResult:
+    """Every view at once; their evidence kept in one folder (``<time>-all``) of the open incident."""
+    started = ctx.clock()
+    with ThreadPoolExecutor(max_workers=len(VIEWS), thread_name_prefix="investigate") as pool:
+        futures = [(view, pool.submit(view.run, ctx, request)) for view in VIEWS]
+        outcomes = tuple(_outcome(view, fut.result) for view, fut in futures)
+    result = InvestigateResult(outcomes, started, ctx.clock())
+    problems = [f"{v.name}: {v.error}" for v in outcomes if v.section is None]
+    kept = keep_evidence(
+        ctx,
+        request.evidence,
+        "all",
+        [(v.name, v.section) for v in outcomes if v.section is not None],
+        findings=[f.text for f in result.findings() if f.problem],
+        problems=problems,
+    )
+    return InvestigateResult(outcomes, started, result.finished_at, kept)
+
+
+def _outcome(view: View, result: Callable[[], Section]) -> ViewOutcome:
+    try:
+        return ViewOutcome(view.name, view.rank, result())
+    except IncidentctlError as e:
+        return ViewOutcome(view.name, view.rank, error=str(e), error_code=int(e.exit_code))
+    except Exception as e:  # a bug in one view must not hide what the others found
+        log.debug("view %s raised", view.name, exc_info=True)
+        return ViewOutcome(view.name, view.rank, error=f"{type(e).__name__}: {e}")
