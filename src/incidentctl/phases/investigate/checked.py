@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -18,6 +18,9 @@ from incidentctl.errors import IncidentctlError, UsageError
 from incidentctl.exitcodes import ExitCode
 from incidentctl.phases.investigate.base import Evidence, Finding, Rank
 from incidentctl.phases.investigate.saving import Kept, json_evidence
+
+if TYPE_CHECKING:
+    from incidentctl.adapters.secrets import Secrets
 
 WORD = {Health.OK: "OK", Health.DEGRADED: "DEGRADED", Health.DOWN: "DOWN", Health.UNKNOWN: "UNKNOWN"}
 
@@ -76,6 +79,21 @@ class ChecksResult:
             checks=[CheckRecord.of(c) for c in self.checks],
         )
         return (json.dumps(records.to_wire(), indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def redacted(c: CheckResult, secrets: Secrets) -> CheckResult:
+    """The check with every text in it (the target URL, the summary, what it observed) free of the runbook's
+    secrets: a webhook's token in a URL path is not a query parameter the probe knows to hide."""
+    observation = c.observation
+    if observation is not None:
+        observation = type(observation).model_validate(secrets.redact_data(observation.model_dump()))
+    return replace(
+        c,
+        target=secrets.redact(c.target),
+        summary=secrets.redact(c.summary),
+        reasons=tuple(secrets.redact(r) for r in c.reasons),
+        observation=observation,
+    )
 
 
 def finding_text(c: CheckResult) -> str:

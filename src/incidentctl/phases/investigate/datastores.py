@@ -17,8 +17,8 @@ from incidentctl.core.checks import CheckResult
 from incidentctl.phases.checks import cluster_error, datastore_check, guard, read_snapshot
 from incidentctl.phases.context import PhaseContext
 from incidentctl.phases.investigate.base import Rank
-from incidentctl.phases.investigate.checked import ChecksResult, select
-from incidentctl.phases.investigate.saving import EvidenceRequest, keep_evidence
+from incidentctl.phases.investigate.checked import ChecksResult, redacted, select
+from incidentctl.phases.investigate.saving import EvidenceRequest, keep_evidence, learn_runbook_secrets
 
 if TYPE_CHECKING:
     from incidentctl.runbook.model import Datastore
@@ -41,6 +41,7 @@ DatastoresResult = ChecksResult
 
 def run_datastores(ctx: PhaseContext, request: DatastoresRequest) -> DatastoresResult:
     """Every datastore's exec check at once; the evidence (the checks as JSON) kept in the open incident."""
+    learn_runbook_secrets(ctx)  # before anything is looked at: no secret the runbook names reaches the output
     chosen = select(ctx.runbook.datastores, request.names, "datastore")
     namespace = ctx.settings.namespace.value
     started = ctx.clock()
@@ -62,7 +63,9 @@ def run_datastores(ctx: PhaseContext, request: DatastoresRequest) -> DatastoresR
                     checks.extend(fut.result())
         if snapshot.client is not None:
             snapshot.client.close()
-        result = ChecksResult(VIEW, Rank.DATASTORES, started, ctx.clock(), tuple(checks), error)
+        result = ChecksResult(
+            VIEW, Rank.DATASTORES, started, ctx.clock(), tuple(redacted(c, ctx.secrets) for c in checks), error
+        )
     kept = keep_evidence(
         ctx, request.evidence, VIEW, [(VIEW, result)], findings=[f.text for f in result.findings() if f.problem]
     )

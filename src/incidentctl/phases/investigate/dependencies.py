@@ -14,8 +14,8 @@ from incidentctl.core.checks import CheckResult
 from incidentctl.phases.checks import dependency_check, guard
 from incidentctl.phases.context import PhaseContext
 from incidentctl.phases.investigate.base import Rank
-from incidentctl.phases.investigate.checked import ChecksResult, select
-from incidentctl.phases.investigate.saving import EvidenceRequest, keep_evidence
+from incidentctl.phases.investigate.checked import ChecksResult, redacted, select
+from incidentctl.phases.investigate.saving import EvidenceRequest, keep_evidence, learn_runbook_secrets
 
 VIEW = "dependencies"
 
@@ -33,6 +33,7 @@ DependenciesResult = ChecksResult
 
 def run_dependencies(ctx: PhaseContext, request: DependenciesRequest) -> DependenciesResult:
     """Every dependency probed at once; the evidence (the checks as JSON) kept in the open incident."""
+    learn_runbook_secrets(ctx)  # before anything is looked at: no secret the runbook names reaches the output
     chosen = select(ctx.runbook.dependencies, request.names, "dependency")
     started = ctx.clock()
     if not chosen:
@@ -50,7 +51,9 @@ def run_dependencies(ctx: PhaseContext, request: DependenciesRequest) -> Depende
                     checks.extend(fut.result())
         finally:
             http.close()
-        result = ChecksResult(VIEW, Rank.DEPENDENCIES, started, ctx.clock(), tuple(checks))
+        result = ChecksResult(
+            VIEW, Rank.DEPENDENCIES, started, ctx.clock(), tuple(redacted(c, ctx.secrets) for c in checks)
+        )
     kept = keep_evidence(
         ctx, request.evidence, VIEW, [(VIEW, result)], findings=[f.text for f in result.findings() if f.problem]
     )

@@ -24,7 +24,7 @@ from incidentctl.phases.context import PhaseContext
 from incidentctl.phases.investigate.base import Evidence, Finding, Rank, Section
 from incidentctl.phases.investigate.datastores import DatastoresRequest, run_datastores
 from incidentctl.phases.investigate.dependencies import DependenciesRequest, run_dependencies
-from incidentctl.phases.investigate.saving import NO_SAVE, EvidenceRequest, Kept, keep_evidence
+from incidentctl.phases.investigate.saving import NO_SAVE, EvidenceRequest, Kept, keep_evidence, learn_runbook_secrets
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,7 @@ class InvestigateResult:
 def run_investigate(ctx: PhaseContext, request: InvestigateRequest) -> InvestigateResult:
     """Every view at once; their evidence kept in one folder (``<time>-all``) of the open incident."""
     started = ctx.clock()
+    learn_runbook_secrets(ctx)
     with ThreadPoolExecutor(max_workers=len(VIEWS), thread_name_prefix="investigate") as pool:
         futures = [(view, pool.submit(view.run, ctx, request)) for view in VIEWS]
         outcomes = tuple(_outcome(view, fut.result) for view, fut in futures)

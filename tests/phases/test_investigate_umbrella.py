@@ -1,0 +1,255 @@
+"""`investigate` with no subcommand against the sandbox: every view at once, findings ranked with problems first,
+the worst view's exit code, a view that could not look said as a problem, and the evidence kept in the open
+incident (redacted) with one event in its timeline, or a note once when there is nowhere to keep it."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from tests.conftest import Invoke
+from tests.phases.conftest import Site, run
+from typer.testing import CliRunner
+
+from incidentctl.cli.app import app
+from incidentctl.cli.state import AppState
+from incidentctl.phases.investigate.base import Finding, Rank
+from incidentctl.phases.investigate.run import VIEWS, InvestigateResult, ViewOutcome, worst_exit
+
+T0 = datetime(2026, 3, 14, 14, 30, tzinfo=timezone.utc)
+SECRET = "T0KEN-w3bhook-5ecret"
+
+
+def _doc(result: Any) -> dict[str, Any]:
+    doc = json.loads(result.stdout)
+    assert doc["kind"] == "Investigate", doc
+    schema = json.loads(CliRunner().invoke(app, ["schema", "output", "Investigate"], obj=AppState()).stdout)
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    return doc["data"]  # type: ignore[no-any-return]
+
+
+def _declare(invoke: Invoke, site: Site, env: dict[str, str] | None = None) -> str:
+    result = invoke(site.args("triage", "--declare", "-o", "json"), env=env)
+    assert result.exit_code in (0, 3), result.output
+    incident: str = json.loads(result.stdout)["data"]["incident"]
+    assert incident
+    return incident
+
+
+def test_every_view_on_the_branch_runs_and_a_healthy_cluster_exits_0(
+    invoke: Invoke, site_for: Callable[..., Site]
+) -> None:
+    site = site_for("healthy")
+    result = run(invoke, site, "investigate", "-o", "json")
+    assert result.exit_code == 0, result.output
+    data = _doc(result)
+    assert [v["name"] for v in data["views"]] == [v.name for v in VIEWS]
+    assert all(v["exitCode"] == 0 and v["error"] is None for v in data["views"])
+    assert data["datastores"]["health"] == "ok" and data["dependencies"]["health"] == "ok"
+    assert data["findings"] and not any(f["problem"] for f in data["findings"])
+
+
+@pytest.mark.parametrize(
+    ("scenario", "rank", "subject"),
+    [("db-outage", "datastores", "postgres"), ("dependency-outage", "dependencies", "openai")],
+)
+def test_the_fault_is_the_first_finding_and_the_exit_code_is_3(
+    invoke: Invoke, site_for: Callable[..., Site], scenario: str, rank: str, subject: str
+) -> None:
+    site = site_for(scenario)
+    result = run(invoke, site, "investigate", "-o", "json")
+    assert result.exit_code == 3, result.output
+    data = _doc(result)
+    first = data["findings"][0]
+    assert (first["rank"], first["problem"]) == (rank, True)
+    assert first["text"].startswith(f"{subject} DOWN")
+    flags = [f["problem"] for f in data["findings"]]
+    assert flags == sorted(flags, reverse=True)  # every problem before anything fine
+
+
+def test_the_summary_table_fits_the_screen_and_leads_with_the_problem(
+    invoke: Invoke, site_for: Callable[..., Site]
+) -> None:
+    site = site_for("db-outage")
+    result = run(invoke, site, "investigate")
+    assert result.exit_code == 3, result.output
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert lines[0].startswith("1 problem(s) found (datastores, dependencies")
+    assert lines[1].startswith("! datastores: postgres DOWN")
+
+
+def test_findings_sort_problems_first_then_by_rank_and_a_failed_view_is_a_problem() -> None:
+    class Fake:
+        def __init__(self, code: int, *found: Finding) -> None:
+            self.exit_code, self._found = code, found
+
+        def findings(self) -> list[Finding]:
+            return list(self._found)
+
+        def evidence(self) -> list[Any]:
+            return []
+
+    outcomes = (
+        ViewOutcome("dependencies", Rank.DEPENDENCIES, Fake(3, Finding(Rank.DEPENDENCIES, "openai DOWN"))),
+        ViewOutcome("datastores", Rank.DATASTORES, Fake(0, Finding(Rank.DATASTORES, "redis OK", problem=False))),
+        ViewOutcome("changes", Rank.SUSPECT_CHANGE, Fake(3, Finding(Rank.SUSPECT_CHANGE, "synthesis rev 5"))),
+        ViewOutcome("resources", Rank.RESOURCE_PRESSURE, error="metrics API absent", error_code=4),
+    )
+    result = InvestigateResult(outcomes, T0, T0)
+    assert [(f.rank, f.problem) for f in result.findings()] == [
+        (Rank.SUSPECT_CHANGE, True),
+        (Rank.RESOURCE_PRESSURE, True),
+        (Rank.DEPENDENCIES, True),
+        (Rank.DATASTORES, False),
+    ]
+    assert result.findings()[1].text == "resources: could not look: metrics API absent"
+    assert result.exit_code == 4
+
+
+@pytest.mark.parametrize(
+    ("codes", "worst"),
+    [([], 0), ([0, 0], 0), ([0, 3], 3), ([3, 4, 0], 4), ([4, 3], 4), ([3, 2], 2), ([4, 1], 1)],
+)
+def test_the_exit_code_is_the_worst_of_the_views(codes: list[int], worst: int) -> None:
+    assert worst_exit(codes) == worst
+
+
+def test_a_cluster_that_cannot_be_reached_is_a_view_that_could_not_look_exit_4(
+    invoke: Invoke, site_for: Callable[..., Site], tmp_path: Path
+) -> None:
+    site = site_for("healthy")
+    doc: dict[str, Any] = yaml.safe_load(site.kubeconfig.read_text())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for cluster in doc["clusters"]:
+        cluster["cluster"]["server"] = f"http://127.0.0.1:{port}"
+    dead = tmp_path / "dead-kubeconfig"
+    dead.write_text(yaml.safe_dump(doc))
+    result = invoke(["--runbook", str(site.runbook), "--kubeconfig", str(dead), "investigate", "-o", "json"])
+    assert result.exit_code == 4, result.output
+    data = _doc(result)
+    assert data["findings"][0]["problem"] is True
+    assert data["findings"][0]["text"].startswith("datastores: could not look: cannot reach the Kubernetes API")
+    assert data["datastores"]["health"] == "unknown"
+    assert data["dependencies"]["health"] == "ok"  # the other view still looked
+
+
+def _plant_secret(site: Site) -> dict[str, str]:
+    """A runbook secret this run never uses (the Slack webhook), quoted in a dependency's URL path: only the
+    runbook's secrets tell that it is one."""
+    rb = yaml.safe_load(site.runbook.read_text())
+    rb["dependencies"][1]["check"]["url"] += f"/{SECRET}"
+    site.runbook.write_text(yaml.safe_dump(rb, sort_keys=False))
+    return {"INCIDENTCTL_SLACK_WEBHOOK_URL": SECRET}
+
+
+def test_evidence_is_kept_in_the_open_incident_redacted_with_one_event(
+    invoke: Invoke, site_for: Callable[..., Site]
+) -> None:
+    site = site_for("db-outage")
+    env = _plant_secret(site)
+    incident = _declare(invoke, site, env)
+    result = invoke(site.args("investigate", "-o", "json"), env=env)
+    assert result.exit_code == 3, result.output
+    data = _doc(result)
+    evidence = data["evidence"]
+    assert (evidence["saved"], evidence["incident"]) == (True, incident)
+    run_folder = site.journal / incident / evidence["folder"]
+    assert run_folder.parent == site.journal / incident / "evidence" and run_folder.name.endswith("-all")
+    files = sorted(str(p.relative_to(run_folder)) for p in run_folder.rglob("*") if p.is_file())
+    assert files == ["datastores/checks.json", "dependencies/checks.json"]
+    kept = json.loads((run_folder / "datastores" / "checks.json").read_text())
+    postgres = next(c for c in kept["checks"] if c["subject"] == "postgres")
+    assert postgres["health"] == "down" and "remaining connection slots" in postgres["summary"]
+    for path in run_folder.rglob("*"):
+        if path.is_file():
+            assert SECRET not in path.read_text()
+    assert "***" in (run_folder / "dependencies" / "checks.json").read_text()
+    assert SECRET not in result.stdout and SECRET not in result.stderr
+
+    timeline = json.loads(invoke(site.args("incident", "timeline", incident, "-o", "json")).stdout)
+    events = [e for e in timeline["data"]["events"] if e["kind"] == "evidence_collected"]
+    assert len(events) == 1
+    assert events[0]["data"]["folder"] == evidence["folder"]
+    assert events[0]["data"]["files"] == 2
+    assert SECRET not in json.dumps(timeline)
+    table = invoke(site.args("incident", "timeline", incident))
+    assert f"evidence collected: 2 files (datastores, dependencies) in {evidence['folder']}" in table.stdout
+
+
+def test_a_single_view_keeps_its_own_folder(invoke: Invoke, site_for: Callable[..., Site]) -> None:
+    site = site_for("dependency-outage")
+    incident = _declare(invoke, site)
+    result = run(invoke, site, "investigate", "dependencies")
+    assert result.exit_code == 3, result.output
+    (folder,) = (site.journal / incident / "evidence").iterdir()
+    assert folder.name.endswith("-dependencies")
+    assert (folder / "dependencies" / "checks.json").is_file()
+    assert f"recorded in {incident}" in result.stderr
+
+
+def test_with_no_open_incident_nothing_is_saved_and_it_is_said_once(
+    invoke: Invoke, site_for: Callable[..., Site]
+) -> None:
+    site = site_for("db-outage")
+    result = run(invoke, site, "investigate")
+    assert result.exit_code == 3, result.output
+    assert result.stderr.count("no open incident: evidence not saved") == 1
+    assert not site.journal.exists() or not any(site.journal.glob("INC-*"))
+    as_json = run(invoke, site, "investigate", "-o", "json")
+    assert _doc(as_json)["evidence"]["saved"] is False
+    assert "no open incident" in _doc(as_json)["evidence"]["note"]
+
+
+def test_no_save_keeps_nothing_and_says_nothing(invoke: Invoke, site_for: Callable[..., Site]) -> None:
+    site = site_for("db-outage")
+    incident = _declare(invoke, site)
+    result = run(invoke, site, "investigate", "--no-save")
+    assert result.exit_code == 3, result.output
+    assert not (site.journal / incident / "evidence").exists()
+    assert "evidence" not in result.stderr
+    timeline = json.loads(invoke(site.args("incident", "timeline", incident, "-o", "json")).stdout)
+    assert not [e for e in timeline["data"]["events"] if e["kind"] == "evidence_collected"]
+
+
+def test_incident_picks_one_of_several_open(invoke: Invoke, site_for: Callable[..., Site]) -> None:
+    site = site_for("db-outage")
+    first = _declare(invoke, site)
+    second = invoke(site.args("incident", "declare", "-t", "another outage", "-s", "P3", "-o", "json"))
+    assert second.exit_code == 0, second.output
+    ambiguous = run(invoke, site, "investigate")
+    assert "2 incidents are open" in ambiguous.stderr and "--incident" in ambiguous.stderr
+    assert not (site.journal / first / "evidence").exists()
+    picked = run(invoke, site, "investigate", "--incident", first)
+    assert picked.exit_code == 3, picked.output
+    assert (site.journal / first / "evidence").is_dir()
+
+
+def test_an_unknown_incident_is_a_usage_error_after_the_results(invoke: Invoke, site_for: Callable[..., Site]) -> None:
+    site = site_for("healthy")
+    result = run(invoke, site, "investigate", "--incident", "INC-2026-999")
+    assert result.exit_code == 2, result.output
+    assert "INC-2026-999 not found" in result.stderr
+
+
+def test_a_linked_evidence_folder_is_refused_after_the_results_are_shown(
+    invoke: Invoke, site_for: Callable[..., Site], tmp_path: Path
+) -> None:
+    site = site_for("db-outage")
+    incident = _declare(invoke, site)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (site.journal / incident / "evidence").symlink_to(elsewhere, target_is_directory=True)
+    result = run(invoke, site, "investigate")
+    assert result.exit_code == 2, result.output
+    assert "postgres DOWN" in result.stdout  # what was seen is shown first
+    assert "symbolic link" in result.stderr and "Traceback" not in result.output
+    assert list(elsewhere.iterdir()) == []
