@@ -67,7 +67,9 @@ def test_files_land_whole_in_a_run_folder_named_by_time_and_view(journal: Path) 
 def test_two_runs_in_one_second_keep_both(journal: Path) -> None:
     first, _ = save(journal, Evidence("a.txt", text("1")))
     second, _ = save(journal, Evidence("a.txt", text("2")))
-    assert first != second and (first / "a.txt").read_text() == "1" and (second / "a.txt").read_text() == "2"
+    assert first != second
+    assert (first / "a.txt").read_text() == "1"
+    assert (second / "a.txt").read_text() == "2"
 
 
 @pytest.mark.parametrize(
@@ -101,14 +103,18 @@ def test_two_runs_in_one_second_keep_both(journal: Path) -> None:
 )
 def test_a_damaged_name_stays_inside_the_run_folder_as_one_safe_file(journal: Path, name: str) -> None:
     run, written = save(journal, Evidence(name, text("content\n")))
-    assert not (journal.parent / "outside.log").exists() and not (journal / "outside.log").exists()
+    assert not (journal.parent / "outside.log").exists()
+    assert not (journal / "outside.log").exists()
     (only,) = every_file(run)
     assert only == written[0]
     parts = Path(only).parts
     assert len(parts) <= 5
     for part in parts:
-        assert part not in ("", ".", "..") and ".." not in part and not part.startswith((".", "-"))
-        assert all(c.isalnum() or c in "._-" for c in part) and len(part) <= 120
+        assert part not in ("", ".", "..")
+        assert ".." not in part
+        assert not part.startswith((".", "-"))
+        assert all(c.isalnum() or c in "._-" for c in part)
+        assert len(part) <= 120
     assert (run / only).read_text() == "content\n"
 
 
@@ -141,7 +147,8 @@ def test_a_secret_in_a_line_longer_than_the_buffer_is_still_found(journal: Path)
     line = "x" * (1024 * 1024 - 5) + SECRET + "y" * 5000  # the secret straddles the first cut
     run, _ = save(journal, Evidence("big.log", text(line, pieces=64)), max_bytes=4 << 20)
     kept = (run / "big.log").read_text()
-    assert SECRET not in kept and "***" in kept
+    assert SECRET not in kept
+    assert "***" in kept
 
 
 def test_bytes_that_are_not_utf8_are_kept_as_they_are(journal: Path) -> None:
@@ -155,9 +162,12 @@ def test_a_file_over_the_cap_is_cut_at_a_line_with_a_note(journal: Path) -> None
     store = EvidenceStore(journal, max_bytes=95)
     saved = store.save(INCIDENT, "logs", [Evidence("big.log", text(lines, pieces=50))], now=NOW, redact=str)
     (f,) = saved.files
-    assert f.cut and f.bytes == 90
+    assert f.cut
+    assert f.bytes == 90
     kept = (saved.location / "big.log").read_text()
-    assert kept.startswith("line 0000\n") and "line 0008\n" in kept and "line 0009" not in kept
+    assert kept.startswith("line 0000\n")
+    assert "line 0008\n" in kept
+    assert "line 0009" not in kept
     assert kept.endswith("[incidentctl: cut at 95 bytes; the rest was not kept]\n")
 
 
@@ -175,7 +185,9 @@ def test_a_writer_that_fails_costs_its_own_file_only(journal: Path) -> None:
         redact=secrets().redact,
     )
     assert [f.path for f in saved.files] == ["good.log"]
-    assert len(saved.problems) == 1 and "bad.log" in saved.problems[0] and SECRET not in saved.problems[0]
+    assert len(saved.problems) == 1
+    assert "bad.log" in saved.problems[0]
+    assert SECRET not in saved.problems[0]
     assert every_file(saved.location) == ["good.log"]  # the partial one was removed, no temp file left
 
 

@@ -70,7 +70,8 @@ def test_the_table_says_what_failed_and_how_long_it_took(invoke: Invoke, site_fo
     site = site_for("db-outage")
     result = run(invoke, site, "investigate", "datastores")
     assert result.exit_code == 3, result.output
-    assert "postgres" in result.stdout and "DOWN" in result.stdout
+    assert "postgres" in result.stdout
+    assert "DOWN" in result.stdout
     assert "1 of 2 datastores not OK" in result.stdout
 
 

@@ -52,8 +52,10 @@ def test_every_view_on_the_branch_runs_and_a_healthy_cluster_exits_0(
     data = _doc(result)
     assert [v["name"] for v in data["views"]] == [v.name for v in VIEWS]
     assert all(v["exitCode"] == 0 and v["error"] is None for v in data["views"])
-    assert data["datastores"]["health"] == "ok" and data["dependencies"]["health"] == "ok"
-    assert data["findings"] and not any(f["problem"] for f in data["findings"])
+    assert data["datastores"]["health"] == "ok"
+    assert data["dependencies"]["health"] == "ok"
+    assert data["findings"]
+    assert not any(f["problem"] for f in data["findings"])
 
 
 @pytest.mark.parametrize(
@@ -163,17 +165,20 @@ def test_evidence_is_kept_in_the_open_incident_redacted_with_one_event(
     evidence = data["evidence"]
     assert (evidence["saved"], evidence["incident"]) == (True, incident)
     run_folder = site.journal / incident / evidence["folder"]
-    assert run_folder.parent == site.journal / incident / "evidence" and run_folder.name.endswith("-all")
+    assert run_folder.parent == site.journal / incident / "evidence"
+    assert run_folder.name.endswith("-all")
     files = sorted(str(p.relative_to(run_folder)) for p in run_folder.rglob("*") if p.is_file())
     assert files == ["datastores/checks.json", "dependencies/checks.json"]
     kept = json.loads((run_folder / "datastores" / "checks.json").read_text())
     postgres = next(c for c in kept["checks"] if c["subject"] == "postgres")
-    assert postgres["health"] == "down" and "remaining connection slots" in postgres["summary"]
+    assert postgres["health"] == "down"
+    assert "remaining connection slots" in postgres["summary"]
     for path in run_folder.rglob("*"):
         if path.is_file():
             assert SECRET not in path.read_text()
     assert "***" in (run_folder / "dependencies" / "checks.json").read_text()
-    assert SECRET not in result.stdout and SECRET not in result.stderr
+    assert SECRET not in result.stdout
+    assert SECRET not in result.stderr
 
     timeline = json.loads(invoke(site.args("incident", "timeline", incident, "-o", "json")).stdout)
     events = [e for e in timeline["data"]["events"] if e["kind"] == "evidence_collected"]
@@ -226,7 +231,8 @@ def test_incident_picks_one_of_several_open(invoke: Invoke, site_for: Callable[.
     second = invoke(site.args("incident", "declare", "-t", "another outage", "-s", "P3", "-o", "json"))
     assert second.exit_code == 0, second.output
     ambiguous = run(invoke, site, "investigate")
-    assert "2 incidents are open" in ambiguous.stderr and "--incident" in ambiguous.stderr
+    assert "2 incidents are open" in ambiguous.stderr
+    assert "--incident" in ambiguous.stderr
     assert not (site.journal / first / "evidence").exists()
     picked = run(invoke, site, "investigate", "--incident", first)
     assert picked.exit_code == 3, picked.output
@@ -251,5 +257,6 @@ def test_a_linked_evidence_folder_is_refused_after_the_results_are_shown(
     result = run(invoke, site, "investigate")
     assert result.exit_code == 2, result.output
     assert "postgres DOWN" in result.stdout  # what was seen is shown first
-    assert "symbolic link" in result.stderr and "Traceback" not in result.output
+    assert "symbolic link" in result.stderr
+    assert "Traceback" not in result.output
     assert list(elsewhere.iterdir()) == []
