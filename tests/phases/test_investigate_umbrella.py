@@ -260,3 +260,31 @@ def test_a_linked_evidence_folder_is_refused_after_the_results_are_shown(
     assert "symbolic link" in result.stderr
     assert "Traceback" not in result.output
     assert list(elsewhere.iterdir()) == []
+
+
+def test_the_summary_is_cut_to_the_screen_with_the_rest_counted() -> None:
+    import io
+
+    from rich.console import Console
+
+    from incidentctl.render.investigate import summary_renderable
+
+    class Many:
+        exit_code = 3
+
+        def findings(self) -> list[Finding]:
+            return [Finding(Rank.DEPENDENCIES, f"dependency-{i} DOWN: refused") for i in range(30)]
+
+        def evidence(self) -> list[Any]:
+            return []
+
+    result = InvestigateResult((ViewOutcome("dependencies", Rank.DEPENDENCIES, Many()),), T0, T0)
+    out = io.StringIO()
+    console = Console(file=out, width=80, height=12, color_system=None)
+    console.print(summary_renderable(result, console.height, console.width))
+    lines = out.getvalue().splitlines()
+    assert len(lines) <= 12
+    assert lines[0].startswith("30 problem(s) found")
+    assert lines[2].startswith("! dependencies: dependency-0 DOWN")
+    shown = sum(1 for line in lines if line.startswith("! "))
+    assert lines[-1].startswith(f"… {30 - shown} more ({30 - shown} problem(s))")

@@ -34,6 +34,6 @@ def investigate(ctx: typer.Context, incident: IncidentOption = None, no_save: No
     state: AppState = ctx.obj
     state.output_format()
     result = run_investigate(state.phase_context(), InvestigateRequest(evidence=evidence_request(incident, no_save)))
-    say_kept(state, result.kept)
     state.printer.result("Investigate", investigate_data(result), table=lambda console: summary_table(console, result))
+    say_kept(state, result.kept)
     finish(state, result.kept, result.exit_code)

@@ -29,8 +29,8 @@ def datastores(
     state.output_format()
     request = DatastoresRequest(names=tuple(names or ()), evidence=evidence_request(incident, no_save))
     result = run_datastores(state.phase_context(), request)
-    say_kept(state, result.kept)
     state.printer.result(
         "InvestigateDatastores", datastores_data(result), table=lambda console: checks_table(console, result)
     )
+    say_kept(state, result.kept)
     finish(state, result.kept, result.exit_code)

@@ -29,8 +29,8 @@ def dependencies(
     state.output_format()
     request = DependenciesRequest(names=tuple(names or ()), evidence=evidence_request(incident, no_save))
     result = run_dependencies(state.phase_context(), request)
-    say_kept(state, result.kept)
     state.printer.result(
         "InvestigateDependencies", dependencies_data(result), table=lambda console: checks_table(console, result)
     )
+    say_kept(state, result.kept)
     finish(state, result.kept, result.exit_code)

@@ -77,8 +77,9 @@ def checks_table(console: Console, result: ChecksResult) -> None:
     console.print(Text(verdict, style="bold red" if bad else "green"))
 
 
-def summary_renderable(result: InvestigateResult, height: int | None) -> RenderableType:
-    """The findings, problems first and by rank, cut to ``height`` lines with the rest counted."""
+def summary_renderable(result: InvestigateResult, height: int | None, width: int = 100) -> RenderableType:
+    """The findings, problems first and by rank, cut to ``height`` lines with the rest counted. A problem wraps
+    (its exact error is the point); a fine one is cut to one line."""
     from rich.console import Group
     from rich.text import Text
 
@@ -94,30 +95,34 @@ def summary_renderable(result: InvestigateResult, height: int | None) -> Rendera
     if failed:
         head.append(f"; could not look: {', '.join(failed)}", style="bold magenta")
     room = None if height is None else max(3, height - _CHROME)
-    lines = _finding_lines(findings, room)
-    return Group(head, Text(""), *lines)
+    return Group(head, Text(""), *_finding_lines(findings, room, max(20, width)))
 
 
-def _finding_lines(findings: Sequence[Finding], room: int | None) -> list[Text]:
+def _finding_lines(findings: Sequence[Finding], room: int | None, width: int) -> list[Text]:
     from rich.text import Text
 
-    shown = list(findings) if room is None or len(findings) <= room else list(findings[: room - 1])
-    lines = []
-    for f in shown:
+    lines: list[Text] = []
+    used = 0
+    for index, f in enumerate(findings):
         mark, style = ("!", "bold") if f.problem else ("·", "dim")
         line = Text(f"{mark} ", style="bold red" if f.problem else "dim")
         line.append(f"{f.rank.name.lower().replace('_', ' ')}: ", style=style)
         line.append(one_line(f.text), style="" if f.problem else "dim")
-        line.no_wrap, line.overflow = True, "ellipsis"
+        tall = -(-len(line.plain) // width) if f.problem else 1
+        if not f.problem:
+            line.no_wrap, line.overflow = True, "ellipsis"
+        left = len(findings) - index
+        if room is not None and used + tall > room - (1 if left > 1 else 0):
+            hidden = findings[index:]
+            bad = sum(1 for h in hidden if h.problem)
+            more = f"… {len(hidden)} more ({bad} problem(s)): each view's subcommand shows all of its own"
+            lines.append(Text(more, style="dim"))
+            break
         lines.append(line)
-    hidden = findings[len(shown) :]
-    if hidden:
-        bad = sum(1 for f in hidden if f.problem)
-        more = f"… {len(hidden)} more ({bad} problem(s)): each view's subcommand shows all of its own"
-        lines.append(Text(more, style="dim"))
+        used += tall
     return lines
 
 
 def summary_table(console: Console, result: InvestigateResult) -> None:
     height = console.height if console.is_terminal else None
-    console.print(summary_renderable(result, height))
+    console.print(summary_renderable(result, height, console.width))
