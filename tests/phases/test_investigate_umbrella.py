@@ -225,6 +225,16 @@ def test_no_save_keeps_nothing_and_says_nothing(invoke: Invoke, site_for: Callab
     assert not [e for e in timeline["data"]["events"] if e["kind"] == "evidence_collected"]
 
 
+def test_the_options_work_before_the_view_too(invoke: Invoke, site_for: Callable[..., Site]) -> None:
+    site = site_for("db-outage")
+    incident = _declare(invoke, site)
+    skipped = run(invoke, site, "investigate", "--no-save", "datastores")
+    assert skipped.exit_code == 3, skipped.output
+    assert not (site.journal / incident / "evidence").exists()
+    refused = run(invoke, site, "investigate", "--incident", "INC-2026-999", "datastores")
+    assert refused.exit_code == 2, refused.output
+
+
 def test_incident_picks_one_of_several_open(invoke: Invoke, site_for: Callable[..., Site]) -> None:
     site = site_for("db-outage")
     first = _declare(invoke, site)

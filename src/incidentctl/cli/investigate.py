@@ -9,7 +9,14 @@ from __future__ import annotations
 import typer
 
 from incidentctl.cli import investigate_datastores, investigate_dependencies
-from incidentctl.cli.investigate_common import IncidentOption, NoSaveOption, evidence_request, finish, say_kept
+from incidentctl.cli.investigate_common import (
+    IncidentOption,
+    NoSaveOption,
+    evidence_request,
+    finish,
+    remember_group_options,
+    say_kept,
+)
 from incidentctl.cli.state import AppState
 
 app = typer.Typer(
@@ -27,13 +34,16 @@ def investigate(ctx: typer.Context, incident: IncidentOption = None, no_save: No
     """Run every view at once and rank what they found on one screen; keep it all in the open incident.
     Exit 0 nothing wrong found, 3 problems found, 4 a view could not look (the cluster unreachable)."""
     if ctx.invoked_subcommand is not None:
+        remember_group_options(ctx, incident, no_save)
         return
     from incidentctl.phases.investigate.run import InvestigateRequest, run_investigate
     from incidentctl.render.investigate import investigate_data, summary_table
 
     state: AppState = ctx.obj
     state.output_format()
-    result = run_investigate(state.phase_context(), InvestigateRequest(evidence=evidence_request(incident, no_save)))
+    result = run_investigate(
+        state.phase_context(), InvestigateRequest(evidence=evidence_request(ctx, incident, no_save))
+    )
     state.printer.result("Investigate", investigate_data(result), table=lambda console: summary_table(console, result))
     say_kept(state, result.kept)
     finish(state, result.kept, result.exit_code)

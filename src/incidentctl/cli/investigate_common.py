@@ -23,10 +23,20 @@ IncidentOption = Annotated[
 NoSaveOption = Annotated[bool, typer.Option("--no-save", help="Keep nothing: no evidence folder, no timeline event.")]
 
 
-def evidence_request(incident: str | None, no_save: bool) -> EvidenceRequest:
+#: Where the group's own ``--incident``/``--no-save`` wait for a subcommand (``investigate --no-save logs``).
+_GROUP_OPTIONS = "incidentctl.investigate.evidence"
+
+
+def remember_group_options(ctx: typer.Context, incident: str | None, no_save: bool) -> None:
+    ctx.meta[_GROUP_OPTIONS] = (incident, no_save)
+
+
+def evidence_request(ctx: typer.Context, incident: str | None, no_save: bool) -> EvidenceRequest:
+    """The subcommand's options, else the ones given before it, to the group."""
     from incidentctl.phases.investigate.saving import EvidenceRequest
 
-    return EvidenceRequest(save=not no_save, incident=incident)
+    group_incident, group_no_save = ctx.meta.get(_GROUP_OPTIONS, (None, False))
+    return EvidenceRequest(save=not (no_save or group_no_save), incident=incident or group_incident)
 
 
 def say_kept(state: AppState, kept: Kept) -> None:
@@ -36,7 +46,7 @@ def say_kept(state: AppState, kept: Kept) -> None:
         state.printer.note(f"evidence: {len(saved.files)} file(s) in {saved.location} (recorded in {kept.incident_id})")
         for problem in saved.problems:
             state.printer.warn(f"evidence not kept: {problem}")
-    elif kept.note is not None:
+    elif kept.note is not None and not state.printer.format.is_machine:  # -o json has it in the document
         state.printer.note(kept.note)
 
 

@@ -27,7 +27,7 @@ def datastores(
 
     state: AppState = ctx.obj
     state.output_format()
-    request = DatastoresRequest(names=tuple(names or ()), evidence=evidence_request(incident, no_save))
+    request = DatastoresRequest(names=tuple(names or ()), evidence=evidence_request(ctx, incident, no_save))
     result = run_datastores(state.phase_context(), request)
     state.printer.result(
         "InvestigateDatastores", datastores_data(result), table=lambda console: checks_table(console, result)

@@ -27,7 +27,7 @@ def dependencies(
 
     state: AppState = ctx.obj
     state.output_format()
-    request = DependenciesRequest(names=tuple(names or ()), evidence=evidence_request(incident, no_save))
+    request = DependenciesRequest(names=tuple(names or ()), evidence=evidence_request(ctx, incident, no_save))
     result = run_dependencies(state.phase_context(), request)
     state.printer.result(
         "InvestigateDependencies", dependencies_data(result), table=lambda console: checks_table(console, result)

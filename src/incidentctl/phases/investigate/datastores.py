@@ -18,7 +18,7 @@ from incidentctl.phases.checks import cluster_error, datastore_check, guard, rea
 from incidentctl.phases.context import PhaseContext
 from incidentctl.phases.investigate.base import Rank
 from incidentctl.phases.investigate.checked import ChecksResult, redacted, select
-from incidentctl.phases.investigate.saving import EvidenceRequest, keep_evidence, learn_runbook_secrets
+from incidentctl.phases.investigate.saving import EvidenceRequest, check_incident, keep_evidence, learn_runbook_secrets
 
 if TYPE_CHECKING:
     from incidentctl.runbook.model import Datastore
@@ -42,6 +42,7 @@ DatastoresResult = ChecksResult
 def run_datastores(ctx: PhaseContext, request: DatastoresRequest) -> DatastoresResult:
     """Every datastore's exec check at once; the evidence (the checks as JSON) kept in the open incident."""
     learn_runbook_secrets(ctx)  # before anything is looked at: no secret the runbook names reaches the output
+    check_incident(ctx, request.evidence)
     chosen = select(ctx.runbook.datastores, request.names, "datastore")
     namespace = ctx.settings.namespace.value
     started = ctx.clock()

@@ -15,7 +15,7 @@ from incidentctl.phases.checks import dependency_check, guard
 from incidentctl.phases.context import PhaseContext
 from incidentctl.phases.investigate.base import Rank
 from incidentctl.phases.investigate.checked import ChecksResult, redacted, select
-from incidentctl.phases.investigate.saving import EvidenceRequest, keep_evidence, learn_runbook_secrets
+from incidentctl.phases.investigate.saving import EvidenceRequest, check_incident, keep_evidence, learn_runbook_secrets
 
 VIEW = "dependencies"
 
@@ -34,6 +34,7 @@ DependenciesResult = ChecksResult
 def run_dependencies(ctx: PhaseContext, request: DependenciesRequest) -> DependenciesResult:
     """Every dependency probed at once; the evidence (the checks as JSON) kept in the open incident."""
     learn_runbook_secrets(ctx)  # before anything is looked at: no secret the runbook names reaches the output
+    check_incident(ctx, request.evidence)
     chosen = select(ctx.runbook.dependencies, request.names, "dependency")
     started = ctx.clock()
     if not chosen:

@@ -24,7 +24,14 @@ from incidentctl.phases.context import PhaseContext
 from incidentctl.phases.investigate.base import Evidence, Finding, Rank, Section
 from incidentctl.phases.investigate.datastores import DatastoresRequest, run_datastores
 from incidentctl.phases.investigate.dependencies import DependenciesRequest, run_dependencies
-from incidentctl.phases.investigate.saving import NO_SAVE, EvidenceRequest, Kept, keep_evidence, learn_runbook_secrets
+from incidentctl.phases.investigate.saving import (
+    NO_SAVE,
+    EvidenceRequest,
+    Kept,
+    check_incident,
+    keep_evidence,
+    learn_runbook_secrets,
+)
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +118,7 @@ class InvestigateResult:
 
 def run_investigate(ctx: PhaseContext, request: InvestigateRequest) -> InvestigateResult:
     """Every view at once; their evidence kept in one folder (``<time>-all``) of the open incident."""
+    check_incident(ctx, request.evidence)
     started = ctx.clock()
     learn_runbook_secrets(ctx)
     with ThreadPoolExecutor(max_workers=len(VIEWS), thread_name_prefix="investigate") as pool:

@@ -53,6 +53,15 @@ class Kept:
     ambiguous: tuple[str, ...] = field(default=())
 
 
+def check_incident(ctx: PhaseContext, request: EvidenceRequest) -> None:
+    """``--incident ID`` that names no incident is refused before anything is looked at (a typo must not cost a
+    minute of checks and then lose their evidence)."""
+    if request.save and request.incident is not None:
+        from incidentctl.core.incident import normalize_incident_id
+
+        ctx.journal().get(normalize_incident_id(request.incident))
+
+
 def keep_evidence(
     ctx: PhaseContext,
     request: EvidenceRequest,
