@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from tests.conftest import Invoke
+from tests.conftest import RUNBOOK, Invoke
 from tests.phases.conftest import Site, run
 from typer.testing import CliRunner
 
@@ -113,6 +113,58 @@ def test_findings_sort_problems_first_then_by_rank_and_a_failed_view_is_a_proble
     ]
     assert result.findings()[1].text == "resources: could not look: metrics API absent"
     assert result.exit_code == 4
+
+
+class Found:
+    """A view's result as the umbrella sees it."""
+
+    def __init__(self, code: int, *found: Finding) -> None:
+        self.exit_code, self._found = code, found
+
+    def findings(self) -> list[Finding]:
+        return list(self._found)
+
+    def evidence(self) -> list[Any]:
+        return []
+
+
+def test_a_view_that_needs_another_gets_its_result_and_a_failing_view_is_a_problem(tmp_path: Path) -> None:
+    from tests.phases.contexts import phase_context
+
+    from incidentctl.journal.store import Journal
+    from incidentctl.phases.investigate.run import InvestigateRequest, View, run_investigate
+    from incidentctl.phases.investigate.saving import NO_SAVE
+    from incidentctl.runbook.loader import load_runbook
+
+    seen: dict[str, Any] = {}
+
+    def errors(_ctx: Any, _done: Any) -> Found:
+        return Found(3, Finding(Rank.NEW_ERRORS, "NEW: segfault in synthesis"))
+
+    def changes(_ctx: Any, done: Any) -> Found:
+        seen.update(done)
+        return Found(0, Finding(Rank.SUSPECT_CHANGE, "no change before the onset", problem=False))
+
+    def broken(_ctx: Any, _done: Any) -> Found:
+        raise KeyError("a bug")
+
+    views = (
+        View("errors", Rank.NEW_ERRORS, errors),
+        View("broken", Rank.CRASHES, broken),
+        View("changes", Rank.SUSPECT_CHANGE, changes, needs=("errors", "broken")),
+    )
+    rb = load_runbook(RUNBOOK)
+    ctx = phase_context(rb, Journal(tmp_path, clock=lambda: T0, actor="t"), lambda: T0)
+    result = run_investigate(ctx, InvestigateRequest(evidence=NO_SAVE, views=views))
+    assert set(seen) == {"errors"}  # the failed view is left out, and changes still ran
+    assert [v.name for v in result.views] == ["errors", "broken", "changes"]
+    assert [(f.rank, f.problem) for f in result.findings()] == [
+        (Rank.NEW_ERRORS, True),
+        (Rank.CRASHES, True),
+        (Rank.SUSPECT_CHANGE, False),
+    ]
+    assert result.findings()[1].text == "broken: could not look: KeyError: 'a bug'"
+    assert result.exit_code == 1  # a bug outranks what the other views found
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ found, as in detect: a CI job must not read "problems found" as "at least we saw
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -37,29 +37,36 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class InvestigateRequest:
-    evidence: EvidenceRequest = field(default_factory=EvidenceRequest)
-
-
-@dataclass(frozen=True)
 class View:
     """One view the umbrella runs: its name, where its failure goes on the screen, and how to run it (without
     keeping evidence: the umbrella keeps every view's in one folder)."""
 
     name: str
     rank: Rank
-    run: Callable[[PhaseContext, InvestigateRequest], Section]
+    #: Runs the view, given the results of the views it ``needs`` (those that did not fail).
+    run: Callable[[PhaseContext, Mapping[str, Section]], Section]
+    #: Views whose results this one reads, listed before it in :data:`VIEWS`; it starts when they are done, the
+    #: others run meanwhile.
+    needs: tuple[str, ...] = ()
 
 
 #: Every view ``investigate`` runs, in the order their documents appear in ``-o json``.
 VIEWS: tuple[View, ...] = (
-    View("datastores", Rank.DATASTORES, lambda ctx, _r: run_datastores(ctx, DatastoresRequest(evidence=NO_SAVE))),
+    View("datastores", Rank.DATASTORES, lambda ctx, _done: run_datastores(ctx, DatastoresRequest(evidence=NO_SAVE))),
     View(
         "dependencies",
         Rank.DEPENDENCIES,
-        lambda ctx, _r: run_dependencies(ctx, DependenciesRequest(evidence=NO_SAVE)),
+        lambda ctx, _done: run_dependencies(ctx, DependenciesRequest(evidence=NO_SAVE)),
     ),
 )
+
+
+@dataclass(frozen=True)
+class InvestigateRequest:
+    evidence: EvidenceRequest = field(default_factory=EvidenceRequest)
+    #: The views to run (None: every one in :data:`VIEWS`).
+    views: tuple[View, ...] | None = None
+
 
 #: How bad an exit code is, for :func:`worst_exit`; a code not listed (a usage error, a bug) is worst of all.
 _SEVERITY = {int(ExitCode.OK): 0, int(ExitCode.PROBLEMS_FOUND): 1, int(ExitCode.UNREACHABLE): 2}
@@ -121,9 +128,13 @@ def run_investigate(ctx: PhaseContext, request: InvestigateRequest) -> Investiga
     check_incident(ctx, request.evidence)
     started = ctx.clock()
     learn_runbook_secrets(ctx)
-    with ThreadPoolExecutor(max_workers=len(VIEWS), thread_name_prefix="investigate") as pool:
-        futures = [(view, pool.submit(view.run, ctx, request)) for view in VIEWS]
-        outcomes = tuple(_outcome(view, fut.result) for view, fut in futures)
+    views = request.views if request.views is not None else VIEWS
+    futures: dict[str, Future[Section]] = {}
+    # one thread per view: a view waiting for the ones it needs never keeps another from starting
+    with ThreadPoolExecutor(max_workers=max(1, len(views)), thread_name_prefix="investigate") as pool:
+        for view in views:
+            futures[view.name] = pool.submit(_after, view, ctx, {n: futures[n] for n in view.needs if n in futures})
+        outcomes = tuple(_outcome(view, futures[view.name].result) for view in views)
     result = InvestigateResult(outcomes, started, ctx.clock())
     problems = [f"{v.name}: {v.error}" for v in outcomes if v.section is None]
     kept = keep_evidence(
@@ -135,6 +146,15 @@ def run_investigate(ctx: PhaseContext, request: InvestigateRequest) -> Investiga
         problems=problems,
     )
     return InvestigateResult(outcomes, started, result.finished_at, kept)
+
+
+def _after(view: View, ctx: PhaseContext, needed: Mapping[str, Future[Section]]) -> Section:
+    """Run ``view`` once the views it needs are done, with the results of those that succeeded."""
+    done: dict[str, Section] = {}
+    for name, fut in needed.items():
+        if fut.exception() is None:
+            done[name] = fut.result()
+    return view.run(ctx, done)
 
 
 def _outcome(view: View, result: Callable[[], Section]) -> ViewOutcome:
