@@ -16,8 +16,9 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "incidentctl"
 DECISION_CODE = ("core", "phases")
-#: Modules whose job is text itself: sanitising it for output, parsing URLs, label selectors, times and durations.
-TEXT_MODULES = {"core/text.py", "core/urls.py", "core/labels.py", "core/times.py"}
+#: Modules whose job is text itself: sanitising it for output, parsing URLs, label selectors, times and durations,
+#: and mining log lines (which are text, and nothing else).
+TEXT_MODULES = {"core/text.py", "core/urls.py", "core/labels.py", "core/times.py", "core/logmine.py"}
 
 #: Where people's words live: attributes and names no decision may search.
 TEXT_ATTRIBUTES = {"summary", "reasons", "problems"}

@@ -13,6 +13,7 @@ modules are re-exported here, where callers import them.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import logging
 import os
@@ -46,6 +47,13 @@ from incidentctl.adapters.kube_errors import (
     parse_status,
     redact_headers,
 )
+from incidentctl.adapters.kube_logs import (
+    KubeContainerNotStarted,
+    KubeNoPreviousContainer,
+    LogOptions,
+    LogStream,
+    log_error_class,
+)
 from incidentctl.adapters.kube_retry import (
     MAX_ATTEMPTS,
     RetryPolicy,
@@ -66,16 +74,20 @@ __all__ = [
     "KubeApiError",
     "KubeClient",
     "KubeConflict",
+    "KubeContainerNotStarted",
     "KubeError",
     "KubeExecTimeout",
     "KubeForbidden",
     "KubeInvalid",
+    "KubeNoPreviousContainer",
     "KubeNotFound",
     "KubeServerError",
     "KubeTimeout",
     "KubeTooManyRequests",
     "KubeUnauthorized",
     "KubeUnreachable",
+    "LogOptions",
+    "LogStream",
     "RetryPolicy",
     "StatusCause",
     "StatusDetails",
@@ -301,6 +313,77 @@ class KubeClient:
 
         return self._call(what, run, idempotent=False)
 
+    # --- logs: the fan-out of ``investigate logs`` reads every container of every pod through these -------------
+
+    def read_log(self, namespace: str, pod: str, container: str, options: LogOptions | None = None) -> str:
+        """One container's log as text (``kubectl logs pod -c container``), by default with the kubelet's time stamp
+        in front of every line. A container with no previous instance (``options.previous``) or not started yet
+        ends in :class:`KubeNoPreviousContainer` or :class:`KubeContainerNotStarted`: expected answers, typed."""
+        opts = options if options is not None else LogOptions()
+        what = _log_what(namespace, pod, container, opts.previous)
+        path = f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
+        query = opts.query(container)
+
+        def once() -> str:
+            resp = self._open_log(path, query, self._timeout)
+            return bytes(resp.read()).decode("utf-8", errors="replace")
+
+        with _log_outcomes(opts.previous):
+            return self._call(what, once, idempotent=True)
+
+    def stream_log(self, namespace: str, pod: str, container: str, options: LogOptions | None = None) -> LogStream:
+        """A container's log followed (``kubectl logs -f``): what is there, then each line as it is written, until
+        the container stops, the pod goes away or the stream is closed. The read has no timeout (a quiet service
+        writes nothing for minutes); only opening it is bounded and retried."""
+        opts = options if options is not None else LogOptions()
+        what = _log_what(namespace, pod, container, opts.previous) + " (following)"
+        path = f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
+        query = opts.query(container, follow=True)
+
+        def once() -> LogStream:
+            resp = self._open_log(path, query, (self._timeout, None))
+            raw = resp.response
+
+            def close() -> None:
+                # urllib3's shutdown() wakes a read blocked in another thread; close() alone would wait for it
+                with contextlib.suppress(Exception):
+                    raw.shutdown()
+                with contextlib.suppress(Exception):
+                    raw.close()
+
+            return LogStream(raw.stream(4096, decode_content=True), close)
+
+        with _log_outcomes(opts.previous):
+            return self._call(what, once, idempotent=True)
+
+    def widen_pool(self, size: int) -> None:
+        """Keep ``size`` connections open to the API server at once (a fan-out of that many reads would
+        otherwise open and throw away a connection per read beyond the pool's 16)."""
+        from kubernetes.client import rest
+
+        if size > int(self.configuration.connection_pool_maxsize or 0):
+            self.configuration.connection_pool_maxsize = size
+            self.api_client.rest_client.pool_manager.clear()
+            self.api_client.rest_client = rest.RESTClientObject(self.configuration)
+
+    def _open_log(self, path: str, query: builtins.list[tuple[str, str]], timeout: Any) -> Any:
+        from kubernetes.client.exceptions import ApiException
+
+        method, url, headers, body, post = self.api_client.param_serialize(
+            method="GET",
+            resource_path=path,
+            query_params=query,
+            header_params={"Accept": "*/*"},
+            auth_settings=["BearerToken"],
+        )
+        resp = self.api_client.call_api(
+            method, url, header_params=headers, body=body, post_params=post, _request_timeout=timeout
+        )
+        if not 200 <= int(resp.status) <= 299:
+            resp.read()
+            raise ApiException(http_resp=resp)
+        return resp
+
     # --- plumbing ------------------------------------------------------------------------------------------------
 
     def _request(
@@ -418,6 +501,27 @@ class KubeClient:
         err.api_status = api_status
         err.retry_after = retry_after(headers, api_status, self.retry.clock())
         return err
+
+
+def _log_what(namespace: str, pod: str, container: str, previous: bool) -> str:
+    which = "previous log" if previous else "log"
+    return f"read {which} of container {container} in pod {pod} (namespace {namespace})"
+
+
+@contextlib.contextmanager
+def _log_outcomes(previous: bool) -> Iterator[None]:
+    """A log read's expected 400s (no previous container, not started yet) as their own classes."""
+    try:
+        yield
+    except KubeApiError as e:
+        message = e.api_status.message if e.api_status is not None else ""
+        cls = log_error_class(message or str(e), previous=previous) if e.status == 400 else None
+        if cls is None or isinstance(e, cls):
+            raise
+        typed = cls(e.message, hint=e.hint, where=e.where)
+        typed.status, typed.headers, typed.api_status = e.status, e.headers, e.api_status
+        typed.attempts, typed.retry_after = e.attempts, e.retry_after
+        raise typed from e
 
 
 def _write_query(dry_run: bool, field_manager: str) -> builtins.list[tuple[str, str]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from incidentctl.cli import investigate_datastores, investigate_dependencies
+from incidentctl.cli import investigate_datastores, investigate_dependencies, investigate_errors, investigate_logs
 from incidentctl.cli.investigate_common import (
     IncidentOption,
     NoSaveOption,
@@ -25,6 +25,8 @@ app = typer.Typer(
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.command("logs")(investigate_logs.logs)
+app.command("errors")(investigate_errors.errors)
 app.command("datastores")(investigate_datastores.datastores)
 app.command("dependencies")(investigate_dependencies.dependencies)
 

@@ -323,6 +323,27 @@ def parse_rfc3339_or_none(text: str | None) -> datetime | None:
         return None
 
 
+def parse_log_stamp(text: str) -> datetime | None:
+    """The kubelet's time stamp in front of a log line (``2026-12-01T14:29:23.211442000Z``), as
+    :func:`parse_rfc3339_or_none` reads it. The kubelet always writes this one shape, and a fan-out reads it on
+    every line of every pod (tens of thousands a second), so that shape takes the C parser first (a few times
+    faster than the general one, which still reads every other form)."""
+    rest = text[26:29]
+    if (
+        len(text) == 30
+        and text[10] == "T"
+        and text[19] == "."
+        and text[29] == "Z"
+        and text.isascii()
+        and rest.isdigit()
+    ):
+        try:
+            return datetime.fromisoformat(text[:26]).replace(tzinfo=timezone.utc)  # nanoseconds cut to micro
+        except ValueError:
+            pass
+    return parse_rfc3339_or_none(text)
+
+
 def parse_point_in_time(text: str, now: datetime) -> datetime:
     """A duration ago (``24h``), a date (``2026-03-14``, midnight UTC) or an RFC 3339 time, as options such as
     ``--since`` and ``--started-at`` take them. :class:`NotAPointInTime` listing the three forms when the text is

@@ -20,6 +20,8 @@ from incidentctl.render.incident_output import (
     IncidentOutput,
     TimelineOutput,
 )
+from incidentctl.render.investigate_errors_output import ErrorTemplatesOutput
+from incidentctl.render.investigate_logs_output import LogLineOutput, LogProblemOutput
 from incidentctl.render.investigate_output import (
     InvestigateDatastoresOutput,
     InvestigateDependenciesOutput,
@@ -142,6 +144,9 @@ KINDS: dict[str, Any] = {
     "SandboxScenario": SandboxScenarioChangeOutput,
     "SandboxStatus": SandboxStatusOutput,
     "OutputKindList": OutputKindListOutput,
+    "LogLine": LogLineOutput,
+    "LogProblem": LogProblemOutput,
+    "ErrorTemplates": ErrorTemplatesOutput,
     "Investigate": InvestigateOutput,
     "InvestigateDatastores": InvestigateDatastoresOutput,
     "InvestigateDependencies": InvestigateDependenciesOutput,

@@ -8,13 +8,16 @@ until someone reads them.
 
 from __future__ import annotations
 
+import json
 import random
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from incidentctl.core.times import format_rfc3339
 from incidentctl.sandbox import world
 from incidentctl.sandbox.behaviour import BROKEN_ERROR_RATE
+from incidentctl.sandbox.loggen import AGENTS, WORDS
 from incidentctl.sandbox.runtime import ContainerRun, Instance, PodRun
 from incidentctl.sandbox.store import Obj
 
@@ -214,23 +217,33 @@ class LogInstance:
         ts = _ts(t)
         rid = _rid(rng)
         duration = max(3, int(rng.lognormvariate(0, 0.45) * p95 * 1000 / 2.1))
+        # what varies besides (the client, the user's question) comes from its own generator, so that the lines
+        # and errors each pod writes stay the ones they always were
+        extra = random.Random(rid)
+        client = f"10.{extra.randint(0, 255)}.{extra.randint(0, 255)}.{extra.randint(1, 254)}"
         if rng.random() < err:
-            return f"{ts} ERROR {name}.{_ERROR_LOGGER.get(name, 'app')} request_id={rid} " + _error_text(
-                name, cause, rng, duration
-            )
+            logger = f"{name}.{_ERROR_LOGGER.get(name, 'app')}"
+            text = _error_text(name, cause, rng, duration)
+            if name == "retrieval":
+                return _json_line(ts, "error", logger, rid, _fields(text))
+            where = f"client={client} " if name == "gateway" else ""
+            return f"{ts} ERROR {logger} request_id={rid} {where}{text}"
         if name == "gateway":
             path = rng.choice(("/v1/ask", "/v1/ask", "/v1/ask", "/v1/search", "/v1/sources"))
             tenant = rng.choice(("acme", "globex", "initech", "umbrella", "hooli"))
             return (
                 f"{ts} INFO  gateway.access request_id={rid} tenant={tenant} method=POST path={path} status=200 "
-                f"duration_ms={duration}"
+                f'duration_ms={duration} client={client} ua="{extra.choice(AGENTS)}"'
             )
         if name == "retrieval":
-            return (
-                f"{ts} INFO  retrieval.search request_id={rid} query_tokens={rng.randint(6, 90)} "
-                f"sources={rng.randint(4, 20)} cache={'hit' if rng.random() < 0.7 else 'miss'} "
-                f"duration_ms={duration}"
-            )
+            fields: dict[str, object] = {
+                "query": " ".join(extra.choice(WORDS) for _ in range(extra.randint(3, 9))),
+                "query_tokens": rng.randint(6, 90),
+                "sources": rng.randint(4, 20),
+                "cache": "hit" if rng.random() < 0.7 else "miss",
+                "duration_ms": duration,
+            }
+            return _json_line(ts, "info", "retrieval.search", rid, fields)
         provider = "anthropic" if cause == "dependency-outage-contained" else "openai"
         model = "claude-sonnet-4-5" if provider == "anthropic" else "gpt-4o"
         return (
@@ -292,6 +305,24 @@ class LogInstance:
 
 
 _ERROR_LOGGER = {"gateway": "access", "retrieval": "search", "synthesis": "answer"}
+
+_FIELD = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
+
+
+def _fields(text: str) -> dict[str, object]:
+    """``status=503 error="..."`` as JSON fields (numbers as numbers, quoted values unquoted)."""
+    out: dict[str, object] = {}
+    for key, value in _FIELD.findall(text):
+        if value.startswith('"'):
+            out[key] = value[1:-1].replace('\\"', '"')
+        else:
+            out[key] = int(value) if value.isdigit() else value
+    return out
+
+
+def _json_line(ts: str, level: str, logger: str, rid: str, fields: dict[str, object]) -> str:
+    """retrieval logs JSON, one object a line (structlog's shape), as many Python services do."""
+    return json.dumps({"ts": ts, "level": level, "logger": logger, "request_id": rid, **fields})
 
 
 def _error_text(name: str, cause: str, rng: random.Random, duration: int) -> str:
