@@ -72,8 +72,8 @@ def logs(
     request = _request(state, components or [], since, tail, previous, concurrency)
     writer = LogWriter(state.printer, timestamps=timestamps, flush_each=follow)
     line_filter = LineFilter(pattern) if pattern is not None else None
-    state.phase_context()  # a kubeconfig that cannot work is one line before anything is read
     try:
+        state.phase_context()  # a kubeconfig that cannot work is one line before anything is read
         run = _follow if follow else _fetch
         code = run(state, request, writer, line_filter)
     except KeyboardInterrupt:

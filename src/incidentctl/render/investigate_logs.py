@@ -20,7 +20,7 @@ from incidentctl.core.text import one_line
 from incidentctl.core.times import format_rfc3339
 from incidentctl.render.envelope import dumps, envelope
 from incidentctl.render.formats import OutputFormat
-from incidentctl.render.investigate_logs_output import LogLineOutput, LogProblemOutput
+from incidentctl.render.investigate_logs_output import LogProblemOutput
 
 if TYPE_CHECKING:
     from incidentctl.phases.investigate.logs import LogLine, LogSource, SourceError
@@ -63,7 +63,7 @@ class LogWriter:
     def line(self, line: LogLine) -> None:
         self.count += 1
         if self.format.is_machine:
-            self._document("LogLine", LogLineOutput.model_validate(line))
+            self._document("LogLine", line)  # LogLineOutput reads it by attribute
             return
         stamp = format_rfc3339(line.time, "milliseconds") + " " if self.timestamps and line.time is not None else ""
         marker = " (previous)" if line.previous else ""

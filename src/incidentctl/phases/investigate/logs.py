@@ -164,6 +164,7 @@ class LogFetch:
     restarted: tuple[tuple[str, str, str, int], ...] = ()
     #: What to mask in evidence (the runbook's secrets); identity when there are none.
     redact: Callable[[str], str] = field(default=lambda text: text, repr=False)
+    _by_source: dict[LogSource, list[LogLine]] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def problems(self) -> tuple[SourceError, ...]:
@@ -181,7 +182,13 @@ class LogFetch:
         return int(ExitCode.OK)
 
     def lines_of(self, source: LogSource) -> Iterator[LogLine]:
-        return (line for line in self.lines if line.source == source)
+        """One container instance's lines, in order (grouped once: evidence asks for every source in turn)."""
+        if self._by_source is None:
+            grouped: dict[LogSource, list[LogLine]] = {}
+            for line in self.lines:
+                grouped.setdefault(line.source, []).append(line)
+            self._by_source = grouped
+        return iter(self._by_source.get(source, ()))
 
     def findings(self) -> Sequence[Finding]:
         out: list[Finding] = []
@@ -413,8 +420,11 @@ def fetch_logs(ctx: PhaseContext, request: LogsRequest) -> LogFetch:
                 return SourceError(source, _problem_of(e), e)
             return parse_lines(source, text)
 
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="logs") as pool:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="logs")
+        try:
             outcomes = list(pool.map(read, plan.sources))
+        finally:  # on Ctrl-C, reads not yet started are dropped rather than waited for
+            pool.shutdown(wait=False, cancel_futures=True)
     finally:
         client.close()
     streams: list[list[LogLine]] = []
