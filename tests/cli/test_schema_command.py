@@ -23,6 +23,7 @@ KINDS = [
     "IncidentList",
     "Event",
     "Timeline",
+    "InvestigateChanges",
     "RunbookValidation",
     "Runbook",
     "RunbookInit",

@@ -48,6 +48,7 @@ def test_every_scenario_is_listed_with_its_mitigation() -> None:
         "dependency-outage",
         "memory-leak",
         "traffic-spike",
+        "bad-config",
         "cache-corruption",
     ]
     assert all(s.summary and s.mitigation and s.symptoms for s in SCENARIOS.values())
@@ -101,6 +102,15 @@ def _traffic_spike(sb: Sandbox, k: Kubectl) -> None:
     assert all(int(cpu.rstrip("m")) >= 950 for cpu in top[1::3]), top
 
 
+def _bad_config(sb: Sandbox, k: Kubectl) -> None:
+    cm = json.loads(k("get", "configmap", "synthesis-config", "-o", "json").stdout)
+    assert cm["data"]["LLM_TIMEOUT_SECONDS"] == "2"
+    assert [r["image"] for p in _pods(k, "app=synthesis") for r in p["spec"]["containers"]] == [
+        "registry.sarvanom.com/sarvanom/synthesis:2.4.3"
+    ] * 3, "no new revision: the config is the change"
+    assert _signals(sb)["synthesis"]["error_rate"] > 0.3
+
+
 def _cache_corruption(sb: Sandbox, k: Kubectl) -> None:
     assert k("exec", "redis-0", "--", "redis-cli", "ping").stdout == "PONG\n"
     _status, body = _get(f"{sb.url}/components/synthesis/health")
@@ -136,6 +146,13 @@ CASES: list[tuple[str, Callable[[Sandbox, Kubectl], None], list[str], list[str],
         _traffic_spike,
         ["scale", "deployment", "gateway", "--replicas=5"],
         ["rollout", "restart", "deployment/gateway"],
+        120,
+    ),
+    (
+        "bad-config",
+        _bad_config,
+        ["patch", "configmap", "synthesis-config", "--type=merge", "-p", '{"data":{"LLM_TIMEOUT_SECONDS":"30"}}'],
+        ["rollout", "restart", "deployment/synthesis"],
         120,
     ),
     (

@@ -123,6 +123,7 @@ API_PATHS = {
     "services": "/api/v1",
     "endpoints": "/api/v1",
     "events": "/api/v1",
+    "configmaps": "/api/v1",
     "ingresses": "/apis/networking.k8s.io/v1",
 }
 

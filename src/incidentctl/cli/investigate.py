@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import typer
 
-from incidentctl.cli import investigate_datastores, investigate_dependencies, investigate_errors, investigate_logs
+from incidentctl.cli import (
+    investigate_changes,
+    investigate_datastores,
+    investigate_dependencies,
+    investigate_errors,
+    investigate_logs,
+)
 from incidentctl.cli.investigate_common import (
     IncidentOption,
     NoSaveOption,
@@ -27,6 +33,7 @@ app = typer.Typer(
 )
 app.command("logs")(investigate_logs.logs)
 app.command("errors")(investigate_errors.errors)
+app.command("changes")(investigate_changes.changes)
 app.command("datastores")(investigate_datastores.datastores)
 app.command("dependencies")(investigate_dependencies.dependencies)
 

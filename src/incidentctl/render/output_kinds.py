@@ -20,6 +20,7 @@ from incidentctl.render.incident_output import (
     IncidentOutput,
     TimelineOutput,
 )
+from incidentctl.render.investigate_changes_output import ChangesOutput
 from incidentctl.render.investigate_errors_output import ErrorTemplatesOutput
 from incidentctl.render.investigate_logs_output import LogLineOutput, LogProblemOutput
 from incidentctl.render.investigate_output import (
@@ -137,6 +138,7 @@ KINDS: dict[str, Any] = {
     "IncidentList": IncidentListOutput,
     "Event": EventChangeOutput,
     "Timeline": TimelineOutput,
+    "InvestigateChanges": ChangesOutput,
     "RunbookValidation": RunbookValidationOutput,
     "Runbook": dict[str, Any],
     "RunbookInit": RunbookInitOutput,

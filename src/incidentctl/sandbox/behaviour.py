@@ -202,6 +202,13 @@ class Model:
     def breaker_open(self, sim: ControllerBase) -> bool:
         return self.flag(sim, "CIRCUIT_BREAKER").lower() == "open" or self.flag(sim, "LLM_PROVIDER") == "anthropic"
 
+    def timeout_too_short(self, sim: ControllerBase) -> bool:
+        """A provider timeout below synthesis' usual p95 cuts off the slow answers (only the number is read)."""
+        try:
+            return float(self.flag(sim, world.TIMEOUT_KEY) or "30") < world.SYNTHESIS.p95 * 1.5
+        except ValueError:
+            return False
+
     def postgres_ok(self, sim: ControllerBase) -> bool:
         pods = self._pods(sim, "postgres")
         return any(run is not None and run.ready() and not run.attrs.get("connections_exhausted") for _, run in pods)
@@ -238,6 +245,8 @@ class Model:
                 sy = replace(sy, p95=sy.p95 + 0.7, cause="dependency-outage-contained")
             else:
                 sy = replace(sy, error_rate=max(sy.error_rate, 0.62), p95=30.4, cause="dependency-outage")
+        if self.timeout_too_short(sim):  # bad-config: the slower third of provider calls is cut off
+            sy = replace(sy, error_rate=max(sy.error_rate, 0.38), cause=sy.cause or "bad-config")
         # retrieval: the database, the cache and its own memory
         if not self.postgres_ok(sim):
             rt = replace(rt, error_rate=max(rt.error_rate, 0.58), p95=5.2, cause="db-outage")

@@ -11,6 +11,7 @@ from typing import Any
 from incidentctl.sandbox import names
 from incidentctl.sandbox.clock import parse_time, rfc3339
 from incidentctl.sandbox.controller_base import ControllerBase
+from incidentctl.sandbox.managed_fields import stamp
 from incidentctl.sandbox.objects import (
     DESIRED,
     HASH_LABEL,
@@ -127,7 +128,8 @@ class DeploymentController(ControllerBase):
                 },
                 "spec": {"replicas": 0, "minReadySeconds": min_ready, "selector": selector, "template": rs_template},
             }
-            new_rs = self.store.create(REPLICASETS, rs)
+            made = self.store.prepare_new(REPLICASETS, rs)
+            new_rs = self.store.create(REPLICASETS, stamp(made, "kube-controller-manager", now), prepared=True)
             owned = [*owned, new_rs]
             created_new = True
         elif new_rs is not None:

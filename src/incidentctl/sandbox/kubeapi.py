@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from incidentctl.sandbox import apierrors, resources, tables
@@ -487,6 +487,7 @@ class KubeApi:
             if self.store.get(rt, meta.get("namespace", ""), name) is not None:
                 raise apierrors.already_exists(rt, name)
             return json_response(new, 201)
+        _record_writer(request, new, self.store.clock.now())
         return json_response(self.store.create(rt, new, prepared=True), 201)
 
     def _finish_update(
@@ -515,6 +516,7 @@ class KubeApi:
             return json_response(new)
         if new == old:
             return json_response(old)
+        _record_writer(request, new, self.store.clock.now(), old=old, subresource=sub)
         return json_response(self.store.replace(rt, new))
 
     def _update(self, request: Request, target: Target) -> Response:
@@ -730,6 +732,17 @@ class KubeApi:
         return json_response(
             {"kind": f"{kind}List", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}, "items": items}
         )
+
+
+def _record_writer(
+    request: Request, obj: Obj, when: datetime, *, old: Obj | None = None, subresource: str | None = None
+) -> None:
+    """The write in ``metadata.managedFields``: who (the request's field manager) and when."""
+    from incidentctl.sandbox.managed_fields import manager_of, stamp
+
+    manager = manager_of(request.arg("fieldManager"), request.headers.get("user-agent"))
+    apply = request.headers.get("content-type", "").startswith("application/apply-patch")
+    stamp(obj, manager, when, old=old, operation="Apply" if apply else "Update", subresource=subresource)
 
 
 def _log_line(ts: Any, line: str, stamps: bool) -> str:

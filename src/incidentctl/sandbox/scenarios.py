@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from incidentctl.sandbox import resources, world
+from incidentctl.sandbox import managed_fields, resources, world
 from incidentctl.sandbox.objects import CHANGE_CAUSE, HASH_LABEL, REVISION
 from incidentctl.sandbox.simulation import Simulation
 
@@ -49,6 +49,7 @@ def _healthy(sim: Simulation) -> None:
                 crun.current.cause = ""
     for deploy in sim.store.list(resources.DEPLOYMENTS, world.NAMESPACE):
         _undo_broken_rollout(sim, deploy)
+    _undo_bad_config(sim)
     sim.touch_all()
 
 
@@ -79,11 +80,13 @@ def _undo_broken_rollout(sim: Simulation, deploy: dict[str, Any]) -> None:
     new = copy.deepcopy(deploy)
     new["spec"]["template"] = template
     annotations = new["metadata"].setdefault("annotations", {})
-    annotations.pop(CHANGE_CAUSE, None)
-    cause = (good[-1]["metadata"].get("annotations") or {}).get(CHANGE_CAUSE)
-    if cause:
-        annotations[CHANGE_CAUSE] = cause
+    for key in (CHANGE_CAUSE, world.DEPLOYED_BY):
+        annotations.pop(key, None)
+        value = (good[-1]["metadata"].get("annotations") or {}).get(key)
+        if value:
+            annotations[key] = value
     new["metadata"]["generation"] = int(deploy["metadata"].get("generation", 1)) + 1
+    managed_fields.stamp(new, "kubectl", sim.clock.now(), old=deploy)  # `rollout undo` sends no fieldManager
     sim.store.replace(resources.DEPLOYMENTS, new)
 
 
@@ -96,13 +99,39 @@ def _pods_of(sim: Simulation, component: str) -> list[str]:
 
 
 def _bad_deploy(sim: Simulation) -> None:
+    """The pipeline's ``kubectl set image`` with the release's change-cause and author: the controller copies both
+    onto the new ReplicaSet, so ``kubectl rollout history`` shows the bad revision with its cause."""
     deploy = sim.store.must_get(resources.DEPLOYMENTS, world.NAMESPACE, "synthesis")
     new = copy.deepcopy(deploy)
     container = new["spec"]["template"]["spec"]["containers"][0]
     container["image"] = world.SYNTHESIS.image_at(world.BAD_SYNTHESIS.version)
-    new["metadata"].setdefault("annotations", {})[CHANGE_CAUSE] = world.BAD_SYNTHESIS.change_cause
+    annotations = new["metadata"].setdefault("annotations", {})
+    annotations[CHANGE_CAUSE] = world.BAD_SYNTHESIS.change_cause
+    annotations[world.DEPLOYED_BY] = world.BAD_SYNTHESIS.author
     new["metadata"]["generation"] = int(deploy["metadata"].get("generation", 1)) + 1
+    managed_fields.stamp(new, world.DEPLOY_MANAGER, sim.clock.now(), old=deploy)
     sim.store.replace(resources.DEPLOYMENTS, new)
+
+
+def _bad_config(sim: Simulation) -> None:
+    """Someone lowers synthesis' provider timeout below the provider's own p95 with ``kubectl edit``: the app
+    reloads its ConfigMap, and a third of the answers time out."""
+    cm = sim.store.must_get(resources.CONFIGMAPS, world.NAMESPACE, "synthesis-config")
+    new = copy.deepcopy(cm)
+    new["data"][world.TIMEOUT_KEY] = world.BAD_TIMEOUT
+    managed_fields.stamp(new, "kubectl-edit", sim.clock.now(), old=cm)
+    sim.store.replace(resources.CONFIGMAPS, new)
+    sim.touch_all()
+
+
+def _undo_bad_config(sim: Simulation) -> None:
+    cm = sim.store.get(resources.CONFIGMAPS, world.NAMESPACE, "synthesis-config")
+    if cm is None or (cm.get("data") or {}).get(world.TIMEOUT_KEY) != world.BAD_TIMEOUT:
+        return
+    new = copy.deepcopy(cm)
+    new["data"][world.TIMEOUT_KEY] = world.GOOD_TIMEOUT
+    managed_fields.stamp(new, "kubectl-edit", sim.clock.now(), old=cm)
+    sim.store.replace(resources.CONFIGMAPS, new)
 
 
 def _db_outage(sim: Simulation) -> None:
@@ -183,6 +212,14 @@ SCENARIOS: dict[str, Scenario] = {
             "gateway p95 above 30 s, CPU at its limit in kubectl top, 504s",
             "kubectl scale deployment gateway --replicas=5 (or more)",
             _traffic_spike,
+        ),
+        Scenario(
+            "bad-config",
+            "synthesis-config's LLM_TIMEOUT_SECONDS was edited from 30 to 2: provider calls time out, 504s.",
+            "synthesis 5xx near 40 %, httpx.ReadTimeout after 2 s in its logs, no new revision, a fresh ConfigMap "
+            "write",
+            'kubectl patch configmap synthesis-config --type=merge -p \'{"data":{"LLM_TIMEOUT_SECONDS":"30"}}\'',
+            _bad_config,
         ),
         Scenario(
             "cache-corruption",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from incidentctl.sandbox import names, resources
+from incidentctl.sandbox import managed_fields, names, resources
 from incidentctl.sandbox.objects import CHANGE_CAUSE, HASH_LABEL, REVISION
 from incidentctl.sandbox.simulation import Simulation
 from incidentctl.sandbox.store import Obj
@@ -27,6 +27,16 @@ class Release:
     version: str
     change_cause: str
     age: timedelta
+    #: who rolled it out (the ``sarvanom.com/deployed-by`` annotation the deploy pipeline sets)
+    author: str = ""
+
+
+#: the annotation the deploy pipeline records the author in; the deployment controller copies it to the ReplicaSet
+DEPLOYED_BY = "sarvanom.com/deployed-by"
+#: the manager managedFields records for each kind of writer
+DEPLOY_MANAGER = "kubectl-set"
+CONTROLLER_MANAGER = "kube-controller-manager"
+APPLY_MANAGER = "kubectl-client-side-apply"
 
 
 @dataclass(frozen=True)
@@ -64,10 +74,10 @@ GATEWAY = Component(
     "Deployment",
     f"{REGISTRY}/gateway",
     (
-        Release("1.12.0", "deploy gateway 1.12.0: request tracing", 61 * DAY),
-        Release("1.13.1", "deploy gateway 1.13.1: per-tenant rate limits", 34 * DAY),
-        Release("1.14.0", "deploy gateway 1.14.0: streaming answers", 12 * DAY),
-        Release("1.14.2", "deploy gateway 1.14.2: fix stream cancellation leak", 4 * DAY),
+        Release("1.12.0", "deploy gateway 1.12.0: request tracing", 61 * DAY, "lena.okafor"),
+        Release("1.13.1", "deploy gateway 1.13.1: per-tenant rate limits", 34 * DAY, "tomas.berg"),
+        Release("1.14.0", "deploy gateway 1.14.0: streaming answers", 12 * DAY, "lena.okafor"),
+        Release("1.14.2", "deploy gateway 1.14.2: fix stream cancellation leak", 4 * DAY, "ci-deploy"),
     ),
     replicas=3,
     port=8080,
@@ -85,9 +95,9 @@ RETRIEVAL = Component(
     "Deployment",
     f"{REGISTRY}/retrieval",
     (
-        Release("3.7.0", "deploy retrieval 3.7.0: hybrid BM25 + vector search", 48 * DAY),
-        Release("3.8.0", "deploy retrieval 3.8.0: on-disk index cache", 20 * DAY),
-        Release("3.8.1", "deploy retrieval 3.8.1: tune cache eviction", 9 * DAY),
+        Release("3.7.0", "deploy retrieval 3.7.0: hybrid BM25 + vector search", 48 * DAY, "ravi.menon"),
+        Release("3.8.0", "deploy retrieval 3.8.0: on-disk index cache", 20 * DAY, "ravi.menon"),
+        Release("3.8.1", "deploy retrieval 3.8.1: tune cache eviction", 9 * DAY, "ci-deploy"),
     ),
     replicas=3,
     port=8080,
@@ -108,9 +118,9 @@ SYNTHESIS = Component(
     "Deployment",
     f"{REGISTRY}/synthesis",
     (
-        Release("2.3.0", "deploy synthesis 2.3.0: citations in answers", 55 * DAY),
-        Release("2.4.0", "deploy synthesis 2.4.0: anthropic fallback provider", 27 * DAY),
-        Release("2.4.3", "deploy synthesis 2.4.3: shorter provider timeouts", 6 * DAY),
+        Release("2.3.0", "deploy synthesis 2.3.0: citations in answers", 55 * DAY, "mei.tanaka"),
+        Release("2.4.0", "deploy synthesis 2.4.0: anthropic fallback provider", 27 * DAY, "mei.tanaka"),
+        Release("2.4.3", "deploy synthesis 2.4.3: shorter provider timeouts", 6 * DAY, "ci-deploy"),
     ),
     replicas=3,
     port=8080,
@@ -158,8 +168,15 @@ COMPONENTS = (GATEWAY, RETRIEVAL, SYNTHESIS, POSTGRES, REDIS)
 BY_NAME = {c.name: c for c in COMPONENTS}
 
 #: the revision bad-deploy rolls out: segfaults in the new tokenizer under real traffic
-BAD_SYNTHESIS = Release("2.5.0", "deploy synthesis 2.5.0: faster tokenizer (tokenizers 0.22)", timedelta(0))
+BAD_SYNTHESIS = Release(
+    "2.5.0", "deploy synthesis 2.5.0: faster tokenizer (tokenizers 0.22)", timedelta(0), "jonas.weber"
+)
 BROKEN_IMAGES = {SYNTHESIS.image_at(BAD_SYNTHESIS.version)}
+
+#: the setting bad-config breaks: a provider timeout below the provider's own p95 (1.9 s)
+TIMEOUT_KEY = "LLM_TIMEOUT_SECONDS"
+GOOD_TIMEOUT = "30"
+BAD_TIMEOUT = "2"
 
 #: every image the registry has (a typo in a tag gives ErrImagePull, as it would)
 KNOWN_IMAGES = {c.image_at(r.version) for c in COMPONENTS for r in c.releases} | BROKEN_IMAGES
@@ -278,10 +295,26 @@ def _deployment(component: Component, created: datetime) -> Obj:
             "name": component.name,
             "namespace": NAMESPACE,
             "labels": _labels(component.name),
-            "annotations": {CHANGE_CAUSE: component.current.change_cause},
+            "annotations": _release_annotations(component.current),
         },
         "spec": spec,
     }
+
+
+def _release_annotations(release: Release) -> dict[str, str]:
+    out = {CHANGE_CAUSE: release.change_cause}
+    if release.author:
+        out[DEPLOYED_BY] = release.author
+    return out
+
+
+def _older_release(component: Component, deploy: Obj) -> Obj:
+    """The deployment as it was before its current release: what the last ``kubectl set image`` changed."""
+    old = copy.deepcopy(deploy)
+    if len(component.releases) > 1:
+        old["spec"]["template"] = pod_template(component, component.releases[-2].version)
+        old["metadata"]["annotations"] = _release_annotations(component.releases[-2])
+    return old
 
 
 def _old_replicasets(component: Component, deploy: Obj) -> list[Obj]:
@@ -299,7 +332,7 @@ def _old_replicasets(component: Component, deploy: Obj) -> list[Obj]:
                     "labels": dict(template["metadata"]["labels"]),
                     "annotations": {
                         REVISION: str(revision),
-                        CHANGE_CAUSE: release.change_cause,
+                        **_release_annotations(release),
                         "deployment.kubernetes.io/desired-replicas": str(component.replicas),
                         "deployment.kubernetes.io/max-replicas": str(component.replicas + 1),
                     },
@@ -471,26 +504,33 @@ def build(sim: Simulation, now: datetime, *, extra_nodes: int = 0) -> None:
         },
         created=founded,
     )
-    store.create(
+    config = store.prepare_new(
         resources.CONFIGMAPS,
         {
             "metadata": {"name": "synthesis-config", "namespace": NAMESPACE, "labels": _labels("synthesis")},
             "data": {
                 "LLM_PROVIDER": "openai",
                 "LLM_FALLBACK_PROVIDER": "anthropic",
-                "LLM_TIMEOUT_SECONDS": "30",
+                TIMEOUT_KEY: GOOD_TIMEOUT,
                 "CIRCUIT_BREAKER": "closed",
             },
         },
         created=now - 6 * DAY,
     )
+    store.create(resources.CONFIGMAPS, managed_fields.stamp(config, APPLY_MANAGER, now - 6 * DAY), prepared=True)
     for component in (GATEWAY, RETRIEVAL, SYNTHESIS):
         deploy = _deployment(component, now)
         new = store.prepare_new(resources.DEPLOYMENTS, deploy, created=now - component.releases[0].age)
         sim.defaults(resources.DEPLOYMENTS, new)
         new["metadata"]["generation"] = len(component.releases) + 1
+        # created by an apply long ago, each later release set by the pipeline's `kubectl set image`
+        managed_fields.stamp(new, APPLY_MANAGER, now - component.releases[0].age)
+        managed_fields.stamp(new, DEPLOY_MANAGER, now - component.current.age, old=_older_release(component, new))
         for rs, release in zip(_old_replicasets(component, new), component.releases, strict=True):
-            store.create(resources.REPLICASETS, rs, created=now - release.age)
+            made = store.prepare_new(resources.REPLICASETS, rs, created=now - release.age)
+            store.create(
+                resources.REPLICASETS, managed_fields.stamp(made, CONTROLLER_MANAGER, now - release.age), prepared=True
+            )
         store.create(resources.DEPLOYMENTS, new, prepared=True)
     for component in (POSTGRES, REDIS):
         sts = store.prepare_new(resources.STATEFULSETS, _statefulset(component), created=founded)
