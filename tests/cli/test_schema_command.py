@@ -37,6 +37,8 @@ KINDS = [
     "Investigate",
     "InvestigateDatastores",
     "InvestigateDependencies",
+    "InvestigateResources",
+    "InvestigateEvents",
     "Error",
 ]
 

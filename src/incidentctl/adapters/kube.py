@@ -503,6 +503,34 @@ class KubeClient:
         err.retry_after = retry_after(headers, api_status, self.retry.clock())
         return err
 
+    # --- nodes and metrics.k8s.io (what `kubectl top` reads) -------------------------------------------------------
+
+    def list_nodes(self) -> builtins.list[JSON]:
+        """Every node (cluster-scoped: a namespace-bound user is refused, which the caller reports)."""
+        return self._list_all("list nodes", "/api/v1/nodes")
+
+    def pod_metrics(self, namespace: str) -> builtins.list[JSON]:
+        """``PodMetrics`` of a namespace. A cluster without metrics-server answers 404 (KubeNotFound)."""
+        path = f"/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods"
+        return self._list_all(f"list pod metrics (metrics.k8s.io) in namespace {namespace}", path)
+
+    def node_metrics(self) -> builtins.list[JSON]:
+        """``NodeMetrics`` of every node; 404 (KubeNotFound) without metrics-server."""
+        return self._list_all("list node metrics (metrics.k8s.io)", "/apis/metrics.k8s.io/v1beta1/nodes")
+
+    def _list_all(self, what: str, path: str) -> builtins.list[JSON]:
+        items: builtins.list[JSON] = []
+        token: str | None = None
+        while True:
+            query: builtins.list[tuple[str, str]] = [("limit", str(PAGE_SIZE))]
+            if token:
+                query.append(("continue", token))
+            page = self._request(what, "GET", path, query)
+            items.extend(page.get("items") or [])
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+
 
 def _log_what(namespace: str, pod: str, container: str, previous: bool) -> str:
     which = "previous log" if previous else "log"

@@ -13,7 +13,9 @@ from incidentctl.cli import (
     investigate_datastores,
     investigate_dependencies,
     investigate_errors,
+    investigate_events,
     investigate_logs,
+    investigate_resources,
 )
 from incidentctl.cli.investigate_common import (
     IncidentOption,
@@ -34,6 +36,8 @@ app = typer.Typer(
 app.command("logs")(investigate_logs.logs)
 app.command("errors")(investigate_errors.errors)
 app.command("changes")(investigate_changes.changes)
+app.command("resources")(investigate_resources.resources)
+app.command("events")(investigate_events.events)
 app.command("datastores")(investigate_datastores.datastores)
 app.command("dependencies")(investigate_dependencies.dependencies)
 

@@ -22,12 +22,14 @@ from incidentctl.render.incident_output import (
 )
 from incidentctl.render.investigate_changes_output import ChangesOutput
 from incidentctl.render.investigate_errors_output import ErrorTemplatesOutput
+from incidentctl.render.investigate_events import InvestigateEventsOutput
 from incidentctl.render.investigate_logs_output import LogLineOutput, LogProblemOutput
 from incidentctl.render.investigate_output import (
     InvestigateDatastoresOutput,
     InvestigateDependenciesOutput,
     InvestigateOutput,
 )
+from incidentctl.render.investigate_resources import InvestigateResourcesOutput
 from incidentctl.render.output_model import OutputModel
 
 if TYPE_CHECKING:
@@ -152,6 +154,8 @@ KINDS: dict[str, Any] = {
     "Investigate": InvestigateOutput,
     "InvestigateDatastores": InvestigateDatastoresOutput,
     "InvestigateDependencies": InvestigateDependenciesOutput,
+    "InvestigateResources": InvestigateResourcesOutput,
+    "InvestigateEvents": InvestigateEventsOutput,
 }
 
 #: The kind of the error envelope; it has no data model of its own (see :func:`envelope_model`).

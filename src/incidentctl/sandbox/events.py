@@ -1,12 +1,18 @@
 """Events the way Kubernetes records them: one object per (object, reason, message), its count bumped on
-repetition (client-go's event correlator), and gone an hour after it was last seen (the API server's TTL)."""
+repetition (client-go's event correlator), and gone an hour after it was last seen (the API server's TTL).
+
+Two recorders write them, as on a real cluster: the kubelet and most controllers use the old core/v1 recorder
+(``count``, ``firstTimestamp``, ``lastTimestamp``); kube-scheduler uses events.k8s.io/v1, whose events read
+through core/v1 carry ``eventTime`` and, once repeated, ``series`` (``count``, ``lastObservedTime``) instead, with
+``count`` and both timestamps empty. Clients that read only ``lastTimestamp`` get those wrong; the sandbox makes
+them show it."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from incidentctl.sandbox.clock import rfc3339
+from incidentctl.sandbox.clock import parse_time, rfc3339, rfc3339_micro
 from incidentctl.sandbox.resources import EVENTS
 from incidentctl.sandbox.store import Obj, Store
 
@@ -30,6 +36,7 @@ class EventRecorder:
         host: str | None = None,
         field_path: str | None = None,
         when: datetime | None = None,
+        new_api: bool = False,
     ) -> None:
         meta = obj["metadata"]
         namespace = meta.get("namespace") or "default"
@@ -38,6 +45,13 @@ class EventRecorder:
         name = self._index.get(key)
         if name is not None:
             existing = self.store.get(EVENTS, namespace, name)
+            if existing is not None and new_api:
+                updated = dict(existing)
+                count = int((existing.get("series") or {}).get("count", 1)) + 1
+                updated["series"] = {"count": count, "lastObservedTime": rfc3339_micro(now)}
+                updated["metadata"] = dict(existing["metadata"])
+                self.store.replace(EVENTS, updated)
+                return
             if existing is not None:
                 updated = dict(existing)
                 updated["count"] = int(existing.get("count", 1)) + 1
@@ -77,11 +91,26 @@ class EventRecorder:
             "reportingComponent": component,
             "reportingInstance": host or "",
         }
+        if new_api:
+            event.update(
+                source={},
+                firstTimestamp=None,
+                lastTimestamp=None,
+                eventTime=rfc3339_micro(now),
+                reportingInstance=f"{component}-{host or 'sarvanom-control-plane'}",
+                action={"default-scheduler": "Scheduling"}.get(component, "Binding"),
+            )
+            del event["count"]
         self.store.create(EVENTS, event, created=now)
         self._index[key] = name
 
     def expire(self, now: datetime) -> None:
-        cutoff = rfc3339(now - EVENT_TTL)
+        cutoff = now - EVENT_TTL
         for event in self.store.list(EVENTS):
-            if (event.get("lastTimestamp") or "") < cutoff:
+            last = (
+                (event.get("series") or {}).get("lastObservedTime")
+                or event.get("lastTimestamp")
+                or event.get("eventTime")
+            )
+            if last is None or parse_time(last) < cutoff:
                 self.store.delete(EVENTS, event["metadata"]["namespace"], event["metadata"]["name"])

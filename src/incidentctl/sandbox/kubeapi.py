@@ -98,6 +98,9 @@ class KubeApi:
         self.user = "sandbox-admin"
         #: (verb, resource) -> does RBAC allow it (the injected 403 faults say no)
         self.allowed = allowed or (lambda verb, resource: True)
+        #: group -> is it served now (a cluster without metrics-server has no metrics.k8s.io: discovery leaves it
+        #: out and its paths answer 404, as when the APIService is not registered)
+        self.served: Callable[[str], bool] = lambda group: True
 
     # -- discovery -------------------------------------------------------------------------------------------
 
@@ -118,10 +121,14 @@ class KubeApi:
         if path == "/apis":
             groups = []
             for group, versions in resources.GROUPS.items():
+                if not self.served(group):
+                    continue
                 gvs = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
                 groups.append({"name": group, "versions": gvs, "preferredVersion": gvs[0]})
             return json_response({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
         parts = [p for p in path.split("/") if p]
+        if len(parts) >= 2 and parts[0] == "apis" and not self.served(parts[1]):
+            raise ApiError(404, "the server could not find the requested resource", details={})
         if parts[:2] == ["openapi", "v3"]:
             return self._openapi_v3(parts[2:])
         if parts == ["api", "v1"]:

@@ -10,6 +10,7 @@ past is simulated first, so the incident is already some minutes old, with logs,
 
 from __future__ import annotations
 
+import copy
 import json
 import secrets
 import threading
@@ -48,6 +49,7 @@ class Sandbox:
         dependency_hang: float = 60.0,
         bulk: tuple[int, int] | None = None,
         tls_dir: Path | None = None,
+        metrics_server: bool = True,
     ) -> None:
         scenarios.get(scenario)
         names.seed(seed)
@@ -57,6 +59,8 @@ class Sandbox:
         self.token = token if token is not None else secrets.token_urlsafe(24)
         self.max_response_delay = max_response_delay
         self.dependency_hang = dependency_hang
+        #: whether metrics.k8s.io is served (False: a cluster without metrics-server; may be switched at any time)
+        self.metrics_server = metrics_server
         self.stopping = threading.Event()
         # "now" is the wall clock even for a frozen sandbox: kubectl describe and other clients compute ages with
         # their own clock; names, uids and logs are reproducible anyway (seeded)
@@ -200,6 +204,44 @@ class Sandbox:
                 or "The node was low on resource: memory. Threshold quantity: 100Mi, "
                 "available: 71284Ki. Container was using more than its request of memory. ",
             )
+            self.sim.reconcile()
+
+    def node_condition(
+        self, node: str, condition: str = "MemoryPressure", status: str = "True", message: str | None = None
+    ) -> None:
+        """Set one of a node's conditions as its kubelet would report it: ``MemoryPressure``/``DiskPressure``/
+        ``PIDPressure`` True when the node runs short, ``Ready`` False (or Unknown: the kubelet stopped posting)."""
+        from incidentctl.sandbox import resources
+
+        words = {
+            ("MemoryPressure", "True"): ("KubeletHasInsufficientMemory", "kubelet has insufficient memory available"),
+            ("DiskPressure", "True"): ("KubeletHasDiskPressure", "kubelet has disk pressure"),
+            ("PIDPressure", "True"): ("KubeletHasInsufficientPID", "kubelet has insufficient PID available"),
+            ("MemoryPressure", "False"): ("KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+            ("DiskPressure", "False"): ("KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+            ("PIDPressure", "False"): ("KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+            ("Ready", "True"): ("KubeletReady", "kubelet is posting ready status"),
+            ("Ready", "False"): ("KubeletNotReady", "container runtime network not ready: NetworkReady=false"),
+            ("Ready", "Unknown"): ("NodeStatusUnknown", "Kubelet stopped posting node status."),
+        }
+        if (condition, status) not in words:
+            raise ValueError(f"unknown node condition {condition}={status}")
+        reason, default = words[(condition, status)]
+        with self.store.lock:
+            obj = copy.deepcopy(self.store.must_get(resources.NODES, "", node))
+            now = rfc3339(self.clock.now())
+            for cond in obj["status"]["conditions"]:
+                if cond["type"] == condition:
+                    if cond["status"] != status:
+                        cond["lastTransitionTime"] = now
+                    cond.update(status=status, reason=reason, message=message or default, lastHeartbeatTime=now)
+            self.store.replace(resources.NODES, obj)
+            word = {"MemoryPressure": "NodeHasInsufficientMemory", "DiskPressure": "NodeHasDiskPressure"}.get(
+                condition, "NodeHasInsufficientPID"
+            )
+            if status == "True" and condition != "Ready":  # the kubelet's own event, in the default namespace
+                message = f"Node {node} status is now: {word}"
+                self.sim.events.record(obj, "Normal", word, message, component="kubelet", host=node)
             self.sim.reconcile()
 
     # -- files -----------------------------------------------------------------------------------------------

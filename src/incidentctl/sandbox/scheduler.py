@@ -61,7 +61,9 @@ class Scheduler(ControllerBase):
                     "found for incoming pod."
                 )
                 if run.last_sched_event is None or now - run.last_sched_event >= timedelta(seconds=60):
-                    self.events.record(pod, "Warning", "FailedScheduling", message, component="default-scheduler")
+                    self.events.record(
+                        pod, "Warning", "FailedScheduling", message, component="default-scheduler", new_api=True
+                    )
                     run.last_sched_event = now
                 self.wake_at(now + timedelta(seconds=60))
                 run.conditions["PodScheduled"] = ("False", run.conditions.get("PodScheduled", ("False", now))[1])
@@ -89,5 +91,6 @@ class Scheduler(ControllerBase):
                 "Scheduled",
                 f"Successfully assigned {pod['metadata']['namespace']}/{pod['metadata']['name']} to {node_name}",
                 component="default-scheduler",
+                new_api=True,
             )
             run.next_check = None

@@ -42,6 +42,7 @@ class Router:
 
         self.sandbox = sandbox
         self.api = KubeApi(sandbox.store, sandbox.sim, sandbox.stopping, sandbox.faults.allows)
+        self.api.served = lambda group: group != "metrics.k8s.io" or sandbox.metrics_server
         self.stand_ins = StandIns(sandbox)
 
     def _authorized(self, request: Request) -> bool:

@@ -271,9 +271,14 @@ ING_COLUMNS: list[Column] = [
 
 
 def _event_row(obj: Obj, now: datetime) -> list[Any]:
+    # the API server's printer: an events.k8s.io event has eventTime and series instead of the timestamps and count
     first = _since(obj.get("firstTimestamp") or obj.get("eventTime"), now)
     last = _since(obj.get("lastTimestamp"), now) if obj.get("lastTimestamp") else first
     count = int(obj.get("count") or 1)
+    series = obj.get("series") or {}
+    if series:
+        last = _since(series.get("lastObservedTime"), now)
+        count = int(series.get("count") or 1)
     if count > 1:
         last = f"{last} (x{count} over {first})"
     involved = obj.get("involvedObject", {})
@@ -283,7 +288,7 @@ def _event_row(obj: Obj, now: datetime) -> list[Any]:
         else involved.get("kind", "").lower()
     )
     source = obj.get("source") or {}
-    source_text = source.get("component", "")
+    source_text = source.get("component", "") or obj.get("reportingComponent", "")
     if source.get("host"):
         source_text = f"{source_text}, {source['host']}"
     return [

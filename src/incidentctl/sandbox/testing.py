@@ -10,8 +10,10 @@ A conftest re-exports the fixtures::
 stopped at the end of the test). With a sandbox ``sb``:
 
 * time: ``sb.advance(seconds)`` (controllers, crash loops and logs move on; the clock starts at the wall clock);
-* incidents: ``sb.inject("db-outage")``, ``sb.evict(pod)``; ``sb.describe()["signals"]`` is what the services
-  suffer now;
+* incidents: ``sb.inject("db-outage")``, ``sb.evict(pod)``, ``sb.node_condition(node, "MemoryPressure")`` (or
+  ``"Ready", "Unknown"``); ``sb.describe()["signals"]`` is what the services suffer now;
+* no metrics-server: ``Sandbox(metrics_server=False)`` (or ``sb.metrics_server = False``): metrics.k8s.io is gone
+  from discovery and answers 404;
 * faults: ``sb.faults.latency(s, target=...)``, ``.errors(503, count=3)``, ``.rate_limit(retry_after=2)``,
   ``.forbid("list", "pods")`` (targets: kube, health, deps, prometheus, alertmanager, any); ``sb.stop()`` gives
   connection refused and ``sb.start()`` serves again on the same port;
