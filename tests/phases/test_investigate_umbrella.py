@@ -5,6 +5,7 @@ incident (redacted) with one event in its timeline, or a note once when there is
 from __future__ import annotations
 
 import json
+import re
 import socket
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -16,6 +17,7 @@ import pytest
 import yaml
 from tests.conftest import RUNBOOK, Invoke
 from tests.phases.conftest import Site, run
+from tests.phases.test_investigate_errors_sandbox import FAULTS
 from typer.testing import CliRunner
 
 from incidentctl.cli.app import app
@@ -58,22 +60,41 @@ def test_every_view_on_the_branch_runs_and_a_healthy_cluster_exits_0(
     assert not any(f["problem"] for f in data["findings"])
 
 
-@pytest.mark.parametrize(
-    ("scenario", "rank", "subject"),
-    [("db-outage", "datastores", "postgres"), ("dependency-outage", "dependencies", "openai")],
-)
-def test_the_fault_is_the_first_finding_and_the_exit_code_is_3(
-    invoke: Invoke, site_for: Callable[..., Site], scenario: str, rank: str, subject: str
+#: scenario -> (rank, words) of a problem the summary must show, besides the fault's NEW error templates
+NAMED = {
+    "bad-deploy": ("suspect_change", "synthesis revision 4, image synthesis:2.5.0"),
+    "bad-config": ("suspect_change", "configmap synthesis-config (used by synthesis) changed"),
+    "db-outage": ("datastores", "postgres DOWN"),
+    "dependency-outage": ("dependencies", "openai DOWN"),
+    "memory-leak": ("crashes", "OOMKilled"),
+    "traffic-spike": ("resource_pressure", "throttled"),
+    "cache-corruption": ("new_errors", "NEW error template"),
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(NAMED))
+def test_every_scenario_is_named_with_its_new_templates_ranked_first(
+    invoke: Invoke, site_for: Callable[..., Site], scenario: str
 ) -> None:
     site = site_for(scenario)
     result = run(invoke, site, "investigate", "-o", "json")
     assert result.exit_code == 3, result.output
     data = _doc(result)
-    first = data["findings"][0]
-    assert (first["rank"], first["problem"]) == (rank, True)
-    assert first["text"].startswith(f"{subject} DOWN")
+    assert all(v["error"] is None for v in data["views"]), data["views"]
+    problems = [f for f in data["findings"] if f["problem"]]
+    rank, words = NAMED[scenario]
+    assert any(f["rank"] == rank and words in f["text"] for f in problems), problems
+    new = [t["pattern"] for t in data["errors"]["templates"] if t["status"] == "new"]
+    for fault in FAULTS.get(scenario, []):
+        assert any(fault in pattern for pattern in new), f"{scenario}: no NEW template with {fault!r}"
+    if scenario in FAULTS:
+        assert any(f["rank"] == "new_errors" for f in problems)
     flags = [f["problem"] for f in data["findings"]]
     assert flags == sorted(flags, reverse=True)  # every problem before anything fine
+    ranks = [list(Rank.__members__).index(f["rank"].upper()) for f in problems]
+    assert ranks == sorted(ranks)  # the suspect change first, then NEW templates, crashes, ...
+    if rank == "suspect_change":
+        assert problems[0]["text"].startswith(words.split(" (")[0])
 
 
 def test_the_summary_table_fits_the_screen_and_leads_with_the_problem(
@@ -83,8 +104,11 @@ def test_the_summary_table_fits_the_screen_and_leads_with_the_problem(
     result = run(invoke, site, "investigate")
     assert result.exit_code == 3, result.output
     lines = [line for line in result.stdout.splitlines() if line.strip()]
-    assert lines[0].startswith("1 problem(s) found (datastores, dependencies")
-    assert lines[1].startswith("! datastores: postgres DOWN")
+    names = ", ".join(v.name for v in VIEWS)
+    assert re.match(rf"\d+ problem\(s\) found \({names}; ", lines[0]), lines[0]
+    marks = [line[0] for line in lines[1:]]
+    assert marks == sorted(marks, key=lambda m: m != "!")  # problems first
+    assert any(line.startswith("! datastores: postgres DOWN") for line in lines)
 
 
 def test_findings_sort_problems_first_then_by_rank_and_a_failed_view_is_a_problem() -> None:
@@ -191,8 +215,10 @@ def test_a_cluster_that_cannot_be_reached_is_a_view_that_could_not_look_exit_4(
     assert result.exit_code == 4, result.output
     data = _doc(result)
     assert data["findings"][0]["problem"] is True
-    assert data["findings"][0]["text"].startswith("datastores: could not look: cannot reach the Kubernetes API")
+    texts = [f["text"] for f in data["findings"] if f["problem"]]
+    assert any(t.startswith("datastores: could not look: cannot reach the Kubernetes API") for t in texts), texts
     assert data["datastores"]["health"] == "unknown"
+    assert "healthy" not in result.stdout
     assert data["dependencies"]["health"] == "ok"  # the other view still looked
 
 
@@ -220,7 +246,17 @@ def test_evidence_is_kept_in_the_open_incident_redacted_with_one_event(
     assert run_folder.parent == site.journal / incident / "evidence"
     assert run_folder.name.endswith("-all")
     files = sorted(str(p.relative_to(run_folder)) for p in run_folder.rglob("*") if p.is_file())
-    assert files == ["datastores/checks.json", "dependencies/checks.json"]
+    assert {"datastores/checks.json", "dependencies/checks.json", "errors/templates.json"} <= set(files)
+    assert {f.split("/")[0] for f in files} == {
+        "datastores",
+        "dependencies",
+        "errors",
+        "changes",
+        "logs",
+        "resources",
+        "events",
+    }
+    assert sorted(f["path"] for f in evidence["files"]) == files
     kept = json.loads((run_folder / "datastores" / "checks.json").read_text())
     postgres = next(c for c in kept["checks"] if c["subject"] == "postgres")
     assert postgres["health"] == "down"
@@ -236,10 +272,11 @@ def test_evidence_is_kept_in_the_open_incident_redacted_with_one_event(
     events = [e for e in timeline["data"]["events"] if e["kind"] == "evidence_collected"]
     assert len(events) == 1
     assert events[0]["data"]["folder"] == evidence["folder"]
-    assert events[0]["data"]["files"] == 2
+    assert events[0]["data"]["files"] == len(files)
+    assert events[0]["data"]["views"] == [v.name for v in VIEWS]
     assert SECRET not in json.dumps(timeline)
     table = invoke(site.args("incident", "timeline", incident))
-    assert f"evidence collected: 2 files (datastores, dependencies) in {evidence['folder']}" in table.stdout
+    assert f"evidence collected: {len(files)} files ({', '.join(v.name for v in VIEWS)}) in " in table.stdout
 
 
 def test_a_single_view_keeps_its_own_folder(invoke: Invoke, site_for: Callable[..., Site]) -> None:

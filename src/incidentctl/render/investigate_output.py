@@ -12,6 +12,10 @@ from pydantic import Field
 
 from incidentctl.core.checks import Health
 from incidentctl.render.detect_output import CheckOutput, check_output
+from incidentctl.render.investigate_changes_output import ChangesOutput, changes_output
+from incidentctl.render.investigate_errors_output import ErrorTemplatesOutput, errors_output
+from incidentctl.render.investigate_events import InvestigateEventsOutput, events_data
+from incidentctl.render.investigate_resources import InvestigateResourcesOutput, resources_data
 from incidentctl.render.output_model import OutputModel, UtcTime
 
 if TYPE_CHECKING:
@@ -81,6 +85,12 @@ class InvestigateOutput(OutputModel):
     exit_code: int
     findings: list[FindingOutput] = Field(description="Problems first, then by rank.")
     views: list[ViewRunOutput]
+    #: Each view's own document (what its subcommand prints with -o json), null when the view failed. The logs
+    #: are in the evidence folder, not here: a document of every line would be the size of the logs.
+    errors: ErrorTemplatesOutput | None
+    changes: ChangesOutput | None
+    resources: InvestigateResourcesOutput | None
+    events: InvestigateEventsOutput | None
     datastores: InvestigateDatastoresOutput | None
     dependencies: InvestigateDependenciesOutput | None
     evidence: EvidenceOutput
@@ -116,6 +126,10 @@ def checks_view_values(result: ChecksResult, *, with_evidence: bool = True) -> d
 
 #: view name -> how its section becomes its document inside investigate's (one line per view).
 VIEW_DOCUMENTS: dict[str, Any] = {
+    "errors": errors_output,
+    "changes": changes_output,
+    "resources": resources_data,
+    "events": events_data,
     "datastores": lambda s: InvestigateDatastoresOutput(**checks_view_values(s, with_evidence=False)),
     "dependencies": lambda s: InvestigateDependenciesOutput(**checks_view_values(s, with_evidence=False)),
 }

@@ -68,7 +68,7 @@ class ChecksResult:
         return [Finding(self.rank, finding_text(c), problem=c.health is not Health.OK) for c in ordered]
 
     def evidence(self) -> Iterable[Evidence]:
-        yield json_evidence("checks.json", self._document)
+        yield json_evidence(f"{self.view}/checks.json", self._document)
 
     def _document(self) -> bytes:
         records = CheckRecords(

@@ -16,14 +16,20 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from incidentctl.core.text import one_line
 from incidentctl.errors import IncidentctlError
 from incidentctl.exitcodes import ExitCode
 from incidentctl.phases.context import PhaseContext
 from incidentctl.phases.investigate.base import Evidence, Finding, Rank, Section
+from incidentctl.phases.investigate.changes import ChangesRequest, run_changes
 from incidentctl.phases.investigate.datastores import DatastoresRequest, run_datastores
 from incidentctl.phases.investigate.dependencies import DependenciesRequest, run_dependencies
+from incidentctl.phases.investigate.errors import ErrorsRequest, ErrorsResult, run_errors
+from incidentctl.phases.investigate.events import EventsRequest, run_events
+from incidentctl.phases.investigate.logs import LogsRequest, Previous, fetch_logs
+from incidentctl.phases.investigate.resources import ResourcesRequest, run_resources
 from incidentctl.phases.investigate.saving import (
     NO_SAVE,
     EvidenceRequest,
@@ -50,8 +56,38 @@ class View:
     needs: tuple[str, ...] = ()
 
 
-#: Every view ``investigate`` runs, in the order their documents appear in ``-o json``.
+def _errors(ctx: PhaseContext, _done: Mapping[str, Section]) -> Section:
+    return run_errors(ctx, ErrorsRequest())
+
+
+def _changes(ctx: PhaseContext, done: Mapping[str, Section]) -> Section:
+    """The first NEW error template is an onset too: often the earliest, before the 5xx ratio moves."""
+    errors = done.get("errors")
+    seen = [t for t in errors.new if t.first_seen is not None] if isinstance(errors, ErrorsResult) else []
+    first = min(seen, key=lambda t: t.first_seen or datetime.max, default=None)
+    if first is None:
+        return run_changes(ctx, ChangesRequest())
+    detail = f"first NEW error template: {one_line(first.pattern)[:80]}"
+    return run_changes(ctx, ChangesRequest(errors_onset=first.first_seen, errors_detail=detail))
+
+
+def _logs(ctx: PhaseContext, done: Mapping[str, Section]) -> Section:
+    """The logs errors mined (its window and the baseline before it, previous containers included): read once,
+    mined once, kept once. Read here only when errors failed."""
+    errors = done.get("errors")
+    if isinstance(errors, ErrorsResult) and errors.logs is not None:
+        return errors.logs
+    return fetch_logs(ctx, LogsRequest(since=timedelta(hours=1), previous=Previous.ALSO))
+
+
+#: Every view ``investigate`` runs, in the order their documents appear in ``-o json``; a view that needs
+#: another comes after it.
 VIEWS: tuple[View, ...] = (
+    View("errors", Rank.NEW_ERRORS, _errors),
+    View("changes", Rank.SUSPECT_CHANGE, _changes, needs=("errors",)),
+    View("logs", Rank.CRASHES, _logs, needs=("errors",)),
+    View("resources", Rank.RESOURCE_PRESSURE, lambda ctx, _done: run_resources(ctx, ResourcesRequest())),
+    View("events", Rank.EVENTS, lambda ctx, _done: run_events(ctx, EventsRequest())),
     View("datastores", Rank.DATASTORES, lambda ctx, _done: run_datastores(ctx, DatastoresRequest(evidence=NO_SAVE))),
     View(
         "dependencies",
@@ -111,13 +147,13 @@ class InvestigateResult:
 
     def findings(self) -> list[Finding]:
         """Problems first, then what was fine; each group by rank (the suspect change first), in view order."""
-        found = [f for v in self.views for f in v.findings()]
+        found = list(dict.fromkeys(f for v in self.views for f in v.findings()))  # logs' problems are errors' too
         return sorted(found, key=lambda f: (not f.problem, f.rank))
 
     def evidence(self) -> Iterable[Evidence]:
         for v in self.views:
             if v.section is not None:
-                yield from (Evidence(f"{v.name}/{e.path}", e.write) for e in v.section.evidence())
+                yield from v.section.evidence()
 
     def view(self, name: str) -> Section | None:
         return next((v.section for v in self.views if v.name == name), None)

@@ -71,7 +71,7 @@ def keep_evidence(
     findings: Sequence[str] = (),
     problems: Sequence[str] = (),
 ) -> Kept:
-    """Write every section's evidence under ``evidence/<time>-<label>/<view>/`` and record the summary event."""
+    """Write every section's evidence under ``evidence/<time>-<label>/`` and record the summary event."""
     if not request.save:
         return Kept()
     try:
@@ -109,10 +109,9 @@ def keep_evidence(
 
 
 def _items(sections: Sequence[tuple[str, Section]]) -> Iterator[Evidence]:
-    """Each view's files under a folder named after the view (its own paths are relative to that)."""
-    for name, section in sections:
-        for item in section.evidence():
-            yield Evidence(f"{name}/{item.path}", item.write)
+    """Every view's files; each view names its own folder (``logs/...``, ``datastores/checks.json``)."""
+    for _name, section in sections:
+        yield from section.evidence()
 
 
 def learn_runbook_secrets(ctx: PhaseContext) -> None:
