@@ -29,8 +29,11 @@ from incidentctl.cli.state import AppState
 
 app = typer.Typer(
     name="investigate",
-    help="Look for the cause: logs of every pod, new error templates, the suspect change, resources, events.",
+    help="Look for the cause: logs of every pod, new error templates, the suspect change, resources, events. "
+    "Without a command: every view at once, ranked on one screen, the evidence kept in the open incident "
+    "(exit 0 nothing wrong found, 3 problems found, 4 a view could not look).",
     invoke_without_command=True,
+    subcommand_metavar="[COMMAND] [ARGS]...",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("logs")(investigate_logs.logs)
