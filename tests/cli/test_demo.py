@@ -22,6 +22,8 @@ def test_demo_runs_the_flow_and_leaves_a_journal(invoke: Invoke, tmp_path: Path)
         "$ incidentctl triage --declare",
         "P2 High",
         "rule p2-error-rate",
+        "$ incidentctl investigate",
+        "! datastores: postgres DOWN",
         "acknowledged",
         "— declared P2 High",
         "— triaged: P2",
@@ -30,7 +32,9 @@ def test_demo_runs_the_flow_and_leaves_a_journal(invoke: Invoke, tmp_path: Path)
     incidents = [p.name for p in (keep / "incidents").iterdir() if p.name.startswith("INC-")]
     assert len(incidents) == 1
     timeline = (keep / "incidents" / incidents[0] / "timeline.jsonl").read_text().splitlines()
-    assert [json.loads(line)["kind"] for line in timeline] == ["declared", "triaged", "acknowledged"]
+    kinds = [json.loads(line)["kind"] for line in timeline]
+    assert kinds == ["declared", "triaged", "evidence_collected", "acknowledged"]
+    assert list((keep / "incidents" / incidents[0] / "evidence").glob("*-all/datastores/checks.json"))
     assert (keep / "runbook.yaml").is_file()
 
 

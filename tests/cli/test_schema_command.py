@@ -33,9 +33,12 @@ KINDS = [
     "OutputKindList",
     "LogLine",
     "LogProblem",
+    "ErrorTemplates",
+    "Investigate",
+    "InvestigateDatastores",
+    "InvestigateDependencies",
     "InvestigateResources",
     "InvestigateEvents",
-    "ErrorTemplates",
     "Error",
 ]
 

@@ -41,7 +41,7 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Play an incident on a local sandbox cluster: detect, triage and declare, acknowledge, timeline."""
+    """Play an incident on a local sandbox cluster: detect, triage and declare, investigate, acknowledge, timeline."""
     from incidentctl.sandbox import scenarios as catalogue
     from incidentctl.sandbox.sandbox import Sandbox
     from incidentctl.sandbox.sandbox_runbook import write_runbook
@@ -70,6 +70,10 @@ def demo(
             steps = [
                 ("Detect (runbook 1.1: kubectl get pods/services/ingress, curl -f .../health)", ["detect"]),
                 ("Triage and declare (runbook 1.2: assess impact, determine severity)", ["triage", "--declare"]),
+                (
+                    "Investigate (runbook 2.1-2.2: every view at once, the evidence kept in the incident)",
+                    ["investigate"],
+                ),
                 ("Acknowledge (the response-time clock stops)", ["incident", "ack", "@open"]),
                 ("The timeline so far, ready for the post-mortem", ["incident", "timeline", "@open", "-o", "markdown"]),
             ]

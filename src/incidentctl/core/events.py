@@ -46,6 +46,8 @@ class EventKind:
     DETECTED = "detected"
     #: A triage run's look and conclusion.
     TRIAGED = "triaged"
+    #: An investigate run kept what it looked at in the incident's ``evidence/`` folder (``data.folder``).
+    EVIDENCE_COLLECTED = "evidence_collected"
     #: Bookkeeping: a torn last line was closed off (``data.line`` names it).
     JOURNAL_REPAIRED = "journal_repaired"
 
@@ -158,6 +160,23 @@ class TriagedPayload(LookPayload):
     decision: str | None = None
     impact_start: dict[str, str] | None = None
     severity_decision: str | None = None
+
+
+class EvidenceCollectedPayload(Payload):
+    """Where an investigate run left its evidence, and what it found there (the files are the record; this line
+    makes them part of the timeline the post-mortem reads)."""
+
+    #: Relative to the incident's folder: ``evidence/20261201T142812Z-all``.
+    folder: _Text
+    views: list[str] = Field(default_factory=list)
+    files: int = 0
+    bytes: int = 0
+    #: Files cut at the size cap.
+    cut: list[str] = Field(default_factory=list)
+    #: What could not be kept, one line each (a view that failed, a file its writer could not produce).
+    problems: list[str] = Field(default_factory=list)
+    #: The run's findings that are problems, as the summary screen showed them.
+    findings: list[str] = Field(default_factory=list)
 
 
 class JournalRepairedPayload(Payload):
@@ -404,6 +423,13 @@ def _describe_triaged(p: TriagedPayload, _names: SeverityNames) -> str:
     return f"triaged: {p.summary}" if p.summary else "triaged"
 
 
+def _describe_evidence(p: EvidenceCollectedPayload, _names: SeverityNames) -> str:
+    what = f"{p.files} file{'s' if p.files != 1 else ''}"
+    views = f" ({', '.join(p.views)})" if p.views else ""
+    found = f"; {len(p.findings)} finding(s): {p.findings[0]}" if p.findings else ""
+    return f"evidence collected: {what}{views} in {p.folder}{found}"
+
+
 def _describe_repaired(p: JournalRepairedPayload, _names: SeverityNames) -> str:
     line = p.line if p.line is not None else "?"
     return f"journal repaired: line {line} was torn by an interrupted write; ignored"
@@ -456,4 +482,5 @@ register(
 register(EventSpec(EventKind.ROLES_ASSIGNED, RolesAssignedPayload, _describe_roles, apply=_apply_roles))
 register(EventSpec(EventKind.DETECTED, DetectedPayload, _describe_detected, milestone=_look_milestone))
 register(EventSpec(EventKind.TRIAGED, TriagedPayload, _describe_triaged, milestone=_look_milestone))
+register(EventSpec(EventKind.EVIDENCE_COLLECTED, EvidenceCollectedPayload, _describe_evidence))
 register(EventSpec(EventKind.JOURNAL_REPAIRED, JournalRepairedPayload, _describe_repaired, internal=True))

@@ -12,15 +12,13 @@ HTTP probes are started first, so they wait on the network while the Kubernetes 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from incidentctl.core.checks import CheckKind, CheckResult, DatastoreObservation, Failure, Health, SignalObservation
+from incidentctl.core.checks import CheckKind, CheckResult, Failure, Health, SignalObservation
 from incidentctl.core.labels import LabelSelector, LabelSelectorError
 from incidentctl.core.looks import summarize
 from incidentctl.core.report import DetectReport as DetectReport  # noqa: PLC0414 - kept importable from here
@@ -30,26 +28,33 @@ from incidentctl.core.signals import builtin_signals, measured_signals
 from incidentctl.core.workloads import (
     deployment_check,
     ingress_checks,
-    pod_state,
     pods_check,
     pods_of,
     service_check,
 )
 from incidentctl.errors import IncidentctlError, UsageError
 from incidentctl.exitcodes import ExitCode
+from incidentctl.phases.checks import SNAPSHOT_RESOURCES as SNAPSHOT_RESOURCES  # noqa: PLC0414
+from incidentctl.phases.checks import Snapshot, datastore_check, dependency_check
+from incidentctl.phases.checks import cluster_error as _cluster_error
+from incidentctl.phases.checks import guard as _guard
+from incidentctl.phases.checks import missing_resources as _missing
+from incidentctl.phases.checks import read_snapshot as _read_snapshot
+from incidentctl.phases.checks import unknown_result as _unknown
 from incidentctl.phases.context import PhaseContext
 from incidentctl.phases.recording import Recorded, open_incident, record_detection
 
 if TYPE_CHECKING:
     import httpx
 
-    from incidentctl.adapters.kube import KubeClient, KubeError
     from incidentctl.runbook.model import Component, Runbook
 
 log = logging.getLogger(__name__)
 
-#: The namespace reads a detect run needs; each is one paged list call.
-SNAPSHOT_RESOURCES = ("deployments", "pods", "services", "endpoints", "ingresses")
+#: The names the checks had when they lived here (kept importable: they moved to phases.checks, shared with
+#: investigate).
+_Snapshot = Snapshot
+_datastore_check = datastore_check
 
 
 class NothingSelected(IncidentctlError):
@@ -123,29 +128,6 @@ class DetectResult:
         return ExitCode.OK if not self.report.problems else ExitCode.PROBLEMS_FOUND
 
 
-class _Snapshot:
-    """The namespace as read once: resource -> items, or the error that kept us from reading it."""
-
-    def __init__(self) -> None:
-        self.items: dict[str, list[dict[str, Any]]] = {}
-        self.errors: dict[str, KubeError] = {}
-        self.client: KubeClient | None = None
-        self.client_error: IncidentctlError | None = None
-        #: Set when every list came back empty and the namespace itself does not exist.
-        self.namespace_error: KubeError | None = None
-        #: How long the Kubernetes side took: the client's set-up (import, kubeconfig) and the list calls.
-        self.seconds: float | None = None
-
-    def missing(self, *resources: str) -> str | None:
-        """Why a check that needs these resources cannot run, or None."""
-        if self.client_error is not None:
-            return str(self.client_error)
-        for r in resources:
-            if r in self.errors:
-                return str(self.errors[r])
-        return None
-
-
 def run_detect(ctx: PhaseContext, request: DetectRequest) -> DetectResult:
     """Every check at once; then the look is recorded in the open incident, when it differs from the last one
     recorded there (:func:`incidentctl.core.looks.is_new_look`, decided under the journal's lock)."""
@@ -196,18 +178,7 @@ def _report(env: DetectEnv, request: DetectRequest) -> DetectReport:
                     ]
                 )
         for dep in dependencies:
-            submit(
-                lambda d=dep: [  # type: ignore[misc]
-                    probe_http(
-                        http,
-                        d.check,
-                        check_id=f"dependency:{d.name}",
-                        kind="dependency",
-                        subject=d.name,
-                        secrets=env.secrets,
-                    )
-                ]
-            )
+            submit(lambda d=dep: [dependency_check(http, d, env.secrets)])  # type: ignore[misc]
         futures.extend(_observability_checks(rb, env, http, components, opts, pool))
 
         snapshot = _read_snapshot(env, opts.namespace, pool)
@@ -258,16 +229,6 @@ def _report(env: DetectEnv, request: DetectRequest) -> DetectReport:
     )
 
 
-def _guard(fn: Callable[[], list[CheckResult]]) -> list[CheckResult]:
-    """The adapters' checks never raise; this is the last line of defence for a bug in one of them."""
-    try:
-        return fn()
-    except Exception as e:
-        log.debug("a check raised", exc_info=True)
-        summary = f"check failed: {type(e).__name__}: {e}"
-        return [CheckResult("internal", CheckKind.INTERNAL, "-", Health.UNKNOWN, summary, failure=Failure.INTERNAL)]
-
-
 def _selected_components(rb: Runbook, opts: DetectOptions) -> list[Component]:
     unknown = [c for c in opts.components if c not in rb.component_names()]
     if unknown:
@@ -275,83 +236,6 @@ def _selected_components(rb: Runbook, opts: DetectOptions) -> list[Component]:
             f"unknown component {unknown[0]!r}", hint=f"components in the runbook: {', '.join(rb.component_names())}"
         )
     return [c for c in rb.components if not opts.components or c.name in opts.components]
-
-
-def _read_snapshot(env: DetectEnv, namespace: str, pool: ThreadPoolExecutor) -> _Snapshot:
-    from incidentctl.adapters.kube import KubeError
-
-    snap = _Snapshot()
-    started = time.monotonic()
-    try:
-        snap.client = env.adapters.kube()
-    except IncidentctlError as e:  # a kubeconfig the up-front check let through: reported with the rest
-        snap.client_error = e
-        return snap
-    client = snap.client
-    lock = threading.Lock()
-
-    def read(resource: str) -> None:
-        try:
-            items = client.list(resource, namespace)
-        except KubeError as e:
-            with lock:
-                snap.errors[resource] = e
-            return
-        with lock:
-            snap.items[resource] = items
-
-    for fut in [pool.submit(read, r) for r in SNAPSHOT_RESOURCES]:
-        fut.result()
-    if not snap.errors and not any(snap.items.values()):
-        snap.namespace_error = _missing_namespace(client, namespace)
-    snap.seconds = time.monotonic() - started
-    return snap
-
-
-def _missing_namespace(client: KubeClient, namespace: str) -> KubeError | None:
-    """An empty namespace and one that does not exist list the same (empty); only asking for the namespace tells
-    them apart. Asked only when everything came back empty, and a refusal (many on-call users may not read
-    namespaces) leaves the empty lists to speak for themselves."""
-    from incidentctl.adapters.kube import KubeError, KubeNotFound
-
-    try:
-        client.get_namespace(namespace)
-    except KubeNotFound:
-        return KubeNotFound(
-            f"namespace {namespace!r} does not exist on {client.server}",
-            hint="check -n/--namespace, the runbook's cluster.namespace and --context (`kubectl get namespaces`)",
-        )
-    except KubeError as e:
-        log.debug("cannot tell whether namespace %s exists: %s", namespace, e)
-    return None
-
-
-def _cluster_error(snap: _Snapshot) -> IncidentctlError | None:
-    from incidentctl.adapters.kube import KubeUnreachable
-
-    if snap.client_error is not None:
-        return snap.client_error
-    if snap.namespace_error is not None:
-        return snap.namespace_error
-    if snap.errors and len(snap.errors) == len(SNAPSHOT_RESOURCES):
-        first = next(iter(snap.errors.values()))
-        unreachable = [e for e in snap.errors.values() if isinstance(e, KubeUnreachable)]
-        return unreachable[0] if unreachable else first
-    return None
-
-
-def _unknown(check: str, kind: CheckKind, target: str, subject: str | None, why: BaseException) -> CheckResult:
-    """A check that could not run, with the error that kept it from running as its typed failure."""
-    from incidentctl.adapters.failures import failure_of
-
-    return CheckResult(check, kind, target, Health.UNKNOWN, f"could not check: {why}", subject, failure=failure_of(why))
-
-
-def _missing(snap: _Snapshot, *resources: str) -> IncidentctlError | None:
-    """The error that keeps a check needing these resources from running (what ``_Snapshot.missing`` words)."""
-    if snap.client_error is not None:
-        return snap.client_error
-    return next((snap.errors[r] for r in resources if r in snap.errors), None)
 
 
 def _judge_workloads(
@@ -393,79 +277,6 @@ def _judge_workloads(
             by_service = {c.service: c.name for c in rb.components if c.service}
             out.extend(ingress_checks(snap.items.get("ingresses", []), services, endpoints, by_service))
     return out
-
-
-def _datastore_check(ds: Any, snap: _Snapshot, namespace: str, now: datetime, window: timedelta) -> CheckResult:
-    """The runbook's ``kubectl exec -it postgres-0 -- psql ... -c "SELECT 1;"``: the pod must be serving and the
-    command must succeed (and print what the runbook expects).
-
-    DOWN is "looked, and it is broken": the pod is missing or not serving, the command failed, printed the wrong
-    thing or did not finish within its timeout. A refusal or an unreachable API is UNKNOWN: the check did not run.
-    """
-    import re
-
-    from incidentctl.adapters.failures import failure_of
-    from incidentctl.adapters.kube import KubeError, KubeExecTimeout
-
-    check, target, kind = f"datastore:{ds.name}", f"pod/{ds.pod}: {' '.join(ds.check.command)}", CheckKind.DATASTORE
-    why = _missing(snap, "pods")
-    if why is not None or snap.client is None:
-        return _unknown(check, kind, target, ds.name, why or IncidentctlError("no Kubernetes client"))
-    pod = next((p for p in snap.items.get("pods", []) if p["metadata"]["name"] == ds.pod), None)
-    if pod is None:
-        summary = f"pod {ds.pod} not found"
-        return CheckResult(check, kind, target, Health.DOWN, summary, ds.name, failure=Failure.NOT_FOUND)
-    state = pod_state(pod, now=now, window=window)
-    if not state.serving:
-        detail = ", ".join(state.problems) or state.phase
-        failure = state.failures[0] if state.failures else Failure.NOT_SERVING
-        summary = f"pod {ds.pod} not serving: {detail}"
-        return CheckResult(check, kind, target, Health.DOWN, summary, ds.name, failure=failure)
-    timeout = ds.check.timeout.total_seconds()
-    started = time.monotonic()
-    try:
-        result = snap.client.exec(namespace, ds.pod, list(ds.check.command), container=ds.container, timeout=timeout)
-    except KubeError as e:
-        elapsed = time.monotonic() - started
-        # The command had ``timeout`` to answer: a connection that was still open when that ran out is the
-        # datastore not answering (a hung psql), which is a finding; a refusal, or an API that could not be
-        # reached at all, says nothing about the datastore.
-        if isinstance(e, KubeExecTimeout):
-            health, failure = Health.DOWN, Failure.TIMEOUT
-        else:
-            health, failure = Health.UNKNOWN, failure_of(e)
-        return CheckResult(
-            check, kind, target, health, f"exec failed: {e}", ds.name, latency_s=elapsed, failure=failure
-        )
-    elapsed = time.monotonic() - started
-    seen = DatastoreObservation(exit_code=result.exit_code, stdout=result.stdout[-500:], stderr=result.stderr[-500:])
-    if result.exit_code != 0:
-        last = (result.stderr or result.stdout).strip().splitlines()
-        detail = last[-1] if last else "no output"
-        return CheckResult(
-            check,
-            kind,
-            target,
-            Health.DOWN,
-            f"exit code {result.exit_code}: {detail}",
-            ds.name,
-            latency_s=elapsed,
-            observation=seen,
-            failure=Failure.COMMAND_FAILED,
-        )
-    if ds.check.expect_output and not re.search(ds.check.expect_output, result.stdout):
-        return CheckResult(
-            check,
-            kind,
-            target,
-            Health.DOWN,
-            f"unexpected output (wanted /{ds.check.expect_output}/)",
-            ds.name,
-            latency_s=elapsed,
-            observation=seen,
-            failure=Failure.OUTPUT_MISMATCH,
-        )
-    return CheckResult(check, kind, target, Health.OK, "check passed", ds.name, latency_s=elapsed, observation=seen)
 
 
 def _observability_checks(

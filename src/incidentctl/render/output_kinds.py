@@ -24,6 +24,11 @@ from incidentctl.render.investigate_changes_output import ChangesOutput
 from incidentctl.render.investigate_errors_output import ErrorTemplatesOutput
 from incidentctl.render.investigate_events import InvestigateEventsOutput
 from incidentctl.render.investigate_logs_output import LogLineOutput, LogProblemOutput
+from incidentctl.render.investigate_output import (
+    InvestigateDatastoresOutput,
+    InvestigateDependenciesOutput,
+    InvestigateOutput,
+)
 from incidentctl.render.investigate_resources import InvestigateResourcesOutput
 from incidentctl.render.output_model import OutputModel
 
@@ -145,9 +150,12 @@ KINDS: dict[str, Any] = {
     "OutputKindList": OutputKindListOutput,
     "LogLine": LogLineOutput,
     "LogProblem": LogProblemOutput,
+    "ErrorTemplates": ErrorTemplatesOutput,
+    "Investigate": InvestigateOutput,
+    "InvestigateDatastores": InvestigateDatastoresOutput,
+    "InvestigateDependencies": InvestigateDependenciesOutput,
     "InvestigateResources": InvestigateResourcesOutput,
     "InvestigateEvents": InvestigateEventsOutput,
-    "ErrorTemplates": ErrorTemplatesOutput,
 }
 
 #: The kind of the error envelope; it has no data model of its own (see :func:`envelope_model`).
