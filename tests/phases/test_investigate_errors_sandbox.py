@@ -21,7 +21,14 @@ FAULTS = {
     "memory-leak": ["upstream retrieval reset", "MemoryError: cannot allocate"],
     "traffic-spike": ["request queue full"],
     "cache-corruption": ["cached embedding for", "cited source ids not in retrieved set", "upstream retrieval: <*>"],
+    "bad-config": ["upstream synthesis: <*> deadline exceeded", "cancelled at the configured deadline"],
 }
+
+
+def test_every_fault_scenario_is_covered() -> None:
+    from incidentctl.sandbox.scenarios import SCENARIOS
+
+    assert set(FAULTS) == set(SCENARIOS) - {"healthy"}
 
 
 def _errors(invoke: Invoke, site: Site, *args: str) -> tuple[int, dict[str, Any]]:

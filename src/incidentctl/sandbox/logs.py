@@ -348,6 +348,11 @@ def _error_text(name: str, cause: str, rng: random.Random, duration: int) -> str
             return f'method=POST path=/v1/search status=502 duration_ms={duration} error="upstream retrieval reset"'
         if cause == "cache-corruption":
             return f'method=POST path=/v1/ask status=500 duration_ms={duration} error="upstream retrieval: 500"'
+        if cause == "bad-config":
+            return (
+                f"method=POST path=/v1/ask status=504 duration_ms={2000 + rng.randint(5, 60)} "
+                'error="upstream synthesis: 504 deadline exceeded"'
+            )
         return rng.choice(
             (
                 f'method=POST path=/v1/ask status=502 duration_ms={duration} error="upstream synthesis: '
@@ -380,4 +385,9 @@ def _error_text(name: str, cause: str, rng: random.Random, duration: int) -> str
         return 'status=500 error="worker crashed while handling the request (signal 11)"'
     if cause == "cache-corruption":
         return 'status=500 error="AnswerValidationError: cited source ids not in retrieved set (stale cache)"'
+    if cause == "bad-config":
+        return (
+            'status=504 provider=openai model=gpt-4o error="asyncio.TimeoutError: provider call cancelled at the '
+            'configured deadline (LLM_TIMEOUT_SECONDS)"'
+        )
     return 'status=500 error="openai.APIConnectionError: Connection error."'
