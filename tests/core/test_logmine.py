@@ -179,3 +179,21 @@ def test_pods_from_kubectl_prefixes_and_from_cluster_lines() -> None:
 def test_a_line_whose_own_level_is_info_is_no_error(line: str, error: bool) -> None:
     assert logmine.is_error(line) is error
     assert _mined([line]).error_lines == int(error)
+
+
+@pytest.mark.parametrize("chunk_size", [1 << 10, 1 << 20])
+def test_a_line_without_end_is_mined_by_its_start_and_memory_stays_bounded(chunk_size: int) -> None:
+    # a log with one endless line (a binary dump, /dev/zero, a crash that wrote no newline) must not make the
+    # miner hold the whole line: it keeps at most MAX_LINE_BYTES of it, and the lines after it still count
+    endless = b"ERROR dump " + b"x" * (5 * (1 << 20))
+    miner = logmine.Miner()
+    held: list[int] = []
+    stream = io.BytesIO(endless + b"\nERROR request id=41 failed\n" + endless)
+    while chunk := stream.read(chunk_size):
+        miner.feed(chunk)
+        held.append(miner.pending_bytes)
+    miner.close()
+    assert max(held) <= logmine.MAX_LINE_BYTES
+    assert (miner.lines, miner.error_lines) == (3, 3)
+    assert all(len(group.example) <= logmine.MAX_LINE_BYTES for group in miner.groups.values())
+    assert any("request id=<*> failed" in key for key in miner.groups)

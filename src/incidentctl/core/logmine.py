@@ -39,6 +39,11 @@ from typing import IO, Literal
 #: What a read asks for: big enough that the per-chunk Python work vanishes, small enough to stay in cache.
 CHUNK_SIZE = 1 << 20
 
+#: The most of one line the miner holds while waiting for its end. A line without end (a binary dump, a crash that
+#: wrote no newline, ``--file /dev/zero``) would otherwise grow in memory without bound; a real log line is far
+#: shorter, and its first 64 KiB are what its template is made of.
+MAX_LINE_BYTES = 64 << 10
+
 #: A line holding one of these words (any case) is an error line. ``error`` is what the runbook's grep selects
 #: (and Python's exceptions end in it); PostgreSQL and Go say ``FATAL`` and ``panic``. Each word costs a scan of
 #: the whole log (0.13 s a million lines), so words that add little stay out: a traceback's header is the same for
@@ -195,13 +200,27 @@ class Miner:
             return
         first = data.find(b"\n")
         if first < 0:
-            self._carry += data
+            self._hold(data)
             return
-        self._chunk(self._carry + data[: first + 1], 0, len(self._carry) + first + 1)
+        # a line already cut at MAX_LINE_BYTES ends here: the rest of it is dropped, not joined on
+        line = self._carry + (data[: first + 1] if len(self._carry) < MAX_LINE_BYTES else b"\n")
+        self._carry = b""
+        self._chunk(line[:MAX_LINE_BYTES] + (b"\n" if len(line) > MAX_LINE_BYTES else b""), 0, None)
         last = data.rfind(b"\n") + 1
-        self._carry = data[last:]
+        self._hold(data[last:])
         if last > first + 1:
             self._chunk(data, first + 1, last)
+
+    @property
+    def pending_bytes(self) -> int:
+        """How much of an unfinished line is held (never more than :data:`MAX_LINE_BYTES`)."""
+        return len(self._carry)
+
+    def _hold(self, start: bytes) -> None:
+        """Keep the start of the line a chunk ends inside, up to :data:`MAX_LINE_BYTES` of it."""
+        room = MAX_LINE_BYTES - len(self._carry)
+        if room > 0:
+            self._carry += start[:room]
 
     def close(self) -> None:
         if self._carry:
@@ -227,8 +246,10 @@ class Miner:
             mine.seen(theirs.last_time)
         return self
 
-    def _chunk(self, data: bytes, begin: int, stop: int) -> None:
-        """The whole lines of ``data[begin:stop]`` (``stop`` just after a newline)."""
+    def _chunk(self, data: bytes, begin: int, stop: int | None) -> None:
+        """The whole lines of ``data[begin:stop]`` (``stop`` just after a newline; None: the end of ``data``)."""
+        if stop is None:
+            stop = len(data)
         self.lines += data.count(b"\n", begin, stop)
         low = data.lower()
         starts: set[int] = set()
