@@ -121,9 +121,9 @@ def _request(
 
 
 def _fetch(state: AppState, request: LogsRequest, writer: LogWriter, line_filter: LineFilter | None) -> int:
-    from incidentctl.phases.investigate.logs import fetch_logs
+    from incidentctl.phases.investigate.logs import run_logs
 
-    fetch = fetch_logs(state.phase_context(), request)
+    fetch = run_logs(state.phase_context(), request)
     if fetch.cluster_error is not None:
         raise fetch.cluster_error
     _say_missing(fetch, writer)

@@ -21,7 +21,7 @@ from incidentctl.core.logmine import Miner, Template
 from incidentctl.core.text import one_line
 from incidentctl.exitcodes import ExitCode
 from incidentctl.phases.investigate.base import Evidence, Finding, Rank, Section
-from incidentctl.phases.investigate.saving import NO_SAVE, EvidenceRequest, Kept, check_incident, keep_evidence
+from incidentctl.phases.investigate.saving import EvidenceRequest, Kept, check_incident, keep_evidence
 
 if TYPE_CHECKING:  # the fan-out (and the Kubernetes models it reads) is imported only when a cluster is read
     from incidentctl.phases.context import PhaseContext
@@ -145,7 +145,7 @@ def run_errors(ctx: PhaseContext, request: ErrorsRequest) -> ErrorsResult:
     baseline_start = window_start - baseline
     fetch = fetch_logs(
         ctx,
-        LogsRequest(components=request.components, since_time=baseline_start, previous=Previous.ALSO, evidence=NO_SAVE),
+        LogsRequest(components=request.components, since_time=baseline_start, previous=Previous.ALSO),
     )
     current, before = Miner(), Miner()
     current.add_lines(

@@ -140,7 +140,8 @@ class LogsRequest:
     tail: int | None = None
     previous: Previous = Previous.CURRENT
     concurrency: int = DEFAULT_CONCURRENCY
-    #: Where to keep what was looked at (the umbrella and errors pass NO_SAVE: it keep these logs themselves).
+    #: Where :func:`run_logs` keeps what was read (:func:`fetch_logs`, which errors and the umbrella call, keeps
+    #: nothing: they keep these logs with their own evidence).
     evidence: EvidenceRequest = field(default_factory=EvidenceRequest)
 
 
@@ -396,18 +397,18 @@ def _read_plan(client: KubeClient, namespace: str, components: Sequence[Componen
         return _plan(components, deployments.result(), pods.result(), previous)
 
 
-def fetch_logs(ctx: PhaseContext, request: LogsRequest) -> LogFetch:
-    """Read every log (see :func:`_fetch_logs`); one file per container kept in the open incident (nothing when
-    nothing could be read)."""
+def run_logs(ctx: PhaseContext, request: LogsRequest) -> LogFetch:
+    """``investigate logs``: :func:`fetch_logs`, and one file per container kept in the open incident (nothing
+    when nothing could be read)."""
     check_incident(ctx, request.evidence)
-    result = _fetch_logs(ctx, request)
+    result = fetch_logs(ctx, request)
     if result.cluster_error is not None:
         return result
     result.kept = keep_view(ctx, request.evidence, VIEW, result)
     return result
 
 
-def _fetch_logs(ctx: PhaseContext, request: LogsRequest) -> LogFetch:
+def fetch_logs(ctx: PhaseContext, request: LogsRequest) -> LogFetch:
     """Read the logs of every container of every pod of the requested components, concurrently, and merge them.
 
     Two list calls find the pods (deployments and pods of the namespace), then one log read per container instance
@@ -705,5 +706,6 @@ __all__ = [
     "follow_logs",
     "merge",
     "parse_lines",
+    "run_logs",
     "select_components",
 ]

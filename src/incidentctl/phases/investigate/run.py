@@ -77,7 +77,7 @@ def _logs(ctx: PhaseContext, done: Mapping[str, Section]) -> Section:
     errors = done.get("errors")
     if isinstance(errors, ErrorsResult) and errors.logs is not None:
         return errors.logs
-    return fetch_logs(ctx, LogsRequest(since=timedelta(hours=1), previous=Previous.ALSO, evidence=NO_SAVE))
+    return fetch_logs(ctx, LogsRequest(since=timedelta(hours=1), previous=Previous.ALSO))
 
 
 #: Every view ``investigate`` runs, in the order their documents appear in ``-o json``; a view that needs
