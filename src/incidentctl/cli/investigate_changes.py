@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from incidentctl.cli.investigate_common import IncidentOption, NoSaveOption, evidence_request, finish, say_kept
 from incidentctl.cli.state import AppState
 from incidentctl.errors import UsageError
 
@@ -34,6 +35,8 @@ def changes(
             show_default=False,
         ),
     ] = None,
+    incident: IncidentOption = None,
+    no_save: NoSaveOption = False,
 ) -> None:
     """Rollout history (revision, time, images, change-cause, who) and ConfigMap changes on one time axis with
     the onset of errors; names the suspect change and what it changed. Exit 3 when a suspect is named or part
@@ -66,9 +69,11 @@ def changes(
         window=durations["--window"],
         errors_onset=errors_onset,
         errors_detail="errors seen (--onset)" if errors_onset is not None else None,
+        evidence=evidence_request(ctx, incident, no_save),
     )
     result = run_changes(state.phase_context(), request)
     state.printer.result(
         "InvestigateChanges", changes_output(result), table=lambda console: changes_table(console, result)
     )
-    raise typer.Exit(result.exit_code)
+    say_kept(state, result.kept, in_document=False)
+    finish(state, result.kept, result.exit_code)

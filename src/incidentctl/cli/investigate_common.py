@@ -39,14 +39,15 @@ def evidence_request(ctx: typer.Context, incident: str | None, no_save: bool) ->
     return EvidenceRequest(save=not (no_save or group_no_save), incident=incident or group_incident)
 
 
-def say_kept(state: AppState, kept: Kept) -> None:
-    """For people, on stderr, once: where the evidence went, or why it went nowhere."""
+def say_kept(state: AppState, kept: Kept, *, in_document: bool = True) -> None:
+    """For people, on stderr, once: where the evidence went, or why it went nowhere. ``in_document``: the
+    command's -o json document says it too (then the note is not repeated on stderr)."""
     if kept.saved is not None:
         saved = kept.saved
         state.printer.note(f"evidence: {len(saved.files)} file(s) in {saved.location} (recorded in {kept.incident_id})")
         for problem in saved.problems:
             state.printer.warn(f"evidence not kept: {problem}")
-    elif kept.note is not None and not state.printer.format.is_machine:  # -o json has it in the document
+    elif kept.note is not None and not (in_document and state.printer.format.is_machine):  # said in the document
         state.printer.note(kept.note)
 
 

@@ -10,6 +10,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from incidentctl.cli.investigate_common import IncidentOption, NoSaveOption, evidence_request, finish, say_kept
 from incidentctl.cli.state import AppState
 from incidentctl.errors import OutputError, UsageError
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from datetime import timedelta
 
     from incidentctl.phases.investigate.errors import ErrorsResult
+    from incidentctl.phases.investigate.saving import EvidenceRequest
 
 STDIN = "-"
 
@@ -49,14 +51,19 @@ def errors(
             show_default=False,
         ),
     ] = None,
+    incident: IncidentOption = None,
+    no_save: NoSaveOption = False,
 ) -> None:
-    """Error templates (lines with ids and times masked), NEW ones first. Exit 3 when one is new."""
+    """Error templates (lines with ids and times masked), NEW ones first. Exit 3 when one is new.
+
+    The templates and the logs mined are kept in the open incident; a saved log (--file) keeps nothing.
+    """
     state: AppState = ctx.obj
     state.output_format()
     if file is None:
         if baseline_file is not None:
             raise UsageError("--baseline-file only applies with --file (the cluster's baseline is read from the pods)")
-        result = _from_cluster(state, components or [], since, baseline)
+        result = _from_cluster(state, components or [], since, baseline, evidence_request(ctx, incident, no_save))
     else:
         if components:
             raise UsageError("COMPONENT only applies to the cluster's logs, not with --file")
@@ -64,7 +71,9 @@ def errors(
             raise UsageError("--file and --baseline-file cannot both be stdin (-)")
         result = _from_files(file, baseline_file)
     _show(state, result)
-    raise typer.Exit(int(result.exit_code))
+    if file is None:
+        say_kept(state, result.kept, in_document=False)
+    finish(state, result.kept, int(result.exit_code))
 
 
 def _duration(option: str, value: str) -> timedelta:
@@ -79,7 +88,9 @@ def _duration(option: str, value: str) -> timedelta:
     return window
 
 
-def _from_cluster(state: AppState, components: list[str], since: str, baseline: str | None) -> ErrorsResult:
+def _from_cluster(
+    state: AppState, components: list[str], since: str, baseline: str | None, evidence: EvidenceRequest
+) -> ErrorsResult:
     from incidentctl.phases.investigate.errors import ErrorsRequest, run_errors
 
     names = tuple(n.strip() for raw in components for n in raw.split(",") if n.strip())
@@ -87,6 +98,7 @@ def _from_cluster(state: AppState, components: list[str], since: str, baseline: 
         components=names,
         window=_duration("--since", since),
         baseline=_duration("--baseline", baseline) if baseline is not None else None,
+        evidence=evidence,
     )
     return run_errors(state.phase_context(), request)
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from incidentctl.cli.investigate_common import IncidentOption, NoSaveOption, evidence_request, say_kept
 from incidentctl.cli.state import AppState
 from incidentctl.errors import UsageError
 from incidentctl.exitcodes import ExitCode
@@ -13,6 +14,7 @@ from incidentctl.exitcodes import ExitCode
 if TYPE_CHECKING:
     from incidentctl.phases.investigate.grep import LineFilter
     from incidentctl.phases.investigate.logs import LogFetch, LogsRequest
+    from incidentctl.phases.investigate.saving import EvidenceRequest
     from incidentctl.render.investigate_logs import LogWriter
 
 
@@ -57,11 +59,13 @@ def logs(
     concurrency: Annotated[
         int, typer.Option("--concurrency", metavar="N", help="Logs read at the same time.", min=1, max=512)
     ] = 64,
+    incident: IncidentOption = None,
+    no_save: NoSaveOption = False,
 ) -> None:
     """Every container of every pod of each component, fetched at once and merged in time order.
 
     Exit 0 when every log was read, 3 when one could not be (or a component has no pods), 4 when the cluster
-    cannot be reached.
+    cannot be reached. One file per container is kept in the open incident; --follow keeps nothing.
     """
     from incidentctl.phases.investigate.grep import LineFilter, compile_grep
     from incidentctl.render.investigate_logs import LogWriter
@@ -69,7 +73,8 @@ def logs(
     state: AppState = ctx.obj
     state.output_format()
     pattern = compile_grep(grep, ignore_case=ignore_case) if grep is not None else None
-    request = _request(state, components or [], since, tail, previous, concurrency)
+    evidence = evidence_request(ctx, incident, no_save)
+    request = _request(state, components or [], since, tail, previous, concurrency, evidence)
     writer = LogWriter(state.printer, timestamps=timestamps, flush_each=follow)
     line_filter = LineFilter(pattern) if pattern is not None else None
     try:
@@ -83,7 +88,13 @@ def logs(
 
 
 def _request(
-    state: AppState, components: list[str], since: str | None, tail: int, previous: bool, concurrency: int
+    state: AppState,
+    components: list[str],
+    since: str | None,
+    tail: int,
+    previous: bool,
+    concurrency: int,
+    evidence: EvidenceRequest,
 ) -> LogsRequest:
     from incidentctl.core.times import parse_duration, parse_point_in_time
     from incidentctl.phases.investigate.logs import LogsRequest, Previous
@@ -105,13 +116,14 @@ def _request(
         tail=None if tail < 0 else tail,
         previous=Previous.ONLY if previous else Previous.CURRENT,
         concurrency=concurrency,
+        evidence=evidence,
     )
 
 
 def _fetch(state: AppState, request: LogsRequest, writer: LogWriter, line_filter: LineFilter | None) -> int:
-    from incidentctl.phases.investigate.logs import fetch_logs
+    from incidentctl.phases.investigate.logs import run_logs
 
-    fetch = fetch_logs(state.phase_context(), request)
+    fetch = run_logs(state.phase_context(), request)
     if fetch.cluster_error is not None:
         raise fetch.cluster_error
     _say_missing(fetch, writer)
@@ -122,6 +134,9 @@ def _fetch(state: AppState, request: LogsRequest, writer: LogWriter, line_filter
             state.printer.note("no log was read")
         elif line_filter is not None and not matched:
             state.printer.note(f"no line of {len(fetch.sources)} log(s) matches --grep {line_filter.pattern.pattern!r}")
+    say_kept(state, fetch.kept, in_document=False)
+    if fetch.kept.error is not None:  # the logs were shown first: nothing seen is lost
+        raise fetch.kept.error
     return fetch.exit_code
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from incidentctl.cli.investigate_common import IncidentOption, NoSaveOption, evidence_request, finish, say_kept
 from incidentctl.cli.state import AppState
 from incidentctl.errors import UsageError
 
@@ -20,6 +21,8 @@ def resources(
     since: Annotated[
         str, typer.Option("--since", metavar="DURATION", help="Container exits within this window are crashes.")
     ] = "1h",
+    incident: IncidentOption = None,
+    no_save: NoSaveOption = False,
 ) -> None:
     """Usage against requests and limits, restarts, OOM kills, nodes under pressure. Exit 0 fine, 3 problems."""
     from incidentctl.core.times import parse_duration
@@ -33,10 +36,14 @@ def resources(
     except ValueError as e:
         raise UsageError(f"--since: {e}") from e
     names = tuple(n.strip() for raw in components or [] for n in raw.split(",") if n.strip())
-    result = run_resources(state.phase_context(), ResourcesRequest(components=names, window=window))
+    result = run_resources(
+        state.phase_context(),
+        ResourcesRequest(components=names, window=window, evidence=evidence_request(ctx, incident, no_save)),
+    )
     if result.cluster_error is not None:
         raise result.cluster_error
     state.printer.result(
         "InvestigateResources", resources_data(result), table=lambda console: resources_table(console, result)
     )
-    raise typer.Exit(result.exit_code)
+    say_kept(state, result.kept, in_document=False)
+    finish(state, result.kept, result.exit_code)

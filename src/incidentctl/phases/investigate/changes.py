@@ -18,7 +18,7 @@ import logging
 import math
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
 
@@ -44,6 +44,7 @@ from incidentctl.errors import IncidentctlError, UsageError
 from incidentctl.exitcodes import ExitCode
 from incidentctl.phases.context import PhaseContext
 from incidentctl.phases.investigate.base import Evidence, Finding, Rank
+from incidentctl.phases.investigate.saving import EvidenceRequest, Kept, check_incident, keep_view
 
 if TYPE_CHECKING:
     from incidentctl.adapters.kube import KubeClient, KubeError
@@ -60,6 +61,9 @@ RESOURCES = ("deployments", "replicasets", "configmaps", "pods")
 MAX_POINTS = 360
 
 
+VIEW = "changes"
+
+
 @dataclass(frozen=True)
 class ChangesRequest:
     #: Only these components; empty: all of the runbook's.
@@ -71,6 +75,8 @@ class ChangesRequest:
     #: An onset seen elsewhere: the first NEW error template's firstSeen, passed by ``investigate``.
     errors_onset: datetime | None = None
     errors_detail: str | None = None
+    #: Where to keep what was looked at (the umbrella passes NO_SAVE: it keeps every view's in one folder).
+    evidence: EvidenceRequest = field(default_factory=EvidenceRequest)
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,8 @@ class ChangesResult:
     reason: str
     #: What could not be read: one line each, never taken for "no change".
     problems: tuple[str, ...] = field(default_factory=tuple)
+    #: Where the evidence went (set by the run function; nothing when the umbrella ran the view).
+    kept: Kept = field(default_factory=Kept)
 
     @property
     def exit_code(self) -> int:
@@ -120,6 +128,13 @@ class ChangesResult:
 
 
 def run_changes(ctx: PhaseContext, request: ChangesRequest) -> ChangesResult:
+    """The rollouts and ConfigMap changes against the onset; the evidence kept in the open incident."""
+    check_incident(ctx, request.evidence)
+    result = _run_changes(ctx, request)
+    return replace(result, kept=keep_view(ctx, request.evidence, VIEW, result))
+
+
+def _run_changes(ctx: PhaseContext, request: ChangesRequest) -> ChangesResult:
     rb = ctx.runbook
     unknown = [c for c in request.components if c not in rb.component_names()]
     if unknown:

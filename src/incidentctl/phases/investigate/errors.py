@@ -12,7 +12,7 @@ to its template by :mod:`incidentctl.core.logmine`, and a template absent from t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING
 
@@ -20,7 +20,8 @@ from incidentctl.core import logmine
 from incidentctl.core.logmine import Miner, Template
 from incidentctl.core.text import one_line
 from incidentctl.exitcodes import ExitCode
-from incidentctl.phases.investigate.base import Evidence, Finding, Rank
+from incidentctl.phases.investigate.base import Evidence, Finding, Rank, Section
+from incidentctl.phases.investigate.saving import EvidenceRequest, Kept, check_incident, keep_evidence
 
 if TYPE_CHECKING:  # the fan-out (and the Kubernetes models it reads) is imported only when a cluster is read
     from incidentctl.phases.context import PhaseContext
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # the fan-out (and the Kubernetes models it reads) is importe
 
 #: ``--since`` when none is given: the runbook's own look-back (``--since=1h``).
 DEFAULT_WINDOW = timedelta(hours=1)
+VIEW = "errors"
 
 #: How much of a pattern a finding shows (the evidence has all of it).
 FINDING_WIDTH = 160
@@ -41,6 +43,8 @@ class ErrorsRequest:
     window: timedelta = DEFAULT_WINDOW
     #: The baseline's length, ending where the window starts; None: as long as the window.
     baseline: timedelta | None = None
+    #: Where to keep what was looked at (the umbrella passes NO_SAVE: it keeps every view's in one folder).
+    evidence: EvidenceRequest = field(default_factory=EvidenceRequest)
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class ErrorsResult:
     #: The fan-out that read the cluster's logs (None for a file): its problems are this view's problems too.
     logs: LogFetch | None = None
     redact: Callable[[str], str] = field(default=lambda text: text, repr=False)
+    #: Where the evidence went (set by the run function; nothing when the umbrella ran the view).
+    kept: Kept = field(default_factory=Kept)
 
     @property
     def new(self) -> tuple[Template, ...]:
@@ -128,9 +134,11 @@ def _redacted(templates: list[Template], redact: Callable[[str], str]) -> tuple[
 
 
 def run_errors(ctx: PhaseContext, request: ErrorsRequest) -> ErrorsResult:
-    """Read twice the window from every container (previous instances included) and mine both halves."""
+    """Read twice the window from every container (previous instances included) and mine both halves; the
+    templates and the logs they were mined from kept in the open incident."""
     from incidentctl.phases.investigate.logs import LogsRequest, Previous, fetch_logs
 
+    check_incident(ctx, request.evidence)
     baseline = request.baseline if request.baseline is not None else request.window
     now = ctx.clock()
     window_start = now - request.window
@@ -149,7 +157,7 @@ def run_errors(ctx: PhaseContext, request: ErrorsRequest) -> ErrorsResult:
         if line.time is not None and baseline_start <= line.time < window_start
     )
     found = logmine.templates(current, before)
-    return ErrorsResult(
+    result = ErrorsResult(
         templates=_redacted(found, ctx.secrets.redact),
         lines=current.lines,
         error_lines=current.error_lines,
@@ -161,6 +169,11 @@ def run_errors(ctx: PhaseContext, request: ErrorsRequest) -> ErrorsResult:
         logs=fetch,
         redact=ctx.secrets.redact,
     )
+    if fetch.cluster_error is not None:  # nothing was read: nothing to keep
+        return result
+    sections: list[tuple[str, Section]] = [(VIEW, result), ("logs", fetch)]
+    findings = [f.text for f in result.findings() if f.problem]
+    return replace(result, kept=keep_evidence(ctx, request.evidence, VIEW, sections, findings=findings))
 
 
 #: A saved log at least this large is mined by two processes, a half each (a regular file only: a pipe cannot be

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import IO, Any
 
@@ -21,15 +21,21 @@ from incidentctl.exitcodes import ExitCode
 from incidentctl.phases.context import PhaseContext
 from incidentctl.phases.investigate.base import Evidence, Finding, Rank
 from incidentctl.phases.investigate.namespace import missing_namespace
+from incidentctl.phases.investigate.saving import EvidenceRequest, Kept, check_incident, keep_view
 
 #: How many groups the summary screen gets; the view's own table and JSON have them all.
 SUMMARY_GROUPS = 5
+
+
+VIEW = "events"
 
 
 @dataclass(frozen=True)
 class EventsRequest:
     #: Events last seen within this window.
     window: timedelta = timedelta(hours=1)
+    #: Where to keep what was looked at (the umbrella passes NO_SAVE: it keeps every view's in one folder).
+    evidence: EvidenceRequest = field(default_factory=EvidenceRequest)
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,8 @@ class EventsResult:
     cluster_error: IncidentctlError | None = None
     #: The Warning events within the window as the API returned them, already redacted.
     raw: list[Any] = field(default_factory=list)
+    #: Where the evidence went (set by the run function; nothing when the umbrella ran the view).
+    kept: Kept = field(default_factory=Kept)
 
     @property
     def exit_code(self) -> int:
@@ -82,6 +90,16 @@ def _when(value: datetime | None) -> str:
 
 
 def run_events(ctx: PhaseContext, request: EventsRequest) -> EventsResult:
+    """The Warning events grouped; the raw events kept in the open incident (nothing when they could not
+    be read)."""
+    check_incident(ctx, request.evidence)
+    result = _run_events(ctx, request)
+    if result.cluster_error is not None:
+        return result
+    return replace(result, kept=keep_view(ctx, request.evidence, VIEW, result))
+
+
+def _run_events(ctx: PhaseContext, request: EventsRequest) -> EventsResult:
     from incidentctl.adapters.kube import KubeError
 
     namespace = ctx.settings.namespace.value

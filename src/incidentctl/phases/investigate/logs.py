@@ -32,6 +32,7 @@ from incidentctl.errors import IncidentctlError, UsageError
 from incidentctl.exitcodes import ExitCode
 from incidentctl.phases.context import PhaseContext
 from incidentctl.phases.investigate.base import Evidence, Finding, Rank
+from incidentctl.phases.investigate.saving import EvidenceRequest, Kept, check_incident, keep_view
 
 if TYPE_CHECKING:
     from incidentctl.adapters.kube import KubeClient
@@ -68,6 +69,9 @@ class SourceProblem(Enum):
     NOT_STARTED = "not-started"
     #: The read failed (403, timeout, the API unreachable, the pod gone): the log exists but was not seen.
     FAILED = "failed"
+
+
+VIEW = "logs"
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,9 @@ class LogsRequest:
     tail: int | None = None
     previous: Previous = Previous.CURRENT
     concurrency: int = DEFAULT_CONCURRENCY
+    #: Where :func:`run_logs` keeps what was read (:func:`fetch_logs`, which errors and the umbrella call, keeps
+    #: nothing: they keep these logs with their own evidence).
+    evidence: EvidenceRequest = field(default_factory=EvidenceRequest)
 
 
 class NoSuchComponent(UsageError):
@@ -165,6 +172,8 @@ class LogFetch:
     #: What to mask in evidence (the runbook's secrets); identity when there are none.
     redact: Callable[[str], str] = field(default=lambda text: text, repr=False)
     _by_source: dict[LogSource, list[LogLine]] | None = field(default=None, init=False, repr=False, compare=False)
+    #: Where the evidence went (set by the run function; nothing when the umbrella ran the view).
+    kept: Kept = field(default_factory=Kept)
 
     @property
     def problems(self) -> tuple[SourceError, ...]:
@@ -386,6 +395,17 @@ def _read_plan(client: KubeClient, namespace: str, components: Sequence[Componen
         deployments = pool.submit(client.list, "deployments", namespace)
         pods = pool.submit(client.list, "pods", namespace)
         return _plan(components, deployments.result(), pods.result(), previous)
+
+
+def run_logs(ctx: PhaseContext, request: LogsRequest) -> LogFetch:
+    """``investigate logs``: :func:`fetch_logs`, and one file per container kept in the open incident (nothing
+    when nothing could be read)."""
+    check_incident(ctx, request.evidence)
+    result = fetch_logs(ctx, request)
+    if result.cluster_error is not None:
+        return result
+    result.kept = keep_view(ctx, request.evidence, VIEW, result)
+    return result
 
 
 def fetch_logs(ctx: PhaseContext, request: LogsRequest) -> LogFetch:
@@ -686,5 +706,6 @@ __all__ = [
     "follow_logs",
     "merge",
     "parse_lines",
+    "run_logs",
     "select_components",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import IO, TYPE_CHECKING, Any
@@ -33,6 +33,7 @@ from incidentctl.exitcodes import ExitCode
 from incidentctl.phases.context import PhaseContext
 from incidentctl.phases.investigate.base import Evidence, Finding, Rank
 from incidentctl.phases.investigate.namespace import missing_namespace
+from incidentctl.phases.investigate.saving import EvidenceRequest, Kept, check_incident, keep_view
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -59,6 +60,9 @@ class MetricsStatus(str, Enum):
     SKIPPED = "skipped"
 
 
+VIEW = "resources"
+
+
 @dataclass(frozen=True)
 class MetricsRead:
     status: MetricsStatus
@@ -72,6 +76,8 @@ class ResourcesRequest:
     components: tuple[str, ...] = ()
     #: A container exit within this window counts as a recent crash; older ones are history.
     window: timedelta = timedelta(hours=1)
+    #: Where to keep what was looked at (the umbrella passes NO_SAVE: it keeps every view's in one folder).
+    evidence: EvidenceRequest = field(default_factory=EvidenceRequest)
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,8 @@ class ResourcesResult:
     #: The raw material, already redacted: the PodMetrics and NodeMetrics items, the containers' statuses, the
     #: nodes' conditions and allocatable.
     raw: dict[str, Any] = field(default_factory=dict)
+    #: Where the evidence went (set by the run function; nothing when the umbrella ran the view).
+    kept: Kept = field(default_factory=Kept)
 
     @property
     def exit_code(self) -> int:
@@ -119,6 +127,16 @@ def _json_writer(value: Any) -> Callable[[IO[bytes]], None]:
 
 
 def run_resources(ctx: PhaseContext, request: ResourcesRequest) -> ResourcesResult:
+    """Usage against requests and limits; the raw material kept in the open incident (nothing when the
+    namespace could not be read at all)."""
+    check_incident(ctx, request.evidence)
+    result = _run_resources(ctx, request)
+    if result.cluster_error is not None:
+        return result
+    return replace(result, kept=keep_view(ctx, request.evidence, VIEW, result))
+
+
+def _run_resources(ctx: PhaseContext, request: ResourcesRequest) -> ResourcesResult:
     """Read everything at once, then judge each container and node."""
     from incidentctl.adapters.kube import KubeError
 

@@ -57,7 +57,7 @@ class View:
 
 
 def _errors(ctx: PhaseContext, _done: Mapping[str, Section]) -> Section:
-    return run_errors(ctx, ErrorsRequest())
+    return run_errors(ctx, ErrorsRequest(evidence=NO_SAVE))
 
 
 def _changes(ctx: PhaseContext, done: Mapping[str, Section]) -> Section:
@@ -66,9 +66,9 @@ def _changes(ctx: PhaseContext, done: Mapping[str, Section]) -> Section:
     seen = [t for t in errors.new if t.first_seen is not None] if isinstance(errors, ErrorsResult) else []
     first = min(seen, key=lambda t: t.first_seen or datetime.max, default=None)
     if first is None:
-        return run_changes(ctx, ChangesRequest())
+        return run_changes(ctx, ChangesRequest(evidence=NO_SAVE))
     detail = f"first NEW error template: {one_line(first.pattern)[:80]}"
-    return run_changes(ctx, ChangesRequest(errors_onset=first.first_seen, errors_detail=detail))
+    return run_changes(ctx, ChangesRequest(errors_onset=first.first_seen, errors_detail=detail, evidence=NO_SAVE))
 
 
 def _logs(ctx: PhaseContext, done: Mapping[str, Section]) -> Section:
@@ -86,8 +86,10 @@ VIEWS: tuple[View, ...] = (
     View("errors", Rank.NEW_ERRORS, _errors),
     View("changes", Rank.SUSPECT_CHANGE, _changes, needs=("errors",)),
     View("logs", Rank.CRASHES, _logs, needs=("errors",)),
-    View("resources", Rank.RESOURCE_PRESSURE, lambda ctx, _done: run_resources(ctx, ResourcesRequest())),
-    View("events", Rank.EVENTS, lambda ctx, _done: run_events(ctx, EventsRequest())),
+    View(
+        "resources", Rank.RESOURCE_PRESSURE, lambda ctx, _done: run_resources(ctx, ResourcesRequest(evidence=NO_SAVE))
+    ),
+    View("events", Rank.EVENTS, lambda ctx, _done: run_events(ctx, EventsRequest(evidence=NO_SAVE))),
     View("datastores", Rank.DATASTORES, lambda ctx, _done: run_datastores(ctx, DatastoresRequest(evidence=NO_SAVE))),
     View(
         "dependencies",

@@ -108,6 +108,13 @@ def keep_evidence(
     return Kept(saved, incident_id, event)
 
 
+def keep_view(ctx: PhaseContext, request: EvidenceRequest, view: str, section: Section) -> Kept:
+    """One view's evidence in a folder of its own, its problems the event's findings."""
+    return keep_evidence(
+        ctx, request, view, [(view, section)], findings=[f.text for f in section.findings() if f.problem]
+    )
+
+
 def _items(sections: Sequence[tuple[str, Section]]) -> Iterator[Evidence]:
     """Every view's files; each view names its own folder (``logs/...``, ``datastores/checks.json``)."""
     for _name, section in sections:
