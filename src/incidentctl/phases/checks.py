@@ -100,14 +100,15 @@ def read_snapshot(
     for fut in [pool.submit(read, r) for r in resources]:
         fut.result()
     if not snap.errors and not any(snap.items.values()):
-        snap.namespace_error = _missing_namespace(client, namespace)
+        snap.namespace_error = missing_namespace(client, namespace)
     snap.seconds = time.monotonic() - started
     return snap
 
 
-def _missing_namespace(client: KubeClient, namespace: str) -> KubeError | None:
-    """An empty namespace and one that does not exist list the same (empty); only asking for the namespace tells
-    them apart. Asked only when everything came back empty, and a refusal (many on-call users may not read
+def missing_namespace(client: KubeClient, namespace: str) -> KubeError | None:
+    """The error to report when ``namespace`` does not exist, else None. An empty namespace and one that does not
+    exist list the same (empty), and "no pods" or "no Warning events" there would read as fine; only asking for the
+    namespace tells them apart. Asked only when a list came back empty; a refusal (many on-call users may not read
     namespaces) leaves the empty lists to speak for themselves."""
     from incidentctl.adapters.kube import KubeError, KubeNotFound
 

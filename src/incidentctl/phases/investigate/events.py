@@ -18,9 +18,9 @@ from incidentctl.core.times import format_duration, format_rfc3339
 from incidentctl.core.warning_events import EventGroup, event_fact, warning_groups
 from incidentctl.errors import IncidentctlError
 from incidentctl.exitcodes import ExitCode
+from incidentctl.phases.checks import missing_namespace
 from incidentctl.phases.context import PhaseContext
 from incidentctl.phases.investigate.base import Evidence, Finding, Rank
-from incidentctl.phases.investigate.namespace import missing_namespace
 from incidentctl.phases.investigate.saving import EvidenceRequest, Kept, check_incident, keep_view
 
 #: How many groups the summary screen gets; the view's own table and JSON have them all.

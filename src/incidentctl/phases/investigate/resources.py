@@ -30,9 +30,9 @@ from incidentctl.core.times import format_duration, format_percent, format_rfc33
 from incidentctl.core.workloads import selector_matches
 from incidentctl.errors import IncidentctlError, UsageError
 from incidentctl.exitcodes import ExitCode
+from incidentctl.phases.checks import missing_namespace
 from incidentctl.phases.context import PhaseContext
 from incidentctl.phases.investigate.base import Evidence, Finding, Rank
-from incidentctl.phases.investigate.namespace import missing_namespace
 from incidentctl.phases.investigate.saving import EvidenceRequest, Kept, check_incident, keep_view
 
 if TYPE_CHECKING:
