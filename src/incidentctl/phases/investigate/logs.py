@@ -32,7 +32,13 @@ from incidentctl.errors import IncidentctlError, UsageError
 from incidentctl.exitcodes import ExitCode
 from incidentctl.phases.context import PhaseContext
 from incidentctl.phases.investigate.base import Evidence, Finding, Rank
-from incidentctl.phases.investigate.saving import EvidenceRequest, Kept, check_incident, keep_view
+from incidentctl.phases.investigate.saving import (
+    EvidenceRequest,
+    Kept,
+    check_incident,
+    keep_view,
+    learn_runbook_secrets,
+)
 
 if TYPE_CHECKING:
     from incidentctl.adapters.kube import KubeClient
@@ -358,33 +364,6 @@ def merge(streams: Iterable[Iterable[LogLine]]) -> Iterator[LogLine]:
     """Per-container streams, each in time order, merged into one (stable: equal times keep stream order)."""
     floor = datetime.min.replace(tzinfo=timezone.utc)
     return heapq.merge(*streams, key=lambda line: line.time if line.time is not None else floor)
-
-
-def learn_runbook_secrets(ctx: PhaseContext) -> None:
-    """Resolve every secret the runbook names, so evidence is masked of them even when this command used none
-    (a log line may echo a token another command sends). A secret that cannot be resolved cannot leak either."""
-    from pydantic import BaseModel
-
-    from incidentctl.runbook.types import SecretRef
-
-    def walk(value: Any) -> Iterator[SecretRef]:
-        if isinstance(value, SecretRef):
-            yield value
-        elif isinstance(value, BaseModel):
-            for name in type(value).model_fields:
-                yield from walk(getattr(value, name))
-        elif isinstance(value, dict):
-            for item in value.values():
-                yield from walk(item)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                yield from walk(item)
-
-    for ref in walk(ctx.runbook):
-        try:
-            ctx.secrets.resolve(ref)
-        except IncidentctlError:
-            continue
 
 
 # --- the fan-out ----------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from incidentctl.core.events import EventKind
-from incidentctl.errors import ConfigError, IncidentctlError
+from incidentctl.errors import IncidentctlError
 from incidentctl.journal.evidence import EvidenceStore, SavedEvidence
 from incidentctl.phases.context import PhaseContext
 from incidentctl.phases.investigate.base import Evidence, Section
@@ -122,11 +122,13 @@ def _items(sections: Sequence[tuple[str, Section]]) -> Iterator[Evidence]:
 
 
 def learn_runbook_secrets(ctx: PhaseContext) -> None:
-    """Resolve every secret the runbook names, so that redaction knows its value."""
+    """Resolve every secret the runbook names, so output and evidence are masked of them even when this command
+    used none (a log line may echo a token another command sends). A secret that cannot be resolved here has no
+    value this run could leak."""
     from incidentctl.runbook.types import SecretRef
 
     for ref in _walk(ctx.runbook, SecretRef):
-        with contextlib.suppress(ConfigError):  # not set here: there is no value this run could leak
+        with contextlib.suppress(IncidentctlError):
             ctx.secrets.resolve(ref)
 
 
