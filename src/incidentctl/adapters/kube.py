@@ -139,6 +139,8 @@ class KubeClient:
             "merge": "application/merge-patch+json",
             "strategic": "application/strategic-merge-patch+json",
             "json": "application/json-patch+json",
+            # server-side apply (``kubectl apply --server-side``): the body is the whole manifest
+            "apply": "application/apply-patch+yaml",
         }
     )
 
@@ -213,14 +215,33 @@ class KubeClient:
         sub = f"/{subresource}" if subresource else ""
         path = f"{API_PATHS[resource]}/namespaces/{namespace}/{resource}/{name}{sub}"
         what = f"patch {resource}/{name}{sub} in namespace {namespace}"
-        return self._request(
-            what,
-            "PATCH",
-            path,
-            _write_query(dry_run, field_manager),
-            body=body,
-            content_type=self.PATCH_TYPES[patch_type],
-        )
+        query = _write_query(dry_run, field_manager)
+        if patch_type == "apply":
+            query.append(("force", "true"))  # as `kubectl apply --server-side --force-conflicts`: the hotfix wins
+        return self._request(what, "PATCH", path, query, body=body, content_type=self.PATCH_TYPES[patch_type])
+
+    def delete(
+        self,
+        resource: str,
+        namespace: str,
+        name: str,
+        *,
+        uid: str | None = None,
+        resource_version: str | None = None,
+        dry_run: bool = False,
+    ) -> JSON:
+        """DELETE an object, only if it is still the one planned for (``uid``/``resource_version`` preconditions:
+        a pod recreated under the same name in between is a 409, not a second restart)."""
+        path = f"{API_PATHS[resource]}/namespaces/{namespace}/{resource}/{name}"
+        what = f"delete {resource}/{name} in namespace {namespace}"
+        preconditions = {k: v for k, v in (("uid", uid), ("resourceVersion", resource_version)) if v}
+        body: JSON = {"kind": "DeleteOptions", "apiVersion": "v1"}
+        if preconditions:
+            body["preconditions"] = preconditions
+        if dry_run:
+            body["dryRun"] = ["All"]
+        query = [("dryRun", "All")] if dry_run else []
+        return self._request(what, "DELETE", path, query, body=body, content_type="application/json")
 
     def create(
         self, resource: str, namespace: str, body: JSON, *, dry_run: bool = False, field_manager: str = "incidentctl"

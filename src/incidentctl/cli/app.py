@@ -17,6 +17,7 @@ from incidentctl.cli import demo as demo_cmd
 from incidentctl.cli import detect as detect_cmd
 from incidentctl.cli.incident import app as incident_app
 from incidentctl.cli.investigate import app as investigate_app
+from incidentctl.cli.mitigate import app as mitigate_app
 from incidentctl.cli.root import RootGroup, configure_logging
 from incidentctl.cli.runbook import app as runbook_app
 from incidentctl.cli.sandbox import app as sandbox_app
@@ -39,6 +40,7 @@ app.command("demo")(demo_cmd.demo)
 app.add_typer(runbook_app, name="runbook")
 app.add_typer(incident_app, name="incident")
 app.add_typer(investigate_app, name="investigate")
+app.add_typer(mitigate_app, name="mitigate")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(schema_app, name="schema")
 

@@ -40,6 +40,9 @@ class AppState:
     clock: Callable[[], datetime] = utc_now
     #: How long-running commands (``detect --watch``) wait between rounds; tests end the wait early.
     sleep: Callable[[float], None] = time.sleep
+    #: Asks the responder a yes/no question (mitigate's confirmation); None: a terminal's prompt when there is
+    #: one, else nobody can be asked. Tests answer here.
+    confirm: Callable[[str], bool] | None = None
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
     cwd: Path | None = None
     printer: Printer = field(default_factory=Printer)
@@ -105,5 +108,6 @@ class AppState:
                 clock=self.clock,
                 journal=self.journal,
                 runbook_dir=self.runbook_source().path.parent,
+                sleep=self.sleep,
             )
         return self._context

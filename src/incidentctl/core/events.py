@@ -48,6 +48,16 @@ class EventKind:
     TRIAGED = "triaged"
     #: An investigate run kept what it looked at in the incident's ``evidence/`` folder (``data.folder``).
     EVIDENCE_COLLECTED = "evidence_collected"
+    #: A mitigation about to be sent: what, where, the diff, the state before (``data.id``: ``M1``, ``M2``...).
+    MITIGATION_PLANNED = "mitigation_planned"
+    #: The planned mitigation was sent and the server took every write; the state after.
+    MITIGATION_APPLIED = "mitigation_applied"
+    #: The planned mitigation stopped: the error, and which writes had been made before it.
+    MITIGATION_FAILED = "mitigation_failed"
+    #: A guardrail or the responder said no; nothing was sent.
+    MITIGATION_REFUSED = "mitigation_refused"
+    #: The rollouts were awaited and the components' checks re-run after a mitigation (or ``mitigate verify``).
+    MITIGATION_VERIFIED = "mitigation_verified"
     #: Bookkeeping: a torn last line was closed off (``data.line`` names it).
     JOURNAL_REPAIRED = "journal_repaired"
 
@@ -177,6 +187,70 @@ class EvidenceCollectedPayload(Payload):
     problems: list[str] = Field(default_factory=list)
     #: The run's findings that are problems, as the summary screen showed them.
     findings: list[str] = Field(default_factory=list)
+
+
+class MitigationPlannedPayload(Payload):
+    """A mitigation as planned, recorded before anything is sent (so a crash mid-write still leaves the intent)."""
+
+    #: The incident's mitigation number: ``M1``, ``M2``...; ``mitigate undo INC-2026-004/M2`` names it.
+    id: _Text
+    action: _Text
+    summary: _Text
+    args: dict[str, Any] = Field(default_factory=dict)
+    #: The objects it writes (``deployment/synthesis``).
+    targets: list[str] = Field(default_factory=list)
+    #: One line per object: what changes.
+    changes: list[str] = Field(default_factory=list)
+    #: The unified diff a person confirmed (capped by the phase).
+    diff: list[str] = Field(default_factory=list)
+    before: dict[str, Any] = Field(default_factory=dict)
+    after: dict[str, Any] = Field(default_factory=dict)
+    reason: str | None = None
+    destructive: bool = False
+    #: How to revert it: ``{"action": "scale", "args": {...}, "summary": ...}``; absent when it cannot be undone.
+    undo: dict[str, Any] | None = None
+    #: The mitigation this one reverts (``M2``).
+    undoes: str | None = None
+    #: The resourceVersions it was planned against (object -> version).
+    versions: dict[str, str] = Field(default_factory=dict)
+
+
+class MitigationAppliedPayload(Payload):
+    id: _Text
+    #: The state after, as the server answered the writes (object -> fields).
+    after: dict[str, Any] = Field(default_factory=dict)
+    writes: int = 0
+
+
+class MitigationFailedPayload(Payload):
+    id: _Text
+    error: _Text
+    #: The error's kind (``Conflict``, ``Forbidden``, ``Invalid``, ``Timeout``...).
+    reason: str | None = None
+    #: Writes the server took before the failure (object labels): a partial change a responder must know about.
+    applied: list[str] = Field(default_factory=list)
+    not_applied: list[str] = Field(default_factory=list)
+
+
+class MitigationRefusedPayload(Payload):
+    action: _Text
+    summary: _Text
+    #: The guardrail that refused it (``severity-actions``, ``replica-bounds``...) or ``not-confirmed``.
+    rule: _Text
+    message: _Text
+
+
+class MitigationVerifiedPayload(Payload):
+    #: The mitigation verified; absent for a ``mitigate verify`` of its own.
+    id: str | None = None
+    healthy: bool
+    components: list[str] = Field(default_factory=list)
+    #: What is still wrong, one line each (empty when healthy).
+    still_wrong: list[str] = Field(default_factory=list)
+    #: Each awaited rollout's outcome, one line each.
+    rollouts: list[str] = Field(default_factory=list)
+    timed_out: bool = False
+    seconds: float | None = None
 
 
 class JournalRepairedPayload(Payload):
@@ -430,6 +504,38 @@ def _describe_evidence(p: EvidenceCollectedPayload, _names: SeverityNames) -> st
     return f"evidence collected: {what}{views} in {p.folder}{found}"
 
 
+def _describe_planned(p: MitigationPlannedPayload, _names: SeverityNames) -> str:
+    why = f" (reason: {p.reason})" if p.reason else ""
+    undoes = f" undoing {p.undoes}" if p.undoes else ""
+    return f"mitigation {p.id} planned{undoes}: {p.summary}{why}"
+
+
+def _describe_applied(p: MitigationAppliedPayload, _names: SeverityNames) -> str:
+    return f"mitigation {p.id} applied ({p.writes} write{'s' if p.writes != 1 else ''})"
+
+
+def _describe_failed(p: MitigationFailedPayload, _names: SeverityNames) -> str:
+    partial = f"; already changed: {', '.join(p.applied)}" if p.applied else ""
+    return f"mitigation {p.id} failed: {p.error}{partial}"
+
+
+def _describe_refused(p: MitigationRefusedPayload, _names: SeverityNames) -> str:
+    return f"mitigation refused ({p.rule}): {p.summary}: {p.message}"
+
+
+def _describe_verified(p: MitigationVerifiedPayload, _names: SeverityNames) -> str:
+    which = f"mitigation {p.id}" if p.id else ", ".join(p.components) or "verification"
+    if p.healthy:
+        return f"{which} verified: healthy ({', '.join(p.components)})" if p.id else f"verified healthy: {which}"
+    wrong = "; ".join(p.still_wrong[:3]) or ("timed out" if p.timed_out else "not healthy")
+    return f"{which} not verified: {wrong}"
+
+
+def _verified_milestone(p: MitigationVerifiedPayload) -> Milestone | None:
+    # the checks that said "broken" now say "healthy": the impact is mitigated
+    return Milestone.MITIGATED if p.healthy and p.components else None
+
+
 def _describe_repaired(p: JournalRepairedPayload, _names: SeverityNames) -> str:
     line = p.line if p.line is not None else "?"
     return f"journal repaired: line {line} was torn by an interrupted write; ignored"
@@ -483,4 +589,13 @@ register(EventSpec(EventKind.ROLES_ASSIGNED, RolesAssignedPayload, _describe_rol
 register(EventSpec(EventKind.DETECTED, DetectedPayload, _describe_detected, milestone=_look_milestone))
 register(EventSpec(EventKind.TRIAGED, TriagedPayload, _describe_triaged, milestone=_look_milestone))
 register(EventSpec(EventKind.EVIDENCE_COLLECTED, EvidenceCollectedPayload, _describe_evidence))
+register(EventSpec(EventKind.MITIGATION_PLANNED, MitigationPlannedPayload, _describe_planned))
+register(EventSpec(EventKind.MITIGATION_APPLIED, MitigationAppliedPayload, _describe_applied))
+register(EventSpec(EventKind.MITIGATION_FAILED, MitigationFailedPayload, _describe_failed))
+register(EventSpec(EventKind.MITIGATION_REFUSED, MitigationRefusedPayload, _describe_refused))
+register(
+    EventSpec(
+        EventKind.MITIGATION_VERIFIED, MitigationVerifiedPayload, _describe_verified, milestone=_verified_milestone
+    )
+)
 register(EventSpec(EventKind.JOURNAL_REPAIRED, JournalRepairedPayload, _describe_repaired, internal=True))

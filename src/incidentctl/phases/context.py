@@ -12,6 +12,7 @@ client, and a test hands a phase other adapters without patching anything.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -123,3 +124,8 @@ class PhaseContext:
     journal: Callable[[], JournalStore]
     adapters: Adapters
     secrets: Secrets
+    #: How a phase waits (mitigate's verification between looks at a rollout); a test's sandbox moves its own
+    #: clock here instead of sleeping.
+    sleep: Callable[[float], None] = time.sleep
+    #: The folder runbook.yaml is in: files the runbook names (hotfix manifests) are relative to it.
+    runbook_dir: Path | None = None

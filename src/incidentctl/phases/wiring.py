@@ -6,6 +6,7 @@ client library. Every adapter is a factory: nothing is imported or connected bef
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ def build_context(
     journal: Callable[[], JournalStore],
     runbook_dir: Path,
     concurrency: int = 16,
+    sleep: Callable[[float], None] | None = None,
 ) -> PhaseContext:
     """The context the cluster-facing phases run in. The kubeconfig is checked here, at once, so that a kubeconfig
     that cannot work is one line before any check runs rather than an error after all of them."""
@@ -70,4 +72,6 @@ def build_context(
         journal=journal,
         adapters=Adapters(kube=kube, http=http, prometheus=prometheus, alertmanager=alertmanager),
         secrets=secrets,
+        sleep=sleep if sleep is not None else time.sleep,
+        runbook_dir=runbook_dir,
     )

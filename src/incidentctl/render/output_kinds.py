@@ -30,6 +30,7 @@ from incidentctl.render.investigate_output import (
     InvestigateOutput,
 )
 from incidentctl.render.investigate_resources import InvestigateResourcesOutput
+from incidentctl.render.mitigate_output import MitigationOutput
 from incidentctl.render.output_model import OutputModel
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ KINDS: dict[str, Any] = {
     "Event": EventChangeOutput,
     "Timeline": TimelineOutput,
     "InvestigateChanges": ChangesOutput,
+    "Mitigation": MitigationOutput,
     "RunbookValidation": RunbookValidationOutput,
     "Runbook": dict[str, Any],
     "RunbookInit": RunbookInitOutput,

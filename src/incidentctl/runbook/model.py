@@ -425,6 +425,94 @@ class Metrics(Model):
     reports: dict[Literal["daily", "weekly", "monthly"], list[str]] = Field(default_factory=dict)
 
 
+# --- mitigation ------------------------------------------------------------------------------------------------
+
+#: The mitigations guardrails can name (``mitigation.guardrails.severity_actions``); kept equal to
+#: ``incidentctl.core.mitigation.ACTIONS`` by a test.
+MitigationAction = Literal[
+    "restart", "scale", "rollback", "flush-cache", "maintenance", "circuit-breaker", "redirect", "apply"
+]
+
+
+class JsonPatchOp(Model):
+    """One RFC 6902 operation (``kubectl patch --type=json``)."""
+
+    op: Literal["add", "remove", "replace", "test", "move", "copy"]
+    path: str = Field(pattern=r"^(/.*)?$")
+    value: Any = None
+    from_: str | None = Field(None, alias="from")
+
+
+class ObjectChange(Model):
+    """One change a runbook switch makes: a patch to one object in the namespace, as ``kubectl patch`` would send it
+    (``merge``: a JSON merge patch; ``json``: JSON Patch operations). Exactly one of the two."""
+
+    resource: Literal["configmaps", "deployments", "statefulsets", "services", "ingresses"]
+    name: Name
+    merge: dict[str, Any] | None = Field(None, description="A JSON merge patch (RFC 7386).")
+    json_patch: list[JsonPatchOp] | None = Field(None, alias="json", description="JSON Patch operations (RFC 6902).")
+
+    @model_validator(mode="after")
+    def _one_patch(self) -> ObjectChange:
+        if (self.merge is None) == (self.json_patch is None):
+            raise ValueError("give exactly one of merge or json")
+        if self.merge is not None and not self.merge:
+            raise ValueError("merge must change something")
+        if self.json_patch is not None and not self.json_patch:
+            raise ValueError("json must have at least one operation")
+        return self
+
+
+class Switch(Model):
+    """A mitigation the runbook defines as changes to objects (maintenance mode, a circuit breaker, a traffic
+    redirect): ``apply`` turns it on, ``revert`` puts things back, so ``mitigate undo`` never has to guess.
+
+    The keys are ``apply``/``revert`` rather than ``on``/``off``: YAML 1.1 reads a bare ``on`` as ``true``.
+    """
+
+    description: str
+    #: Components whose checks verify it (the ones whose health endpoints, logs and signals it changes).
+    components: list[Name] = Field(default_factory=list)
+    apply: list[ObjectChange] = Field(min_length=1)
+    revert: list[ObjectChange] = Field(min_length=1)
+
+
+class Guardrails(Model):
+    """What mitigate refuses whatever the responder says (exit 5, the rule named, nothing changed)."""
+
+    contexts: list[str] = Field(
+        default_factory=list, description="Kubeconfig contexts mitigations may write to; empty: any."
+    )
+    namespaces: list[Name] = Field(
+        default_factory=list, description="Namespaces mitigations may write to; empty: the runbook's namespace only."
+    )
+    severity_actions: dict[Annotated[str, Field(pattern=SEVERITY_ID)], list[MitigationAction]] = Field(
+        default_factory=dict,
+        description="The actions an incident of each severity allows; a severity not listed allows every action.",
+    )
+
+
+class VerifySettings(Model):
+    timeout: Duration = Field(timedelta(minutes=10), description="How long to wait for rollouts to finish.")
+    interval: Duration = Field(timedelta(seconds=2), description="How often the rollout status is read.")
+    settle: Duration = Field(
+        timedelta(minutes=5),
+        description="How long the checks may take to turn healthy after the rollouts (signals over a 5m window lag).",
+    )
+    checks_interval: Duration = Field(timedelta(seconds=15), description="How often the checks are re-run meanwhile.")
+
+
+class Mitigation(Model):
+    guardrails: Guardrails = Field(default_factory=Guardrails)
+    verify: VerifySettings = Field(default_factory=VerifySettings)
+    maintenance: Switch | None = None
+    circuit_breakers: dict[Name, Switch] = Field(
+        default_factory=dict, description="By dependency name: apply opens the breaker, revert closes it."
+    )
+    redirects: dict[Name, Switch] = Field(default_factory=dict)
+    hotfix_dir: str | None = Field(None, description="Manifests `mitigate apply` applies, relative to runbook.yaml.")
+
+
 # --- TLS for the runbook's HTTP checks ------------------------------------------------------------------------
 
 
@@ -469,6 +557,7 @@ class Runbook(Model):
     communication: Communication
     postmortem: Postmortem
     metrics: Metrics = Field(default_factory=Metrics)
+    mitigation: Mitigation = Field(default_factory=Mitigation)
     tls: Tls = Field(default_factory=Tls)
 
     def component_names(self) -> list[str]:

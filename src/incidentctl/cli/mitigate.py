@@ -1,0 +1,71 @@
+"""``incidentctl mitigate``: the runbook's resolution steps, each through one safety contract.
+
+Every command shows its plan (what changes where, as a diff), honours ``--dry-run`` (the server checks every
+write and changes nothing), asks unless ``--yes``, is refused by the runbook's guardrails with exit 5, is recorded
+in the open incident before and after, and is verified (the rollout awaited, the checks re-run): exit 0 healthy,
+3 still unhealthy, 5 refused or not confirmed, 4 the cluster unreachable or refusing us.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from incidentctl.cli.mitigate_common import (
+    AutoUndoOption,
+    DryRunOption,
+    IncidentOption,
+    NoVerifyOption,
+    ReasonOption,
+    TimeoutOption,
+    build_request,
+    run_and_show,
+)
+from incidentctl.cli.state import AppState
+
+app = typer.Typer(
+    name="mitigate",
+    help="Fix it: restart, scale, rollback, flush-cache, maintenance, circuit-breaker, redirect, apply, verify, "
+    "undo. Each shows its plan, honours --dry-run, asks unless --yes, is guarded by the runbook, recorded in the "
+    "open incident and verified (exit 0 healthy, 3 still unhealthy, 5 refused or not confirmed).",
+    no_args_is_help=True,
+    subcommand_metavar="COMMAND [ARGS]...",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.command("restart")
+def restart(
+    ctx: typer.Context,
+    targets: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="TARGET...",
+            help="Components (their deployment), datastores (their statefulset) or a datastore's pod (postgres-0).",
+        ),
+    ],
+    dry_run: DryRunOption = False,
+    incident: IncidentOption = None,
+    reason: ReasonOption = None,
+    no_verify: NoVerifyOption = False,
+    auto_undo: AutoUndoOption = False,
+    timeout: TimeoutOption = None,
+) -> None:
+    """Restart as `kubectl rollout restart` does (pods replaced one at a time); a datastore's pod is deleted and
+    recreated by its statefulset. A datastore restart needs --reason."""
+    from incidentctl.phases.mitigate.restart import Restart
+
+    state: AppState = ctx.obj
+    names = tuple(n.strip() for raw in targets for n in raw.split(",") if n.strip())
+    request = build_request(
+        state,
+        Restart(names),
+        dry_run=dry_run,
+        incident=incident,
+        reason=reason,
+        no_verify=no_verify,
+        auto_undo=auto_undo,
+        timeout=timeout,
+    )
+    run_and_show(state, request)

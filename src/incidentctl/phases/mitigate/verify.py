@@ -1,0 +1,212 @@
+"""Verification: wait for the rollouts a mitigation started, then re-run the checks detect runs on its components.
+
+Replaces ``verify_fix.sh``. "Fixed" is judged by the same checks that said "broken" (:mod:`incidentctl.phases.health`),
+never by "the command succeeded": a rollback that rolled out but still serves 5xx is not a fix. Signals measured
+over a window (a 5xx ratio over 5 minutes) fall off only as the bad minutes leave the window, so once the rollouts
+are done the checks are re-run every ``checks_interval`` until they are healthy or ``settle`` has passed.
+
+Waiting goes through ``ctx.sleep``; a test's sandbox moves its simulated clock there.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from incidentctl.core.checks import Health
+from incidentctl.core.events import EventKind
+from incidentctl.core.rollout_status import RolloutState, deployment_status, pod_replaced_status, statefulset_status
+from incidentctl.phases.mitigate.base import Progress, RolloutStatus, Verification
+
+if TYPE_CHECKING:
+    from incidentctl.adapters.kube import KubeClient
+    from incidentctl.core.mitigation import ObjectRef, Plan
+    from incidentctl.core.report import DetectReport
+    from incidentctl.journal.base import JournalStore
+    from incidentctl.phases.context import PhaseContext
+    from incidentctl.phases.mitigate.base import MitigateRequest
+
+
+def verify_plan(ctx: PhaseContext, kube: KubeClient, plan: Plan, request: MitigateRequest) -> Verification:
+    """Verify what ``plan`` changed: its rollouts, then its components' and datastores' checks."""
+    old_uids = {label: (state or {}).get("uid") for label, state in plan.before.items() if isinstance(state, Mapping)}
+    return verify(
+        ctx,
+        kube,
+        components=plan.components,
+        datastores=plan.datastores,
+        rollouts=plan.rollouts,
+        old_uids=old_uids,
+        progress=request.progress,
+        timeout=request.timeout,
+        settle=request.settle,
+    )
+
+
+def verify(
+    ctx: PhaseContext,
+    kube: KubeClient,
+    *,
+    components: Sequence[str],
+    datastores: Sequence[str] = (),
+    rollouts: Sequence[ObjectRef] = (),
+    old_uids: Mapping[str, str | None] | None = None,
+    progress: Callable[[Progress], None] = lambda _p: None,
+    timeout: timedelta | None = None,
+    settle: timedelta | None = None,
+) -> Verification:
+    settings = ctx.runbook.mitigation.verify
+    budget = (timeout or settings.timeout).total_seconds()
+    settle_s = (settle if settle is not None else settings.settle).total_seconds()
+    waited = _Waited(ctx.sleep)
+    statuses = _await_rollouts(
+        kube, rollouts, old_uids or {}, progress, waited, budget, settings.interval.total_seconds()
+    )
+    if any(s.state != "done" for s in statuses):
+        wrong = tuple(f"{s.ref.label}: {s.message}" for s in statuses if s.state != "done")
+        return Verification(
+            tuple(components),
+            tuple(statuses),
+            None,
+            healthy=False,
+            still_wrong=wrong,
+            timed_out=any(s.state == "progressing" for s in statuses),
+            seconds=waited.total,
+        )
+    started = waited.total
+    while True:
+        report = _checks(ctx, components)
+        wrong = _still_wrong(report, components, datastores)
+        healthy = not wrong
+        progress(
+            Progress(
+                "checks",
+                "healthy" if healthy else "; ".join(wrong[:3]),
+                elapsed=waited.total,
+                healthy=healthy,
+            )
+        )
+        if healthy or waited.total - started >= settle_s:
+            return Verification(
+                tuple(components),
+                tuple(statuses),
+                report,
+                healthy=healthy,
+                still_wrong=wrong,
+                timed_out=False,
+                seconds=waited.total,
+            )
+        waited.sleep(
+            min(settings.checks_interval.total_seconds(), max(0.0, settle_s - (waited.total - started))) or 1.0
+        )
+
+
+class _Waited:
+    """Time spent waiting: the sleeps asked for plus the time the looks took (a sandbox's sleep takes none)."""
+
+    def __init__(self, sleep: Callable[[float], None]) -> None:
+        self._sleep = sleep
+        self.total = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        started = time.monotonic()
+        self._sleep(seconds)
+        self.total += max(seconds, time.monotonic() - started)
+
+
+def _await_rollouts(
+    kube: KubeClient,
+    rollouts: Sequence[ObjectRef],
+    old_uids: Mapping[str, str | None],
+    progress: Callable[[Progress], None],
+    waited: _Waited,
+    budget: float,
+    interval: float,
+) -> list[RolloutStatus]:
+    from incidentctl.adapters.kube import KubeNotFound
+
+    pending = list(rollouts)
+    finished: dict[str, RolloutStatus] = {}
+    while True:
+        for ref in list(pending):
+            try:
+                obj: Any = kube.get(ref.resource, ref.namespace, ref.name)
+            except KubeNotFound:
+                obj = None
+            state = _state(ref, obj, old_uids.get(ref.label))
+            status = RolloutStatus(ref, state.state, state.message, state.desired, state.updated, state.available)
+            progress(Progress("rollout", state.message, elapsed=waited.total, rollout=status))
+            if state.state != "progressing":
+                finished[ref.label] = status
+                pending.remove(ref)
+            else:
+                finished[ref.label] = status
+        if not pending:
+            break
+        if waited.total >= budget:
+            for ref in pending:
+                last = finished[ref.label]
+                finished[ref.label] = RolloutStatus(
+                    ref,
+                    "failed",
+                    f"timed out after {int(budget)}s: {last.message}",
+                    last.desired,
+                    last.updated,
+                    last.available,
+                )
+            break
+        waited.sleep(interval)
+    return [finished[r.label] for r in rollouts]
+
+
+def _state(ref: ObjectRef, obj: Any, old_uid: str | None) -> RolloutState:
+    if ref.resource == "pods":
+        return pod_replaced_status(obj, old_uid)
+    if obj is None:
+        return RolloutState("failed", f"{ref.label} is gone")
+    if ref.resource == "statefulsets":
+        return statefulset_status(obj)
+    return deployment_status(obj)
+
+
+def _checks(ctx: PhaseContext, components: Sequence[str]) -> DetectReport:
+    from incidentctl.phases.health import DetectOptions, health_report
+
+    return health_report(ctx, DetectOptions(namespace=ctx.settings.namespace.value, components=tuple(components)))
+
+
+def _still_wrong(report: DetectReport, components: Sequence[str], datastores: Sequence[str]) -> tuple[str, ...]:
+    """What keeps the verified components (and the datastores the mitigation touched) from being healthy. Another
+    subject failing (an external dependency still down behind an open circuit breaker) does not count against it;
+    an unknown check does: a check that could not run is no evidence of health."""
+    judged = set(components) | set(datastores)
+    if report.cluster_error is not None:
+        return (f"the cluster could not be read: {report.cluster_error}",)
+    wrong: list[str] = []
+    for subject in report.subjects:
+        if subject.name in judged and subject.health is not Health.OK:
+            reasons = "; ".join(subject.reasons) or subject.health.value
+            wrong.append(f"{subject.name}: {reasons}")
+    missing = judged - {s.name for s in report.subjects}
+    wrong.extend(f"{name}: not checked" for name in sorted(missing))
+    return tuple(wrong)
+
+
+def record_verification(
+    journal: JournalStore, incident_id: str | None, action_id: str | None, verification: Verification
+) -> None:
+    if incident_id is None:
+        return
+    data: dict[str, Any] = {
+        "healthy": verification.healthy,
+        "components": list(verification.components),
+        "still_wrong": list(verification.still_wrong),
+        "rollouts": [f"{s.ref.label}: {s.message}" for s in verification.rollouts],
+        "timed_out": verification.timed_out,
+        "seconds": round(verification.seconds, 1),
+    }
+    if action_id is not None:
+        data["id"] = action_id
+    journal.append(incident_id, EventKind.MITIGATION_VERIFIED, data)
