@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from incidentctl.cli import mitigate_datastores
 from incidentctl.cli.mitigate_common import (
     AutoUndoOption,
     DryRunOption,
@@ -69,3 +70,6 @@ def restart(
         timeout=timeout,
     )
     run_and_show(state, request)
+
+
+app.command("flush-cache")(mitigate_datastores.flush_cache)
