@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from incidentctl.cli import mitigate_datastores
+from incidentctl.cli import mitigate_apply, mitigate_datastores
 from incidentctl.cli.mitigate_common import (
     AutoUndoOption,
     DryRunOption,
@@ -73,3 +73,4 @@ def restart(
 
 
 app.command("flush-cache")(mitigate_datastores.flush_cache)
+app.command("apply")(mitigate_apply.apply)
