@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.conftest import REPO
 from tests.mitigate.conftest import Drill, advancing, resource_versions
 
 from incidentctl.sandbox import resources, world
@@ -77,10 +78,11 @@ def _set_hotfix_dir(d: Drill, folder: str) -> None:
     d.site.runbook.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
-def test_bad_deploy_is_fixed_by_applying_the_hotfix(drill: Callable[..., Drill], tmp_path: Path) -> None:
+def test_bad_deploy_is_fixed_by_applying_the_hotfix(drill: Callable[..., Drill]) -> None:
+    """The repository's own example, k8s/hotfix/synthesis.yaml."""
     d = drill("bad-deploy")
     incident = d.declare()
-    folder = _folder(tmp_path, {"synthesis.yaml": HOTFIX})
+    folder = REPO / "k8s" / "hotfix"
     assert _image(d) == BAD_IMAGE
     code, doc = d.json("mitigate", "apply", str(folder), "--yes")
     data = doc["data"]
@@ -239,8 +241,20 @@ def test_a_secrets_data_is_never_shown_or_recorded(drill: Callable[..., Drill], 
             5,
             "namespaces",
         ),
+        ({"neg.yaml": HOTFIX.replace("spec:\n", "spec:\n  replicas: -1\n", 1)}, 5, "spec.replicas: Invalid value"),
     ],
-    ids=["bad-yaml", "bad-json", "unknown-kind", "a-list", "not-a-manifest", "no-name", "no-yaml", "empty", "ns"],
+    ids=[
+        "bad-yaml",
+        "bad-json",
+        "unknown-kind",
+        "a-list",
+        "not-a-manifest",
+        "no-name",
+        "no-yaml",
+        "empty",
+        "ns",
+        "server-422",
+    ],
 )
 def test_manifest_errors_are_one_line(
     drill: Callable[..., Drill], tmp_path: Path, files: dict[str, str], code: int, words: str
@@ -256,7 +270,7 @@ def test_manifest_errors_are_one_line(
     assert words in errors[0]
     assert "Traceback" not in result.output
     assert resource_versions(d.sandbox) == before
-    assert d.kinds(incident) == (["mitigation_refused"] if code == 5 else [])
+    assert d.kinds(incident) == (["mitigation_refused"] if "namespaces" in words else [])
 
 
 def test_a_folder_that_is_not_there_and_no_hotfix_dir(drill: Callable[..., Drill], tmp_path: Path) -> None:
