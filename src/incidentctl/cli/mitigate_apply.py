@@ -24,7 +24,7 @@ def apply(
     directory: Annotated[
         Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time on Python 3.10
         typer.Argument(
-            metavar="[DIR]",
+            metavar="DIR",
             help="The folder (or file) of manifests (default: the runbook's mitigation.hotfix_dir).",
             show_default=False,
         ),
@@ -35,9 +35,7 @@ def apply(
     no_verify: NoVerifyOption = False,
     timeout: TimeoutOption = None,
 ) -> None:
-    """Apply hotfix manifests (*.yaml, *.yml, *.json) with server-side apply. The plan is each object's
-    server-side dry run diffed against the live object; each write carries the live resourceVersion; the
-    deployments and statefulsets it changes are awaited and their components' checks re-run."""
+    """Apply hotfix manifests with server-side apply; the plan is a server-side dry run diffed against the live."""
     from incidentctl.phases.mitigate.apply import ApplyManifests
 
     state: AppState = ctx.obj
