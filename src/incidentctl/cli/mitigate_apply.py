@@ -35,7 +35,7 @@ def apply(
     no_verify: NoVerifyOption = False,
     timeout: TimeoutOption = None,
 ) -> None:
-    """Apply hotfix manifests with server-side apply; the plan is a server-side dry run diffed against the live."""
+    """Apply hotfix manifests (server-side apply), planned as a server-side dry run diffed against the live object."""
     from incidentctl.phases.mitigate.apply import ApplyManifests
 
     state: AppState = ctx.obj
