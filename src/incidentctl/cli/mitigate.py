@@ -73,3 +73,4 @@ def restart(
 
 
 app.command("scale")(mitigate_workloads.scale)
+app.command("rollback")(mitigate_workloads.rollback)

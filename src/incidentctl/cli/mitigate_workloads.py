@@ -3,7 +3,7 @@ restart. Parsing only; the plans are :mod:`incidentctl.phases.mitigate.scale` an
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -46,6 +46,43 @@ def scale(
     request = build_request(
         state,
         Scale(parse_counts(state.runbook(), words)),
+        dry_run=dry_run,
+        incident=incident,
+        reason=reason,
+        no_verify=no_verify,
+        auto_undo=auto_undo,
+        timeout=timeout,
+    )
+    run_and_show(state, request)
+
+
+def rollback(
+    ctx: typer.Context,
+    component: Annotated[str, typer.Argument(metavar="COMPONENT", help="The component whose deployment rolls back.")],
+    to_revision: Annotated[
+        Optional[int],  # noqa: UP045 - Typer reads the annotation at run time on Python 3.10
+        typer.Option(
+            "--to-revision",
+            metavar="N",
+            help="The revision to roll back to (default: the previous one, as kubectl rollout undo).",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: DryRunOption = False,
+    incident: IncidentOption = None,
+    reason: ReasonOption = None,
+    no_verify: NoVerifyOption = False,
+    auto_undo: AutoUndoOption = False,
+    timeout: TimeoutOption = None,
+) -> None:
+    """Roll back as `kubectl rollout undo` does, showing first what changes (images, env, resources, args, probes)
+    and the pod template's diff; planned against the deployment's resourceVersion."""
+    from incidentctl.phases.mitigate.rollback import Rollback
+
+    state: AppState = ctx.obj
+    request = build_request(
+        state,
+        Rollback(((component, to_revision),)),
         dry_run=dry_run,
         incident=incident,
         reason=reason,
