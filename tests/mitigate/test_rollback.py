@@ -144,3 +144,17 @@ def test_a_422_from_the_server_is_one_line_and_recorded(drill: Callable[..., Dri
     assert "Traceback" not in result.output
     assert resource_versions(d.sandbox) == before
     assert d.kinds(incident) == ["mitigation_planned", "mitigation_failed"]
+
+
+def test_rolling_back_a_rollback_says_it_returns_to_the_revision_rolled_back_from(drill: Callable[..., Drill]) -> None:
+    d = drill("bad-deploy")
+    d.declare()
+    code, doc = d.json("mitigate", "rollback", "synthesis", "--yes", "--no-verify")
+    assert code == 0, doc
+    code, doc = d.json("mitigate", "rollback", "synthesis", "--dry-run")
+    assert code == 0, doc
+    assert doc["data"]["plan"]["summary"] == "roll back deployment/synthesis from revision 5 to 4"
+    assert doc["data"]["plan"]["notes"] == [
+        "revision 5 is itself a rollback (it ran before as revision 3): rolling back again returns to revision 4, "
+        "the one it replaced; name the revision with --to-revision if that is not what you mean"
+    ]
