@@ -78,10 +78,18 @@ def test_a_revision_not_in_the_history_is_a_usage_error(drill: Callable[..., Dri
     d = drill("bad-deploy")
     incident = d.declare()
     before = resource_versions(d.sandbox)
-    for revision in ("9", "-1"):
+    for revision in ("9", "-1", str(10**30)):
         result = d.run("mitigate", "rollback", "synthesis", "--to-revision", revision, "--yes")
         assert result.exit_code == 2, result.output
         assert f"unable to find specified revision {revision} in history" in result.stderr
+        assert "Traceback" not in result.output
+    for args, said in (
+        (("synthesis", "--to-revision", "three"), "--to-revision"),
+        (("nosuch",), "nothing in the runbook"),
+    ):
+        result = d.run("mitigate", "rollback", *args, "--yes")
+        assert result.exit_code == 2, result.output
+        assert said in result.stderr
         assert "Traceback" not in result.output
     assert resource_versions(d.sandbox) == before
     assert d.kinds(incident) == []
