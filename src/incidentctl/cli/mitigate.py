@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from incidentctl.cli import mitigate_apply, mitigate_datastores
+from incidentctl.cli import mitigate_apply, mitigate_datastores, mitigate_workloads
 from incidentctl.cli.mitigate_common import (
     AutoUndoOption,
     DryRunOption,
@@ -74,3 +74,5 @@ def restart(
 
 app.command("flush-cache")(mitigate_datastores.flush_cache)
 app.command("apply")(mitigate_apply.apply)
+app.command("scale")(mitigate_workloads.scale)
+app.command("rollback")(mitigate_workloads.rollback)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from incidentctl.core.mitigation import Change, FieldChange, ObjectRef, Plan, Write, unified_diff
+from incidentctl.core.mitigation import Change, FieldChange, ObjectRef, Plan, Undo, Write, unified_diff
 from incidentctl.core.times import format_rfc3339
 from incidentctl.errors import UsageError
 from incidentctl.phases.mitigate.base import ActionEnv, MitigationRefused
@@ -137,6 +137,7 @@ class Restart:
                         after[pod_ref.label] = {"uid": "(new)"}
             rollouts.append(ref)
         labels = ", ".join(c.ref.label for c in changes)
+        undo = _undo(resolved, before, env.namespace)
         return Plan(
             action="restart",
             summary=f"restart {labels}",
@@ -150,6 +151,7 @@ class Restart:
             after=after,
             args={"targets": list(self.targets)},
             notes=tuple(f"{d} drops its connections and what it holds in memory while it restarts" for d in datastores),
+            undo=undo,
         )
 
 
@@ -173,6 +175,20 @@ def _stalled_pods(env: ActionEnv, statefulset: Mapping[str, Any]) -> list[dict[s
         if not any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
             stalled.append(pod)
     return sorted(stalled, key=lambda p: str(p["metadata"]["name"]))
+
+
+def _undo(resolved: list[RestartTarget], before: Mapping[str, Any], namespace: str) -> Undo | None:
+    """A deployment's restart is a new revision (its template's restartedAt): rolling back to the revision it ran
+    before puts that template back. A pod deleted, or a statefulset's pods replaced, cannot be put back."""
+    revisions: dict[str, int] = {}
+    for target in resolved:
+        label = ObjectRef(target.ref_resource, target.name, namespace).label
+        revision = str((before.get(label) or {}).get("revision") or "")
+        if target.ref_resource != "deployments" or target.component is None or not revision.isdigit():
+            return None
+        revisions[target.component] = int(revision)
+    words = ", ".join(f"{c} back to revision {n}" for c, n in revisions.items())
+    return Undo("rollback", {"revisions": revisions}, f"roll {words} (the template before the restart)")
 
 
 def from_args(_runbook: Runbook, args: Mapping[str, Any]) -> Restart:
