@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from incidentctl.cli import mitigate_switches
 from incidentctl.cli.mitigate_common import (
     AutoUndoOption,
     DryRunOption,
@@ -69,3 +70,8 @@ def restart(
         timeout=timeout,
     )
     run_and_show(state, request)
+
+
+app.command("maintenance")(mitigate_switches.maintenance)
+app.command("circuit-breaker")(mitigate_switches.circuit_breaker)
+app.command("redirect")(mitigate_switches.redirect)

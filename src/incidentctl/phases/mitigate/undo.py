@@ -23,10 +23,13 @@ Builder = Callable[["Runbook", Mapping[str, Any]], "Action"]
 
 
 def _builders() -> dict[str, Builder]:
-    from incidentctl.phases.mitigate import restart
+    from incidentctl.phases.mitigate import restart, switches
 
     builders: dict[str, Builder] = {
         "restart": restart.from_args,
+        "maintenance": switches.builder("maintenance"),
+        "circuit-breaker": switches.builder("circuit-breaker"),
+        "redirect": switches.builder("redirect"),
     }
     return builders
 
