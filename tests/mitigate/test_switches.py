@@ -88,7 +88,7 @@ def test_dependency_outage_is_contained_by_opening_the_openai_breaker(drill: Cal
     assert planned["undo"] == {
         "action": "circuit-breaker",
         "args": {"direction": "revert", "switch": "openai"},
-        "summary": "turn the openai circuit breaker close",
+        "summary": "close the openai circuit breaker",
     }
     assert planned["before"]["configmap/synthesis-config"]["data"]["CIRCUIT_BREAKER"] == "closed"
     assert planned["after"]["configmap/synthesis-config"]["data"]["CIRCUIT_BREAKER"] == "open"
@@ -252,3 +252,37 @@ def test_a_runbook_without_the_switch_says_so(drill: Callable[..., Drill]) -> No
         assert result.exit_code == 2, result.output
         assert message in result.stderr
         assert "mitigation." in result.stderr  # the hint says where to define it
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "name: gateway-config",
+            "name: gateway-settings",
+            "configmap/gateway-settings does not exist in namespace sarvanom-production, and the runbook's "
+            "mitigation.maintenance.apply[0] changes it",
+        ),
+        (
+            "/spec/rules/0/http/paths/0/backend/service/name",
+            "/spec/rules/1/http/paths/0/backend/service/name",
+            "the runbook's mitigation.redirects.standby.apply[0] does not fit ingress/sarvanom",
+        ),
+    ],
+    ids=["missing-object", "patch-does-not-fit"],
+)
+def test_a_switch_that_does_not_fit_the_cluster_is_one_line(
+    drill: Callable[..., Drill], old: str, new: str, message: str
+) -> None:
+    d = drill("healthy")
+    incident = d.declare("P1")
+    d.site.runbook.write_text(d.site.runbook.read_text().replace(old, new))
+    before = resource_versions(d.sandbox)
+    args = ("maintenance", "on") if "maintenance" in message else ("redirect", "standby", "on")
+    result = d.run("mitigate", *args, "--yes")
+    assert result.exit_code == 2, result.output
+    first = result.stderr.strip().splitlines()[0]
+    assert message in first
+    assert "Traceback" not in result.output
+    assert resource_versions(d.sandbox) == before
+    assert d.kinds(incident) == []

@@ -77,10 +77,11 @@ def find_switch(runbook: Runbook, kind: Kind, name: str | None) -> Switch:
     return defined[name]
 
 
-def _label(kind: Kind, name: str | None) -> str:
-    if kind == "maintenance":
-        return "maintenance mode"
-    return f"the {name} circuit breaker" if kind == "circuit-breaker" else f"the {name} redirect"
+def _phrase(kind: Kind, name: str | None, word: str) -> str:
+    """How a person says it: "turn maintenance mode on", "open the openai circuit breaker"."""
+    if kind == "circuit-breaker":
+        return f"{word} the {name} circuit breaker"
+    return f"turn {'maintenance mode' if kind == 'maintenance' else f'the {name} redirect'} {word}"
 
 
 @dataclass(frozen=True)
@@ -134,21 +135,20 @@ class SwitchAction:
             changes.append(
                 Change(
                     ref,
-                    f"{ref.label}: {shown}" if shown else f"patch {ref.label}",
+                    f"set {shown}" if shown else f"patch {ref.label}",
                     fields,
                     unified_diff(old_part, new_part, ref.label),
                 )
             )
-        label = _label(self.kind, self.switch)
         verified = tuple(switch.components)
-        notes: tuple[str, ...] = ()
+        notes: tuple[str, ...] = (switch.description,) if writes else ()
         if self.kind == "maintenance" and self.direction == "apply":
             # the maintenance page is a 503 on purpose: judging the checks now would call the fix a failure
             verified = ()
-            if switch.components:
-                notes = (
-                    f"users get the maintenance page: {', '.join(switch.components)} answer 503 until "
-                    "`incidentctl mitigate maintenance off`, which re-runs their checks",
+            if switch.components and writes:
+                notes += (
+                    "users get the maintenance page (503) until `incidentctl mitigate maintenance off`, which "
+                    f"re-runs the checks of {', '.join(switch.components)}",
                 )
         undo_word = WORDS[self.kind][1 if self.direction == "apply" else 0]
         undo_args: dict[str, Any] = {"direction": "revert" if self.direction == "apply" else "apply"}
@@ -156,13 +156,11 @@ class SwitchAction:
             undo_args["switch"] = self.switch
         return Plan(
             action=self.kind,
-            summary=f"turn {label} {self.word}: {switch.description}"
-            if self.direction == "apply"
-            else f"turn {label} {self.word}",
+            summary=_phrase(self.kind, self.switch, self.word),
             changes=tuple(changes),
             writes=tuple(writes),
             components=verified,
-            undo=Undo(self.kind, undo_args, f"turn {label} {undo_word}"),
+            undo=Undo(self.kind, undo_args, _phrase(self.kind, self.switch, undo_word)),
             notes=notes,
             before=before,
             after=after,
