@@ -286,3 +286,46 @@ def test_a_switch_that_does_not_fit_the_cluster_is_one_line(
     assert "Traceback" not in result.output
     assert resource_versions(d.sandbox) == before
     assert d.kinds(incident) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "edit"),
+    [
+        (("maintenance", "on"), ("configmap", "gateway-config", "merge", '{"data":{"BANNER":"hello"}}')),
+        (
+            ("redirect", "standby", "on"),
+            ("ingress", "sarvanom", "merge", '{"metadata":{"annotations":{"owner":"someone-else"}}}'),
+        ),
+    ],
+    ids=["merge-patch", "json-patch"],
+)
+def test_a_change_by_someone_else_after_the_plan_is_shown_again_not_written_over(
+    drill: Callable[..., Drill], tmp_path: Any, args: tuple[str, ...], edit: tuple[str, str, str, str]
+) -> None:
+    from incidentctl.sandbox.testing import Kubectl, require_kubectl
+
+    d = drill("healthy")
+    d.declare("P1")
+    kubectl = Kubectl(d.sandbox, tmp_path, require_kubectl())
+    asked: list[str] = []
+
+    def confirm(question: str) -> bool:
+        asked.append(question)
+        if len(asked) == 1:  # a second responder edits the object while the first reads the plan
+            kind, name, kind_of_patch, patch = edit
+            done = kubectl("patch", kind, name, f"--type={kind_of_patch}", "-p", patch)
+            assert done.returncode == 0, done.stderr
+        return True
+
+    result = d.run("mitigate", *args, "--no-verify", "-o", "json", state=advancing(d.sandbox, confirm=confirm))
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)["data"]
+    assert len(asked) == 2
+    assert "changed since the plan was read; this is the plan now" in result.stderr
+    assert doc["outcome"] == "applied"
+    if args[0] == "maintenance":
+        assert _flag(d, "gateway-config", "BANNER") == "hello"  # kept, not written over
+        assert _flag(d, "gateway-config", "MAINTENANCE_MODE") == "on"
+    else:
+        assert _object(d, "ingresses", "sarvanom")["metadata"]["annotations"]["owner"] == "someone-else"
+        assert _backend(d) == "gateway-standby"
