@@ -329,3 +329,23 @@ def test_a_change_by_someone_else_after_the_plan_is_shown_again_not_written_over
     else:
         assert _object(d, "ingresses", "sarvanom")["metadata"]["annotations"]["owner"] == "someone-else"
         assert _backend(d) == "gateway-standby"
+
+
+def test_a_switch_changing_one_object_twice_is_sent_in_order(drill: Callable[..., Drill]) -> None:
+    import yaml
+
+    d = drill("healthy")
+    d.declare("P1")
+    rb = yaml.safe_load(d.site.runbook.read_text())
+    maintenance = rb["mitigation"]["maintenance"]
+    maintenance["apply"].append(
+        {"resource": "configmaps", "name": "gateway-config", "merge": {"data": {"MAINTENANCE_MESSAGE": "back soon"}}}
+    )
+    d.site.runbook.write_text(yaml.safe_dump(rb, sort_keys=False))
+    code, doc = d.json("mitigate", "maintenance", "on", "--yes")
+    assert code == 0, doc
+    writes = doc["data"]["plan"]["writes"]
+    assert [w["describe"] for w in writes] == ["patch configmap/gateway-config"] * 2
+    assert writes[0]["resourceVersion"] is not None
+    assert _flag(d, "gateway-config", "MAINTENANCE_MODE") == "on"
+    assert _flag(d, "gateway-config", "MAINTENANCE_MESSAGE") == "back soon"
