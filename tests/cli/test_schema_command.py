@@ -24,6 +24,7 @@ KINDS = [
     "Event",
     "Timeline",
     "InvestigateChanges",
+    "Mitigation",
     "RunbookValidation",
     "Runbook",
     "RunbookInit",

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from incidentctl.cli import mitigate_apply, mitigate_datastores, mitigate_workloads
+from incidentctl.cli import mitigate_apply, mitigate_datastores, mitigate_switches, mitigate_workloads
 from incidentctl.cli.mitigate_common import (
     AutoUndoOption,
     DryRunOption,
@@ -76,3 +76,6 @@ app.command("flush-cache")(mitigate_datastores.flush_cache)
 app.command("apply")(mitigate_apply.apply)
 app.command("scale")(mitigate_workloads.scale)
 app.command("rollback")(mitigate_workloads.rollback)
+app.command("maintenance")(mitigate_switches.maintenance)
+app.command("circuit-breaker")(mitigate_switches.circuit_breaker)
+app.command("redirect")(mitigate_switches.redirect)
