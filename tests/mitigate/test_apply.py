@@ -279,6 +279,13 @@ def test_a_folder_that_is_not_there_and_no_hotfix_dir(drill: Callable[..., Drill
     missing = d.run("mitigate", "apply", str(tmp_path / "nowhere"), "--yes")
     assert missing.exit_code == 2, missing.output
     assert "nowhere" in missing.stderr
+    # the runbook's hotfix_dir names a folder that is not beside this runbook: said as that folder
+    named = d.run("mitigate", "apply", "--yes")
+    assert named.exit_code == 2, named.output
+    assert "k8s/hotfix: no such folder" in named.stderr
+    runbook = yaml.safe_load(d.site.runbook.read_text())
+    runbook["mitigation"].pop("hotfix_dir")
+    d.site.runbook.write_text(yaml.safe_dump(runbook, sort_keys=False))
     unset = d.run("mitigate", "apply", "--yes")
     assert unset.exit_code == 2, unset.output
     assert "hotfix_dir" in unset.stderr
