@@ -182,7 +182,10 @@ def test_runbook_and_sandbox_commands_match_their_schemas(
 
 def test_mitigate_and_verify_match_their_schemas(invoke: Invoke, site_for: Callable[..., Site]) -> None:
     site = site_for("memory-leak")
-    state = lambda: AppState(sleep=lambda seconds: site.sandbox.advance(max(seconds, 1.0)))  # noqa: E731
+
+    def state() -> AppState:
+        return AppState(sleep=lambda seconds: site.sandbox.advance(max(seconds, 1.0)))
+
     declared = invoke(site.args("incident", "declare", "--title", "leak", "--severity", "P2"), state=state())
     assert declared.exit_code == 0, declared.output
     dry = document(
