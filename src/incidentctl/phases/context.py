@@ -129,3 +129,6 @@ class PhaseContext:
     sleep: Callable[[float], None] = time.sleep
     #: The folder runbook.yaml is in: files the runbook names (hotfix manifests) are relative to it.
     runbook_dir: Path | None = None
+    #: The kubeconfig context the client uses, resolved (``--context``, the runbook's, else the kubeconfig's
+    #: current-context); None when it is not known (in-cluster configuration), which a guardrail never assumes.
+    kube_context: str | None = None

@@ -74,7 +74,7 @@ def run_mitigate(ctx: PhaseContext, request: MitigateRequest) -> MitigateResult:
     """Plan, guard, (dry-run | confirm, record, write, record), verify: see the module's docstring."""
     rb = ctx.runbook
     namespace = ctx.settings.namespace.value
-    breach = check_where(rb, ctx.settings.context.value, [namespace])
+    breach = check_where(rb, ctx.kube_context, [namespace])
     if breach is not None:
         raise _refusal(breach)
     journal = ctx.journal()
@@ -83,7 +83,7 @@ def run_mitigate(ctx: PhaseContext, request: MitigateRequest) -> MitigateResult:
     try:
         env = ActionEnv(rb, namespace, kube, ctx.clock, ctx.runbook_dir)
         plan = request.action.plan(env)
-        breach = check_where(rb, ctx.settings.context.value, sorted({w.ref.namespace for w in plan.writes}))
+        breach = check_where(rb, ctx.kube_context, sorted({w.ref.namespace for w in plan.writes}))
         if plan.nothing_to_do:
             return MitigateResult(plan, "unchanged", incident_id=incident.id if incident else None, incident=incident)
         if (breach is None and not request.dry_run) or (breach is None and incident is not None):
@@ -188,9 +188,11 @@ def _apply(
             plan = fresh
             continue
         except KubeError as e:
-            _record_failed(journal, incident.id, action_id, e, done, plan)
-            if done:
-                raise MitigationFailed(_partial(plan, done, e), e, applied=done) from e
+            # no answer (a timeout, a 5xx from a proxy): the server may have applied the write it was sent
+            uncertain = [plan.writes[len(done)].describe] if _unanswered(e) and len(done) < len(plan.writes) else []
+            _record_failed(journal, incident.id, action_id, e, done, plan, uncertain)
+            if done or uncertain:
+                raise MitigationFailed(_partial(plan, done, e, uncertain), e, applied=done) from e
             raise
         _record_applied(journal, incident.id, action_id, answers, plan)
         break
@@ -386,10 +388,22 @@ def _record_applied(
     )
 
 
+def _unanswered(error: IncidentctlError) -> bool:
+    from incidentctl.adapters.kube import KubeServerError, KubeTimeout
+
+    return isinstance(error, (KubeTimeout, KubeServerError))
+
+
 def _record_failed(
-    journal: JournalStore, incident_id: str, action_id: str, error: IncidentctlError, done: Sequence[str], plan: Plan
+    journal: JournalStore,
+    incident_id: str,
+    action_id: str,
+    error: IncidentctlError,
+    done: Sequence[str],
+    plan: Plan,
+    uncertain: Sequence[str] = (),
 ) -> None:
-    sent = set(done)
+    sent = set(done) | set(uncertain)
     journal.append(
         incident_id,
         EventKind.MITIGATION_FAILED,
@@ -400,6 +414,7 @@ def _record_failed(
             "reason": error.reason,
             "applied": list(done),
             "not_applied": [w.describe for w in plan.writes if w.describe not in sent],
+            "uncertain": list(uncertain),
         },
     )
 
@@ -432,6 +447,12 @@ def _what_changed(journal: JournalStore, incident_id: str, plan: Plan, own_id: s
     return ""
 
 
-def _partial(plan: Plan, done: Sequence[str], error: IncidentctlError) -> str:
-    rest = [w.describe for w in plan.writes if w.describe not in set(done)]
-    return f"{error}; already applied: {', '.join(done)}; not applied: {', '.join(rest) or 'nothing'}"
+def _partial(plan: Plan, done: Sequence[str], error: IncidentctlError, uncertain: Sequence[str] = ()) -> str:
+    rest = [w.describe for w in plan.writes if w.describe not in set(done) | set(uncertain)]
+    parts = [str(error)]
+    if done:
+        parts.append(f"already applied: {', '.join(done)}")
+    if uncertain:
+        parts.append(f"may have been applied: {', '.join(uncertain)}")
+    parts.append(f"not applied: {', '.join(rest) or 'nothing'}")
+    return "; ".join(parts)
