@@ -282,3 +282,28 @@ def test_a_journal_that_cannot_record_the_plan_means_nothing_is_sent(drill: Call
     assert "Traceback" not in result.output
     assert resource_versions(d.sandbox) == before
     assert d.kinds(incident) == []
+
+
+class DiskFullAfterTheWrite(Journal):
+    def append_if(self, incident_id: str, kind: str, decide: Any) -> Any:
+        if kind == EventKind.MITIGATION_APPLIED:
+            raise JournalError(
+                f"cannot write {self.directory / incident_id / 'timeline.jsonl'}: No space left on device"
+            )
+        return super().append_if(incident_id, kind, decide)
+
+
+def test_a_change_the_journal_cannot_record_afterwards_is_said_to_be_applied(drill: Callable[..., Drill]) -> None:
+    d = drill("memory-leak")
+    incident = d.declare()
+    before = resource_versions(d.sandbox)
+    state = advancing(d.sandbox, _journal=DiskFullAfterTheWrite(d.site.journal, clock=utc_now, actor="tester"))
+    result = d.run("--yes", "mitigate", "restart", "retrieval", state=state)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    assert "M1 was applied (patch deployment/retrieval)" in errors[0]
+    assert "No space left on device" in errors[0]
+    assert resource_versions(d.sandbox)["deployments/retrieval"] != before["deployments/retrieval"]
+    assert d.kinds(incident) == ["mitigation_planned"]

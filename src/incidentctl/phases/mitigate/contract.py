@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from incidentctl.core.events import EventKind
 from incidentctl.core.guardrails import Breach, check_plan, check_where
 from incidentctl.core.times import format_rfc3339
-from incidentctl.errors import IncidentctlError
+from incidentctl.errors import IncidentctlError, JournalError
 from incidentctl.phases.mitigate.base import (
     ActionEnv,
     MitigateRequest,
@@ -236,7 +236,14 @@ def _apply(
             if done or uncertain:
                 raise MitigationFailed(_partial(plan, done, e, uncertain), e, applied=done) from e
             raise
-        _record_applied(journal, incident.id, action_id, answers, plan, ctx.secrets)
+        try:
+            _record_applied(journal, incident.id, action_id, answers, plan, ctx.secrets)
+        except JournalError as e:  # the change is made: the one thing the responder must not be told is "failed"
+            raise JournalError(
+                f"{action_id} was applied ({', '.join(w.describe for w in plan.writes)}) but the journal could not "
+                f"record it: {e}",
+                hint=f"note it by hand: incidentctl incident note {incident.id} ...",
+            ) from e
         break
     result = MitigateResult(
         plan,
