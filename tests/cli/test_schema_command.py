@@ -25,6 +25,7 @@ KINDS = [
     "Timeline",
     "InvestigateChanges",
     "Mitigation",
+    "Verification",
     "RunbookValidation",
     "Runbook",
     "RunbookInit",

@@ -141,6 +141,9 @@ class MitigateRequest:
     yes: bool = False
     #: Shows the plan and asks; None when there is no terminal to ask on (then only ``--yes`` proceeds).
     confirm: Callable[[Plan], bool] | None = None
+    #: Shows the plan as soon as it is made, when nobody is asked (``--yes``, ``--dry-run``, no terminal); the plan
+    #: it is given has the runbook's secrets masked, as everything recorded and shown.
+    show: Callable[[Plan], None] | None = None
     #: Shows a plan again after it was re-read (a 409 Conflict), with why; None: nobody to show it to.
     replanned: Callable[[Plan, str], None] | None = None
     #: Told what the verification waits on, each time it looks.
@@ -156,6 +159,40 @@ class MitigateRequest:
     settle: timedelta | None = None
     #: The mitigation this one reverts (``mitigate undo``): ``M2``.
     undoes: str | None = None
+
+
+@dataclass(frozen=True)
+class VerifyRequest:
+    """``mitigate verify [COMPONENT...]``: what to verify without a mitigation of this tool's (a fix someone made by
+    hand, or a second look after one)."""
+
+    #: Components, datastores or a datastore's pod, as ``mitigate restart`` names them; empty: every component.
+    targets: tuple[str, ...] = ()
+    #: ``--incident``: where the verification is recorded (None: the only open incident, if there is one).
+    incident: str | None = None
+    progress: Callable[[Progress], None] = lambda _progress: None
+    timeout: timedelta | None = None
+    settle: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    verification: Verification
+    #: The runbook's datastores judged besides the components.
+    datastores: tuple[str, ...] = ()
+    #: Where ``mitigation_verified`` was recorded (None: nowhere, see ``messages``).
+    incident_id: str | None = None
+    messages: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """0 healthy; 4 when the checks could not read the cluster; 3 anything else still wrong."""
+        if self.verification.healthy:
+            return ExitCode.OK
+        report = self.verification.report
+        if report is not None and report.cluster_error is not None:
+            return ExitCode(int(report.cluster_error.exit_code))
+        return ExitCode.PROBLEMS_FOUND
 
 
 @dataclass(frozen=True)
