@@ -76,6 +76,17 @@ def up(
             "require the kubeconfig's token, as a real API server does.",
         ),
     ] = False,
+    speed: Annotated[
+        float,
+        typer.Option(
+            "--speed",
+            metavar="N",
+            min=1.0,
+            max=1000.0,
+            help="Run the cluster's clock N times as fast as yours: a rollout of a minute takes 60/N seconds. "
+            "Ages kubectl works out itself (describe) use your clock and can read <invalid> for newer objects.",
+        ),
+    ] = 1.0,
 ) -> None:
     """Start the sandbox: write DIR/kubeconfig and DIR/runbook.yaml, then serve until Ctrl-C or SIGTERM."""
     import gc
@@ -103,13 +114,13 @@ def up(
     except OSError as e:
         raise ConfigError(f"cannot claim the sandbox folder {directory}: {e.strerror or e}") from e
     try:
-        _serve(claim, scenario, port, tls)
+        _serve(claim, scenario, port, tls, speed)
     finally:
         claim.release()
     state.printer.note("sandbox stopped")
 
 
-def _serve(claim: FolderClaim, scenario: str, port: int, tls: bool) -> None:
+def _serve(claim: FolderClaim, scenario: str, port: int, tls: bool, speed: float) -> None:
     """Build, start and serve the sandbox from the claimed folder until Ctrl-C or SIGTERM."""
     import signal
     import threading
@@ -119,7 +130,7 @@ def _serve(claim: FolderClaim, scenario: str, port: int, tls: bool) -> None:
     from incidentctl.sandbox.tls import TlsUnavailable
 
     directory = claim.directory
-    sandbox = Sandbox(scenario, port=port, realtime=True, tls_dir=directory / "tls" if tls else None)
+    sandbox = Sandbox(scenario, port=port, realtime=True, speed=speed, tls_dir=directory / "tls" if tls else None)
     try:
         sandbox.start()
     except TlsUnavailable as e:
@@ -144,8 +155,9 @@ def _serve(claim: FolderClaim, scenario: str, port: int, tls: bool) -> None:
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, on_signal)
+    pace = f", clock at {speed:g}x" if speed != 1 else ""
     typer.echo(
-        f"SarvanOM sandbox serving on {sandbox.url} (scenario: {scenario})\n"
+        f"SarvanOM sandbox serving on {sandbox.url} (scenario: {scenario}{pace})\n"
         f"  kubectl --kubeconfig {kubeconfig} get pods\n"
         f"  export KUBECONFIG={kubeconfig} INCIDENTCTL_RUNBOOK={runbook}\n"
         f"  incidentctl sandbox inject bad-deploy --dir {directory}   # start an incident mid-drill\n"
