@@ -40,8 +40,8 @@ def scenarios(
 
     state: AppState = ctx.obj
     state.output_format()
-    data = [
-        {"name": s.name, "summary": s.summary, "symptoms": s.symptoms, "mitigation": s.mitigation}
+    data: list[dict[str, Any]] = [
+        {"name": s.name, "summary": s.summary, "symptoms": s.symptoms, "mitigation": s.mitigation, "fix": list(s.fix)}
         for s in SCENARIOS.values()
     ]
 
@@ -54,10 +54,23 @@ def scenarios(
         if mitigations:
             grid.add_column("MITIGATION")
         for item in data:
-            grid.add_row(item["name"], item["summary"], *([item["mitigation"]] if mitigations else []))
+            grid.add_row(item["name"], item["summary"], *([_fixes(item)] if mitigations else []))
         console.print(grid)
 
     state.printer.result("SandboxScenarioList", data, table=table)
+
+
+def _fixes(item: dict[str, Any]) -> str:
+    """The incidentctl command first (quoted as a shell takes it), the kubectl line it replaces beneath it."""
+    import shlex
+
+    from rich.markup import escape
+
+    if item["name"] == "healthy":
+        return escape(item["mitigation"])
+    fix = item["fix"]
+    first = f"incidentctl {shlex.join(fix)}" if fix else "no single incidentctl command (a hotfix: mitigate apply DIR)"
+    return escape(f"{first}\nby hand: {item['mitigation']}")
 
 
 @app.command()

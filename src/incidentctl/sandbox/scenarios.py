@@ -33,6 +33,10 @@ class Scenario:
     symptoms: str
     mitigation: str
     start: Callable[[Simulation], None]
+    #: the incidentctl command line (after ``incidentctl``) that fixes it, beside the kubectl one in
+    #: ``mitigation``; empty where no single command does (healthy; bad-config's fix is a hotfix manifest that
+    #: ``mitigate apply DIR`` sends, a folder a responder writes first)
+    fix: tuple[str, ...] = ()
 
 
 def _healthy(sim: Simulation) -> None:
@@ -182,6 +186,7 @@ SCENARIOS: dict[str, Scenario] = {
             "synthesis pods in CrashLoopBackOff (exit 139), 502s at the gateway, a fresh rollout in the history",
             "kubectl rollout undo deployment/synthesis (or --to-revision=3)",
             _bad_deploy,
+            fix=("mitigate", "rollback", "synthesis"),
         ),
         Scenario(
             "db-outage",
@@ -189,6 +194,7 @@ SCENARIOS: dict[str, Scenario] = {
             "postgres-0 0/1 Running with failing readiness, psql exits 2, retrieval 5xx above 50 %",
             "kubectl delete pod postgres-0 (or kubectl rollout restart statefulset/postgres)",
             _db_outage,
+            fix=("mitigate", "restart", "postgres-0", "--reason", "postgres-0 has run out of connection slots"),
         ),
         Scenario(
             "dependency-outage",
@@ -197,6 +203,7 @@ SCENARIOS: dict[str, Scenario] = {
             "nothing in the cluster fixes it; contain it with the circuit breaker: kubectl patch configmap "
             'synthesis-config -p \'{"data":{"CIRCUIT_BREAKER":"open"}}\' (answers fall back to anthropic)',
             _dependency_outage,
+            fix=("mitigate", "circuit-breaker", "openai", "open"),
         ),
         Scenario(
             "memory-leak",
@@ -205,6 +212,7 @@ SCENARIOS: dict[str, Scenario] = {
             "kubectl rollout restart deployment/retrieval (fresh pods start with an empty cache; relieves it for "
             "hours)",
             _memory_leak,
+            fix=("mitigate", "restart", "retrieval"),
         ),
         Scenario(
             "traffic-spike",
@@ -212,6 +220,7 @@ SCENARIOS: dict[str, Scenario] = {
             "gateway p95 above 30 s, CPU at its limit in kubectl top, 504s",
             "kubectl scale deployment gateway --replicas=5 (or more)",
             _traffic_spike,
+            fix=("mitigate", "scale", "gateway=5"),
         ),
         Scenario(
             "bad-config",
@@ -227,6 +236,7 @@ SCENARIOS: dict[str, Scenario] = {
             "ValueError/AnswerValidationError in logs, health canary mismatch, redis itself answers PONG",
             "kubectl exec redis-0 -- redis-cli flushall",
             _cache_corruption,
+            fix=("mitigate", "flush-cache", "redis", "--reason", "corrupt entries in redis"),
         ),
     )
 }
