@@ -25,6 +25,7 @@ def test_demo_runs_the_flow_and_leaves_a_journal(invoke: Invoke, tmp_path: Path)
         "$ incidentctl investigate",
         "! datastores: postgres DOWN",
         "acknowledged",
+        "$ incidentctl mitigate restart postgres-0 --reason 'postgres-0 has run out of connection slots'",
         "— declared P2 High",
         "— triaged: P2",
     ):
@@ -33,9 +34,56 @@ def test_demo_runs_the_flow_and_leaves_a_journal(invoke: Invoke, tmp_path: Path)
     assert len(incidents) == 1
     timeline = (keep / "incidents" / incidents[0] / "timeline.jsonl").read_text().splitlines()
     kinds = [json.loads(line)["kind"] for line in timeline]
-    assert kinds == ["declared", "triaged", "evidence_collected", "acknowledged"]
+    assert kinds == [
+        "declared",
+        "triaged",
+        "evidence_collected",
+        "acknowledged",
+        "mitigation_planned",
+        "mitigation_applied",
+        "mitigation_verified",
+    ]
     assert list((keep / "incidents" / incidents[0] / "evidence").glob("*-all/datastores/checks.json"))
     assert (keep / "runbook.yaml").is_file()
+
+
+def test_demo_mitigates_with_the_plan_shown_confirms_on_screen_and_verifies(invoke: Invoke, tmp_path: Path) -> None:
+    keep = tmp_path / "demo"
+    result = invoke(["demo", "--scenario", "memory-leak", "--keep", str(keep)])
+    assert result.exit_code == 0, result.output
+    out, err = result.stdout, result.stderr
+    # the step, under the runbook section it replaces, after investigate and acknowledge, before the timeline
+    order = [
+        out.index("$ incidentctl investigate"),
+        out.index("$ incidentctl incident ack"),
+        out.index("Mitigate (runbook 3.1-3.3"),
+        out.index("$ incidentctl mitigate restart retrieval\n"),
+        out.index("$ incidentctl incident timeline"),
+    ]
+    assert order == sorted(order)
+    # the plan and its diff on stderr, as a responder sees them, then the demo's answer to the question
+    plan = err.index("Plan: restart deployment/retrieval")
+    assert "    +kubectl.kubernetes.io/restartedAt: '" in err[plan:]
+    answer = err.index("Apply: restart deployment/retrieval? [y/N]: y (the demo answers yes)")
+    assert plan < answer
+    # the verification: the rollout awaited with its progress, the checks healthy again
+    assert "rollout: " in err[answer:]
+    assert "applied INC-2026-001/M1: restart deployment/retrieval" in out
+    assert "verified: retrieval healthy" in out
+    # and the timeline that ends the demo has the mitigation in it
+    timeline = out[out.index("$ incidentctl incident timeline") :]
+    for text in ("mitigation M1 planned: restart deployment/retrieval", "mitigation M1 applied", "verified"):
+        assert text in timeline, text
+    kinds = [json.loads(line)["kind"] for line in (keep / "incidents" / "INC-2026-001" / "timeline.jsonl").open()]
+    assert kinds[-3:] == ["mitigation_planned", "mitigation_applied", "mitigation_verified"]
+
+
+def test_a_scenario_without_a_single_fix_says_so_and_goes_on_to_the_timeline(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke(["demo", "--scenario", "bad-config", "--keep", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    assert "$ incidentctl mitigate" not in result.stdout
+    assert "no single incidentctl command fixes bad-config" in result.stdout
+    assert "$ incidentctl incident timeline" in result.stdout
 
 
 def test_demo_refuses_machine_output_and_unknown_scenarios(invoke: Invoke) -> None:
