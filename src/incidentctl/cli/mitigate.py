@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from incidentctl.cli import mitigate_workloads
 from incidentctl.cli.mitigate_common import (
     AutoUndoOption,
     DryRunOption,
@@ -69,3 +70,7 @@ def restart(
         timeout=timeout,
     )
     run_and_show(state, request)
+
+
+app.command("scale")(mitigate_workloads.scale)
+app.command("rollback")(mitigate_workloads.rollback)

@@ -629,7 +629,8 @@ class KubeApi:
                 expect = (new_scale.get("metadata") or {}).get("resourceVersion")
             elif verb == "patch":
                 new_scale = self._apply_patch(request, rt, scale)
-                expect = None
+                # a patch that sets metadata.resourceVersion is a precondition, as on the object itself: stale is 409
+                expect = (new_scale.get("metadata") or {}).get("resourceVersion")
             else:
                 raise ApiError(405, "the server does not allow this method on the requested resource")
             replicas = (new_scale.get("spec") or {}).get("replicas", 0)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from incidentctl.core.mitigation import Change, FieldChange, ObjectRef, Plan, Write, unified_diff
+from incidentctl.core.mitigation import Change, FieldChange, ObjectRef, Plan, Undo, Write, unified_diff
 from incidentctl.core.times import format_rfc3339
 from incidentctl.errors import UsageError
 from incidentctl.phases.mitigate.base import ActionEnv, MitigationRefused
@@ -122,6 +122,7 @@ class Restart:
                 after[ref.label] = {**state, "restartedAt": now}
             rollouts.append(ref)
         labels = ", ".join(c.ref.label for c in changes)
+        undo = _undo(resolved, before, env.namespace)
         return Plan(
             action="restart",
             summary=f"restart {labels}",
@@ -135,7 +136,22 @@ class Restart:
             after=after,
             args={"targets": list(self.targets)},
             notes=tuple(f"{d} drops its connections and what it holds in memory while it restarts" for d in datastores),
+            undo=undo,
         )
+
+
+def _undo(resolved: list[RestartTarget], before: Mapping[str, Any], namespace: str) -> Undo | None:
+    """A deployment's restart is a new revision (its template's restartedAt): rolling back to the revision it ran
+    before puts that template back. A pod deleted, or a statefulset's pods replaced, cannot be put back."""
+    revisions: dict[str, int] = {}
+    for target in resolved:
+        label = ObjectRef(target.ref_resource, target.name, namespace).label
+        revision = str((before.get(label) or {}).get("revision") or "")
+        if target.ref_resource != "deployments" or target.component is None or not revision.isdigit():
+            return None
+        revisions[target.component] = int(revision)
+    words = ", ".join(f"{c} to revision {n}" for c, n in revisions.items())
+    return Undo("rollback", {"revisions": revisions}, f"roll {words} back (the template before the restart)")
 
 
 def from_args(_runbook: Runbook, args: Mapping[str, Any]) -> Restart:

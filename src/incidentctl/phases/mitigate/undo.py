@@ -23,10 +23,12 @@ Builder = Callable[["Runbook", Mapping[str, Any]], "Action"]
 
 
 def _builders() -> dict[str, Builder]:
-    from incidentctl.phases.mitigate import restart
+    from incidentctl.phases.mitigate import restart, rollback, scale
 
     builders: dict[str, Builder] = {
         "restart": restart.from_args,
+        "scale": scale.from_args,
+        "rollback": rollback.from_args,
     }
     return builders
 
