@@ -66,7 +66,10 @@ def test_runbook_found_from_option_then_env_then_cwd(invoke: Invoke, tmp_path: P
     other = tmp_path / "elsewhere"
     other.mkdir()
     (other / "runbook.yaml").write_text(
-        (REPO / "runbook.yaml").read_text().replace("namespace: sarvanom-production\n", "namespace: from-env\n", 1)
+        (REPO / "runbook.yaml")
+        .read_text()
+        .replace("namespace: sarvanom-production\n", "namespace: from-env\n", 1)
+        .replace("namespaces: [sarvanom-production]", "namespaces: [from-env]", 1)
     )
     nowhere = tmp_path / "nowhere"
     nowhere.mkdir()

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from incidentctl.runbook.model import BUILTIN_SIGNALS, Condition, Runbook
+from incidentctl.runbook.model import BUILTIN_SIGNALS, Condition, Runbook, Switch
 from incidentctl.runbook.problems import Loc, Problem
 from incidentctl.runbook.types import ThresholdSpelling, threshold_spelling
 
@@ -25,6 +25,7 @@ def check_references(rb: Runbook, base_dir: Path) -> list[Problem]:
     problems += _slo(rb)
     problems += _channels(rb)
     problems += _templates(rb, base_dir)
+    problems += _mitigation(rb)
     return problems
 
 
@@ -295,4 +296,73 @@ def _templates(rb: Runbook, base_dir: Path) -> list[Problem]:
                     hint=f"looked beside the runbook ({base_dir}) and in incidentctl's own templates",
                 )
             )
+    return problems
+
+
+def _mitigation(rb: Runbook) -> list[Problem]:
+    """The mitigation section against the rest: a breaker for a dependency the runbook does not have, or a switch
+    whose revert misses an object its apply changes, would fail at 3 a.m. or leave part of a change behind."""
+    problems: list[Problem] = []
+    mitigation = rb.mitigation
+    rails = mitigation.guardrails
+    severities = list(rb.severities)
+    for severity in rails.severity_actions:
+        if severity not in rb.severities:
+            problems.append(
+                Problem(
+                    ("mitigation", "guardrails", "severity_actions", severity),
+                    f"unknown severity {severity!r}",
+                    _suggest(severity, severities),
+                    at_key=True,
+                )
+            )
+    if rails.namespaces and rb.cluster.namespace not in rails.namespaces:
+        problems.append(
+            Problem(
+                ("mitigation", "guardrails", "namespaces"),
+                f"the runbook's own namespace {rb.cluster.namespace!r} is not allowed, so no mitigation could run",
+                hint=f"add {rb.cluster.namespace} to the list, or leave it empty (the runbook's namespace only)",
+            )
+        )
+    dependencies = [d.name for d in rb.dependencies]
+    for name in mitigation.circuit_breakers:
+        if name not in dependencies:
+            problems.append(
+                Problem(
+                    ("mitigation", "circuit_breakers", name),
+                    f"unknown dependency {name!r}: a circuit breaker is named after the dependency it cuts off",
+                    _suggest(name, dependencies),
+                    at_key=True,
+                )
+            )
+    switches: list[tuple[Loc, Switch]] = []
+    if mitigation.maintenance is not None:
+        switches.append((("mitigation", "maintenance"), mitigation.maintenance))
+    switches += [(("mitigation", "circuit_breakers", k), s) for k, s in mitigation.circuit_breakers.items()]
+    switches += [(("mitigation", "redirects", k), s) for k, s in mitigation.redirects.items()]
+    for loc, switch in switches:
+        problems += _switch(rb, loc, switch)
+    return problems
+
+
+def _switch(rb: Runbook, loc: Loc, switch: Switch) -> list[Problem]:
+    problems: list[Problem] = []
+    components = rb.component_names()
+    for j, name in enumerate(switch.components):
+        if name not in components:
+            problems.append(Problem((*loc, "components", j), f"unknown component {name!r}", _suggest(name, components)))
+    applied = [f"{c.resource}/{c.name}" for c in switch.apply]
+    reverted = [f"{c.resource}/{c.name}" for c in switch.revert]
+    missing = [o for o in dict.fromkeys(applied) if o not in reverted]
+    extra = [o for o in dict.fromkeys(reverted) if o not in applied]
+    parts = [f"does not put back {', '.join(missing)}, which apply changes"] if missing else []
+    parts += [f"changes {', '.join(extra)}, which apply does not touch"] if extra else []
+    if parts:
+        problems.append(
+            Problem(
+                (*loc, "revert"),
+                f"revert {' and '.join(parts)}",
+                hint="undo runs revert, which must put back every object apply changes and nothing else",
+            )
+        )
     return problems

@@ -68,6 +68,14 @@ def runbook_for(
     observability["alertmanager"] = dict(observability.get("alertmanager") or {}) | {"url": f"{base}/alertmanager"}
     runbook["observability"] = observability
     runbook["journal"] = dict(runbook.get("journal") or {}) | {"dir": journal_dir}
+    if isinstance(runbook.get("mitigation"), dict):
+        # mitigations may write to the sandbox's namespace, under whatever context its kubeconfig names
+        mitigation = dict(runbook["mitigation"])
+        guardrails = dict(mitigation.get("guardrails") or {})
+        guardrails["contexts"] = []
+        guardrails["namespaces"] = [world.NAMESPACE]
+        mitigation["guardrails"] = guardrails
+        runbook["mitigation"] = mitigation
     if ca_file is not None:
         runbook["tls"] = {"ca_file": ca_file}
     return runbook
