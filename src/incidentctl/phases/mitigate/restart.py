@@ -120,6 +120,21 @@ class Restart:
                     )
                 )
                 after[ref.label] = {**state, "restartedAt": now}
+                if ref.resource == "statefulsets":
+                    for pod in _stalled_pods(env, live):
+                        pod_ref = ObjectRef("pods", pod["metadata"]["name"], env.namespace)
+                        uid = pod["metadata"].get("uid")
+                        writes.append(Write("delete", pod_ref, uid=uid))
+                        changes.append(
+                            Change(
+                                pod_ref,
+                                f"delete {pod_ref.label}: it is not ready, and {ref.label}'s rolling update would "
+                                "wait for it forever",
+                                (FieldChange("uid", uid, "(new)"),),
+                            )
+                        )
+                        before[pod_ref.label] = observed_state(pod)
+                        after[pod_ref.label] = {"uid": "(new)"}
             rollouts.append(ref)
         labels = ", ".join(c.ref.label for c in changes)
         undo = _undo(resolved, before, env.namespace)
@@ -152,6 +167,28 @@ def _undo(resolved: list[RestartTarget], before: Mapping[str, Any], namespace: s
         revisions[target.component] = int(revision)
     words = ", ".join(f"{c} to revision {n}" for c, n in revisions.items())
     return Undo("rollback", {"revisions": revisions}, f"roll {words} back (the template before the restart)")
+
+
+def _stalled_pods(env: ActionEnv, statefulset: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The set's pods that are not Ready. An ``OrderedReady`` statefulset (the default) replaces no pod while one
+    is not Running and Ready, so a rolling restart of a wedged database never starts (kubernetes/kubernetes#67250);
+    the workaround every operator knows is deleting the stuck pod, which the controller recreates at the new
+    revision. A ``Parallel`` set replaces a broken pod by itself."""
+    spec = statefulset.get("spec") or {}
+    if spec.get("podManagementPolicy") == "Parallel":
+        return []
+    uid = (statefulset.get("metadata") or {}).get("uid")
+    labels = ((spec.get("selector") or {}).get("matchLabels")) or {}
+    selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or None
+    stalled = []
+    for pod in env.kube.list("pods", env.namespace, label_selector=selector):
+        meta = pod.get("metadata") or {}
+        if not any(o.get("uid") == uid for o in meta.get("ownerReferences") or []) or meta.get("deletionTimestamp"):
+            continue
+        conditions = (pod.get("status") or {}).get("conditions") or []
+        if not any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
+            stalled.append(pod)
+    return sorted(stalled, key=lambda p: str(p["metadata"]["name"]))
 
 
 def from_args(_runbook: Runbook, args: Mapping[str, Any]) -> Restart:
