@@ -24,6 +24,8 @@ KINDS = [
     "Event",
     "Timeline",
     "InvestigateChanges",
+    "Mitigation",
+    "Verification",
     "RunbookValidation",
     "Runbook",
     "RunbookInit",

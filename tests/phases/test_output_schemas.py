@@ -178,3 +178,24 @@ def test_runbook_and_sandbox_commands_match_their_schemas(
     assert status["data"]["signals"]["retrieval"]["errorRate"] > 0
     injected = invoke(["sandbox", "inject", "bad-deploy", "--dir", str(tmp_path / ".sandbox"), "-o", "json"])
     assert document(injected, "SandboxScenario")["data"]["replaced"] == "db-outage"
+
+
+def test_mitigate_and_verify_match_their_schemas(invoke: Invoke, site_for: Callable[..., Site]) -> None:
+    site = site_for("memory-leak")
+
+    def state() -> AppState:
+        return AppState(sleep=lambda seconds: site.sandbox.advance(max(seconds, 1.0)))
+
+    declared = invoke(site.args("incident", "declare", "--title", "leak", "--severity", "P2"), state=state())
+    assert declared.exit_code == 0, declared.output
+    dry = document(
+        invoke(site.args("mitigate", "restart", "retrieval", "--dry-run", "-o", "json"), state=state()), "Mitigation"
+    )
+    assert dry["data"]["outcome"] == "dry-run"
+    applied = invoke(site.args("--yes", "mitigate", "restart", "retrieval", "-o", "json"), state=state())
+    assert document(applied, "Mitigation")["data"]["verification"]["healthy"] is True
+    verified = invoke(site.args("mitigate", "verify", "retrieval", "-o", "json"), state=state())
+    assert document(verified, "Verification")["data"]["healthy"] is True
+    refused = invoke(site.args("mitigate", "restart", "postgres", "-o", "json"), state=state())
+    assert refused.exit_code == 5
+    assert document(refused, "Error")["error"]["reason"] == "Refused"

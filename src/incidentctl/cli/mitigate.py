@@ -8,7 +8,8 @@ in the open incident before and after, and is verified (the rollout awaited, the
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import replace
+from typing import Annotated, Optional
 
 import typer
 
@@ -19,6 +20,7 @@ from incidentctl.cli.mitigate_common import (
     IncidentOption,
     NoVerifyOption,
     ReasonOption,
+    SettleOption,
     TimeoutOption,
     build_request,
     run_and_show,
@@ -74,3 +76,53 @@ def restart(
 
 app.command("scale")(mitigate_workloads.scale)
 app.command("rollback")(mitigate_workloads.rollback)
+
+
+@app.command("verify")
+def verify(
+    ctx: typer.Context,
+    targets: Annotated[
+        Optional[list[str]],  # noqa: UP045 - Typer reads the annotation at run time on Python 3.10
+        typer.Argument(
+            metavar="[COMPONENT...]",
+            help="Components (their deployment), datastores (their statefulset) or a datastore's pod; default: all.",
+            show_default=False,
+        ),
+    ] = None,
+    incident: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--incident",
+            metavar="ID",
+            help="Record the verification in this incident (default: the only open one, if there is one).",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: TimeoutOption = None,
+    settle: SettleOption = None,
+) -> None:
+    """Wait for the rollouts, then re-run detect's checks of these components until they are healthy or --settle
+    passes: exit 0 healthy, 3 with what is still wrong, 4 the cluster unreachable. Recorded in the open incident."""
+    from incidentctl.cli.mitigate_common import parse_timeout, progress_display
+    from incidentctl.phases.mitigate.base import VerifyRequest
+    from incidentctl.phases.mitigate.verify import run_verify
+    from incidentctl.render.mitigate import verify_table
+    from incidentctl.render.mitigate_output import verify_output
+
+    state: AppState = ctx.obj
+    state.output_format()
+    names = tuple(n.strip() for raw in targets or [] for n in raw.split(",") if n.strip())
+    request = VerifyRequest(
+        targets=names,
+        incident=incident,
+        timeout=parse_timeout(timeout),
+        settle=parse_timeout(settle, "--settle"),
+    )
+    display = progress_display(state)
+    try:
+        result = run_verify(state.phase_context(), replace(request, progress=display) if display else request)
+    finally:
+        if display is not None:
+            display.close()
+    state.printer.result("Verification", verify_output(result), table=lambda console: verify_table(console, result))
+    raise typer.Exit(int(result.exit_code))

@@ -18,7 +18,8 @@ from incidentctl.errors import UsageError
 
 if TYPE_CHECKING:
     from incidentctl.core.mitigation import Plan
-    from incidentctl.phases.mitigate.base import Action, MitigateRequest, MitigateResult, Progress
+    from incidentctl.phases.mitigate.base import Action, MitigateRequest, MitigateResult
+    from incidentctl.render.mitigate import ProgressDisplay
 
 DryRunOption = Annotated[
     bool,
@@ -76,7 +77,18 @@ def asker(state: AppState) -> Callable[[Plan], bool] | None:
     return ask
 
 
-def parse_timeout(text: str | None) -> timedelta | None:
+SettleOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--settle",
+        metavar="DURATION",
+        help="How long the checks may take to turn healthy after the rollouts (default: the runbook's).",
+        show_default=False,
+    ),
+]
+
+
+def parse_timeout(text: str | None, option: str = "--timeout") -> timedelta | None:
     from incidentctl.core.times import parse_duration
 
     if text is None:
@@ -84,10 +96,20 @@ def parse_timeout(text: str | None) -> timedelta | None:
     try:
         value = parse_duration(text)
     except ValueError as e:
-        raise UsageError(f"--timeout: {e}") from e
+        raise UsageError(f"{option}: {e}") from e
     if value.total_seconds() <= 0:
-        raise UsageError(f"--timeout: must be longer than 0s, not {text!r}")
+        raise UsageError(f"{option}: must be longer than 0s, not {text!r}")
     return value
+
+
+def progress_display(state: AppState) -> ProgressDisplay | None:
+    """Where a verification's progress goes: a live view on a terminal, plain lines off it, nothing with
+    ``-o json|yaml`` (a script reads the one document, and its stderr stays free for errors)."""
+    from incidentctl.render.mitigate import ProgressDisplay
+
+    if state.printer.format.is_machine:
+        return None
+    return ProgressDisplay(state.printer.err)
 
 
 def build_request(
@@ -103,17 +125,13 @@ def build_request(
     undoes: str | None = None,
 ) -> MitigateRequest:
     from incidentctl.phases.mitigate.base import MitigateRequest
-    from incidentctl.render.mitigate import progress_line, show_plan
+    from incidentctl.render.mitigate import show_plan
 
     err = state.printer.err
 
     def replanned(plan: Plan, why: str) -> None:
         err.print(f"[yellow]{why}[/]", highlight=False)
         show_plan(err, plan, heading="Plan, read again")
-
-    def progress(p: Progress) -> None:
-        if not state.printer.format.is_machine:
-            err.print(progress_line(p), highlight=False, markup=False)
 
     return MitigateRequest(
         action=action,
@@ -123,7 +141,6 @@ def build_request(
         yes=state.yes,
         confirm=asker(state),
         replanned=replanned,
-        progress=progress,
         verify=not no_verify,
         auto_undo=auto_undo,
         timeout=parse_timeout(timeout),
@@ -133,6 +150,8 @@ def build_request(
 
 def run_and_show(state: AppState, request: MitigateRequest) -> None:
     """Run the contract, show the plan (for --yes and dry runs, which were not asked), print the result, exit."""
+    from dataclasses import replace
+
     from incidentctl.phases.mitigate.contract import run_mitigate
     from incidentctl.render.mitigate import result_table
     from incidentctl.render.mitigate_output import mitigation_output
@@ -140,7 +159,14 @@ def run_and_show(state: AppState, request: MitigateRequest) -> None:
     state.output_format()
     if request.yes or request.dry_run or request.confirm is None:
         request = _showing_plan(state, request)
-    result: MitigateResult = run_mitigate(state.phase_context(), request)
+    display = progress_display(state)
+    if display is not None:
+        request = replace(request, progress=display)
+    try:
+        result: MitigateResult = run_mitigate(state.phase_context(), request)
+    finally:
+        if display is not None:
+            display.close()
     state.printer.result("Mitigation", mitigation_output(result), table=lambda console: result_table(console, result))
     raise typer.Exit(int(result.exit_code))
 

@@ -217,6 +217,8 @@ class MitigationPlannedPayload(Payload):
 
 class MitigationAppliedPayload(Payload):
     id: _Text
+    #: The planned summary again, so the line reads on its own (absent in entries of the first versions).
+    summary: str | None = None
     #: The state after, as the server answered the writes (object -> fields).
     after: dict[str, Any] = Field(default_factory=dict)
     writes: int = 0
@@ -225,6 +227,7 @@ class MitigationAppliedPayload(Payload):
 class MitigationFailedPayload(Payload):
     id: _Text
     error: _Text
+    summary: str | None = None
     #: The error's kind (``Conflict``, ``Forbidden``, ``Invalid``, ``Timeout``...).
     reason: str | None = None
     #: Writes the server took before the failure (object labels): a partial change a responder must know about.
@@ -505,30 +508,38 @@ def _describe_evidence(p: EvidenceCollectedPayload, _names: SeverityNames) -> st
 
 
 def _describe_planned(p: MitigationPlannedPayload, _names: SeverityNames) -> str:
-    why = f" (reason: {p.reason})" if p.reason else ""
-    undoes = f" undoing {p.undoes}" if p.undoes else ""
-    return f"mitigation {p.id} planned{undoes}: {p.summary}{why}"
+    undoes = f" (undoing {p.undoes})" if p.undoes else ""
+    why = f"; reason: {p.reason}" if p.reason else ""
+    lasting = "; cannot be undone" if p.destructive else ""
+    return f"mitigation {p.id} planned{undoes}: {p.summary}{why}{lasting}"
 
 
 def _describe_applied(p: MitigationAppliedPayload, _names: SeverityNames) -> str:
-    return f"mitigation {p.id} applied ({p.writes} write{'s' if p.writes != 1 else ''})"
+    what = f": {p.summary}" if p.summary else ""
+    return f"mitigation {p.id} applied{what} ({p.writes} write{'s' if p.writes != 1 else ''})"
 
 
 def _describe_failed(p: MitigationFailedPayload, _names: SeverityNames) -> str:
-    partial = f"; already changed: {', '.join(p.applied)}" if p.applied else ""
-    return f"mitigation {p.id} failed: {p.error}{partial}"
+    what = f" ({p.summary})" if p.summary else ""
+    kind = f" [{p.reason}]" if p.reason else ""
+    partial = f"; already changed: {', '.join(p.applied)}" if p.applied else "; nothing was changed"
+    return f"mitigation {p.id} failed{what}{kind}: {p.error}{partial}"
 
 
 def _describe_refused(p: MitigationRefusedPayload, _names: SeverityNames) -> str:
-    return f"mitigation refused ({p.rule}): {p.summary}: {p.message}"
+    if p.rule == "not-confirmed":
+        return f"mitigation not confirmed: {p.summary} ({p.message}); nothing was changed"
+    return f"mitigation refused by guardrail {p.rule}: {p.summary}: {p.message}; nothing was changed"
 
 
 def _describe_verified(p: MitigationVerifiedPayload, _names: SeverityNames) -> str:
-    which = f"mitigation {p.id}" if p.id else ", ".join(p.components) or "verification"
-    if p.healthy:
-        return f"{which} verified: healthy ({', '.join(p.components)})" if p.id else f"verified healthy: {which}"
+    judged = ", ".join(p.components) or "nothing"
     wrong = "; ".join(p.still_wrong[:3]) or ("timed out" if p.timed_out else "not healthy")
-    return f"{which} not verified: {wrong}"
+    more = f" (+{len(p.still_wrong) - 3} more)" if len(p.still_wrong) > 3 else ""
+    outcome = "healthy" if p.healthy else f"still wrong: {wrong}{more}"
+    if p.id:
+        return f"mitigation {p.id} {'verified' if p.healthy else 'not verified'} ({judged}): {outcome}"
+    return f"verified {judged}: {outcome}"
 
 
 def _verified_milestone(p: MitigationVerifiedPayload) -> Milestone | None:

@@ -11,10 +11,13 @@ from rich.markup import escape
 from incidentctl.core.text import for_terminal
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from types import TracebackType
+
+    from rich.console import Console, RenderableType
+    from rich.live import Live
 
     from incidentctl.core.mitigation import Plan
-    from incidentctl.phases.mitigate.base import MitigateResult, Progress, Verification
+    from incidentctl.phases.mitigate.base import MitigateResult, Progress, Verification, VerifyResult
 
 
 def _safe(text: str) -> str:
@@ -60,6 +63,73 @@ def progress_line(progress: Progress) -> str:
     return f"[{int(progress.elapsed):>4}s] {progress.stage}: {progress.message}"
 
 
+class ProgressDisplay:
+    """What a verification waits on, as it waits: on a terminal one live view (a line per rollout with its
+    replicas, and the last round of checks) redrawn in place; off a terminal (a CI log, a pipe) one plain line per
+    look, which a log keeps and a person can grep. Nothing here goes to stdout: that is the command's data."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._live: Live | None = None
+        self._rollouts: dict[str, Progress] = {}
+        self._checks: Progress | None = None
+        #: Off a terminal: what each subject last said, and when, so a log gets a line when something changes
+        #: (and one every REPEAT_EVERY seconds while nothing does) rather than one every two seconds.
+        self._said: dict[str, tuple[str, float]] = {}
+
+    #: Seconds after which an unchanged line is printed again off a terminal (a log shows the wait is alive).
+    REPEAT_EVERY = 30.0
+
+    def __call__(self, progress: Progress) -> None:
+        if not self._console.is_terminal:
+            subject = progress.rollout.ref.label if progress.rollout is not None else progress.stage
+            last = self._said.get(subject)
+            if last is None or last[0] != progress.message or progress.elapsed - last[1] >= self.REPEAT_EVERY:
+                self._said[subject] = (progress.message, progress.elapsed)
+                self._console.print(progress_line(progress), highlight=False, markup=False)
+            return
+        if progress.rollout is not None:
+            self._rollouts[progress.rollout.ref.label] = progress
+        else:
+            self._checks = progress
+        if self._live is None:
+            from rich.live import Live
+
+            self._live = Live(console=self._console, auto_refresh=False, transient=False)
+            self._live.start()
+        self._live.update(self._view(), refresh=True)
+
+    def _view(self) -> RenderableType:
+        from rich.table import Table
+
+        grid = Table.grid(padding=(0, 1))
+        for label, p in self._rollouts.items():
+            status = p.rollout
+            assert status is not None
+            mark = {"done": "[green]✓[/]", "failed": "[red]✗[/]"}.get(status.state, "[yellow]…[/]")
+            counts = f"{status.available}/{status.desired} available" if status.desired else ""
+            grid.add_row(mark, f"[bold]{_safe(label)}[/]", counts, _safe(status.message))
+        if self._checks is not None:
+            c = self._checks
+            mark = "[green]✓[/]" if c.healthy else "[yellow]…[/]"
+            grid.add_row(mark, "[bold]checks[/]", f"{int(c.elapsed)}s", _safe(c.message))
+        return grid
+
+    def close(self) -> None:
+        """Leave the last view on the screen and give the terminal back."""
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def __enter__(self) -> ProgressDisplay:
+        return self
+
+    def __exit__(
+        self, _type: type[BaseException] | None, _value: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
 def show_verification(console: Console, verification: Verification) -> None:
     for status in verification.rollouts:
         console.print(f"  rollout {_safe(status.ref.label)}: {_safe(status.message)}", highlight=False)
@@ -90,3 +160,12 @@ def result_table(console: Console, result: MitigateResult) -> None:
     if result.undone_by is not None:
         console.print("[bold]--auto-undo:[/]", highlight=False)
         result_table(console, result.undone_by)
+
+
+def verify_table(console: Console, result: VerifyResult) -> None:
+    """``mitigate verify`` on stdout: the rollouts, healthy or what is still wrong, and where it was recorded."""
+    show_verification(console, result.verification)
+    if result.incident_id is not None:
+        console.print(f"recorded in {_safe(result.incident_id)}", highlight=False)
+    for message in result.messages:
+        console.print(f"[yellow]note:[/] {_safe(message)}", highlight=False)

@@ -93,3 +93,35 @@ class MitigationOutput(OutputModel):
 
 def mitigation_output(result: Any) -> MitigationOutput:
     return MitigationOutput.model_validate(result)
+
+
+class VerifyResultOutput(OutputModel):
+    """mitigate verify: the rollouts awaited, the components' checks re-run, what is still wrong, and the incident
+    the verification was recorded in."""
+
+    healthy: bool
+    components: list[str]
+    datastores: list[str] = Field(description="The runbook's datastores judged besides the components.")
+    rollouts: list[RolloutStatusOutput]
+    still_wrong: list[str] = Field(description="What keeps it from being healthy, one line each.")
+    timed_out: bool
+    seconds: float
+    incident_id: str | None = Field(description="Where mitigation_verified was recorded; null: nowhere.")
+    messages: list[str]
+    exit_code: int
+
+
+def verify_output(result: Any) -> VerifyResultOutput:
+    v = result.verification
+    return VerifyResultOutput(
+        healthy=v.healthy,
+        components=list(v.components),
+        datastores=list(result.datastores),
+        rollouts=[RolloutStatusOutput.model_validate(s) for s in v.rollouts],
+        still_wrong=list(v.still_wrong),
+        timed_out=v.timed_out,
+        seconds=round(v.seconds, 1),
+        incident_id=result.incident_id,
+        messages=list(result.messages),
+        exit_code=int(result.exit_code),
+    )

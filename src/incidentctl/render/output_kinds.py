@@ -30,7 +30,7 @@ from incidentctl.render.investigate_output import (
     InvestigateOutput,
 )
 from incidentctl.render.investigate_resources import InvestigateResourcesOutput
-from incidentctl.render.mitigate_output import MitigationOutput
+from incidentctl.render.mitigate_output import MitigationOutput, VerifyResultOutput
 from incidentctl.render.output_model import OutputModel
 
 if TYPE_CHECKING:
@@ -146,6 +146,7 @@ KINDS: dict[str, Any] = {
     "Timeline": TimelineOutput,
     "InvestigateChanges": ChangesOutput,
     "Mitigation": MitigationOutput,
+    "Verification": VerifyResultOutput,
     "RunbookValidation": RunbookValidationOutput,
     "Runbook": dict[str, Any],
     "RunbookInit": RunbookInitOutput,

@@ -159,6 +159,40 @@ class MitigateRequest:
 
 
 @dataclass(frozen=True)
+class VerifyRequest:
+    """``mitigate verify [COMPONENT...]``: what to verify without a mitigation of this tool's (a fix someone made by
+    hand, or a second look after one)."""
+
+    #: Components, datastores or a datastore's pod, as ``mitigate restart`` names them; empty: every component.
+    targets: tuple[str, ...] = ()
+    #: ``--incident``: where the verification is recorded (None: the only open incident, if there is one).
+    incident: str | None = None
+    progress: Callable[[Progress], None] = lambda _progress: None
+    timeout: timedelta | None = None
+    settle: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    verification: Verification
+    #: The runbook's datastores judged besides the components.
+    datastores: tuple[str, ...] = ()
+    #: Where ``mitigation_verified`` was recorded (None: nowhere, see ``messages``).
+    incident_id: str | None = None
+    messages: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """0 healthy; 4 when the checks could not read the cluster; 3 anything else still wrong."""
+        if self.verification.healthy:
+            return ExitCode.OK
+        report = self.verification.report
+        if report is not None and report.cluster_error is not None:
+            return ExitCode(int(report.cluster_error.exit_code))
+        return ExitCode.PROBLEMS_FOUND
+
+
+@dataclass(frozen=True)
 class MitigateResult:
     plan: Plan
     outcome: Outcome

@@ -192,7 +192,7 @@ def _apply(
             if done:
                 raise MitigationFailed(_partial(plan, done, e), e, applied=done) from e
             raise
-        _record_applied(journal, incident.id, action_id, answers, len(plan.writes))
+        _record_applied(journal, incident.id, action_id, answers, plan)
         break
     result = MitigateResult(
         plan,
@@ -364,14 +364,19 @@ def _record_planned(
 
 
 def _record_applied(
-    journal: JournalStore, incident_id: str, action_id: str, answers: Mapping[str, Any], writes: int
+    journal: JournalStore, incident_id: str, action_id: str, answers: Mapping[str, Any], plan: Plan
 ) -> None:
     from incidentctl.phases.mitigate.state import observed_state
 
     journal.append(
         incident_id,
         EventKind.MITIGATION_APPLIED,
-        {"id": action_id, "after": {label: observed_state(obj) for label, obj in answers.items()}, "writes": writes},
+        {
+            "id": action_id,
+            "summary": plan.summary,
+            "after": {label: observed_state(obj) for label, obj in answers.items()},
+            "writes": len(plan.writes),
+        },
     )
 
 
@@ -384,6 +389,7 @@ def _record_failed(
         EventKind.MITIGATION_FAILED,
         {
             "id": action_id,
+            "summary": plan.summary,
             "error": str(error) or type(error).__name__,
             "reason": error.reason,
             "applied": list(done),

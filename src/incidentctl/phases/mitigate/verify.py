@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from incidentctl.core.checks import Health
 from incidentctl.core.events import EventKind
 from incidentctl.core.rollout_status import RolloutState, deployment_status, pod_replaced_status, statefulset_status
-from incidentctl.phases.mitigate.base import Progress, RolloutStatus, Verification
+from incidentctl.errors import UsageError
+from incidentctl.phases.mitigate.base import Progress, RolloutStatus, Verification, VerifyRequest, VerifyResult
 
 if TYPE_CHECKING:
     from incidentctl.adapters.kube import KubeClient
@@ -43,6 +44,60 @@ def verify_plan(ctx: PhaseContext, kube: KubeClient, plan: Plan, request: Mitiga
         timeout=request.timeout,
         settle=request.settle,
     )
+
+
+def run_verify(ctx: PhaseContext, request: VerifyRequest) -> VerifyResult:
+    """``mitigate verify``: wait for the named workloads' rollouts and re-run their checks, then record the outcome
+    in the open incident (a fix made by hand is verified, and counted as mitigated, like one of ours)."""
+    from incidentctl.core.mitigation import ObjectRef
+    from incidentctl.phases.mitigate.restart import resolve_target
+    from incidentctl.phases.recording import open_incident
+
+    rb = ctx.runbook
+    namespace = ctx.settings.namespace.value
+    known = [*rb.component_names(), *(d.name for d in rb.datastores), *(d.pod for d in rb.datastores)]
+    components: list[str] = []
+    datastores: list[str] = []
+    rollouts: list[ObjectRef] = []
+    for text in dict.fromkeys(request.targets or rb.component_names()):
+        try:
+            target = resolve_target(rb, text)
+        except UsageError as e:
+            raise UsageError(e.message, hint=f"verify one of: {', '.join(known)}") from e
+        rollouts.append(ObjectRef(target.ref_resource, target.name, namespace))
+        if target.component is not None:
+            components.append(target.component)
+        if target.datastore is not None:
+            datastores.append(target.datastore)
+            store = next(d for d in rb.datastores if d.name == target.datastore)
+            components.extend(store.used_by)
+    journal = ctx.journal()
+    where = open_incident(journal, request.incident)  # before the wait: a wrong --incident is said at once
+    kube = ctx.adapters.kube()
+    try:
+        verification = verify(
+            ctx,
+            kube,
+            components=tuple(dict.fromkeys(components)),
+            datastores=tuple(datastores),
+            rollouts=tuple(dict.fromkeys(rollouts)),
+            progress=request.progress,
+            timeout=request.timeout,
+            settle=request.settle,
+        )
+    finally:
+        kube.close()
+    messages: tuple[str, ...] = ()
+    incident_id: str | None = None
+    if where.incident is not None:
+        incident_id = where.incident.id
+        record_verification(journal, incident_id, None, verification)
+    elif where.ambiguous:
+        messages = (
+            f"not recorded: {len(where.ambiguous)} incidents are open and none was named "
+            f"({', '.join(where.ambiguous)}); name one with --incident",
+        )
+    return VerifyResult(verification, tuple(datastores), incident_id, messages)
 
 
 def verify(
