@@ -140,6 +140,14 @@ def test_every_scenario_plays_on_its_own_journal_whatever_the_environment_names(
     else:
         assert len(incidents) == 1
         assert f"$ incidentctl incident ack {incidents[0]}" in result.stdout
+        kinds = [json.loads(line)["kind"] for line in (keep / "incidents" / incidents[0] / "timeline.jsonl").open()]
+        if SCENARIOS[scenario].fix:
+            # the scenario's own fix, through the real command, and the checks found it healthy afterwards
+            assert f"$ incidentctl mitigate {SCENARIOS[scenario].fix[1]}" in result.stdout
+            assert kinds[-3:] == ["mitigation_planned", "mitigation_applied", "mitigation_verified"]
+            assert any(line.startswith("verified: ") for line in result.stdout.splitlines()), result.stdout
+        else:
+            assert not [k for k in kinds if k.startswith("mitigation_")]
 
 
 def test_demo_keep_refuses_a_folder_that_already_holds_something(invoke: Invoke, tmp_path: Path) -> None:
