@@ -73,7 +73,8 @@ def test_every_kind_deserialises_into_the_client_models(api: Any) -> None:
     assert nodes.items[0].status.allocatable["cpu"] == "3920m"
     assert len(core.list_namespace().items) == 5
     services = core.list_namespaced_service(NS)
-    assert {s.metadata.name for s in services.items} == {"gateway", "retrieval", "synthesis", "postgres", "redis"}
+    names = {s.metadata.name for s in services.items}
+    assert names == {"gateway", "gateway-standby", "retrieval", "synthesis", "postgres", "redis"}
     endpoints = core.read_namespaced_endpoints("gateway", NS)
     assert len(endpoints.subsets[0].addresses) == 3
     events = core.list_event_for_all_namespaces()

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from incidentctl.cli import mitigate_workloads
+from incidentctl.cli import mitigate_switches, mitigate_workloads
 from incidentctl.cli.mitigate_common import (
     AutoUndoOption,
     DryRunOption,
@@ -126,3 +126,8 @@ def verify(
             display.close()
     state.printer.result("Verification", verify_output(result), table=lambda console: verify_table(console, result))
     raise typer.Exit(int(result.exit_code))
+
+
+app.command("maintenance")(mitigate_switches.maintenance)
+app.command("circuit-breaker")(mitigate_switches.circuit_breaker)
+app.command("redirect")(mitigate_switches.redirect)

@@ -237,7 +237,13 @@ def status(ctx: typer.Context, directory: DirOption = Path(".sandbox")) -> None:
     state: AppState = ctx.obj
     state.output_format()
     url, described = _admin(state, directory, None)
-    data = {"scenario": described["scenario"], "url": url, "time": described["time"], "signals": described["signals"]}
+    data = {
+        "scenario": described["scenario"],
+        "url": url,
+        "time": described["time"],
+        "signals": described["signals"],
+        "switched": described.get("switched", []),
+    }
 
     def table(console: Any) -> None:
         from rich.table import Table
@@ -255,6 +261,8 @@ def status(ctx: typer.Context, directory: DirOption = Path(".sandbox")) -> None:
                 sig["cause"] or "-",
             )
         console.print(grid)
+        for line in data["switched"]:
+            console.print(f"switched: {line}", highlight=False, markup=False)
 
     state.printer.result("SandboxStatus", data, table=table)
 

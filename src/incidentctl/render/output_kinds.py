@@ -105,6 +105,10 @@ class SandboxStatusOutput(OutputModel):
     url: str
     time: str
     signals: dict[str, SandboxSignalOutput] = Field(description="By service name.")
+    switched: list[str] = Field(
+        default_factory=list,
+        description="What responders switched that changes what users get (maintenance mode, a breaker, a redirect).",
+    )
 
 
 class SandboxScenarioChangeOutput(SandboxStatusOutput):

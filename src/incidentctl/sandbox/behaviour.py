@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 MI = 1024 * 1024
 #: the share of requests a pod of a broken revision fails (its workers segfault mid-request)
 BROKEN_ERROR_RATE = 0.85
+#: the share of the users' traffic still reaching the cluster while the ingress sends them to the standby region
+#: (clients holding a connection open, monitors that call the cluster's own address)
+REDIRECTED_SHARE = 0.02
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class Signals:
     ready: int = 0
     desired: int = 0
     cause: str = ""
+    #: what responders switched that changes who this service serves: "maintenance", "redirected"
+    mode: str = ""
 
 
 @dataclass
@@ -195,9 +200,37 @@ class Model:
                 out.append((pod, sim.pods.get(pod["metadata"]["uid"])))
         return out
 
-    def flag(self, sim: ControllerBase, key: str) -> str:
-        cm = sim.store.get(resources.CONFIGMAPS, world.NAMESPACE, "synthesis-config")
+    def flag(self, sim: ControllerBase, key: str, configmap: str = "synthesis-config") -> str:
+        cm = sim.store.get(resources.CONFIGMAPS, world.NAMESPACE, configmap)
         return str(((cm or {}).get("data") or {}).get(key, ""))
+
+    def maintenance_on(self, sim: ControllerBase) -> bool:
+        """The gateway reloads its ConfigMap: MAINTENANCE_MODE "on" answers every route with the maintenance page."""
+        return self.flag(sim, world.MAINTENANCE_KEY, world.GATEWAY_CONFIG).strip().lower() in ("on", "true", "1")
+
+    def redirected_to(self, sim: ControllerBase) -> str | None:
+        """The Service the ``sarvanom`` ingress sends users to, when it is not the cluster's gateway."""
+        ingress = sim.store.get(resources.INGRESSES, world.NAMESPACE, "sarvanom")
+        backends = [
+            str(((path.get("backend") or {}).get("service") or {}).get("name"))
+            for rule in ((ingress or {}).get("spec") or {}).get("rules") or []
+            for path in (rule.get("http") or {}).get("paths") or []
+        ]
+        if ingress is None or not backends or world.GATEWAY.name in backends:
+            return None
+        return backends[0]
+
+    def switched(self, sim: ControllerBase) -> list[str]:
+        """What responders switched that changes what users get, one line each (for ``sandbox status``)."""
+        out = []
+        if self.maintenance_on(sim):
+            out.append(f"maintenance mode on ({world.GATEWAY_CONFIG} {world.MAINTENANCE_KEY}=on)")
+        if self.flag(sim, "CIRCUIT_BREAKER").lower() == "open":
+            out.append("openai circuit breaker open (synthesis-config CIRCUIT_BREAKER=open)")
+        target = self.redirected_to(sim)
+        if target is not None:
+            out.append(f"traffic redirected to {target} (ingress sarvanom)")
+        return out
 
     def breaker_open(self, sim: ControllerBase) -> bool:
         return self.flag(sim, "CIRCUIT_BREAKER").lower() == "open" or self.flag(sim, "LLM_PROVIDER") == "anthropic"
@@ -221,12 +254,14 @@ class Model:
 
     def compute(self, sim: ControllerBase, now: datetime) -> dict[str, Signals]:
         out: dict[str, Signals] = {}
+        # users sent to the standby region: the whole cluster serves almost no one
+        share = REDIRECTED_SHARE if self.redirected_to(sim) is not None else 1.0
         for component in world.SERVICES:
             pods = self._pods(sim, component.name)
             ready = sum(1 for _, run in pods if run is not None and run.ready())
             deploy = sim.store.get(resources.DEPLOYMENTS, world.NAMESPACE, component.name)
             desired = int((deploy or {}).get("spec", {}).get("replicas", 0))
-            rate = component.request_rate * (self.traffic_multiplier if component.name == "gateway" else 1.0)
+            rate = component.request_rate * (self.traffic_multiplier if component.name == "gateway" else 1.0) * share
             out[component.name] = Signals(rate, component.error_rate, component.p95, 0.3, ready, desired)
         gw, rt, sy = out["gateway"], out["retrieval"], out["synthesis"]
 
@@ -282,6 +317,21 @@ class Model:
             gw.cause or (sy.cause if sy.error_rate >= rt.error_rate else rt.cause) if upstream_err > 0.02 else gw.cause
         )
         result["gateway"] = replace(gw, error_rate=min(1.0, gw_err), p95=gw.p95 + rt.p95 + sy.p95, cause=cause)
+        return self._switched_signals(sim, result, redirected=share < 1.0)
+
+    def _switched_signals(
+        self, sim: ControllerBase, result: dict[str, Signals], *, redirected: bool
+    ) -> dict[str, Signals]:
+        """What maintenance mode and a redirect make of the services' signals."""
+        if redirected:
+            result = {name: replace(sig, mode="redirected") for name, sig in result.items()}
+        if self.maintenance_on(sim) and result["gateway"].ready:
+            # every route answers the maintenance page at once; nothing is passed on to retrieval and synthesis
+            result["gateway"] = replace(
+                result["gateway"], error_rate=1.0, p95=0.004, cause="maintenance", mode="maintenance"
+            )
+            for name in ("retrieval", "synthesis"):
+                result[name] = replace(result[name], request_rate=0.0, cpu_utilisation=0.0)
         return result
 
     # -- HTTP stand-ins --------------------------------------------------------------------------------------
@@ -295,6 +345,8 @@ class Model:
         if deploy is not None:
             image = deploy["spec"]["template"]["spec"]["containers"][0].get("image", "")
             release = image.rsplit(":", 1)[-1]
+        if sig.mode == "maintenance":
+            return HealthReply(503, maintenance_page(release))
         checks: dict[str, str] = {}
         if component == "gateway":
             checks = {"retrieval": _check(self._signals["retrieval"]), "synthesis": _check(self._signals["synthesis"])}
@@ -420,6 +472,17 @@ class Model:
                 "uptime_in_seconds:7776000\r\n"
             )
         return ExecResult(f"(error) ERR unknown command '{command}', with args beginning with: \n")
+
+
+def maintenance_page(release: str) -> dict[str, Any]:
+    """What the gateway answers on every route (its health endpoint too) in maintenance mode."""
+    return {
+        "status": "maintenance",
+        "service": "gateway",
+        "version": release,
+        "message": "SarvanOM is down for scheduled maintenance; please try again shortly.",
+        "retry_after_seconds": 300,
+    }
 
 
 def _with_capacity(name: str, sig: Signals) -> Signals:

@@ -221,6 +221,12 @@ class LogInstance:
         # and errors each pod writes stay the ones they always were
         extra = random.Random(rid)
         client = f"10.{extra.randint(0, 255)}.{extra.randint(0, 255)}.{extra.randint(1, 254)}"
+        if cause == "maintenance" and name == "gateway":
+            path = rng.choice(("/v1/ask", "/v1/ask", "/v1/search", "/v1/sources"))
+            return (
+                f"{ts} INFO  gateway.maintenance request_id={rid} method=POST path={path} status=503 duration_ms=2 "
+                f"client={client} served the maintenance page ({world.MAINTENANCE_KEY}=on)"
+            )
         if rng.random() < err:
             logger = f"{name}.{_ERROR_LOGGER.get(name, 'app')}"
             text = _error_text(name, cause, rng, duration)

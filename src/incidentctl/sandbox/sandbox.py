@@ -324,6 +324,7 @@ class Sandbox:
                 "time": rfc3339(self.clock.now()),
                 "realtime": not self.clock.frozen,
                 "scenarios": list(scenarios.SCENARIOS),
+                "switched": self.model.switched(self.sim),
                 "signals": {
                     k: {
                         "request_rate": round(v.request_rate, 2),

@@ -79,6 +79,8 @@ class StandIns:
             parts = [p for p in path.split("/") if p]
             if len(parts) >= 3 and parts[2] in ("health", "healthz", "ready"):
                 return self.health(parts[1])
+            if len(parts) >= 3 and parts[1] == world.GATEWAY.name:
+                return self.gateway_route()
             return None
         if path.startswith("/deps/"):
             parts = [p for p in path.split("/") if p]
@@ -103,6 +105,17 @@ class StandIns:
         if delay:
             self.sandbox.stopping.wait(delay)
         return json_response(reply.body, reply.status)
+
+    def gateway_route(self) -> Response | None:
+        """Any other gateway route: only maintenance mode answers them (the maintenance page, 503)."""
+        from incidentctl.sandbox.behaviour import maintenance_page
+
+        sim = self.sandbox.sim
+        with sim.lock:
+            if not sim.model.maintenance_on(sim):
+                return None
+            release = world.GATEWAY.current.version
+        return json_response(maintenance_page(release), 503)
 
     def models(self, provider: str) -> Response:
         sim = self.sandbox.sim
@@ -391,7 +404,9 @@ class StandIns:
                             now,
                         )
                     )
-            if sim.model.openai_down:
+            # the rule watches synthesis' own calls to the provider: an open breaker stops them, so it resolves
+            # while the provider's own check (/deps/openai) keeps failing
+            if sim.model.openai_down and not sim.model.breaker_open(sim):
                 out.append(
                     self._alert(
                         {

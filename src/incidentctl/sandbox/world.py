@@ -181,6 +181,13 @@ BAD_TIMEOUT = "2"
 #: every image the registry has (a typo in a tag gives ErrImagePull, as it would)
 KNOWN_IMAGES = {c.image_at(r.version) for c in COMPONENTS for r in c.releases} | BROKEN_IMAGES
 
+#: the gateway's own settings (``envFrom``; the app reloads them): MAINTENANCE_MODE "on" serves the maintenance page
+GATEWAY_CONFIG = "gateway-config"
+MAINTENANCE_KEY = "MAINTENANCE_MODE"
+#: the standby region's gateway, reached from the cluster as an ExternalName Service (the redirect's target)
+STANDBY_SERVICE = "gateway-standby"
+STANDBY_HOST = "api.standby.europe-west4.sarvanom.com"
+
 NODES = ("sarvanom-pool-a-7f3k", "sarvanom-pool-a-9m2x", "sarvanom-pool-b-4q8n")
 INGRESS_HOST = "api.sarvanom.com"
 INGRESS_IP = "203.0.113.10"
@@ -266,6 +273,8 @@ def pod_template(component: Component, version: str, annotations: dict[str, str]
         spec["volumes"] = [{"name": "index-cache", "emptyDir": {"medium": "Memory"}}]
     if component.name == "synthesis":
         container["envFrom"] = [{"configMapRef": {"name": "synthesis-config"}}]
+    if component.name == "gateway":
+        container["envFrom"] = [{"configMapRef": {"name": GATEWAY_CONFIG}}]
     if component.kind == "StatefulSet":
         container["volumeMounts"] = [
             {"name": "data", "mountPath": "/var/lib/postgresql/data" if component.name == "postgres" else "/data"}
@@ -388,6 +397,20 @@ def _service(name: str, port: int, target: int | str, cluster_ip: str, headless:
             "ipFamilies": ["IPv4"],
             "ipFamilyPolicy": "SingleStack",
             "internalTrafficPolicy": "Cluster",
+        },
+        "status": {"loadBalancer": {}},
+    }
+
+
+def _standby_service() -> Obj:
+    """The standby region's gateway as a name in this cluster: what the redirect points the ingress at."""
+    return {
+        "metadata": {"name": STANDBY_SERVICE, "namespace": NAMESPACE, "labels": _labels(STANDBY_SERVICE)},
+        "spec": {
+            "type": "ExternalName",
+            "externalName": STANDBY_HOST,
+            "ports": [{"name": "http", "port": 80, "targetPort": 80, "protocol": "TCP"}],
+            "sessionAffinity": "None",
         },
         "status": {"loadBalancer": {}},
     }
@@ -518,6 +541,19 @@ def build(sim: Simulation, now: datetime, *, extra_nodes: int = 0) -> None:
         created=now - 6 * DAY,
     )
     store.create(resources.CONFIGMAPS, managed_fields.stamp(config, APPLY_MANAGER, now - 6 * DAY), prepared=True)
+    gateway_config = store.prepare_new(
+        resources.CONFIGMAPS,
+        {
+            "metadata": {"name": GATEWAY_CONFIG, "namespace": NAMESPACE, "labels": _labels("gateway")},
+            "data": {MAINTENANCE_KEY: "off"},
+        },
+        created=now - GATEWAY.releases[0].age,
+    )
+    store.create(
+        resources.CONFIGMAPS,
+        managed_fields.stamp(gateway_config, APPLY_MANAGER, now - GATEWAY.releases[0].age),
+        prepared=True,
+    )
     for component in (GATEWAY, RETRIEVAL, SYNTHESIS):
         deploy = _deployment(component, now)
         new = store.prepare_new(resources.DEPLOYMENTS, deploy, created=now - component.releases[0].age)
@@ -544,6 +580,7 @@ def build(sim: Simulation, now: datetime, *, extra_nodes: int = 0) -> None:
         )
     store.create(resources.SERVICES, _service("postgres", 5432, 5432, "", headless=True), created=founded)
     store.create(resources.SERVICES, _service("redis", 6379, 6379, "10.96.52.9"), created=founded)
+    store.create(resources.SERVICES, _standby_service(), created=founded)
     store.create(
         resources.INGRESSES,
         {

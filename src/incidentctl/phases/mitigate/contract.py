@@ -203,8 +203,8 @@ def _apply(
         messages=tuple(messages),
         incident=incident,
     )
-    if not request.verify:
-        return result
+    if not request.verify or not (plan.components or plan.datastores or plan.rollouts):
+        return result  # nothing to verify: "healthy" would be a claim without evidence
     from incidentctl.phases.mitigate.verify import record_verification, verify_plan
 
     verification = verify_plan(ctx, kube, plan, request)

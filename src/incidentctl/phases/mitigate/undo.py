@@ -23,12 +23,15 @@ Builder = Callable[["Runbook", Mapping[str, Any]], "Action"]
 
 
 def _builders() -> dict[str, Builder]:
-    from incidentctl.phases.mitigate import restart, rollback, scale
+    from incidentctl.phases.mitigate import restart, rollback, scale, switches
 
     builders: dict[str, Builder] = {
         "restart": restart.from_args,
         "scale": scale.from_args,
         "rollback": rollback.from_args,
+        "maintenance": switches.builder("maintenance"),
+        "circuit-breaker": switches.builder("circuit-breaker"),
+        "redirect": switches.builder("redirect"),
     }
     return builders
 
