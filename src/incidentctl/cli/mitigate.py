@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from incidentctl.cli import mitigate_switches, mitigate_workloads
+from incidentctl.cli import mitigate_datastores, mitigate_switches, mitigate_workloads
 from incidentctl.cli.mitigate_common import (
     AutoUndoOption,
     DryRunOption,
@@ -131,3 +131,4 @@ def verify(
 app.command("maintenance")(mitigate_switches.maintenance)
 app.command("circuit-breaker")(mitigate_switches.circuit_breaker)
 app.command("redirect")(mitigate_switches.redirect)
+app.command("flush-cache")(mitigate_datastores.flush_cache)

@@ -146,9 +146,20 @@ def result_table(console: Console, result: MitigateResult) -> None:
     where = f" in {result.incident_id}" if result.incident_id else ""
     ident = f" {result.incident_id}/{result.action_id}" if result.action_id and result.incident_id else ""
     if result.outcome == "dry-run":
-        console.print(f"dry run{where}: the server accepted every write; nothing was changed", highlight=False)
+        execs = {w.ref.label for w in result.plan.writes if w.verb == "exec"}
+        said = (
+            "the server accepted every write"
+            if not execs
+            else "nothing was sent"
+            if execs >= set(result.dry_run_objects)
+            else "the server accepted every write it was sent"
+        )
+        console.print(f"dry run{where}: {said}; nothing was changed", highlight=False)
         for label in result.dry_run_objects:
-            console.print(f"  {_safe(label)}: accepted (dryRun=All)", highlight=False)
+            if label in execs:  # an exec has no dryRun: it was not sent at all
+                console.print(f"  {_safe(label)}: not sent (an exec cannot be dry-run on the server)", highlight=False)
+            else:
+                console.print(f"  {_safe(label)}: accepted (dryRun=All)", highlight=False)
     elif result.outcome == "unchanged":
         console.print(f"nothing to change: {_safe(result.plan.summary)} is already so", highlight=False)
     else:

@@ -127,6 +127,12 @@ class DatastoreAction(Model):
     description: str
     command: list[str] = Field(min_length=1)
     destructive: bool = Field(True, description="Needs confirmation and is journalled with a warning.")
+    preview: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="A read-only command run in the same pod while planning, so the plan says what the action "
+        "will drop (redis-cli dbsize: how many keys).",
+    )
 
 
 class Datastore(Model):

@@ -29,6 +29,7 @@ from incidentctl.core.events import EventKind
 from incidentctl.core.guardrails import Breach, check_plan, check_where
 from incidentctl.core.times import format_rfc3339
 from incidentctl.errors import IncidentctlError
+from incidentctl.exitcodes import ExitCode
 from incidentctl.phases.mitigate.base import (
     ActionEnv,
     MitigateRequest,
@@ -282,7 +283,10 @@ def send(kube: KubeClient, write: Write, *, dry_run: bool) -> Any:
             from incidentctl.adapters.kube import KubeApiError
 
             said = " ".join((result.stderr or result.stdout).split())[:200]
-            raise KubeApiError(f"{write.describe}: exited {result.exit_code}: {said}")
+            failed = KubeApiError(f"{write.describe}: exited {result.exit_code}: {said}")
+            # the command ran and said no: a refused change (exit 5), not a bug in incidentctl
+            failed.exit_code, failed.reason = ExitCode.REFUSED, "CommandFailed"
+            raise failed
         return {"exitCode": result.exit_code, "stdout": result.stdout[-2000:]}
     raise ValueError(f"unknown write verb {write.verb!r}")
 
