@@ -132,3 +132,40 @@ app.command("maintenance")(mitigate_switches.maintenance)
 app.command("circuit-breaker")(mitigate_switches.circuit_breaker)
 app.command("redirect")(mitigate_switches.redirect)
 app.command("flush-cache")(mitigate_datastores.flush_cache)
+
+
+@app.command("undo")
+def undo(
+    ctx: typer.Context,
+    action_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ACTION-ID",
+            help="The mitigation to revert: M2 (in --incident or the only open incident) or INC-2026-004/M2.",
+        ),
+    ],
+    dry_run: DryRunOption = False,
+    incident: IncidentOption = None,
+    reason: ReasonOption = None,
+    no_verify: NoVerifyOption = False,
+    timeout: TimeoutOption = None,
+) -> None:
+    """Put back what a recorded mitigation changed, with the undo it recorded (scale back, close the breaker, leave
+    maintenance), through the same contract: previewed, guarded, confirmed, recorded as undoing it, verified. A
+    mitigation that failed, never applied, recorded no undo or was already undone is refused (exit 5)."""
+    from incidentctl.phases.mitigate.undo import resolve_undo
+
+    state: AppState = ctx.obj
+    state.output_format()
+    target = resolve_undo(state.phase_context(), action_id, incident)
+    request = build_request(
+        state,
+        target.action,
+        dry_run=dry_run,
+        incident=target.incident_id,
+        reason=reason,
+        no_verify=no_verify,
+        timeout=timeout,
+        undoes=target.undoes,
+    )
+    run_and_show(state, request)

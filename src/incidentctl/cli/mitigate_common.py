@@ -179,6 +179,9 @@ def _showing_plan(state: AppState, request: MitigateRequest) -> MitigateRequest:
 
     inner = request.action
     printer = state.printer
+    heading = "Dry run" if request.dry_run else "Plan"
+    if request.undoes:
+        heading = f"{heading} (undoing {request.undoes})"
 
     class Shown:
         name = inner.name
@@ -186,7 +189,7 @@ def _showing_plan(state: AppState, request: MitigateRequest) -> MitigateRequest:
         def plan(self, env):  # type: ignore[no-untyped-def]
             plan = inner.plan(env)
             if not printer.format.is_machine:
-                show_plan(printer.err, plan, heading="Dry run" if request.dry_run else "Plan")
+                show_plan(printer.err, plan, heading=heading)
             return plan
 
     return replace(request, action=Shown())

@@ -329,6 +329,12 @@ def _record_planned(
     now = ctx.clock()
 
     def decide(_incident: Incident, timeline: Sequence[Event]) -> Mapping[str, Any]:
+        if request.undoes:  # judged again here: two responders undoing M2 at once undo it once
+            from incidentctl.phases.mitigate.undo import why_not_undoable
+
+            why = why_not_undoable(timeline, request.undoes)
+            if why is not None:
+                raise MitigationRefused(f"{incident_id}/{request.undoes} cannot be undone: {why}", rule="undo")
         for other_id, events in _mitigation_events(timeline).items():
             planned = next((e for e in events if e.kind == EventKind.MITIGATION_PLANNED), None)
             if planned is None or any(e.kind != EventKind.MITIGATION_PLANNED for e in events):
