@@ -177,7 +177,7 @@ def _run_step(args: list[str], parent: AppState, env: Mapping[str, str], sandbox
         raise typer.Exit(int(code))
 
 
-_MITIGATE = "Mitigate (runbook 3.1-3.3: the scenario's fix, its plan and diff shown, confirmed, then verified)"
+_MITIGATE = "Mitigate (runbook 3.1-3.3: the fix, its plan and diff shown, confirmed, verified)"
 
 
 def _cluster_clock(sandbox: Sandbox) -> Callable[[], datetime]:
@@ -193,7 +193,6 @@ def _cluster_sleep(sandbox: Sandbox) -> Callable[[float], None]:
 
 def _answers_yes(console: Console) -> Callable[[str], bool]:
     """The demo's answer to the mitigation's question, printed where the prompt would be, after the plan."""
-
     from rich.markup import escape
 
     def answer(question: str) -> bool:
