@@ -97,7 +97,7 @@ def up(
             min=1.0,
             max=1000.0,
             help="Run the cluster's clock N times as fast as yours: a rollout of a minute takes 60/N seconds. "
-            "Ages kubectl works out itself (describe) use your clock and can read <invalid> for newer objects.",
+            "Ages kubectl works out itself (describe) use your clock: what is newer than it shows as invalid.",
         ),
     ] = 1.0,
 ) -> None:
