@@ -108,3 +108,17 @@ def _deployments() -> Any:
     from incidentctl.sandbox import resources
 
     return resources.DEPLOYMENTS
+
+
+def test_a_scale_down_that_leaves_the_spike_unabsorbed_is_scaled_back(drill: Callable[..., Drill]) -> None:
+    d = drill("traffic-spike")
+    _short_settle(d)
+    incident = d.declare()
+    code, doc = d.json("mitigate", "scale", "gateway=2", "--yes", "--auto-undo")
+    data = doc["data"]
+    assert code == 3, doc
+    assert data["verification"]["healthy"] is False
+    assert data["undoneBy"]["plan"]["summary"] == "scale gateway=3"
+    assert data["undoneBy"]["outcome"] == "applied"
+    assert [m[0] for m in _mitigations(d, incident)][3:5] == ["mitigation_planned", "mitigation_applied"]
+    assert d.sandbox.store.must_get(_deployments(), "sarvanom-production", "gateway")["spec"]["replicas"] == 3

@@ -78,10 +78,18 @@ def test_a_revision_not_in_the_history_is_a_usage_error(drill: Callable[..., Dri
     d = drill("bad-deploy")
     incident = d.declare()
     before = resource_versions(d.sandbox)
-    for revision in ("9", "-1"):
+    for revision in ("9", "-1", str(10**30)):
         result = d.run("mitigate", "rollback", "synthesis", "--to-revision", revision, "--yes")
         assert result.exit_code == 2, result.output
         assert f"unable to find specified revision {revision} in history" in result.stderr
+        assert "Traceback" not in result.output
+    for args, said in (
+        (("synthesis", "--to-revision", "three"), "--to-revision"),
+        (("nosuch",), "nothing in the runbook"),
+    ):
+        result = d.run("mitigate", "rollback", *args, "--yes")
+        assert result.exit_code == 2, result.output
+        assert said in result.stderr
         assert "Traceback" not in result.output
     assert resource_versions(d.sandbox) == before
     assert d.kinds(incident) == []
@@ -144,3 +152,17 @@ def test_a_422_from_the_server_is_one_line_and_recorded(drill: Callable[..., Dri
     assert "Traceback" not in result.output
     assert resource_versions(d.sandbox) == before
     assert d.kinds(incident) == ["mitigation_planned", "mitigation_failed"]
+
+
+def test_rolling_back_a_rollback_says_it_returns_to_the_revision_rolled_back_from(drill: Callable[..., Drill]) -> None:
+    d = drill("bad-deploy")
+    d.declare()
+    code, doc = d.json("mitigate", "rollback", "synthesis", "--yes", "--no-verify")
+    assert code == 0, doc
+    code, doc = d.json("mitigate", "rollback", "synthesis", "--dry-run")
+    assert code == 0, doc
+    assert doc["data"]["plan"]["summary"] == "roll back deployment/synthesis from revision 5 to 4"
+    assert doc["data"]["plan"]["notes"] == [
+        "revision 5 is itself a rollback (it ran before as revision 3): rolling back again returns to revision 4, "
+        "the one it replaced; name the revision with --to-revision if that is not what you mean"
+    ]

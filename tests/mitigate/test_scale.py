@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+import yaml
 from tests.mitigate.conftest import Drill, resource_versions
 
 from incidentctl.sandbox.testing import Kubectl, kubectl, kubectl_for, sandbox  # noqa: F401 - fixtures
@@ -136,3 +138,21 @@ def test_the_table_shows_current_and_new_replicas_and_the_bounds(drill: Callable
     assert "scale deployment/gateway from 3 to 5 replicas (bounds 2-10)" in result.stderr
     assert "replicas: 3 → 5" in result.stderr
     assert "undo: scale gateway back to 3 replicas" in result.stderr
+
+
+def test_without_bounds_in_the_runbook_a_count_beyond_the_api_is_a_usage_error(drill: Callable[..., Drill]) -> None:
+    d = drill("traffic-spike")
+    rb: dict[str, Any] = yaml.safe_load(d.site.runbook.read_text())
+    for comp in rb["components"]:
+        comp.pop("scale", None)
+    d.site.runbook.write_text(yaml.safe_dump(rb, sort_keys=False))
+    incident = d.declare()
+    before = resource_versions(d.sandbox)
+    result = d.run("mitigate", "scale", f"gateway={10**30}", "--yes")
+    assert result.exit_code == 2, result.output
+    assert "more than the API can hold" in result.stderr
+    result = d.run("mitigate", "scale", "gateway", "--yes")
+    assert result.exit_code == 2, result.output
+    assert "no scale.surge for gateway" in result.stderr
+    assert resource_versions(d.sandbox) == before
+    assert d.kinds(incident) == []

@@ -25,7 +25,7 @@ def scale(
     counts: Annotated[
         list[str],
         typer.Argument(
-            metavar="COMPONENT=N...",
+            metavar="COMPONENT=N",
             help="Components and their new replica counts (gateway=5); a component alone scales to the runbook's "
             "scale.surge.",
         ),

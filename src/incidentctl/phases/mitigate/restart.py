@@ -165,8 +165,8 @@ def _undo(resolved: list[RestartTarget], before: Mapping[str, Any], namespace: s
         if target.ref_resource != "deployments" or target.component is None or not revision.isdigit():
             return None
         revisions[target.component] = int(revision)
-    words = ", ".join(f"{c} to revision {n}" for c, n in revisions.items())
-    return Undo("rollback", {"revisions": revisions}, f"roll {words} back (the template before the restart)")
+    words = ", ".join(f"{c} back to revision {n}" for c, n in revisions.items())
+    return Undo("rollback", {"revisions": revisions}, f"roll {words} (the template before the restart)")
 
 
 def _stalled_pods(env: ActionEnv, statefulset: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -32,12 +32,15 @@ if TYPE_CHECKING:
     from incidentctl.phases.mitigate.base import ActionEnv
     from incidentctl.runbook.model import Component, Runbook
 
+#: The earlier revisions a ReplicaSet ran as, when its template was rolled out again (a rollback reuses it).
+REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
+
 #: The deployment's own annotations, kept through a rollback rather than taken from the ReplicaSet (kubectl's
 #: ``annotationsToSkip``).
 KEPT_ANNOTATIONS = (
     "kubectl.kubernetes.io/last-applied-configuration",
     "deployment.kubernetes.io/revision",
-    "deployment.kubernetes.io/revision-history",
+    REVISION_HISTORY,
     "deployment.kubernetes.io/desired-replicas",
     "deployment.kubernetes.io/max-replicas",
     "deprecated.deployment.rollback.to",
@@ -90,102 +93,133 @@ def _without_hash(template: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class _Planned:
+    """One deployment's part of a rollback plan."""
+
+    component: str
+    label: str
+    summary: str
+    before: Mapping[str, Any]
+    after: Mapping[str, Any]
+    change: Change | None = None
+    write: Write | None = None
+    #: The revision running now, which undoing goes back to (None: not in the history).
+    running: int | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Rollback:
     #: (component, revision to roll back to; None: the previous one, as ``rollout undo``).
     targets: tuple[tuple[str, int | None], ...]
     name: str = "rollback"
 
     def plan(self, env: ActionEnv) -> Plan:
-        changes: list[Change] = []
-        writes: list[Write] = []
-        before: dict[str, Any] = {}
-        after: dict[str, Any] = {}
-        notes: list[str] = []
-        back: dict[str, int] = {}
-        summaries: list[str] = []
-        components: list[str] = []
-        for component, to_revision in self.targets:
-            comp = component_of(env.runbook, component)
-            components.append(comp.name)
-            ref = ObjectRef("deployments", comp.deployment, env.namespace)
-            live = env.kube.get(ref.resource, ref.namespace, ref.name)
-            replicasets = env.kube.list("replicasets", env.namespace)
-            history = deployment_history(comp.name, live, replicasets)
-            target = target_revision(history, comp.deployment, to_revision)
-            meta = live.get("metadata") or {}
-            if (live.get("spec") or {}).get("paused"):
-                raise MitigationRefused(
-                    f"{ref.label} is paused: you cannot roll back a paused deployment",
-                    rule="paused",
-                    hint=f"resume it first with: kubectl rollout resume {ref.label} -n {ref.namespace}",
-                )
-            state = observed_state(live)
-            before[ref.label] = state
-            current = next((r for r in history.revisions if r.current), None)
-            if target.current:
-                summaries.append(f"roll back {ref.label} to revision {target.revision}")
-                notes.append(f"skipped rollback: the current template already matches revision {target.revision}")
-                after[ref.label] = state
-                continue
-            template = _without_hash(target.template)
-            running = _without_hash((live.get("spec") or {}).get("template") or {})
-            own = meta.get("annotations") or {}
-            annotations = {k: own[k] for k in KEPT_ANNOTATIONS if k in own}
-            for key, value in _annotations_of(replicasets, target).items():
-                if key not in KEPT_ANNOTATIONS:
-                    annotations[key] = value
-            patch = [
-                {"op": "replace", "path": "/spec/template", "value": template},
-                {"op": "replace", "path": "/metadata/annotations", "value": annotations},
-            ]
-            writes.append(
-                Write(
-                    "patch",
-                    ref,
-                    body=patch,
-                    patch_type="json",
-                    resource_version=meta.get("resourceVersion"),
-                    field_manager="kubectl-rollout",
-                )
-            )
-            fields = [FieldChange(_field(d), d.before, d.after) for d in rollout_template_diff(running, template)]
-            if own.get(CHANGE_CAUSE) != annotations.get(CHANGE_CAUSE):
-                fields.append(
-                    FieldChange(f"annotation {CHANGE_CAUSE}", own.get(CHANGE_CAUSE), annotations.get(CHANGE_CAUSE))
-                )
-            from_words = f"from revision {current.revision} " if current is not None else ""
-            summary = f"roll back {ref.label} {from_words}to {target.revision}"
-            summaries.append(summary)
-            changes.append(
-                Change(
-                    ref,
-                    f"{summary}: the pod template of revision {target.revision}, rolled out as a new revision",
-                    tuple(fields),
-                    unified_diff(running, template, f"{ref.label} spec.template"),
-                )
-            )
-            after[ref.label] = {**state, "images": {i.container: i.image for i in target.images}}
-            if current is not None:
-                back[comp.name] = current.revision
-            else:
-                notes.append(f"the revision {ref.label} runs now is not in its history: the rollback cannot be undone")
+        parts = [_plan_one(env, component, to_revision) for component, to_revision in self.targets]
+        writes = tuple(p.write for p in parts if p.write is not None)
+        back = {p.component: p.running for p in parts if p.write is not None and p.running is not None}
         undo = None
         if back and len(back) == len(writes):
             words = ", ".join(f"{c} to revision {n}" for c, n in back.items())
             undo = Undo("rollback", {"revisions": back}, f"roll {words} again")
         return Plan(
             action="rollback",
-            summary="; ".join(summaries),
-            changes=tuple(changes),
-            writes=tuple(writes),
-            components=tuple(components),
+            summary="; ".join(p.summary for p in parts),
+            changes=tuple(p.change for p in parts if p.change is not None),
+            writes=writes,
+            components=tuple(p.component for p in parts),
             rollouts=tuple(w.ref for w in writes),
             undo=undo,
-            notes=tuple(notes),
-            before=before,
-            after=after,
+            notes=tuple(n for p in parts for n in p.notes),
+            before={p.label: p.before for p in parts},
+            after={p.label: p.after for p in parts},
             args={"revisions": dict(self.targets)},
         )
+
+
+def _plan_one(env: ActionEnv, component: str, to_revision: int | None) -> _Planned:
+    comp = component_of(env.runbook, component)
+    ref = ObjectRef("deployments", comp.deployment, env.namespace)
+    live = env.kube.get(ref.resource, ref.namespace, ref.name)
+    replicasets = env.kube.list("replicasets", env.namespace)
+    history = deployment_history(comp.name, live, replicasets)
+    target = target_revision(history, comp.deployment, to_revision)
+    meta = live.get("metadata") or {}
+    if (live.get("spec") or {}).get("paused"):
+        raise MitigationRefused(
+            f"{ref.label} is paused: you cannot roll back a paused deployment",
+            rule="paused",
+            hint=f"resume it first with: kubectl rollout resume {ref.label} -n {ref.namespace}",
+        )
+    state = observed_state(live)
+    current = next((r for r in history.revisions if r.current), None)
+    if target.current:
+        return _Planned(
+            comp.name,
+            ref.label,
+            f"roll back {ref.label} to revision {target.revision}",
+            state,
+            state,
+            notes=(f"skipped rollback: the current template already matches revision {target.revision}",),
+        )
+    template = _without_hash(target.template)
+    running = _without_hash((live.get("spec") or {}).get("template") or {})
+    own = meta.get("annotations") or {}
+    annotations = {k: own[k] for k in KEPT_ANNOTATIONS if k in own}
+    for key, value in _annotations_of(replicasets, target).items():
+        if key not in KEPT_ANNOTATIONS:
+            annotations[key] = value
+    write = Write(
+        "patch",
+        ref,
+        body=[
+            {"op": "replace", "path": "/spec/template", "value": template},
+            {"op": "replace", "path": "/metadata/annotations", "value": annotations},
+        ],
+        patch_type="json",
+        resource_version=meta.get("resourceVersion"),
+        field_manager="kubectl-rollout",
+    )
+    fields = [FieldChange(_field(d), d.before, d.after) for d in rollout_template_diff(running, template)]
+    if own.get(CHANGE_CAUSE) != annotations.get(CHANGE_CAUSE):
+        fields.append(FieldChange(f"annotation {CHANGE_CAUSE}", own.get(CHANGE_CAUSE), annotations.get(CHANGE_CAUSE)))
+    from_words = f"from revision {current.revision} " if current is not None else ""
+    summary = f"roll back {ref.label} {from_words}to {target.revision}"
+    change = Change(
+        ref,
+        f"{summary}: the pod template of revision {target.revision}, rolled out as a new revision",
+        tuple(fields),
+        unified_diff(running, template, f"{ref.label} spec.template"),
+    )
+    notes: list[str] = []
+    if current is None:
+        notes.append(f"the revision {ref.label} runs now is not in its history: the rollback cannot be undone")
+    elif not to_revision:  # 0 is the previous revision too, as in kubectl
+        notes.extend(_undoing_a_rollback(replicasets, current, target))
+    return _Planned(
+        comp.name,
+        ref.label,
+        summary,
+        state,
+        {**state, "images": {i.container: i.image for i in target.images}},
+        change=change,
+        write=write,
+        running=current.revision if current is not None else None,
+        notes=tuple(notes),
+    )
+
+
+def _undoing_a_rollback(replicasets: Sequence[Mapping[str, Any]], current: Revision, target: Revision) -> list[str]:
+    """What ``rollout undo`` twice does: when the revision running is itself a rollback (its ReplicaSet ran before
+    under older numbers, kept in ``revision-history``), "the previous revision" is the one rolled back from."""
+    earlier = _annotations_of(replicasets, current).get(REVISION_HISTORY)
+    if not earlier:
+        return []
+    return [
+        f"revision {current.revision} is itself a rollback (it ran before as revision {earlier}): rolling back "
+        f"again returns to revision {target.revision}, the one it replaced; name the revision with --to-revision "
+        "if that is not what you mean"
+    ]
 
 
 def _annotations_of(replicasets: Sequence[Mapping[str, Any]], revision: Revision) -> dict[str, str]:
