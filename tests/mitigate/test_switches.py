@@ -286,3 +286,66 @@ def test_a_switch_that_does_not_fit_the_cluster_is_one_line(
     assert "Traceback" not in result.output
     assert resource_versions(d.sandbox) == before
     assert d.kinds(incident) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "edit"),
+    [
+        (("maintenance", "on"), ("configmap", "gateway-config", "merge", '{"data":{"BANNER":"hello"}}')),
+        (
+            ("redirect", "standby", "on"),
+            ("ingress", "sarvanom", "merge", '{"metadata":{"annotations":{"owner":"someone-else"}}}'),
+        ),
+    ],
+    ids=["merge-patch", "json-patch"],
+)
+def test_a_change_by_someone_else_after_the_plan_is_shown_again_not_written_over(
+    drill: Callable[..., Drill], tmp_path: Any, args: tuple[str, ...], edit: tuple[str, str, str, str]
+) -> None:
+    from incidentctl.sandbox.testing import Kubectl, require_kubectl
+
+    d = drill("healthy")
+    d.declare("P1")
+    kubectl = Kubectl(d.sandbox, tmp_path, require_kubectl())
+    asked: list[str] = []
+
+    def confirm(question: str) -> bool:
+        asked.append(question)
+        if len(asked) == 1:  # a second responder edits the object while the first reads the plan
+            kind, name, kind_of_patch, patch = edit
+            done = kubectl("patch", kind, name, f"--type={kind_of_patch}", "-p", patch)
+            assert done.returncode == 0, done.stderr
+        return True
+
+    result = d.run("mitigate", *args, "--no-verify", "-o", "json", state=advancing(d.sandbox, confirm=confirm))
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)["data"]
+    assert len(asked) == 2
+    assert "changed since the plan was read; this is the plan now" in result.stderr
+    assert doc["outcome"] == "applied"
+    if args[0] == "maintenance":
+        assert _flag(d, "gateway-config", "BANNER") == "hello"  # kept, not written over
+        assert _flag(d, "gateway-config", "MAINTENANCE_MODE") == "on"
+    else:
+        assert _object(d, "ingresses", "sarvanom")["metadata"]["annotations"]["owner"] == "someone-else"
+        assert _backend(d) == "gateway-standby"
+
+
+def test_a_switch_changing_one_object_twice_is_sent_in_order(drill: Callable[..., Drill]) -> None:
+    import yaml
+
+    d = drill("healthy")
+    d.declare("P1")
+    rb = yaml.safe_load(d.site.runbook.read_text())
+    maintenance = rb["mitigation"]["maintenance"]
+    maintenance["apply"].append(
+        {"resource": "configmaps", "name": "gateway-config", "merge": {"data": {"MAINTENANCE_MESSAGE": "back soon"}}}
+    )
+    d.site.runbook.write_text(yaml.safe_dump(rb, sort_keys=False))
+    code, doc = d.json("mitigate", "maintenance", "on", "--yes")
+    assert code == 0, doc
+    writes = doc["data"]["plan"]["writes"]
+    assert [w["describe"] for w in writes] == ["patch configmap/gateway-config"] * 2
+    assert writes[0]["resourceVersion"] is not None
+    assert _flag(d, "gateway-config", "MAINTENANCE_MODE") == "on"
+    assert _flag(d, "gateway-config", "MAINTENANCE_MESSAGE") == "back soon"

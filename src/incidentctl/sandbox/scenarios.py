@@ -12,6 +12,10 @@ The dependency outage cannot be fixed from the cluster. A drill contains it with
 ``CIRCUIT_BREAKER=open`` (or ``LLM_PROVIDER=anthropic``) in the ``synthesis-config`` ConfigMap makes synthesis
 answer with the fallback provider (the app reloads the ConfigMap), so errors stop reaching users while the
 openai check keeps failing until the provider recovers (``inject healthy``).
+
+The runbook's other switches work on any scenario: ``MAINTENANCE_MODE=on`` in ``gateway-config`` makes the gateway
+answer the maintenance page, and pointing the ``sarvanom`` ingress at the ``gateway-standby`` ExternalName Service
+sends the users' traffic to the standby region (:mod:`incidentctl.sandbox.behaviour` is the model of both).
 """
 
 from __future__ import annotations
@@ -200,8 +204,9 @@ SCENARIOS: dict[str, Scenario] = {
             "dependency-outage",
             "The OpenAI API stops answering; synthesis requests time out after 30 s.",
             "openai /v1/models times out, synthesis 5xx and 30 s latency, nothing wrong in the cluster",
-            "nothing in the cluster fixes it; contain it with the circuit breaker: kubectl patch configmap "
-            'synthesis-config -p \'{"data":{"CIRCUIT_BREAKER":"open"}}\' (answers fall back to anthropic)',
+            "nothing in the cluster fixes it; contain it with the circuit breaker: incidentctl mitigate "
+            "circuit-breaker openai open (the runbook's patch: kubectl patch configmap synthesis-config -p "
+            '\'{"data":{"CIRCUIT_BREAKER":"open"}}\'; answers fall back to anthropic)',
             _dependency_outage,
             fix=("mitigate", "circuit-breaker", "openai", "open"),
         ),

@@ -122,7 +122,10 @@ class SwitchAction:
                 continue
             before.setdefault(ref.label, observed_state(live))
             after[ref.label] = observed_state(patched)
-            version = (live.get("metadata") or {}).get("resourceVersion")
+            # a second change to the same object cannot know the version the first one makes: the first write
+            # carries the precondition, the next is sent right after it
+            written = any(w.ref == ref for w in writes)
+            version = None if written else (live.get("metadata") or {}).get("resourceVersion")
             if step.merge is not None:
                 writes.append(Write("patch", ref, body=step.merge, patch_type="merge", resource_version=version))
             else:
