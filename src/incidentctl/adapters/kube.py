@@ -124,6 +124,7 @@ API_PATHS = {
     "endpoints": "/api/v1",
     "events": "/api/v1",
     "configmaps": "/api/v1",
+    "secrets": "/api/v1",
     "ingresses": "/apis/networking.k8s.io/v1",
 }
 

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from incidentctl.cli import mitigate_datastores, mitigate_switches, mitigate_workloads
+from incidentctl.cli import mitigate_apply, mitigate_datastores, mitigate_switches, mitigate_workloads
 from incidentctl.cli.mitigate_common import (
     AutoUndoOption,
     DryRunOption,
@@ -169,3 +169,6 @@ def undo(
         undoes=target.undoes,
     )
     run_and_show(state, request)
+
+
+app.command("apply")(mitigate_apply.apply)

@@ -23,7 +23,7 @@ def flush_cache(
     datastore: Annotated[
         Optional[str],  # noqa: UP045 - Typer reads the annotation at run time on Python 3.10
         typer.Argument(
-            metavar="[DATASTORE]",
+            metavar="DATASTORE",
             help="The datastore whose flush-cache action runs (default: the only one that has one).",
             show_default=False,
         ),
@@ -34,9 +34,7 @@ def flush_cache(
     no_verify: NoVerifyOption = False,
     timeout: TimeoutOption = None,
 ) -> None:
-    """Run the runbook's flush-cache action in the datastore's pod (redis-cli flushall). The plan says what it
-    drops (the action's preview, redis-cli dbsize); it cannot be undone, so it needs an open incident and --reason.
-    --dry-run runs the preview only: an exec cannot be dry-run on the server."""
+    """Run the datastore's flush-cache action (redis-cli flushall) after its preview; needs --reason; no undo."""
     from incidentctl.phases.mitigate.datastore_actions import DatastoreCommand
 
     state: AppState = ctx.obj

@@ -66,6 +66,7 @@ SERVICES = _core("services", "Service", short_names=("svc",), categories=("all",
 ENDPOINTS = _core("endpoints", "Endpoints", short_names=("ep",))
 EVENTS = _core("events", "Event", short_names=("ev",))
 CONFIGMAPS = _core("configmaps", "ConfigMap", short_names=("cm",))
+SECRETS = _core("secrets", "Secret")
 DEPLOYMENTS = ResourceType(
     "apps",
     "v1",
@@ -119,6 +120,7 @@ ALL: tuple[ResourceType, ...] = (
     ENDPOINTS,
     EVENTS,
     CONFIGMAPS,
+    SECRETS,
     DEPLOYMENTS,
     REPLICASETS,
     STATEFULSETS,

@@ -94,7 +94,9 @@ def run_mitigate(ctx: PhaseContext, request: MitigateRequest) -> MitigateResult:
                 _record_refused(journal, incident.id, plan, breach.rule, breach.message)
             raise _refusal(breach)
         if request.dry_run:
-            objects = _send_all(kube, plan.writes, dry_run=True, done=[])
+            from incidentctl.phases.mitigate.state import redacted
+
+            objects = {k: redacted(v) for k, v in _send_all(kube, plan.writes, dry_run=True, done=[]).items()}
             return MitigateResult(
                 plan,
                 "dry-run",

@@ -59,3 +59,25 @@ def _service_of(path: Mapping[str, Any]) -> str | None:
     service = (path.get("backend") or {}).get("service") or {}
     name = service.get("name")
     return str(name) if name is not None else None
+
+
+#: What a Secret's values are replaced with wherever a mitigation shows or records one.
+REDACTED = "***"
+#: Client-side apply's copy of the whole object (a Secret's data included): never shown, never recorded.
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def redacted(obj: Any) -> Any:
+    """``obj`` with a Secret's values (``data``, ``stringData``) and the last-applied copy of it replaced, for
+    anything a person or the journal sees (a dry run's answer, a plan's diff); other objects unchanged."""
+    if not isinstance(obj, Mapping) or obj.get("kind") != "Secret":
+        return obj
+    out = dict(obj)
+    for key in ("data", "stringData"):
+        if isinstance(out.get(key), Mapping):
+            out[key] = dict.fromkeys(out[key], REDACTED)
+    meta = out.get("metadata")
+    if isinstance(meta, Mapping) and isinstance(meta.get("annotations"), Mapping):
+        annotations = {k: v for k, v in meta["annotations"].items() if k != LAST_APPLIED}
+        out["metadata"] = {**meta, "annotations": annotations}
+    return out
