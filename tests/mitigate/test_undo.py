@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -157,3 +158,16 @@ def test_several_open_incidents_need_the_id_to_name_one(undoable: tuple[Drill, s
     assert result.exit_code == 5, result.output
     assert "none was named" in result.stderr
     assert d.run("--yes", "mitigate", "undo", "M1", "--incident", incident).exit_code == 0
+
+
+def test_auto_undo_runs_the_planned_undo_when_the_verification_fails(drill: Callable[..., Drill]) -> None:
+    d = drill("bad-deploy")
+    incident = d.declare()
+    result = mitigate(d, action=RestartUndoneByRestart(("synthesis",)), auto_undo=True, timeout=timedelta(seconds=20))
+    assert result.verification is not None
+    assert result.verification.healthy is False
+    assert result.undone_by is not None
+    assert result.undone_by.action_id == "M2"
+    m2 = next(e for e in d.timeline(incident) if e["kind"] == "mitigation_planned" and e["data"]["id"] == "M2")
+    assert m2["data"]["undoes"] == "M1"
+    assert m2["data"]["args"] == {"targets": ["synthesis"]}

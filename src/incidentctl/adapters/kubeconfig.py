@@ -38,15 +38,16 @@ def kubeconfig_paths(kubeconfig: str | None, env: Mapping[str, str]) -> list[str
 
 def check_kubeconfig(
     kubeconfig: str | None, context: str | None, env: Mapping[str, str], *, context_source: str | None = None
-) -> None:
-    """Raise ``KubeconfigError`` with one clear line when the kubeconfig cannot possibly work.
+) -> str | None:
+    """Raise ``KubeconfigError`` with one clear line when the kubeconfig cannot possibly work; else the context
+    the client will use (``context``, or the kubeconfig's current-context), None in a pod without a kubeconfig.
 
     ``context_source`` says where a context that was not given as ``--context`` came from (the runbook), so the
     error points at the line to fix."""
     paths = kubeconfig_paths(kubeconfig, env)
     if not paths:
         if env.get("KUBERNETES_SERVICE_HOST"):
-            return  # in a pod: the service account is the configuration, the client checks it
+            return None  # in a pod: the service account is the configuration, the client checks it
         raise KubeconfigError(
             "no kubeconfig: --kubeconfig not given, $KUBECONFIG empty and ~/.kube/config missing",
             hint="point --kubeconfig at your cluster's kubeconfig (or run `incidentctl sandbox up`)",
@@ -87,6 +88,7 @@ def check_kubeconfig(
             raise KubeconfigError(f"context {name!r} names user {user_name!r}, which is not in {files}")
         user, user_file = merged.users[user_name]
         _check_files(user, _USER_FILES, f"user {user_name!r}", user_file)
+    return name
 
 
 def _kind(path: str) -> str:

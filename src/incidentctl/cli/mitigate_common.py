@@ -172,24 +172,19 @@ def run_and_show(state: AppState, request: MitigateRequest) -> None:
 
 
 def _showing_plan(state: AppState, request: MitigateRequest) -> MitigateRequest:
-    """Wrap the action so that its plan is shown on stderr as soon as it is made, even when nobody is asked."""
+    """Show the plan on stderr as soon as it is made, even when nobody is asked (the contract hands it over with
+    the runbook's secrets masked)."""
     from dataclasses import replace
 
     from incidentctl.render.mitigate import show_plan
 
-    inner = request.action
     printer = state.printer
     heading = "Dry run" if request.dry_run else "Plan"
     if request.undoes:
         heading = f"{heading} (undoing {request.undoes})"
 
-    class Shown:
-        name = inner.name
+    def show(plan: Plan) -> None:
+        if not printer.format.is_machine:
+            show_plan(printer.err, plan, heading=heading)
 
-        def plan(self, env):  # type: ignore[no-untyped-def]
-            plan = inner.plan(env)
-            if not printer.format.is_machine:
-                show_plan(printer.err, plan, heading=heading)
-            return plan
-
-    return replace(request, action=Shown())
+    return replace(request, show=show)

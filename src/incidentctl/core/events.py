@@ -233,6 +233,8 @@ class MitigationFailedPayload(Payload):
     #: Writes the server took before the failure (object labels): a partial change a responder must know about.
     applied: list[str] = Field(default_factory=list)
     not_applied: list[str] = Field(default_factory=list)
+    #: Writes sent without an answer (a timeout, a 5xx): the server may or may not have applied them.
+    uncertain: list[str] = Field(default_factory=list)
 
 
 class MitigationRefusedPayload(Payload):
@@ -522,7 +524,11 @@ def _describe_applied(p: MitigationAppliedPayload, _names: SeverityNames) -> str
 def _describe_failed(p: MitigationFailedPayload, _names: SeverityNames) -> str:
     what = f" ({p.summary})" if p.summary else ""
     kind = f" [{p.reason}]" if p.reason else ""
-    partial = f"; already changed: {', '.join(p.applied)}" if p.applied else "; nothing was changed"
+    partial = f"; already changed: {', '.join(p.applied)}" if p.applied else ""
+    if p.uncertain:
+        partial += f"; may have been applied: {', '.join(p.uncertain)}"
+    elif not p.applied:
+        partial = "; nothing was changed"
     return f"mitigation {p.id} failed{what}{kind}: {p.error}{partial}"
 
 

@@ -38,10 +38,10 @@ def check_where(runbook: Runbook, context: str | None, namespaces: Sequence[str]
     """The context and namespaces a mitigation would write to (known before anything is read)."""
     rails = runbook.mitigation.guardrails
     if rails.contexts and context not in rails.contexts:
-        shown = repr(context) if context else "the kubeconfig's current context"
+        shown = f"context {context!r}" if context else "a cluster whose context is not known (no kubeconfig context)"
         return Breach(
             "contexts",
-            f"mitigations may not write to context {shown}",
+            f"mitigations may not write to {shown}",
             hint=f"the runbook's mitigation.guardrails.contexts allows: {', '.join(rails.contexts)}",
         )
     allowed = rails.namespaces or [runbook.cluster.namespace]

@@ -122,6 +122,8 @@ class Undo:
     action: str
     args: Mapping[str, Any]
     summary: str
+    #: The recorded arguments had a secret the runbook names masked out: they no longer say what to put back.
+    masked: bool = False
 
 
 @dataclass(frozen=True)

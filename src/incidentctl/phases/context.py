@@ -12,12 +12,13 @@ client, and a test hands a phase other adapters without patching anything.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from incidentctl.runbook.locate import JOURNAL_ENV
 
@@ -129,3 +130,34 @@ class PhaseContext:
     sleep: Callable[[float], None] = time.sleep
     #: The folder runbook.yaml is in: files the runbook names (hotfix manifests) are relative to it.
     runbook_dir: Path | None = None
+    #: The kubeconfig context the client uses, resolved (``--context``, the runbook's, else the kubeconfig's
+    #: current-context); None when it is not known (in-cluster configuration), which a guardrail never assumes.
+    kube_context: str | None = None
+
+
+def learn_runbook_secrets(ctx: PhaseContext) -> None:
+    """Resolve every secret the runbook names, so output and evidence are masked of them even when this command
+    used none (a log line may echo a token another command sends). A secret that cannot be resolved here has no
+    value this run could leak."""
+    from incidentctl.errors import IncidentctlError
+    from incidentctl.runbook.types import SecretRef
+
+    for ref in _walk(ctx.runbook, SecretRef):
+        with contextlib.suppress(IncidentctlError):
+            ctx.secrets.resolve(ref)
+
+
+def _walk(value: Any, kind: type[Any]) -> Iterable[Any]:
+    from pydantic import BaseModel
+
+    if isinstance(value, kind):
+        yield value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _walk(getattr(value, name), kind)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _walk(v, kind)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _walk(v, kind)

@@ -42,7 +42,7 @@ def build_context(
 
     context = settings.context.value
     source = "the runbook's cluster.context" if settings.context.source == "runbook" else None
-    check_kubeconfig(settings.kubeconfig, context, env, context_source=source)
+    kube_context = check_kubeconfig(settings.kubeconfig, context, env, context_source=source)
     secrets = Secrets(env, base_dir=runbook_dir)
 
     def kube() -> KubeClient:
@@ -74,4 +74,5 @@ def build_context(
         secrets=secrets,
         sleep=sleep if sleep is not None else time.sleep,
         runbook_dir=runbook_dir,
+        kube_context=kube_context,
     )

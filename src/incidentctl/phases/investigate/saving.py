@@ -9,8 +9,7 @@ carry the Slack webhook another command posted to); a secret that cannot be reso
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
@@ -122,30 +121,11 @@ def _items(sections: Sequence[tuple[str, Section]]) -> Iterator[Evidence]:
 
 
 def learn_runbook_secrets(ctx: PhaseContext) -> None:
-    """Resolve every secret the runbook names, so output and evidence are masked of them even when this command
-    used none (a log line may echo a token another command sends). A secret that cannot be resolved here has no
-    value this run could leak."""
-    from incidentctl.runbook.types import SecretRef
+    """Resolve every secret the runbook names (see :func:`incidentctl.phases.context.learn_runbook_secrets`, which
+    mitigate shares), so output and evidence are masked of them even when this command used none."""
+    from incidentctl.phases import context
 
-    for ref in _walk(ctx.runbook, SecretRef):
-        with contextlib.suppress(IncidentctlError):
-            ctx.secrets.resolve(ref)
-
-
-def _walk(value: Any, kind: type[Any]) -> Iterable[Any]:
-    from pydantic import BaseModel
-
-    if isinstance(value, kind):
-        yield value
-    elif isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            yield from _walk(getattr(value, name), kind)
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _walk(v, kind)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _walk(v, kind)
+    context.learn_runbook_secrets(ctx)
 
 
 def json_evidence(path: str, document: Callable[[], bytes]) -> Evidence:

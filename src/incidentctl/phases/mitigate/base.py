@@ -141,6 +141,9 @@ class MitigateRequest:
     yes: bool = False
     #: Shows the plan and asks; None when there is no terminal to ask on (then only ``--yes`` proceeds).
     confirm: Callable[[Plan], bool] | None = None
+    #: Shows the plan as soon as it is made, when nobody is asked (``--yes``, ``--dry-run``, no terminal); the plan
+    #: it is given has the runbook's secrets masked, as everything recorded and shown.
+    show: Callable[[Plan], None] | None = None
     #: Shows a plan again after it was re-read (a 409 Conflict), with why; None: nobody to show it to.
     replanned: Callable[[Plan, str], None] | None = None
     #: Told what the verification waits on, each time it looks.

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from incidentctl.core.events import EventKind
 from incidentctl.core.guardrails import Breach, check_plan, check_where
 from incidentctl.core.times import format_rfc3339
-from incidentctl.errors import IncidentctlError
+from incidentctl.errors import IncidentctlError, JournalError
 from incidentctl.exitcodes import ExitCode
 from incidentctl.phases.mitigate.base import (
     ActionEnv,
@@ -42,8 +42,9 @@ from incidentctl.phases.recording import open_incident
 
 if TYPE_CHECKING:
     from incidentctl.adapters.kube import KubeClient
+    from incidentctl.adapters.secrets import Secrets
     from incidentctl.core.incident import Event, Incident
-    from incidentctl.core.mitigation import Plan, Write
+    from incidentctl.core.mitigation import Plan, Undo, Write
     from incidentctl.journal.base import JournalStore
     from incidentctl.phases.context import PhaseContext
 
@@ -73,9 +74,12 @@ class MitigationFailed(IncidentctlError):
 
 def run_mitigate(ctx: PhaseContext, request: MitigateRequest) -> MitigateResult:
     """Plan, guard, (dry-run | confirm, record, write, record), verify: see the module's docstring."""
+    from incidentctl.phases.context import learn_runbook_secrets
+
     rb = ctx.runbook
     namespace = ctx.settings.namespace.value
-    breach = check_where(rb, ctx.settings.context.value, [namespace])
+    learn_runbook_secrets(ctx)  # before anything is read: no secret the runbook names is recorded or shown
+    breach = check_where(rb, ctx.kube_context, [namespace])
     if breach is not None:
         raise _refusal(breach)
     journal = ctx.journal()
@@ -83,8 +87,10 @@ def run_mitigate(ctx: PhaseContext, request: MitigateRequest) -> MitigateResult:
     kube = ctx.adapters.kube()
     try:
         env = ActionEnv(rb, namespace, kube, ctx.clock, ctx.runbook_dir)
-        plan = request.action.plan(env)
-        breach = check_where(rb, ctx.settings.context.value, sorted({w.ref.namespace for w in plan.writes}))
+        plan, undo = _planned(ctx, request, env)
+        if request.show is not None:
+            request.show(plan)
+        breach = check_where(rb, ctx.kube_context, sorted({w.ref.namespace for w in plan.writes}))
         if plan.nothing_to_do:
             return MitigateResult(plan, "unchanged", incident_id=incident.id if incident else None, incident=incident)
         if (breach is None and not request.dry_run) or (breach is None and incident is not None):
@@ -101,14 +107,49 @@ def run_mitigate(ctx: PhaseContext, request: MitigateRequest) -> MitigateResult:
                 plan,
                 "dry-run",
                 incident_id=incident.id if incident else None,
-                dry_run_objects=objects,
+                dry_run_objects=ctx.secrets.redact_data(objects),
                 incident=incident,
             )
         assert incident is not None  # check_plan refuses a plan without an open incident
         _confirm(request, plan, journal, incident.id)
-        return _apply(ctx, request, env, kube, journal, incident, plan)
+        return _apply(ctx, request, env, kube, journal, incident, plan, undo)
     finally:
         kube.close()
+
+
+def _planned(ctx: PhaseContext, request: MitigateRequest, env: ActionEnv) -> tuple[Plan, Undo | None]:
+    """The action's plan as it is shown, recorded and returned (every secret the runbook names masked; the writes
+    as they are sent), and its undo as planned (for ``--auto-undo``, which runs in memory and records nothing)."""
+    plan = request.action.plan(env)
+    return _masked(ctx.secrets, plan), plan.undo
+
+
+def _masked(secrets: Secrets, plan: Plan) -> Plan:
+    from incidentctl.core.mitigation import Undo
+
+    redact, data = secrets.redact, secrets.redact_data
+    undo = plan.undo
+    if undo is not None:
+        args = data(dict(undo.args))
+        undo = Undo(undo.action, args, redact(undo.summary), masked=undo.masked or args != dict(undo.args))
+    return replace(
+        plan,
+        summary=redact(plan.summary),
+        changes=tuple(
+            replace(
+                c,
+                summary=redact(c.summary),
+                fields=tuple(replace(f, before=data(f.before), after=data(f.after)) for f in c.fields),
+                diff=tuple(redact(line) for line in c.diff),
+            )
+            for c in plan.changes
+        ),
+        notes=tuple(redact(n) for n in plan.notes),
+        before=data(dict(plan.before)),
+        after=data(dict(plan.after)),
+        args=data(dict(plan.args)),
+        undo=undo,
+    )
 
 
 def _incident(journal: JournalStore, request: MitigateRequest) -> Incident | None:
@@ -151,6 +192,7 @@ def _apply(
     journal: JournalStore,
     incident: Incident,
     plan: Plan,
+    undo: Undo | None,
 ) -> MitigateResult:
     from incidentctl.adapters.kube import KubeConflict, KubeError
 
@@ -162,10 +204,10 @@ def _apply(
         try:
             answers = _send_all(kube, plan.writes, dry_run=False, done=done)
         except KubeConflict as e:
-            _record_failed(journal, incident.id, action_id, e, done, plan)
+            _record_failed(journal, incident.id, action_id, e, done, plan, ctx.secrets)
             if done:  # part of it went through: never re-plan over a half-made change
                 raise MitigationFailed(_partial(plan, done, e), e, applied=done) from e
-            fresh = request.action.plan(env)
+            fresh, fresh_undo = _planned(ctx, request, env)
             what = _what_changed(journal, incident.id, plan, action_id)
             if fresh.nothing_to_do:
                 messages.append(f"{', '.join(plan.targets)} changed since the plan was read{what}; nothing left to do")
@@ -188,14 +230,23 @@ def _apply(
                     journal, incident.id, fresh, "not-confirmed", "the responder said no to the re-read plan"
                 )
                 raise NotConfirmed("not confirmed: nothing was changed", rule="not-confirmed") from e
-            plan = fresh
+            plan, undo = fresh, fresh_undo
             continue
         except KubeError as e:
-            _record_failed(journal, incident.id, action_id, e, done, plan)
-            if done:
-                raise MitigationFailed(_partial(plan, done, e), e, applied=done) from e
+            # no answer (a timeout, a 5xx from a proxy): the server may have applied the write it was sent
+            uncertain = [plan.writes[len(done)].describe] if _unanswered(e) and len(done) < len(plan.writes) else []
+            _record_failed(journal, incident.id, action_id, e, done, plan, ctx.secrets, uncertain)
+            if done or uncertain:
+                raise MitigationFailed(_partial(plan, done, e, uncertain), e, applied=done) from e
             raise
-        _record_applied(journal, incident.id, action_id, answers, plan)
+        try:
+            _record_applied(journal, incident.id, action_id, answers, plan, ctx.secrets)
+        except JournalError as e:  # the change is made: the one thing the responder must not be told is "failed"
+            raise JournalError(
+                f"{action_id} was applied ({', '.join(w.describe for w in plan.writes)}) but the journal could not "
+                f"record it: {e}",
+                hint=f"note it by hand: incidentctl incident note {incident.id} ...",
+            ) from e
         break
     result = MitigateResult(
         plan,
@@ -211,17 +262,17 @@ def _apply(
     from incidentctl.phases.mitigate.verify import record_verification, verify_plan
 
     verification = verify_plan(ctx, kube, plan, request)
-    record_verification(journal, incident.id, action_id, verification)
+    record_verification(journal, incident.id, action_id, verification, redact=ctx.secrets.redact_data)
     result = replace(result, verification=verification)
     if verification.healthy or not request.auto_undo:
         return result
-    if plan.undo is None:
+    if undo is None:
         return replace(result, messages=(*result.messages, f"--auto-undo: {plan.action} cannot be undone"))
     from incidentctl.phases.mitigate.undo import undo_action
 
     undo_request = replace(
         request,
-        action=undo_action(ctx.runbook, plan.undo),
+        action=undo_action(ctx.runbook, undo),
         yes=True,
         auto_undo=False,
         undoes=action_id,
@@ -367,16 +418,23 @@ def _record_planned(
             data["reason"] = request.reason
         if plan.undo is not None:
             data["undo"] = {"action": plan.undo.action, "args": dict(plan.undo.args), "summary": plan.undo.summary}
+            if plan.undo.masked:
+                data["undo"]["masked"] = True
         if request.undoes:
             data["undoes"] = request.undoes
-        return data
+        return dict(ctx.secrets.redact_data(data))
 
     journal.append_if_timeline(incident_id, EventKind.MITIGATION_PLANNED, decide)
     return allocated[-1]
 
 
 def _record_applied(
-    journal: JournalStore, incident_id: str, action_id: str, answers: Mapping[str, Any], plan: Plan
+    journal: JournalStore,
+    incident_id: str,
+    action_id: str,
+    answers: Mapping[str, Any],
+    plan: Plan,
+    secrets: Secrets,
 ) -> None:
     from incidentctl.phases.mitigate.state import observed_state
 
@@ -386,26 +444,40 @@ def _record_applied(
         {
             "id": action_id,
             "summary": plan.summary,
-            "after": {label: observed_state(obj) for label, obj in answers.items()},
+            "after": secrets.redact_data({label: observed_state(obj) for label, obj in answers.items()}),
             "writes": len(plan.writes),
         },
     )
 
 
+def _unanswered(error: IncidentctlError) -> bool:
+    from incidentctl.adapters.kube import KubeServerError, KubeTimeout
+
+    return isinstance(error, (KubeTimeout, KubeServerError))
+
+
 def _record_failed(
-    journal: JournalStore, incident_id: str, action_id: str, error: IncidentctlError, done: Sequence[str], plan: Plan
+    journal: JournalStore,
+    incident_id: str,
+    action_id: str,
+    error: IncidentctlError,
+    done: Sequence[str],
+    plan: Plan,
+    secrets: Secrets,
+    uncertain: Sequence[str] = (),
 ) -> None:
-    sent = set(done)
+    sent = set(done) | set(uncertain)
     journal.append(
         incident_id,
         EventKind.MITIGATION_FAILED,
         {
             "id": action_id,
             "summary": plan.summary,
-            "error": str(error) or type(error).__name__,
+            "error": secrets.redact(str(error)) or type(error).__name__,
             "reason": error.reason,
             "applied": list(done),
             "not_applied": [w.describe for w in plan.writes if w.describe not in sent],
+            "uncertain": list(uncertain),
         },
     )
 
@@ -438,6 +510,12 @@ def _what_changed(journal: JournalStore, incident_id: str, plan: Plan, own_id: s
     return ""
 
 
-def _partial(plan: Plan, done: Sequence[str], error: IncidentctlError) -> str:
-    rest = [w.describe for w in plan.writes if w.describe not in set(done)]
-    return f"{error}; already applied: {', '.join(done)}; not applied: {', '.join(rest) or 'nothing'}"
+def _partial(plan: Plan, done: Sequence[str], error: IncidentctlError, uncertain: Sequence[str] = ()) -> str:
+    rest = [w.describe for w in plan.writes if w.describe not in set(done) | set(uncertain)]
+    parts = [str(error)]
+    if done:
+        parts.append(f"already applied: {', '.join(done)}")
+    if uncertain:
+        parts.append(f"may have been applied: {', '.join(uncertain)}")
+    parts.append(f"not applied: {', '.join(rest) or 'nothing'}")
+    return "; ".join(parts)

@@ -120,6 +120,11 @@ def why_not_undoable(timeline: Sequence[Event], mid: str) -> str | None:
         return f"{mid} was never applied (no outcome is recorded: its run stopped before it said)"
     if not planned.data.get("undo"):
         return f"{mid} ({planned.data.get('summary', planned.data.get('action'))}) recorded no undo"
+    if planned.data["undo"].get("masked"):
+        return (
+            f"its undo would put back a value that is a secret the runbook names, which the journal never records; "
+            f"put it back by hand ({planned.data['undo'].get('summary')})"
+        )
     applied = {e.data.get("id") for e in timeline if e.kind == EventKind.MITIGATION_APPLIED}
     for event in timeline:
         undid = event.kind == EventKind.MITIGATION_PLANNED and event.data.get("undoes") == mid

@@ -91,7 +91,7 @@ def run_verify(ctx: PhaseContext, request: VerifyRequest) -> VerifyResult:
     incident_id: str | None = None
     if where.incident is not None:
         incident_id = where.incident.id
-        record_verification(journal, incident_id, None, verification)
+        record_verification(journal, incident_id, None, verification, redact=ctx.secrets.redact_data)
     elif where.ambiguous:
         messages = (
             f"not recorded: {len(where.ambiguous)} incidents are open and none was named "
@@ -250,8 +250,14 @@ def _still_wrong(report: DetectReport, components: Sequence[str], datastores: Se
 
 
 def record_verification(
-    journal: JournalStore, incident_id: str | None, action_id: str | None, verification: Verification
+    journal: JournalStore,
+    incident_id: str | None,
+    action_id: str | None,
+    verification: Verification,
+    *,
+    redact: Callable[[Any], Any] = lambda value: value,
 ) -> None:
+    """``mitigation_verified``; ``redact`` masks the runbook's secrets (a check's reason may quote a URL)."""
     if incident_id is None:
         return
     data: dict[str, Any] = {
@@ -264,4 +270,4 @@ def record_verification(
     }
     if action_id is not None:
         data["id"] = action_id
-    journal.append(incident_id, EventKind.MITIGATION_VERIFIED, data)
+    journal.append(incident_id, EventKind.MITIGATION_VERIFIED, redact(data))
