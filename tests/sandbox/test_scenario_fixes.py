@@ -17,9 +17,8 @@ from incidentctl.cli.state import AppState
 from incidentctl.cli.typercompat import Command, Context, UsageError
 from incidentctl.sandbox.scenarios import SCENARIOS
 
-#: The scenarios without a one-line incidentctl fix: healthy needs none; bad-config's fix is a hotfix manifest
-#: (`mitigate apply DIR`), a folder a responder writes first.
-WITHOUT_FIX = {"healthy", "bad-config"}
+#: The scenarios without an incidentctl fix: healthy needs none.
+WITHOUT_FIX = {"healthy"}
 
 
 def _parse(args: tuple[str, ...]) -> Context:
@@ -75,4 +74,27 @@ def test_scenarios_shows_the_incidentctl_fix_beside_the_kubectl_line(tmp_path: P
     assert "incidentctl mitigate restart retrieval" in rows[leak]
     assert "kubectl rollout restart deployment/retrieval" in "\n".join(rows[leak : leak + 3])
     bad_config = next(line for line in rows if line.startswith("bad-config"))
-    assert "no single incidentctl command" in bad_config
+    assert "incidentctl mitigate apply" in bad_config
+
+
+def test_the_sandbox_runbook_names_the_hotfix_that_fixes_bad_config(tmp_path: Path) -> None:
+    """``mitigate apply`` without DIR applies the runbook's hotfix_dir: the sandbox's runbook names a folder it
+    writes beside itself, with the manifest that puts the provider timeout back."""
+    import yaml
+
+    from incidentctl.sandbox import world
+    from incidentctl.sandbox.sandbox_runbook import write_runbook
+
+    runbook = write_runbook(tmp_path / "drill" / "runbook.yaml", "http://127.0.0.1:1")
+    folder = runbook.parent / yaml.safe_load(runbook.read_text())["mitigation"]["hotfix_dir"]
+    manifests = [yaml.safe_load(p.read_text()) for p in sorted(folder.glob("*.yaml"))]
+    assert manifests == [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "synthesis-config", "namespace": world.NAMESPACE},
+            "data": {world.TIMEOUT_KEY: world.GOOD_TIMEOUT},
+        }
+    ]
+    checked = CliRunner().invoke(app, ["runbook", "validate", "--runbook", str(runbook)], obj=AppState(cwd=tmp_path))
+    assert checked.exit_code == 0, checked.output

@@ -114,8 +114,7 @@ def demo(
                 out.rule(f"[bold]{title}[/]", align="left")
                 if not template:
                     out.print(
-                        f"no single incidentctl command fixes {scenario}: its fix is a hotfix manifest that "
-                        f"`incidentctl mitigate apply DIR` sends; by hand: {catalogue.SCENARIOS[scenario].mitigation}",
+                        f"no incidentctl command fixes {scenario}; by hand: {catalogue.SCENARIOS[scenario].mitigation}",
                         highlight=False,
                         markup=False,
                     )

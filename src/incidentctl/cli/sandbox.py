@@ -69,7 +69,7 @@ def _fixes(item: dict[str, Any]) -> str:
     if item["name"] == "healthy":
         return escape(item["mitigation"])
     fix = item["fix"]
-    first = f"incidentctl {shlex.join(fix)}" if fix else "no single incidentctl command (a hotfix: mitigate apply DIR)"
+    first = f"incidentctl {shlex.join(fix)}" if fix else "no incidentctl command"
     return escape(f"{first}\nby hand: {item['mitigation']}")
 
 

@@ -38,8 +38,8 @@ class Scenario:
     mitigation: str
     start: Callable[[Simulation], None]
     #: the incidentctl command line (after ``incidentctl``) that fixes it, beside the kubectl one in
-    #: ``mitigation``; empty where no single command does (healthy; bad-config's fix is a hotfix manifest that
-    #: ``mitigate apply DIR`` sends, a folder a responder writes first)
+    #: ``mitigation``; empty for healthy. bad-config's is ``mitigate apply``: the hotfix folder the sandbox's
+    #: runbook names (:mod:`incidentctl.sandbox.hotfix`)
     fix: tuple[str, ...] = ()
 
 
@@ -234,6 +234,7 @@ SCENARIOS: dict[str, Scenario] = {
             "write",
             'kubectl patch configmap synthesis-config --type=merge -p \'{"data":{"LLM_TIMEOUT_SECONDS":"30"}}\'',
             _bad_config,
+            fix=("mitigate", "apply"),
         ),
         Scenario(
             "cache-corruption",
