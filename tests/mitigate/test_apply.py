@@ -279,6 +279,9 @@ def test_a_folder_that_is_not_there_and_no_hotfix_dir(drill: Callable[..., Drill
     missing = d.run("mitigate", "apply", str(tmp_path / "nowhere"), "--yes")
     assert missing.exit_code == 2, missing.output
     assert "nowhere" in missing.stderr
+    data = yaml.safe_load(d.site.runbook.read_text())
+    data["mitigation"].pop("hotfix_dir", None)  # the shipped runbook names k8s/hotfix
+    d.site.runbook.write_text(yaml.safe_dump(data, sort_keys=False))
     unset = d.run("mitigate", "apply", "--yes")
     assert unset.exit_code == 2, unset.output
     assert "hotfix_dir" in unset.stderr
