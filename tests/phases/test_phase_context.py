@@ -30,6 +30,8 @@ def runbook_with(tmp_path: Path, **overrides: Any) -> Runbook:
             data.setdefault(section, {}).pop(key, None)
         else:
             data.setdefault(section, {})[key] = value
+        if dotted == "cluster__namespace" and value is not None:  # mitigations may write to the runbook's own
+            data["mitigation"]["guardrails"]["namespaces"] = [value]
     path = tmp_path / "rb" / "runbook.yaml"
     path.parent.mkdir(exist_ok=True)
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
