@@ -14,6 +14,7 @@ from tests.mitigate.conftest import Drill, advancing
 from incidentctl.adapters.kube import KubeClient
 from incidentctl.cli.mitigate_common import build_request, run_and_show
 from incidentctl.core.mitigation import Change, ObjectRef, Plan, Undo, Write, unified_diff
+from incidentctl.errors import IncidentctlError
 from incidentctl.phases.mitigate.base import ActionEnv
 from incidentctl.phases.mitigate.state import observed_state
 from incidentctl.sandbox import world
@@ -111,3 +112,37 @@ def test_an_undo_whose_arguments_were_masked_is_refused_not_replayed(drill: Call
     assert result.exit_code == 5, result.output
     assert "secret" in result.stderr
     assert SECRET not in result.output
+
+
+@dataclass(frozen=True)
+class ScaleFromConfig:
+    """A write whose value came from a ConfigMap that holds a secret: the server's 422 quotes the value back."""
+
+    name: str = "scale"
+
+    def plan(self, env: ActionEnv) -> Plan:
+        config = env.kube.get("configmaps", env.namespace, "synthesis-config")
+        ref = ObjectRef("deployments", "retrieval", env.namespace)
+        body = {"spec": {"replicas": config["data"]["LLM_API_KEY"]}}
+        return Plan(action="scale", summary="scale deployment/retrieval", writes=(Write("patch", ref, body=body),))
+
+
+def test_a_server_error_that_quotes_a_secret_is_masked(
+    drill: Callable[..., Drill], capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = drill("healthy")
+    d.declare()
+    prepare(d)
+    state = advancing(d.sandbox, runbook_path=d.site.runbook, kubeconfig=str(d.site.kubeconfig), yes=True)
+    state.env = {"INCIDENTCTL_ACTOR": "tester", "INCIDENTCTL_STATUSPAGE_API_KEY": SECRET}
+    request = build_request(state, ScaleFromConfig(), dry_run=False, incident=None, reason=None, no_verify=True)
+    with pytest.raises(IncidentctlError) as failed:
+        run_and_show(state, request)
+    assert failed.value.exit_code == 5
+    assert "Invalid value" in str(failed.value)
+    assert SECRET not in str(failed.value)
+    shown = capsys.readouterr()
+    assert SECRET not in shown.out + shown.err
+    recorded = journal_text(d.site.journal)
+    assert "mitigation_failed" in recorded
+    assert SECRET not in recorded

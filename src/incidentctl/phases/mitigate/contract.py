@@ -206,7 +206,7 @@ def _apply(
         except KubeConflict as e:
             _record_failed(journal, incident.id, action_id, e, done, plan, ctx.secrets)
             if done:  # part of it went through: never re-plan over a half-made change
-                raise MitigationFailed(_partial(plan, done, e), e, applied=done) from e
+                raise MitigationFailed(ctx.secrets.redact(_partial(plan, done, e)), e, applied=done) from e
             fresh, fresh_undo = _planned(ctx, request, env)
             what = _what_changed(journal, incident.id, plan, action_id)
             if fresh.nothing_to_do:
@@ -233,12 +233,10 @@ def _apply(
             plan, undo = fresh, fresh_undo
             continue
         except KubeError as e:
-            # no answer (a timeout, a 5xx from a proxy): the server may have applied the write it was sent
-            uncertain = [plan.writes[len(done)].describe] if _unanswered(e) and len(done) < len(plan.writes) else []
-            _record_failed(journal, incident.id, action_id, e, done, plan, ctx.secrets, uncertain)
-            if done or uncertain:
-                raise MitigationFailed(_partial(plan, done, e, uncertain), e, applied=done) from e
-            raise
+            failure = _failure(ctx, journal, incident.id, action_id, plan, e, done)
+            if failure is e:
+                raise
+            raise failure from e
         try:
             _record_applied(journal, incident.id, action_id, answers, plan, ctx.secrets)
         except JournalError as e:  # the change is made: the one thing the responder must not be told is "failed"
@@ -448,6 +446,28 @@ def _record_applied(
             "writes": len(plan.writes),
         },
     )
+
+
+def _failure(
+    ctx: PhaseContext,
+    journal: JournalStore,
+    incident_id: str,
+    action_id: str,
+    plan: Plan,
+    error: IncidentctlError,
+    done: Sequence[str],
+) -> IncidentctlError:
+    """Record a write that failed, and the error the command ends with: what had been changed and what may have
+    been, without a secret the server quoted back; the server's own error when there is nothing to add."""
+    # no answer (a timeout, a 5xx from a proxy): the server may have applied the write it was sent
+    uncertain = [plan.writes[len(done)].describe] if _unanswered(error) and len(done) < len(plan.writes) else []
+    _record_failed(journal, incident_id, action_id, error, done, plan, ctx.secrets, uncertain)
+    if done or uncertain:
+        return MitigationFailed(ctx.secrets.redact(_partial(plan, done, error, uncertain)), error, applied=done)
+    said = ctx.secrets.redact(str(error))
+    if said != str(error):  # the server quoted a value back (a 422 names it): say it without the secret
+        return MitigationFailed(said, error)
+    return error
 
 
 def _unanswered(error: IncidentctlError) -> bool:
