@@ -41,7 +41,7 @@ CHECK_TIMEOUT = "2s"
 #: How many times the wall clock the demo's cluster runs: a rollout (a simulated minute or less) and the checks'
 #: settling (a few simulated minutes while the bad minutes leave the 5xx ratio's window) then take seconds. What
 #: speed cannot shorten is a probe's wall-clock timeout; at 30 the dependency outage, whose every look waits out
-#: CHECK_TIMEOUT, took 24 s, at 60 it takes 17 s and the other scenarios 8-12 s (a busy 2-core machine).
+#: CHECK_TIMEOUT, took 24 s, at 60 it takes 15-17 s and the other scenarios 5-12 s (a 2-core machine).
 SPEED = 60.0
 
 
