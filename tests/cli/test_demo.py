@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ def test_demo_runs_the_flow_and_leaves_a_journal(invoke: Invoke, tmp_path: Path)
         "$ incidentctl investigate",
         "! datastores: postgres DOWN",
         "acknowledged",
+        "$ incidentctl mitigate restart postgres-0 --reason 'postgres-0 has run out of connection slots'",
         "— declared P2 High",
         "— triaged: P2",
     ):
@@ -33,9 +35,64 @@ def test_demo_runs_the_flow_and_leaves_a_journal(invoke: Invoke, tmp_path: Path)
     assert len(incidents) == 1
     timeline = (keep / "incidents" / incidents[0] / "timeline.jsonl").read_text().splitlines()
     kinds = [json.loads(line)["kind"] for line in timeline]
-    assert kinds == ["declared", "triaged", "evidence_collected", "acknowledged"]
+    assert kinds == [
+        "declared",
+        "triaged",
+        "evidence_collected",
+        "acknowledged",
+        "mitigation_planned",
+        "mitigation_applied",
+        "mitigation_verified",
+    ]
     assert list((keep / "incidents" / incidents[0] / "evidence").glob("*-all/datastores/checks.json"))
     assert (keep / "runbook.yaml").is_file()
+
+
+def test_demo_mitigates_with_the_plan_shown_confirms_on_screen_and_verifies(invoke: Invoke, tmp_path: Path) -> None:
+    keep = tmp_path / "demo"
+    result = invoke(["demo", "--scenario", "memory-leak", "--keep", str(keep)])
+    assert result.exit_code == 0, result.output
+    out, err = result.stdout, result.stderr
+    # the step, under the runbook section it replaces, after investigate and acknowledge, before the timeline
+    order = [
+        out.index("$ incidentctl investigate"),
+        out.index("$ incidentctl incident ack"),
+        out.index("Mitigate (runbook 3.1-3.3"),
+        out.index("$ incidentctl mitigate restart retrieval\n"),
+        out.index("$ incidentctl incident timeline"),
+    ]
+    assert order == sorted(order)
+    # the plan and its diff on stderr, as a responder sees them, then the demo's answer to the question
+    plan = err.index("Plan: restart deployment/retrieval")
+    assert "    +kubectl.kubernetes.io/restartedAt: '" in err[plan:]
+    answer = err.index("Apply: restart deployment/retrieval? [y/N]: y (the demo answers yes)")
+    assert plan < answer
+    # the verification: the rollout awaited with its progress, the checks healthy again. The restart is M1, or M2
+    # when the crash-looping deployment's status moved on between the plan and the write: the contract then read
+    # the plan again (M1 failed with the 409), showed it and the demo answered again
+    assert "rollout: " in err[answer:]
+    applied = re.search(r"^applied INC-2026-001/(M\d+): restart deployment/retrieval$", out, re.MULTILINE)
+    assert applied, out
+    action = applied.group(1)
+    if action != "M1":
+        assert "this is the plan now" in err
+    assert "verified: retrieval healthy" in out
+    # and the timeline that ends the demo has the mitigation in it
+    timeline = out[out.index("$ incidentctl incident timeline") :]
+    for text in (f"mitigation {action} planned: restart deployment/retrieval", f"mitigation {action} applied"):
+        assert text in timeline, text
+    assert f"mitigation {action} verified" in timeline
+    kinds = [json.loads(line)["kind"] for line in (keep / "incidents" / "INC-2026-001" / "timeline.jsonl").open()]
+    assert kinds[-3:] == ["mitigation_planned", "mitigation_applied", "mitigation_verified"]
+
+
+def test_bad_config_is_fixed_by_the_sandboxs_hotfix_manifest(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke(["demo", "--scenario", "bad-config", "--keep", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    assert "$ incidentctl mitigate apply\n" in result.stdout
+    assert "configmap/synthesis-config" in result.stderr
+    assert "    +  LLM_TIMEOUT_SECONDS: '30'" in result.stderr
+    assert "verified: " in result.stdout
 
 
 def test_demo_refuses_machine_output_and_unknown_scenarios(invoke: Invoke) -> None:
@@ -92,6 +149,14 @@ def test_every_scenario_plays_on_its_own_journal_whatever_the_environment_names(
     else:
         assert len(incidents) == 1
         assert f"$ incidentctl incident ack {incidents[0]}" in result.stdout
+        kinds = [json.loads(line)["kind"] for line in (keep / "incidents" / incidents[0] / "timeline.jsonl").open()]
+        if SCENARIOS[scenario].fix:
+            # the scenario's own fix, through the real command, and the checks found it healthy afterwards
+            assert f"$ incidentctl mitigate {SCENARIOS[scenario].fix[1]}" in result.stdout
+            assert kinds[-3:] == ["mitigation_planned", "mitigation_applied", "mitigation_verified"]
+            assert any(line.startswith("verified: ") for line in result.stdout.splitlines()), result.stdout
+        else:
+            assert not [k for k in kinds if k.startswith("mitigation_")]
 
 
 def test_demo_keep_refuses_a_folder_that_already_holds_something(invoke: Invoke, tmp_path: Path) -> None:

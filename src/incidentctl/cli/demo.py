@@ -4,14 +4,22 @@ It starts a sandbox with a scripted incident in a temporary folder and runs the 
 after another, each under the runbook step it replaces. Nothing here is staged: the same code paths answer a
 real cluster. The commands only ever see the demo's own runbook, kubeconfig and journal, whatever the
 responder's environment or options name: a demo must never touch a real incident.
+
+The mitigation is the scenario's own fix (``Scenario.fix``), through the real command: its plan and diff are
+shown, and the demo answers its question on screen, as a responder would type ``y``. The sandbox's clock runs
+:data:`SPEED` times the wall clock, and so does every command's (their clock is the cluster's, their waits are
+scaled to it), so the rollout and the checks' settling take seconds while every time they compare agrees.
 """
 
 from __future__ import annotations
 
+import shlex
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -20,10 +28,21 @@ from incidentctl.errors import UsageError
 from incidentctl.exitcodes import ExitCode
 from incidentctl.runbook.locate import JOURNAL_ENV
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from incidentctl.sandbox.sandbox import Sandbox
+
 #: How long the demo's health and dependency checks wait. The sandbox answers on loopback in milliseconds; the
 #: scenarios whose services hang (dependency-outage, traffic-spike) show it within seconds instead of the
 #: production runbook's 5-10 s per step.
 CHECK_TIMEOUT = "2s"
+
+#: How many times the wall clock the demo's cluster runs: a rollout (a simulated minute or less) and the checks'
+#: settling (a few simulated minutes while the bad minutes leave the 5xx ratio's window) then take seconds. What
+#: speed cannot shorten is a probe's wall-clock timeout; at 30 the dependency outage, whose every look waits out
+#: CHECK_TIMEOUT, took 24 s, at 60 it takes 15-17 s and the other scenarios 5-12 s (a 2-core machine).
+SPEED = 60.0
 
 
 def demo(
@@ -41,7 +60,10 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Play an incident on a local sandbox cluster: detect, triage and declare, investigate, acknowledge, timeline."""
+    """Play an incident on a local sandbox cluster: detect, triage and declare, investigate, acknowledge,
+    mitigate and verify, timeline."""
+    from rich.markup import escape
+
     from incidentctl.sandbox import scenarios as catalogue
     from incidentctl.sandbox.sandbox import Sandbox
     from incidentctl.sandbox.sandbox_runbook import write_runbook
@@ -57,7 +79,7 @@ def demo(
     with tempfile.TemporaryDirectory(prefix="incidentctl-demo-") as tmp:
         folder = keep if keep is not None else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        sandbox = Sandbox(scenario, realtime=True).start()
+        sandbox = Sandbox(scenario, realtime=True, speed=SPEED).start()
         try:
             kubeconfig = sandbox.write_kubeconfig(folder / "kubeconfig")
             runbook = write_runbook(folder / "runbook.yaml", sandbox.url, "incidents", check_timeout=CHECK_TIMEOUT)
@@ -75,29 +97,38 @@ def demo(
                     ["investigate"],
                 ),
                 ("Acknowledge (the response-time clock stops)", ["incident", "ack", "@open"]),
+                (_MITIGATE, list(catalogue.SCENARIOS[scenario].fix)),
                 ("The timeline so far, ready for the post-mortem", ["incident", "timeline", "@open", "-o", "markdown"]),
             ]
             for title, template in steps:
                 incident = _open_incident(journal)
-                if "@open" in template and incident is None:
+                if ("@open" in template or title == _MITIGATE) and incident is None:
                     out.print()
                     out.print(
-                        "Triage found nothing to declare, so there is no incident to acknowledge and no "
-                        "timeline to write.",
+                        "Triage found nothing to declare, so there is no incident to acknowledge, mitigate or "
+                        "write a timeline for.",
                         highlight=False,
                     )
                     break
                 out.print()
                 out.rule(f"[bold]{title}[/]", align="left")
+                if not template:
+                    out.print(
+                        f"no incidentctl command fixes {scenario}; by hand: {catalogue.SCENARIOS[scenario].mitigation}",
+                        highlight=False,
+                        markup=False,
+                    )
+                    continue
                 args = [incident if a == "@open" and incident else a for a in template]
-                out.print(f"[dim]$ incidentctl {' '.join(args)}[/]", highlight=False)
-                _run_step([*base, *args], state, env)
+                out.print(f"[dim]$ incidentctl {escape(shlex.join(args))}[/]", highlight=False)
+                _run_step([*base, *args], state, env, sandbox)
             out.print()
             out.rule("[bold]Your turn[/]", align="left")
             out.print(
                 f"Start a drill you can poke at with kubectl: incidentctl sandbox up --scenario {scenario}\n"
-                f"Fix for this scenario: {catalogue.SCENARIOS[scenario].mitigation}",
+                f"The same fix by hand: {catalogue.SCENARIOS[scenario].mitigation}",
                 highlight=False,
+                markup=False,
             )
         finally:
             sandbox.stop()
@@ -131,12 +162,40 @@ def _open_incident(journal: Path) -> str | None:
     return ids[-1] if ids else None
 
 
-def _run_step(args: list[str], parent: AppState, env: Mapping[str, str]) -> None:
-    """Run one real command in-process with its own state (the parent's clock and folder, the demo's
-    environment; none of the parent's --runbook, --kubeconfig, --context or -n)."""
+def _run_step(args: list[str], parent: AppState, env: Mapping[str, str], sandbox: Sandbox) -> None:
+    """Run one real command in-process with its own state (the parent's folder, the demo's environment; none of
+    the parent's --runbook, --kubeconfig, --context or -n). Its clock is the cluster's and its waits are scaled
+    to it: at the demo's speed a wall-clock clock would see a rollout finish before it started, and judge the
+    checks on a window of metrics the cluster left behind minutes ago."""
     from incidentctl.cli.app import app
 
-    state = AppState(env=env, clock=parent.clock, cwd=parent.cwd)
+    state = AppState(env=env, clock=_cluster_clock(sandbox), sleep=_cluster_sleep(sandbox), cwd=parent.cwd)
+    state.confirm = _answers_yes(state.printer.err)
     code = app(args, standalone_mode=False, obj=state, prog_name="incidentctl")
     if code not in (None, int(ExitCode.OK), int(ExitCode.PROBLEMS_FOUND)):
         raise typer.Exit(int(code))
+
+
+_MITIGATE = "Mitigate (runbook 3.1-3.3: the fix, its plan and diff shown, confirmed, verified)"
+
+
+def _cluster_clock(sandbox: Sandbox) -> Callable[[], datetime]:
+    return sandbox.now
+
+
+def _cluster_sleep(sandbox: Sandbox) -> Callable[[float], None]:
+    def sleep(seconds: float) -> None:
+        time.sleep(sandbox.clock.wall_seconds(seconds))
+
+    return sleep
+
+
+def _answers_yes(console: Console) -> Callable[[str], bool]:
+    """The demo's answer to the mitigation's question, printed where the prompt would be, after the plan."""
+    from rich.markup import escape
+
+    def answer(question: str) -> bool:
+        console.print(f"{escape(question)} \\[y/N]: y [dim](the demo answers yes)[/]", highlight=False)
+        return True
+
+    return answer

@@ -40,8 +40,8 @@ def scenarios(
 
     state: AppState = ctx.obj
     state.output_format()
-    data = [
-        {"name": s.name, "summary": s.summary, "symptoms": s.symptoms, "mitigation": s.mitigation}
+    data: list[dict[str, Any]] = [
+        {"name": s.name, "summary": s.summary, "symptoms": s.symptoms, "mitigation": s.mitigation, "fix": list(s.fix)}
         for s in SCENARIOS.values()
     ]
 
@@ -54,10 +54,23 @@ def scenarios(
         if mitigations:
             grid.add_column("MITIGATION")
         for item in data:
-            grid.add_row(item["name"], item["summary"], *([item["mitigation"]] if mitigations else []))
+            grid.add_row(item["name"], item["summary"], *([_fixes(item)] if mitigations else []))
         console.print(grid)
 
     state.printer.result("SandboxScenarioList", data, table=table)
+
+
+def _fixes(item: dict[str, Any]) -> str:
+    """The incidentctl command first (quoted as a shell takes it), the kubectl line it replaces beneath it."""
+    import shlex
+
+    from rich.markup import escape
+
+    if item["name"] == "healthy":
+        return escape(item["mitigation"])
+    fix = item["fix"]
+    first = f"incidentctl {shlex.join(fix)}" if fix else "no incidentctl command"
+    return escape(f"{first}\nby hand: {item['mitigation']}")
 
 
 @app.command()
@@ -76,6 +89,17 @@ def up(
             "require the kubeconfig's token, as a real API server does.",
         ),
     ] = False,
+    speed: Annotated[
+        float,
+        typer.Option(
+            "--speed",
+            metavar="N",
+            min=1.0,
+            max=1000.0,
+            help="Run the cluster's clock N times as fast as yours: a rollout of a minute takes 60/N seconds. "
+            "Ages kubectl works out itself (describe) use your clock: what is newer than it shows as invalid.",
+        ),
+    ] = 1.0,
 ) -> None:
     """Start the sandbox: write DIR/kubeconfig and DIR/runbook.yaml, then serve until Ctrl-C or SIGTERM."""
     import gc
@@ -103,13 +127,13 @@ def up(
     except OSError as e:
         raise ConfigError(f"cannot claim the sandbox folder {directory}: {e.strerror or e}") from e
     try:
-        _serve(claim, scenario, port, tls)
+        _serve(claim, scenario, port, tls, speed)
     finally:
         claim.release()
     state.printer.note("sandbox stopped")
 
 
-def _serve(claim: FolderClaim, scenario: str, port: int, tls: bool) -> None:
+def _serve(claim: FolderClaim, scenario: str, port: int, tls: bool, speed: float) -> None:
     """Build, start and serve the sandbox from the claimed folder until Ctrl-C or SIGTERM."""
     import signal
     import threading
@@ -119,7 +143,7 @@ def _serve(claim: FolderClaim, scenario: str, port: int, tls: bool) -> None:
     from incidentctl.sandbox.tls import TlsUnavailable
 
     directory = claim.directory
-    sandbox = Sandbox(scenario, port=port, realtime=True, tls_dir=directory / "tls" if tls else None)
+    sandbox = Sandbox(scenario, port=port, realtime=True, speed=speed, tls_dir=directory / "tls" if tls else None)
     try:
         sandbox.start()
     except TlsUnavailable as e:
@@ -144,8 +168,9 @@ def _serve(claim: FolderClaim, scenario: str, port: int, tls: bool) -> None:
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, on_signal)
+    pace = f", clock at {speed:g}x" if speed != 1 else ""
     typer.echo(
-        f"SarvanOM sandbox serving on {sandbox.url} (scenario: {scenario})\n"
+        f"SarvanOM sandbox serving on {sandbox.url} (scenario: {scenario}{pace})\n"
         f"  kubectl --kubeconfig {kubeconfig} get pods\n"
         f"  export KUBECONFIG={kubeconfig} INCIDENTCTL_RUNBOOK={runbook}\n"
         f"  incidentctl sandbox inject bad-deploy --dir {directory}   # start an incident mid-drill\n"

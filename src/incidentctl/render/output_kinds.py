@@ -82,6 +82,9 @@ class SandboxScenarioOutput(OutputModel):
     summary: str
     symptoms: str
     mitigation: str
+    fix: list[str] = Field(
+        description="The incidentctl arguments (after `incidentctl`) that fix it; empty where no single command does."
+    )
 
 
 class SandboxSignalOutput(OutputModel):

@@ -4,8 +4,10 @@
         sb.write_kubeconfig(path)                   # then: kubectl --kubeconfig path get pods
         sb.advance(60)
 
-``Sandbox(realtime=True)`` follows the wall clock (``incidentctl sandbox up``). Either way the scenario's recent
-past is simulated first, so the incident is already some minutes old, with logs, events and restarts behind it.
+``Sandbox(realtime=True)`` follows the wall clock (``incidentctl sandbox up``); ``speed=N`` makes its time run N
+times as fast (``sandbox up --speed``, the demo: a rollout of a simulated minute takes seconds). Either way the
+scenario's recent past is simulated first, so the incident is already some minutes old, with logs, events and
+restarts behind it.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class Sandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         realtime: bool = False,
+        speed: float = 1.0,
         start: datetime | None = None,
         history: timedelta = timedelta(hours=3),
         incident_age: timedelta = timedelta(minutes=8),
@@ -65,7 +68,7 @@ class Sandbox:
         # "now" is the wall clock even for a frozen sandbox: kubectl describe and other clients compute ages with
         # their own clock; names, uids and logs are reproducible anyway (seeded)
         now = start or datetime.now(timezone.utc).replace(microsecond=0)
-        self.clock = SimClock(now - history, frozen=True)
+        self.clock = SimClock(now - history, frozen=True, speed=speed)
         self.store = Store(self.clock)
         self.model = Model()
         self.sim = Simulation(self.store, self.clock, self.model)

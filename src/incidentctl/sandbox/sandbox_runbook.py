@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from incidentctl.sandbox import world
+from incidentctl.sandbox.hotfix import HOTFIX_DIR, write_hotfixes
 
 
 def bundled_runbook_path() -> Path:
@@ -75,6 +76,7 @@ def runbook_for(
         guardrails["contexts"] = []
         guardrails["namespaces"] = [world.NAMESPACE]
         mitigation["guardrails"] = guardrails
+        mitigation["hotfix_dir"] = HOTFIX_DIR  # written beside the runbook by write_runbook
         runbook["mitigation"] = mitigation
     if ca_file is not None:
         runbook["tls"] = {"ca_file": ca_file}
@@ -94,6 +96,7 @@ def write_runbook(
         "# Health checks, dependencies, Prometheus and Alertmanager are the sandbox's stand-ins.\n"
     )
     path.parent.mkdir(parents=True, exist_ok=True)
+    write_hotfixes(path.parent)
     path.write_text(
         header
         + yaml.safe_dump(

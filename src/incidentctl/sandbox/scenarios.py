@@ -37,6 +37,10 @@ class Scenario:
     symptoms: str
     mitigation: str
     start: Callable[[Simulation], None]
+    #: the incidentctl command line (after ``incidentctl``) that fixes it, beside the kubectl one in
+    #: ``mitigation``; empty for healthy. bad-config's is ``mitigate apply``: the hotfix folder the sandbox's
+    #: runbook names (:mod:`incidentctl.sandbox.hotfix`)
+    fix: tuple[str, ...] = ()
 
 
 def _healthy(sim: Simulation) -> None:
@@ -186,6 +190,7 @@ SCENARIOS: dict[str, Scenario] = {
             "synthesis pods in CrashLoopBackOff (exit 139), 502s at the gateway, a fresh rollout in the history",
             "kubectl rollout undo deployment/synthesis (or --to-revision=3)",
             _bad_deploy,
+            fix=("mitigate", "rollback", "synthesis"),
         ),
         Scenario(
             "db-outage",
@@ -193,6 +198,7 @@ SCENARIOS: dict[str, Scenario] = {
             "postgres-0 0/1 Running with failing readiness, psql exits 2, retrieval 5xx above 50 %",
             "kubectl delete pod postgres-0 (or kubectl rollout restart statefulset/postgres)",
             _db_outage,
+            fix=("mitigate", "restart", "postgres-0", "--reason", "postgres-0 has run out of connection slots"),
         ),
         Scenario(
             "dependency-outage",
@@ -202,6 +208,7 @@ SCENARIOS: dict[str, Scenario] = {
             "circuit-breaker openai open (the runbook's patch: kubectl patch configmap synthesis-config -p "
             '\'{"data":{"CIRCUIT_BREAKER":"open"}}\'; answers fall back to anthropic)',
             _dependency_outage,
+            fix=("mitigate", "circuit-breaker", "openai", "open"),
         ),
         Scenario(
             "memory-leak",
@@ -210,6 +217,7 @@ SCENARIOS: dict[str, Scenario] = {
             "kubectl rollout restart deployment/retrieval (fresh pods start with an empty cache; relieves it for "
             "hours)",
             _memory_leak,
+            fix=("mitigate", "restart", "retrieval"),
         ),
         Scenario(
             "traffic-spike",
@@ -217,6 +225,7 @@ SCENARIOS: dict[str, Scenario] = {
             "gateway p95 above 30 s, CPU at its limit in kubectl top, 504s",
             "kubectl scale deployment gateway --replicas=5 (or more)",
             _traffic_spike,
+            fix=("mitigate", "scale", "gateway=5"),
         ),
         Scenario(
             "bad-config",
@@ -225,6 +234,7 @@ SCENARIOS: dict[str, Scenario] = {
             "write",
             'kubectl patch configmap synthesis-config --type=merge -p \'{"data":{"LLM_TIMEOUT_SECONDS":"30"}}\'',
             _bad_config,
+            fix=("mitigate", "apply"),
         ),
         Scenario(
             "cache-corruption",
@@ -232,6 +242,7 @@ SCENARIOS: dict[str, Scenario] = {
             "ValueError/AnswerValidationError in logs, health canary mismatch, redis itself answers PONG",
             "kubectl exec redis-0 -- redis-cli flushall",
             _cache_corruption,
+            fix=("mitigate", "flush-cache", "redis", "--reason", "corrupt entries in redis"),
         ),
     )
 }

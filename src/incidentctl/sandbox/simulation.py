@@ -55,10 +55,18 @@ class Simulation(
         self.run_until(self.clock.now() + timedelta(seconds=seconds))
 
     def start_ticker(self, stopping: threading.Event, period: float = 0.25) -> None:
-        """Real-time mode: reconcile a few times a second so timers fire on the wall clock."""
+        """Real-time mode: reconcile a few times a second so timers fire on the wall clock, and sooner when
+        something is due (a fast clock would otherwise let a rollout's steps wait a simulated period each)."""
+
+        def pause() -> float:
+            due = self.wakeup
+            if due is None:
+                return period
+            ahead = self.clock.wall_seconds((due - self.clock.now()).total_seconds())
+            return min(period, max(0.005, ahead))
 
         def loop() -> None:
-            while not stopping.wait(period):
+            while not stopping.wait(pause()):
                 with self.lock:
                     self.reconcile()
 
