@@ -114,3 +114,41 @@ def test_two_rollbacks_from_two_journals_are_told_apart_by_the_resource_version(
     failed = lost.timeline(lost_incident)[-1]["data"]
     assert failed["reason"] == "Conflict"
     assert failed["applied"] == []
+
+
+def test_a_second_rollback_while_the_first_is_being_verified_is_refused(drill: Callable[..., Drill]) -> None:
+    """Once M1 has rolled synthesis back, a second `rollback synthesis` would roll it "back" to the bad revision
+    (now the previous one). While M1's verification runs, the same journal refuses it, naming M1; once M1 is
+    verified, a second rollback is a decision of its own again (and its plan says where it goes)."""
+    d = drill("bad-deploy")
+    incident = d.declare()
+    state = advancing(
+        d.sandbox,
+        runbook_path=d.site.runbook,
+        kubeconfig=str(d.site.kubeconfig),
+        env={"INCIDENTCTL_ACTOR": "alice"},
+        cwd=d.site.runbook.parent,
+    )
+    seconds: list[tuple[int, str]] = []
+
+    def during_verification(_progress: object) -> None:
+        if not seconds:
+            second = d.run("mitigate", "rollback", "synthesis", "--yes")
+            seconds.append((second.exit_code, second.stderr))
+
+    first = run_mitigate(
+        state.phase_context(),
+        MitigateRequest(Rollback((("synthesis", None),)), yes=True, progress=during_verification),
+    )
+    assert first.outcome == "applied"
+    assert first.verification is not None
+    assert first.verification.healthy
+    code, stderr = seconds[0]
+    assert code == 5, stderr
+    assert "M1 by alice is verifying its change to deployment/synthesis" in stderr
+    assert f"mitigate undo {incident}/M1" in stderr
+    kinds = d.kinds(incident)
+    assert kinds.count("mitigation_applied") == 1
+    assert kinds[-1] == "mitigation_verified"
+    history = _revisions(d)
+    assert len(history) == len(set(history))

@@ -189,6 +189,26 @@ def test_a_p3_incident_refuses_maintenance_and_the_redirect(drill: Callable[...,
     assert _flag(d, "gateway-config", "MAINTENANCE_MODE") == "off"
 
 
+def test_leaving_maintenance_is_allowed_after_the_severity_was_lowered(drill: Callable[..., Drill]) -> None:
+    """Entered as a P2, the incident lowered to P3: P3 may not take the service away from users, but putting it
+    back (maintenance off, the redirect off) takes nothing further from them and is never refused for it."""
+    d = drill("healthy")
+    incident = d.declare("P2")
+    assert d.run("mitigate", "maintenance", "on", "--yes").exit_code == 0
+    # not verified: the gateway answers the maintenance page on purpose
+    assert d.run("mitigate", "redirect", "standby", "on", "--yes", "--no-verify").exit_code == 0
+    lowered = d.run("incident", "severity", incident, "P3", "-m", "contained")
+    assert lowered.exit_code == 0, lowered.output
+    again = d.run("mitigate", "maintenance", "on", "--yes")  # already on: nothing to do, nothing refused
+    assert again.exit_code == 0, again.output
+    off = d.run("mitigate", "maintenance", "off", "--yes")
+    assert off.exit_code == 0, off.output
+    back = d.run("mitigate", "redirect", "standby", "off", "--yes")
+    assert back.exit_code == 0, back.output
+    assert _flag(d, "gateway-config", "MAINTENANCE_MODE") == "off"
+    assert "mitigation_refused" not in d.kinds(incident)
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -222,6 +222,9 @@ class MitigationAppliedPayload(Payload):
     #: The state after, as the server answered the writes (object -> fields).
     after: dict[str, Any] = Field(default_factory=dict)
     writes: int = 0
+    #: Whether a verification follows (False with ``--no-verify``): until it is recorded, the objects are still
+    #: being changed, and a second responder's mitigation of them is refused.
+    verifying: bool | None = None
 
 
 class MitigationFailedPayload(Payload):

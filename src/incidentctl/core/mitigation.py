@@ -157,6 +157,9 @@ class Plan:
     #: Scales, for the replica bounds.
     replicas: tuple[ReplicaChange, ...] = ()
     undo: Undo | None = None
+    #: Puts back what the runbook's own state is (a switch's ``revert``: leave maintenance, close the breaker):
+    #: like an undo, the severity's allowed actions never stop it, since it takes nothing further from users.
+    restores: bool = False
     #: Anything a person should know before saying yes (cannot be dry-run, drops 48,213 keys...).
     notes: tuple[str, ...] = ()
     #: The relevant state of every object before, as recorded in the journal (object label -> fields).

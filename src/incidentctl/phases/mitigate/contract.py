@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from incidentctl.core.events import EventKind
@@ -94,7 +94,8 @@ def run_mitigate(ctx: PhaseContext, request: MitigateRequest) -> MitigateResult:
         if plan.nothing_to_do:
             return MitigateResult(plan, "unchanged", incident_id=incident.id if incident else None, incident=incident)
         if (breach is None and not request.dry_run) or (breach is None and incident is not None):
-            breach = check_plan(rb, plan, incident, request.reason, undoing=request.undoes is not None)
+            undoing = request.undoes is not None or plan.restores
+            breach = check_plan(rb, plan, incident, request.reason, undoing=undoing)
         if breach is not None:
             if incident is not None and incident.status.is_open and not request.dry_run:
                 _record_refused(journal, incident.id, plan, breach.rule, breach.message)
@@ -238,7 +239,8 @@ def _apply(
                 raise
             raise failure from e
         try:
-            _record_applied(journal, incident.id, action_id, answers, plan, ctx.secrets)
+            verifying = _verifies(request, plan)
+            _record_applied(journal, incident.id, action_id, answers, plan, ctx.secrets, verifying=verifying)
         except JournalError as e:  # the change is made: the one thing the responder must not be told is "failed"
             raise JournalError(
                 f"{action_id} was applied ({', '.join(w.describe for w in plan.writes)}) but the journal could not "
@@ -255,7 +257,7 @@ def _apply(
         messages=tuple(messages),
         incident=incident,
     )
-    if not request.verify or not (plan.components or plan.datastores or plan.rollouts):
+    if not _verifies(request, plan):
         return result  # nothing to verify: "healthy" would be a claim without evidence
     from incidentctl.phases.mitigate.verify import record_verification, verify_plan
 
@@ -378,6 +380,8 @@ def _record_planned(
     mitigation of one of the same objects is being sent right now."""
     allocated: list[str] = []
     now = ctx.clock()
+    settings = ctx.runbook.mitigation.verify
+    verifying_for = settings.timeout + settings.settle
 
     def decide(_incident: Incident, timeline: Sequence[Event]) -> Mapping[str, Any]:
         if request.undoes:  # judged again here: two responders undoing M2 at once undo it once
@@ -387,16 +391,21 @@ def _record_planned(
             if why is not None:
                 raise MitigationRefused(f"{incident_id}/{request.undoes} cannot be undone: {why}", rule="undo")
         for other_id, events in _mitigation_events(timeline).items():
-            planned = next((e for e in events if e.kind == EventKind.MITIGATION_PLANNED), None)
-            if planned is None or any(e.kind != EventKind.MITIGATION_PLANNED for e in events):
+            if other_id == request.undoes:  # undoing a change that is making things worse is never blocked by it
                 continue
+            busy = _busy(events, now, verifying_for)
+            if busy is None:
+                continue
+            planned, doing = busy
             overlap = set(planned.data.get("targets") or []) & set(plan.targets)
-            if overlap and now - planned.time < IN_FLIGHT:
+            if overlap:
                 raise MitigationRefused(
-                    f"{other_id} by {planned.actor} is changing {', '.join(sorted(overlap))} right now "
+                    f"{other_id} by {planned.actor} is {doing} {', '.join(sorted(overlap))} right now "
                     f"({planned.data.get('summary', '')}); nothing was sent",
                     rule="in-flight",
-                    hint=f"see incidentctl incident timeline {incident_id}; run again once it is applied",
+                    hint=f"see incidentctl incident timeline {incident_id}; run again once it is "
+                    f"{'applied' if doing == 'changing' else 'verified'}, or revert it: incidentctl mitigate undo "
+                    f"{incident_id}/{other_id}",
                 )
         allocated.append(_next_id(timeline))
         data: dict[str, Any] = {
@@ -426,6 +435,28 @@ def _record_planned(
     return allocated[-1]
 
 
+def _verifies(request: MitigateRequest, plan: Plan) -> bool:
+    """Whether a verification follows the writes: asked for, and something to verify (a plan with nothing to
+    verify is never reported healthy)."""
+    return request.verify and bool(plan.components or plan.datastores or plan.rollouts)
+
+
+def _busy(events: Sequence[Event], now: datetime, verifying_for: timedelta) -> tuple[Event, str] | None:
+    """Whether a mitigation still has its objects in hand: planned and not yet answered (being sent, for
+    :data:`IN_FLIGHT` at most: after that its run is taken to have died), or applied and being verified (for as
+    long as a verification can take). Its planned event and what it is doing, or None."""
+    kinds = [e.kind for e in events]
+    planned = next((e for e in events if e.kind == EventKind.MITIGATION_PLANNED), None)
+    if planned is None or EventKind.MITIGATION_FAILED in kinds or EventKind.MITIGATION_VERIFIED in kinds:
+        return None
+    applied = next((e for e in events if e.kind == EventKind.MITIGATION_APPLIED), None)
+    if applied is None:
+        return (planned, "changing") if now - planned.time < IN_FLIGHT else None
+    if applied.data.get("verifying") and now - applied.time < verifying_for:
+        return planned, "verifying its change to"
+    return None
+
+
 def _record_applied(
     journal: JournalStore,
     incident_id: str,
@@ -433,6 +464,8 @@ def _record_applied(
     answers: Mapping[str, Any],
     plan: Plan,
     secrets: Secrets,
+    *,
+    verifying: bool,
 ) -> None:
     from incidentctl.phases.mitigate.state import observed_state
 
@@ -444,6 +477,7 @@ def _record_applied(
             "summary": plan.summary,
             "after": secrets.redact_data({label: observed_state(obj) for label, obj in answers.items()}),
             "writes": len(plan.writes),
+            "verifying": verifying,
         },
     )
 

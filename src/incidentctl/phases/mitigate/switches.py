@@ -164,6 +164,7 @@ class SwitchAction:
             writes=tuple(writes),
             components=verified,
             undo=Undo(self.kind, undo_args, _phrase(self.kind, self.switch, undo_word)),
+            restores=self.direction == "revert",
             notes=notes,
             before=before,
             after=after,
