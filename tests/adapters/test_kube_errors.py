@@ -733,3 +733,12 @@ def test_cli_unauthorized_ends_in_one_line_and_exit_4(
     assert debug.exit_code == 4
     assert sb.token not in debug.output
     assert WRONG_TOKEN not in debug.output
+
+
+def test_a_403_and_a_401_say_which_they_are() -> None:
+    """Both are "credentials refused" (exit 4), but a responder fixes them differently: RBAC, or logging in."""
+    from incidentctl.adapters.kube_errors import error_class
+
+    assert error_class(403).reason == "Forbidden"
+    assert error_class(401).reason == "Unauthorized"
+    assert issubclass(error_class(401), error_class(403))

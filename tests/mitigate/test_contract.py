@@ -221,7 +221,7 @@ def test_a_conflict_with_yes_stops_and_says_so(drill: Callable[..., Drill], caps
 @pytest.mark.parametrize(
     ("fault", "code", "reason"),
     [
-        (Fault("forbidden", verb="patch", resource="deployments", remaining=1), 4, "Unauthorized"),
+        (Fault("forbidden", verb="patch", resource="deployments", remaining=1), 4, "Forbidden"),
         (Fault("status", status=422, verb="patch", resource="deployments", remaining=1), 5, "Invalid"),
         (Fault("status", status=503, verb="patch", resource="deployments", remaining=1), 4, "Unreachable"),
     ],

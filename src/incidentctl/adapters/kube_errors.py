@@ -165,10 +165,14 @@ class KubeServerError(KubeUnreachable):
 class KubeForbidden(UnauthorizedError, KubeError):
     """HTTP 403: the credentials are fine but RBAC does not allow this verb on this resource."""
 
+    reason = "Forbidden"
+
 
 class KubeUnauthorized(KubeForbidden):
     """HTTP 401: the credentials themselves were refused (missing, expired). A KubeForbidden as well, so that
     code handling "credentials refused" catches both, as it always has."""
+
+    reason = "Unauthorized"
 
 
 class KubeNotFound(NotFoundError, KubeError):
