@@ -159,7 +159,9 @@ def verify(
 
 
 class _Waited:
-    """Time spent waiting: the sleeps asked for plus the time the looks took (a sandbox's sleep takes none)."""
+    """Time spent waiting, counted in the waits only: each counts as the longer of what was asked and what it took
+    (a sandbox's sleep moves its clock and takes no wall time). The looks between waits are not counted, so a slow
+    cluster stretches the wait in real time rather than cutting the rollout's budget or the settle short."""
 
     def __init__(self, sleep: Callable[[float], None]) -> None:
         self._sleep = sleep
