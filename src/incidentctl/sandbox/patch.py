@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from incidentctl.core.patches import merge_patch as merge_patch  # noqa: PLC0414 - RFC 7386, the one the client uses too
+
 #: list field name -> merge key, for the lists of the kinds the sandbox serves (from the Kubernetes API types)
 MERGE_KEYS: dict[str, str] = {
     "containers": "name",
@@ -31,19 +33,6 @@ MERGE_KEYS: dict[str, str] = {
 
 class PatchError(ValueError):
     """The patch cannot be applied; the server answers 422 (or 400 for a malformed patch)."""
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
 
 
 def strategic_merge_patch(target: Any, patch: Any, field: str = "") -> Any:
