@@ -125,6 +125,16 @@ class Verification:
     timed_out: bool = False
     seconds: float = 0.0
 
+    @property
+    def exit_code(self) -> ExitCode:
+        """0 healthy; the cluster error's own code (4) when the checks could not read the cluster, since "not
+        verified" then means "could not look", not "still broken"; 3 anything else still wrong."""
+        if self.healthy:
+            return ExitCode.OK
+        if self.report is not None and self.report.cluster_error is not None:
+            return ExitCode(int(self.report.cluster_error.exit_code))
+        return ExitCode.PROBLEMS_FOUND
+
 
 @dataclass(frozen=True)
 class MitigateRequest:
@@ -187,12 +197,7 @@ class VerifyResult:
     @property
     def exit_code(self) -> ExitCode:
         """0 healthy; 4 when the checks could not read the cluster; 3 anything else still wrong."""
-        if self.verification.healthy:
-            return ExitCode.OK
-        report = self.verification.report
-        if report is not None and report.cluster_error is not None:
-            return ExitCode(int(report.cluster_error.exit_code))
-        return ExitCode.PROBLEMS_FOUND
+        return self.verification.exit_code
 
 
 @dataclass(frozen=True)
@@ -216,9 +221,10 @@ class MitigateResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        """0 done (and verified healthy, when verified); 3 applied but still unhealthy; 5 refused or failed."""
+        """0 done (and verified healthy, when verified); 3 applied but still unhealthy; 4 applied, but the
+        verification could not read the cluster; 5 refused or failed."""
         if self.outcome in ("refused", "failed"):
             return ExitCode.REFUSED
-        if self.verification is not None and not self.verification.healthy:
-            return ExitCode.PROBLEMS_FOUND
+        if self.verification is not None:
+            return self.verification.exit_code
         return ExitCode.OK
