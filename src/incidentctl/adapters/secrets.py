@@ -17,10 +17,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from incidentctl.core.urls import MASK as URL_MASK
 from incidentctl.errors import ConfigError
 
-#: What a secret value is replaced with in text.
-MASK = "***"
+#: What a secret value is replaced with in text (the same mask as secrets in URLs).
+MASK = URL_MASK
 
 
 class SecretSource(Protocol):

@@ -17,7 +17,6 @@ from incidentctl.exitcodes import ExitCode
 from incidentctl.phases.checks import SNAPSHOT_RESOURCES as SNAPSHOT_RESOURCES  # noqa: PLC0414
 from incidentctl.phases.checks import Snapshot, datastore_check
 from incidentctl.phases.context import PhaseContext
-from incidentctl.phases.health import DetectEnv as DetectEnv  # noqa: PLC0414
 from incidentctl.phases.health import DetectOptions, health_report
 from incidentctl.phases.health import NothingSelected as NothingSelected  # noqa: PLC0414
 from incidentctl.phases.health import parse_selector as parse_selector  # noqa: PLC0414

@@ -48,9 +48,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_Snapshot = Snapshot
-_datastore_check = datastore_check
-
 
 class NothingSelected(IncidentctlError):
     """``-l`` selects no component: nothing the question was about could be checked, so there is no verdict, and
@@ -74,11 +71,7 @@ class DetectOptions:
     concurrency: int = 16
 
 
-#: What detect talks to: the phase context (the name the checks know it by).
-DetectEnv = PhaseContext
-
-
-def health_report(env: DetectEnv, opts: DetectOptions) -> DetectReport:
+def health_report(env: PhaseContext, opts: DetectOptions) -> DetectReport:
     """Every check the runbook defines for the components in ``opts`` (all when none), and what they use."""
     rb = env.runbook
     started = env.clock()
@@ -128,7 +121,7 @@ def health_report(env: DetectEnv, opts: DetectOptions) -> DetectReport:
             ]
             datastores_checked = list(datastores)
         datastore_futures = [
-            pool.submit(_guard, lambda d=ds: [_datastore_check(d, snapshot, opts.namespace, now, opts.window)])  # type: ignore[misc]
+            pool.submit(_guard, lambda d=ds: [datastore_check(d, snapshot, opts.namespace, now, opts.window)])  # type: ignore[misc]
             for ds in datastores_checked
         ]
         results: list[CheckResult] = list(kube_results)
@@ -168,7 +161,7 @@ def _selected_components(rb: Runbook, opts: DetectOptions) -> list[Component]:
 
 
 def _judge_workloads(
-    rb: Runbook, components: Sequence[Component], snap: _Snapshot, opts: DetectOptions, now: datetime
+    rb: Runbook, components: Sequence[Component], snap: Snapshot, opts: DetectOptions, now: datetime
 ) -> list[CheckResult]:
     deployments = {d["metadata"]["name"]: d for d in snap.items.get("deployments", [])}
     services = {s["metadata"]["name"]: s for s in snap.items.get("services", [])}
@@ -210,7 +203,7 @@ def _judge_workloads(
 
 def _observability_checks(
     rb: Runbook,
-    env: DetectEnv,
+    env: PhaseContext,
     http: httpx.Client,
     components: Sequence[Component],
     opts: DetectOptions,
@@ -320,7 +313,7 @@ def parse_selector(text: str | None) -> LabelSelector | None:
         ) from e
 
 
-def _templates(snap: _Snapshot) -> dict[str, dict[str, str]] | None:
+def _templates(snap: Snapshot) -> dict[str, dict[str, str]] | None:
     """Each deployment's pod-template labels, or None when the deployments could not be read."""
     if snap.missing("deployments"):
         return None
@@ -330,7 +323,7 @@ def _templates(snap: _Snapshot) -> dict[str, dict[str, str]] | None:
     }
 
 
-def _labelled(components: Sequence[Component], snap: _Snapshot, selector: LabelSelector) -> list[Component]:
+def _labelled(components: Sequence[Component], snap: Snapshot, selector: LabelSelector) -> list[Component]:
     """``-l``: the components whose pods carry the labels, as ``kubectl get pods -l`` would select them.
 
     Judged on the deployment's pod template rather than on the pods listed: a component whose pods are all gone
@@ -344,7 +337,7 @@ def _labelled(components: Sequence[Component], snap: _Snapshot, selector: LabelS
     return [c for c in components if c.deployment not in templates or selector.matches(templates[c.deployment])]
 
 
-def _pod_labels_hint(rb: Runbook, snap: _Snapshot) -> str:
+def _pod_labels_hint(rb: Runbook, snap: Snapshot) -> str:
     templates = _templates(snap) or {}
     seen = [
         f"{c.name}: " + ",".join(f"{k}={v}" for k, v in sorted(templates[c.deployment].items()))

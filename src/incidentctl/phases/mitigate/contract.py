@@ -93,7 +93,7 @@ def run_mitigate(ctx: PhaseContext, request: MitigateRequest) -> MitigateResult:
         breach = check_where(rb, ctx.kube_context, sorted({w.ref.namespace for w in plan.writes}))
         if plan.nothing_to_do:
             return MitigateResult(plan, "unchanged", incident_id=incident.id if incident else None, incident=incident)
-        if (breach is None and not request.dry_run) or (breach is None and incident is not None):
+        if breach is None and (not request.dry_run or incident is not None):
             undoing = request.undoes is not None or plan.restores
             breach = check_plan(rb, plan, incident, request.reason, undoing=undoing)
         if breach is not None:
@@ -546,21 +546,20 @@ def _record_refused(journal: JournalStore, incident_id: str, plan: Plan, rule: s
 
 def _what_changed(journal: JournalStore, incident_id: str, plan: Plan, own_id: str) -> str:
     """Who changed the objects meanwhile, when this journal knows (a responder on another laptop it cannot)."""
+    timeline = journal.timeline(incident_id)
+    planned = {
+        e.data["id"]: e
+        for e in timeline
+        if e.kind == EventKind.MITIGATION_PLANNED and isinstance(e.data.get("id"), str)
+    }
     targets = set(plan.targets)
-    for event in reversed(journal.timeline(incident_id)):
+    for event in reversed(timeline):
         if event.kind != EventKind.MITIGATION_APPLIED or event.data.get("id") == own_id:
             continue
-        planned = next(
-            (
-                e
-                for e in journal.timeline(incident_id)
-                if e.kind == EventKind.MITIGATION_PLANNED and e.data.get("id") == event.data.get("id")
-            ),
-            None,
-        )
-        if planned is not None and targets & set(planned.data.get("targets") or []):
+        other = planned.get(event.data.get("id"))
+        if other is not None and targets & set(other.data.get("targets") or []):
             when = format_rfc3339(event.time, "seconds")
-            return f" (by {event.data.get('id')}, {planned.actor} at {when}: {planned.data.get('summary')})"
+            return f" (by {event.data.get('id')}, {other.actor} at {when}: {other.data.get('summary')})"
     return ""
 
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from incidentctl.core.rollouts import REVISION
+from incidentctl.core.urls import MASK
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
@@ -61,8 +62,8 @@ def _service_of(path: Mapping[str, Any]) -> str | None:
     return str(name) if name is not None else None
 
 
-#: What a Secret's values are replaced with wherever a mitigation shows or records one.
-REDACTED = "***"
+#: What a Secret's values are replaced with wherever a mitigation shows or records one: the one mask.
+REDACTED = MASK
 #: Client-side apply's copy of the whole object (a Secret's data included): never shown, never recorded.
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 

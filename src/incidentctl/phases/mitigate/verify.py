@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -185,7 +186,7 @@ def _await_rollouts(
     from incidentctl.adapters.kube import KubeNotFound
 
     pending = list(rollouts)
-    finished: dict[str, RolloutStatus] = {}
+    last: dict[str, RolloutStatus] = {}
     while True:
         for ref in list(pending):
             try:
@@ -195,27 +196,19 @@ def _await_rollouts(
             state = _state(ref, obj, old_uids.get(ref.label))
             status = RolloutStatus(ref, state.state, state.message, state.desired, state.updated, state.available)
             progress(Progress("rollout", state.message, elapsed=waited.total, rollout=status))
+            last[ref.label] = status
             if state.state != "progressing":
-                finished[ref.label] = status
                 pending.remove(ref)
-            else:
-                finished[ref.label] = status
         if not pending:
             break
         if waited.total >= budget:
             for ref in pending:
-                last = finished[ref.label]
-                finished[ref.label] = RolloutStatus(
-                    ref,
-                    "failed",
-                    f"timed out after {int(budget)}s: {last.message}",
-                    last.desired,
-                    last.updated,
-                    last.available,
-                )
+                seen = last[ref.label]
+                message = f"timed out after {int(budget)}s: {seen.message}"
+                last[ref.label] = replace(seen, state="failed", message=message)
             break
         waited.sleep(interval)
-    return [finished[r.label] for r in rollouts]
+    return [last[r.label] for r in rollouts]
 
 
 def _state(ref: ObjectRef, obj: Any, old_uid: str | None) -> RolloutState:
