@@ -10,7 +10,7 @@ naming ``file:line``.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,41 @@ def render_template(path: Path, context: Mapping[str, Any]) -> str:
         raise RunbookError(f"cannot read the template: {e.strerror or e}", where=str(path)) from e
 
 
+def render_json_template(path: Path, context: Mapping[str, Any]) -> Any:
+    """A ``.json.j2`` template (Slack's Block Kit) rendered and parsed. Every ``{{ value }}`` is escaped for a
+    JSON string and for Slack mrkdwn (``&``, ``<``, ``>``) on output, so user text can neither end the string
+    nor forge a link or a mention; the template's own text (``*bold*``, ``<https://...|links>``) is left as
+    written. Values go inside quotes; ``tojson`` is not needed (and would escape twice)."""
+    import json
+
+    import jinja2
+
+    try:
+        environment = _environment(path.parent, finalize=_json_mrkdwn)
+        text: str = environment.get_template(path.name).render(context)
+    except jinja2.TemplateSyntaxError as e:
+        raise RunbookError(f"template {path.name}: {e.message}", where=f"{path}:{e.lineno}") from e
+    except jinja2.TemplateError as e:
+        raise RunbookError(f"template {path.name}: {e.message or e}", where=_where(path, e)) from e
+    except OSError as e:
+        raise RunbookError(f"cannot read the template: {e.strerror or e}", where=str(path)) from e
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise RunbookError(f"template {path.name} does not render to JSON: {e.msg}", where=f"{path}:{e.lineno}") from e
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Slack's three control characters in text, escaped as its docs ask (``&`` first)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _json_mrkdwn(value: Any) -> str:
+    import json
+
+    return json.dumps(escape_mrkdwn(value if isinstance(value, str) else str(value)), ensure_ascii=False)[1:-1]
+
+
 def names_used(path: Path) -> set[str]:
     """The context names a template refers to, in every branch (whether or not a render takes it)."""
     import jinja2.meta
@@ -52,7 +87,7 @@ def names_used(path: Path) -> set[str]:
         raise RunbookError(f"cannot read the template: {e.strerror or e}", where=str(path)) from e
 
 
-def _environment(folder: Path) -> jinja2.Environment:
+def _environment(folder: Path, finalize: Callable[[Any], Any] | None = None) -> jinja2.Environment:
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
@@ -61,6 +96,7 @@ def _environment(folder: Path) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # plain text and markdown, not HTML
         keep_trailing_newline=True,
+        finalize=finalize,
     )
     environment.filters.update(utc=_utc, date=_date, hhmm=_hhmm, duration=_duration)
     return environment

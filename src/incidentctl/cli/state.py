@@ -95,9 +95,9 @@ class AppState:
             self._journal = Journal(directory, clock=self.clock, actor=resolve_actor(self.env))
         return self._journal
 
-    def phase_context(self) -> PhaseContext:
+    def phase_context(self, *, cluster: bool = True) -> PhaseContext:
         """The context the cluster-facing phases run in, built once per invocation (``detect --watch`` runs detect
-        many times in it); building it checks the kubeconfig."""
+        many times in it); building it checks the kubeconfig unless ``cluster`` is False (communicate)."""
         if self._context is None:
             from incidentctl.phases.wiring import build_context
 
@@ -109,5 +109,6 @@ class AppState:
                 journal=self.journal,
                 runbook_dir=self.runbook_source().path.parent,
                 sleep=self.sleep,
+                cluster=cluster,
             )
         return self._context

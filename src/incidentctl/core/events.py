@@ -58,6 +58,16 @@ class EventKind:
     MITIGATION_REFUSED = "mitigation_refused"
     #: The rollouts were awaited and the components' checks re-run after a mitigation (or ``mitigate verify``).
     MITIGATION_VERIFIED = "mitigation_verified"
+    #: Messages journalled before they are sent, one per channel, each with its idempotency key (the outbox).
+    MESSAGES_QUEUED = "messages_queued"
+    #: Bookkeeping: a sender claimed one queued message for an attempt (``data.key``).
+    MESSAGE_SENDING = "message_sending"
+    #: The channel took the message; its receipt (a Slack ``ts``, a Statuspage incident id...).
+    MESSAGE_SENT = "message_sent"
+    #: Delivery failed; ``retryable`` says whether ``communicate flush`` tries it again.
+    MESSAGE_FAILED = "message_failed"
+    #: The incident was escalated to a level of the matrix, by a rule or by hand (``data.level``).
+    ESCALATED = "escalated"
     #: Bookkeeping: a torn last line was closed off (``data.line`` names it).
     JOURNAL_REPAIRED = "journal_repaired"
 
@@ -259,6 +269,66 @@ class MitigationVerifiedPayload(Payload):
     rollouts: list[str] = Field(default_factory=list)
     timed_out: bool = False
     seconds: float | None = None
+
+
+class QueuedMessage(Payload):
+    key: _Text
+    channel: _Text
+    channel_kind: _Text
+    audience: str | None = None
+    subject: str = ""
+    #: Exactly what will be sent (rendered when queued, secrets masked): a flush sends this, not a new render.
+    text: str = ""
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class MessagesQueuedPayload(Payload):
+    #: ``update-2``: the kind and how many of it this incident has queued.
+    batch: _Text
+    kind: _Text
+    messages: list[QueuedMessage] = Field(min_length=1)
+
+
+class MessageSendingPayload(Payload):
+    key: _Text
+    attempt: int = 1
+    #: The claiming process, so a reader on the same machine can tell a live sender from a dead one.
+    host: str | None = None
+    pid: int | None = None
+
+
+class MessageSentPayload(Payload):
+    key: _Text
+    channel: str | None = None
+    receipt: dict[str, str] = Field(default_factory=dict)
+    attempts: int = 1
+    #: Found already delivered after a sender stopped between sending and recording, not sent again.
+    recovered: bool = False
+    #: A person did it (a manual channel) or vouched for it (an in-doubt message they checked).
+    by_hand: bool = False
+
+
+class MessageFailedPayload(Payload):
+    key: _Text
+    channel: str | None = None
+    error: str = ""
+    reason: str | None = None
+    retryable: bool = True
+    attempts: int = 1
+    status: int | None = None
+
+
+class EscalatedPayload(Payload):
+    level: _Text
+    role: str | None = None
+    #: The rule that fired: an automatic rule's id, ``severity:P2`` for a severity's time-based rule, or a
+    #: manual rule's id.
+    rule: str | None = None
+    reason: str = ""
+    automatic: bool = False
+    #: The channels told (their message keys are in the batch ``notified``).
+    notified: list[str] = Field(default_factory=list)
+    batch: str | None = None
 
 
 class JournalRepairedPayload(Payload):
@@ -556,6 +626,33 @@ def _verified_milestone(p: MitigationVerifiedPayload) -> Milestone | None:
     return Milestone.MITIGATED if p.healthy and p.components else None
 
 
+def _describe_queued(p: MessagesQueuedPayload, _names: SeverityNames) -> str:
+    where = ", ".join(m.channel for m in p.messages)
+    return f"{p.kind} message queued ({p.batch}) for {where}"
+
+
+def _describe_sending(p: MessageSendingPayload, _names: SeverityNames) -> str:
+    return f"sending {p.key} (attempt {p.attempt})"
+
+
+def _describe_sent(p: MessageSentPayload, _names: SeverityNames) -> str:
+    how = " (found already delivered)" if p.recovered else " (done by hand)" if p.by_hand else ""
+    return f"message {p.key} sent{how}"
+
+
+def _describe_message_failed(p: MessageFailedPayload, _names: SeverityNames) -> str:
+    then = "stays queued" if p.retryable else "not retried"
+    kind = f" [{p.reason}]" if p.reason else ""
+    return f"message {p.key} not delivered{kind}: {p.error}; {then}"
+
+
+def _describe_escalated(p: EscalatedPayload, _names: SeverityNames) -> str:
+    who = f" ({p.role})" if p.role else ""
+    why = f": {p.reason}" if p.reason else ""
+    how = f" by rule {p.rule}" if p.automatic and p.rule else ""
+    return f"escalated to {p.level}{who}{how}{why}"
+
+
 def _describe_repaired(p: JournalRepairedPayload, _names: SeverityNames) -> str:
     line = p.line if p.line is not None else "?"
     return f"journal repaired: line {line} was torn by an interrupted write; ignored"
@@ -618,4 +715,9 @@ register(
         EventKind.MITIGATION_VERIFIED, MitigationVerifiedPayload, _describe_verified, milestone=_verified_milestone
     )
 )
+register(EventSpec(EventKind.MESSAGES_QUEUED, MessagesQueuedPayload, _describe_queued))
+register(EventSpec(EventKind.MESSAGE_SENDING, MessageSendingPayload, _describe_sending, internal=True))
+register(EventSpec(EventKind.MESSAGE_SENT, MessageSentPayload, _describe_sent))
+register(EventSpec(EventKind.MESSAGE_FAILED, MessageFailedPayload, _describe_message_failed))
+register(EventSpec(EventKind.ESCALATED, EscalatedPayload, _describe_escalated))
 register(EventSpec(EventKind.JOURNAL_REPAIRED, JournalRepairedPayload, _describe_repaired, internal=True))

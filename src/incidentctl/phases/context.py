@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
     from incidentctl.adapters.alertmanager import AlertmanagerClient
     from incidentctl.adapters.kube import KubeClient
+    from incidentctl.adapters.notify.base import Delivery
+    from incidentctl.adapters.notify.channels import ChannelDeps
     from incidentctl.adapters.prometheus import PrometheusClient
     from incidentctl.adapters.secrets import Secrets
     from incidentctl.journal.base import JournalStore
@@ -112,6 +114,14 @@ class Adapters:
     http: Callable[[], httpx.Client]
     prometheus: Callable[[httpx.Client, Prometheus], PrometheusClient]
     alertmanager: Callable[[httpx.Client, Alertmanager], AlertmanagerClient]
+    #: A runbook channel (its section) opened for delivery; a test wraps it to stop a sender mid-way.
+    channel: Callable[[Any, ChannelDeps], Delivery] = field(default_factory=lambda: _open_channel)
+
+
+def _open_channel(config: Any, deps: ChannelDeps) -> Delivery:
+    from incidentctl.adapters.notify.channels import open_channel
+
+    return open_channel(config, deps)
 
 
 @dataclass(frozen=True)

@@ -34,15 +34,18 @@ def build_context(
     runbook_dir: Path,
     concurrency: int = 16,
     sleep: Callable[[float], None] | None = None,
+    cluster: bool = True,
 ) -> PhaseContext:
     """The context the cluster-facing phases run in. The kubeconfig is checked here, at once, so that a kubeconfig
-    that cannot work is one line before any check runs rather than an error after all of them."""
+    that cannot work is one line before any check runs rather than an error after all of them. ``cluster=False``
+    (communicate: a message must go out when the cluster, or the laptop's kubeconfig, is what is broken) skips
+    the check; the kube factory still fails cleanly if a phase calls it."""
     from incidentctl.adapters.kubeconfig import check_kubeconfig
     from incidentctl.adapters.secrets import Secrets
 
     context = settings.context.value
     source = "the runbook's cluster.context" if settings.context.source == "runbook" else None
-    kube_context = check_kubeconfig(settings.kubeconfig, context, env, context_source=source)
+    kube_context = check_kubeconfig(settings.kubeconfig, context, env, context_source=source) if cluster else None
     secrets = Secrets(env, base_dir=runbook_dir)
 
     def kube() -> KubeClient:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, TypeAdapter, create_model
 
+from incidentctl.render.communicate_output import DeliveryOutput, DueOutput, OutboxOutput, PreviewOutput
 from incidentctl.render.detect_output import DetectReportOutput, TriageOutput
 from incidentctl.render.envelope import API_VERSION
 from incidentctl.render.incident_output import (
@@ -151,6 +152,10 @@ KINDS: dict[str, Any] = {
     "InvestigateChanges": ChangesOutput,
     "Mitigation": MitigationOutput,
     "Verification": VerifyResultOutput,
+    "MessagePreview": PreviewOutput,
+    "MessageDelivery": DeliveryOutput,
+    "Outbox": OutboxOutput,
+    "UpdatesDue": DueOutput,
     "RunbookValidation": RunbookValidationOutput,
     "Runbook": dict[str, Any],
     "RunbookInit": RunbookInitOutput,

@@ -287,6 +287,9 @@ class EscalationLevel(Model):
     response_time: Duration
     responsibilities: list[str] = Field(min_length=1)
     contacts: list[Contact] = Field(default_factory=list)
+    notify: list[Name] = Field(
+        default_factory=list, description="Channels told (and paged, for PagerDuty) when an incident reaches here."
+    )
 
 
 class AutomaticEscalation(Model):
@@ -325,6 +328,10 @@ class SlackChannel(Model):
     bot_token: SecretRef | None = None
     channel: str | None = Field(None, description="Channel for announcements, e.g. #incidents.")
     incident_channel_prefix: str = "inc-"
+    api_url: Url = Field("https://slack.com/api", description="The Web API's base URL (the bot token's calls).")
+    invite: list[str] = Field(
+        default_factory=list, description="Slack user ids invited to every incident channel (U0123...)."
+    )
 
 
 class SmtpServer(Model):
@@ -375,19 +382,64 @@ class ManualChannel(Model):
     )
 
 
+class WebhookChannel(Model):
+    """A generic JSON webhook (a chat tool, an internal bus): the message POSTed as one JSON object."""
+
+    kind: Literal["webhook"]
+    audience: Audience = "internal"
+    description: str | None = None
+    url: SecretRef = Field(description="The webhook's URL; a secret, since such URLs usually carry a token.")
+    headers: dict[str, SecretRef] = Field(default_factory=dict, description="Header values, from secrets.")
+
+
+class FileChannel(Model):
+    """Messages written as files into a folder (a mail drop, a shared drive, the sandbox's outbox)."""
+
+    kind: Literal["file"]
+    audience: Audience = "internal"
+    description: str | None = None
+    dir: str = Field(description="The folder, relative to runbook.yaml; one file per message, named by its key.")
+
+
 Channel = Annotated[
-    SlackChannel | EmailChannel | PagerDutyChannel | StatuspageChannel | ManualChannel,
+    SlackChannel | EmailChannel | PagerDutyChannel | StatuspageChannel | WebhookChannel | FileChannel | ManualChannel,
     Field(discriminator="kind"),
 ]
 
 TemplateName = Literal[
-    "initial_notification", "status_update", "resolution_notification", "executive_summary", "post_mortem"
+    "initial_notification",
+    "status_update",
+    "resolution_notification",
+    "executive_summary",
+    "status_page",
+    "customer_support",
+    "slack_status",
+    "slack_message",
+    "post_mortem",
 ]
+
+#: Who a message is for; each maps to channels (``communication.audiences``).
+AudienceName = Literal["team", "stakeholders", "executives", "customers", "support"]
+
+
+class Delivery(Model):
+    """How hard a message is pushed before it is left queued for ``communicate flush``."""
+
+    attempts: Annotated[int, Field(ge=1, le=10)] = 4
+    timeout: Duration = timedelta(seconds=10)
+    #: A 429's Retry-After longer than this is not waited for: the message stays queued.
+    longest_wait: Duration = timedelta(seconds=60)
+    #: How long another machine's claim on a message is trusted before it counts as a sender that stopped.
+    lease: Duration = timedelta(minutes=2)
 
 
 class Communication(Model):
     channels: dict[Name, Channel] = Field(min_length=1)
     templates: dict[TemplateName, str] = Field(description="Template files, relative to runbook.yaml.")
+    audiences: dict[AudienceName, list[Name]] = Field(
+        default_factory=dict, description="Who each audience is reached through (``communicate send --to``)."
+    )
+    delivery: Delivery = Field(default_factory=Delivery)
 
 
 # --- after the incident ----------------------------------------------------------------------------------------

@@ -1,0 +1,90 @@
+"""The terminal view of ``communicate``: the messages as they would go out, each delivery, the outbox."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+from rich.table import Table
+
+from incidentctl.core.text import for_terminal, one_line
+from incidentctl.core.times import format_duration
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from incidentctl.phases.communicate.run import DeliveryResult, DueResult, PreviewResult, StatusResult
+
+_STATE_STYLE = {"sent": "green", "queued": "yellow", "failed": "red", "in-doubt": "red", "to-do": "cyan"}
+
+
+def _safe(text: str) -> str:
+    return escape(for_terminal(text))
+
+
+def show_preview(console: Console, result: PreviewResult) -> None:
+    for draft in result.drafts:
+        who = f" (for {draft.audience})" if draft.audience else ""
+        console.print(f"[bold]── {_safe(draft.channel)}[/] [dim]{draft.channel_kind}{who}[/]", highlight=False)
+        if draft.subject:
+            console.print(f"Subject: {_safe(one_line(draft.subject))}", highlight=False)
+        console.print(_safe(draft.text), highlight=False, markup=True)
+
+
+def show_delivery(console: Console, result: DeliveryResult) -> None:
+    table = Table(title=f"{result.incident_id}{' ' + result.batch if result.batch else ''}", title_justify="left")
+    for column in ("CHANNEL", "STATE", "ATTEMPTS", "KEY", "DETAIL"):
+        table.add_column(column)
+    for o in result.outcomes:
+        style = _STATE_STYLE.get(o.state, "")
+        detail = o.error or ("found already delivered" if o.recovered else "")
+        table.add_row(
+            _safe(o.channel),
+            f"[{style}]{o.state}[/]" if style else o.state,
+            str(o.attempts),
+            _safe(o.key),
+            _safe(one_line(detail)),
+        )
+    console.print(table)
+
+
+def show_status(console: Console, result: StatusResult) -> None:
+    if not result.entries:
+        console.print(f"{result.incident_id}: no message queued yet", highlight=False)
+        return
+    table = Table(title=f"{result.incident_id} outbox", title_justify="left")
+    for column in ("KEY", "CHANNEL", "STATE", "ATTEMPTS", "QUEUED", "DETAIL"):
+        table.add_column(column)
+    for e in result.entries:
+        style = _STATE_STYLE.get(e.state, "")
+        detail = e.error or ("found already delivered" if e.recovered else "done by hand" if e.by_hand else "")
+        table.add_row(
+            _safe(e.key),
+            _safe(e.channel),
+            f"[{style}]{e.state}[/]" if style else e.state,
+            str(e.attempts),
+            f"{e.queued_at:%H:%M:%S}",
+            _safe(one_line(detail)),
+        )
+    console.print(table)
+
+
+def show_due(console: Console, result: DueResult) -> None:
+    if not result.items:
+        console.print("No open incident owes an update.", highlight=False)
+        return
+    table = Table(title="Updates due", title_justify="left")
+    for column in ("INCIDENT", "SEV", "STATUS", "EVERY", "LAST SENT", "DUE", ""):
+        table.add_column(column)
+    for item in result.items:
+        late = f"[red]overdue by {format_duration(item.late_by)}[/]" if item.overdue else "[green]on time[/]"
+        table.add_row(
+            item.incident_id,
+            item.severity,
+            item.status,
+            format_duration(item.interval),
+            f"{item.last_sent:%H:%M}" if item.last_sent else "never",
+            f"{item.due_at:%H:%M} UTC",
+            late,
+        )
+    console.print(table)
