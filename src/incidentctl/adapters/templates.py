@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from incidentctl.core.text import for_terminal
 from incidentctl.core.times import format_duration
 from incidentctl.errors import RunbookError
 
@@ -43,13 +44,15 @@ def render_json_template(path: Path, context: Mapping[str, Any]) -> Any:
     """A ``.json.j2`` template (Slack's Block Kit) rendered and parsed. Every ``{{ value }}`` is escaped for a
     JSON string and for Slack mrkdwn (``&``, ``<``, ``>``) on output, so user text can neither end the string
     nor forge a link or a mention; the template's own text (``*bold*``, ``<https://...|links>``) is left as
-    written. Values go inside quotes; ``tojson`` is not needed (and would escape twice)."""
+    written. Values go inside quotes; ``tojson`` is not needed (and would escape twice). Control characters are
+    shown as escapes, as on a terminal; ``value | limit(N)`` keeps a value within a Block Kit limit."""
     import json
 
     import jinja2
 
     try:
         environment = _environment(path.parent, finalize=_json_mrkdwn)
+        environment.filters["limit"] = _limit_mrkdwn
         text: str = environment.get_template(path.name).render(context)
     except jinja2.TemplateSyntaxError as e:
         raise RunbookError(f"template {path.name}: {e.message}", where=f"{path}:{e.lineno}") from e
@@ -68,10 +71,44 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+#: What a value cut to fit a limit ends with.
+ELLIPSIS = "…"
+
+
+class _Mrkdwn(str):
+    """Text already made safe for mrkdwn (by ``limit``): the output step only escapes it for JSON."""
+
+
+def _as_mrkdwn(value: Any) -> str:
+    """A value as safe mrkdwn: control characters shown as escapes (``core.text``), then Slack's escapes."""
+    if isinstance(value, _Mrkdwn):
+        return value
+    return escape_mrkdwn(for_terminal(value if isinstance(value, str) else str(value)))
+
+
 def _json_mrkdwn(value: Any) -> str:
     import json
 
-    return json.dumps(escape_mrkdwn(value if isinstance(value, str) else str(value)), ensure_ascii=False)[1:-1]
+    return json.dumps(_as_mrkdwn(value), ensure_ascii=False)[1:-1]
+
+
+def _limit_mrkdwn(value: Any, length: int) -> _Mrkdwn:
+    """At most ``length`` characters as Slack counts them, i.e. after escaping (``&amp;`` is five), never cutting
+    an escape in two; a cut value ends with an ellipsis rather than being refused by Slack."""
+    text = _as_mrkdwn(value)
+    if len(text) <= length:
+        return _Mrkdwn(text)
+    cut = text[: max(length - len(ELLIPSIS), 0)]
+    amp = cut.rfind("&", max(len(cut) - 4, 0))
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return _Mrkdwn(cut + ELLIPSIS)
+
+
+def _limit(value: Any, length: int) -> str:
+    """At most ``length`` characters, cut ones ending with an ellipsis (plain templates)."""
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= length else text[: max(length - len(ELLIPSIS), 0)] + ELLIPSIS
 
 
 def names_used(path: Path) -> set[str]:
@@ -98,7 +135,7 @@ def _environment(folder: Path, finalize: Callable[[Any], Any] | None = None) -> 
         keep_trailing_newline=True,
         finalize=finalize,
     )
-    environment.filters.update(utc=_utc, date=_date, hhmm=_hhmm, duration=_duration)
+    environment.filters.update(utc=_utc, date=_date, hhmm=_hhmm, duration=_duration, limit=_limit)
     return environment
 
 
