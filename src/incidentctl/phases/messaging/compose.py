@@ -168,6 +168,15 @@ def channel_extras(rb: Runbook, incident: Incident, config: Any) -> Mapping[str,
         ranks = list(rb.severities)
         rank = ranks.index(incident.severity) if incident.severity in ranks else len(ranks)
         return {"severity": ("critical", "error", "warning")[rank] if rank < 3 else "info"}
+    if config.kind == "slack":
+        from incidentctl.adapters.notify.slack import incident_channel_name, incident_topic
+
+        # fixed when queued, so a message sent again after a crash looks for the channel it was meant for
+        name = incident_channel_name(config.incident_channel_prefix, incident.id, incident.title)
+        topic = incident_topic(
+            incident.severity, level.name if level else "", incident.status.value, incident.commander
+        )
+        return {"channel_name": name, "topic": topic}
     return {}
 
 
