@@ -263,3 +263,21 @@ def test_the_bot_token_never_appears_in_output_the_journal_or_debug_logs(comms: 
     for path in (comms.root / "incidents").rglob("*"):
         if path.is_file():
             assert "S3cr3tB0tT0ken" not in path.read_text(encoding="utf-8", errors="replace"), path
+
+
+def test_a_status_message_someone_deleted_is_posted_again_and_the_next_update_edits_the_new_one(
+    comms: Comms, slack: FakeSlack
+) -> None:
+    incident = comms.declare()
+    comms.json("communicate", "send", "initial")
+    channel_id = slack.channels[f"{incident.lower()}-gateway-returns-502"]
+    slack.messages = [m for m in slack.messages if m.thread_ts is not None]  # the status message deleted
+    sent = outcome(comms.json("communicate", "send", "update", "--update", "Rolled back"))
+    assert sent["state"] == "sent"
+    [status] = slack.in_channel(channel_id)
+    assert sent["receipt"]["status_ts"] == status.ts
+    assert len(slack.thread(channel_id, status.ts)) == 1
+
+    comms.json("communicate", "send", "update", "--update", "Recovering")
+    assert slack.called("chat.update")[-1]["ts"] == status.ts
+    assert slack.in_channel(channel_id) == [status]

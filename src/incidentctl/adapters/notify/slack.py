@@ -139,6 +139,11 @@ class SlackDelivery:
                 return None
             channel_id, status_ts = found_id, found_ts
         ts = self._find_reply(channel_id, status_ts, message.key)
+        if ts is None and known is not None:
+            # the status message may have been replaced by this message (the old one deleted)
+            replacement = self._find_post(channel_id, message.key, "status")
+            if replacement is not None and replacement != status_ts:
+                status_ts, ts = replacement, self._find_reply(channel_id, replacement, message.key)
         if ts is None:
             return None
         return {"channel_id": channel_id, "status_ts": status_ts, "ts": ts}
@@ -206,7 +211,7 @@ class SlackDelivery:
         try:
             self._call("conversations.invite", {"channel": channel_id, "users": ",".join(self._config.invite)})
         except SlackApiError as e:
-            if e.code != "already_in_channel":
+            if e.code not in ("already_in_channel", "cant_invite_self"):
                 raise
 
     def _set_topic(self, channel_id: str, message: Outgoing) -> None:
@@ -243,7 +248,15 @@ class SlackDelivery:
         }
         if isinstance(status_blocks, list):
             edit["blocks"] = status_blocks
-        self._call("chat.update", edit)
+        try:
+            self._call("chat.update", edit)
+        except SlackApiError as e:
+            if e.code != "message_not_found":
+                raise
+            # someone deleted the status message: the incident gets a new one, which later messages edit (unless
+            # an interrupted try of this message already made it: a rare path, so always look)
+            made = self._find_post(channel_id, message.key, "status")
+            status_ts = made if made is not None else self._post(channel_id, message, "status", blocks=status_blocks)
         self._set_topic(channel_id, message)
         ts = self._find_reply(channel_id, status_ts, message.key) if retry else None
         if ts is None:
