@@ -100,3 +100,15 @@ def test_a_slack_channel_with_neither_a_token_nor_a_webhook_set_says_which_varia
     queued = comms.json("communicate", "send", "initial", code=4)["data"]["outcomes"][0]
     assert (queued["state"], queued["reason"]) == ("queued", "config")
     assert "SLACK_WEBHOOK" in queued["error"]
+
+
+def test_a_slack_channel_naming_neither_a_token_nor_a_webhook_is_a_runbook_error(
+    comms_factory: Callable[..., Comms],
+) -> None:
+    comms = comms_factory({"slack": {"kind": "slack", "channel": "#incidents"}}, {})
+    result = comms.run("runbook", "validate")
+    assert result.exit_code == 2
+    said = result.stdout + result.stderr
+    assert "runbook.yaml:" in said
+    assert "communication.channels.slack: a Slack channel needs webhook_url or bot_token" in said
+    assert "Traceback" not in said

@@ -333,6 +333,13 @@ class SlackChannel(Model):
         default_factory=list, description="Slack user ids invited to every incident channel (U0123...)."
     )
 
+    @model_validator(mode="after")
+    def _reachable(self) -> SlackChannel:
+        # with the bot token's variable unset, the webhook is used: a channel needs at least one way in
+        if self.webhook_url is None and self.bot_token is None:
+            raise ValueError("a Slack channel needs webhook_url or bot_token")
+        return self
+
 
 class SmtpServer(Model):
     host: str
