@@ -196,7 +196,8 @@ def test_a_400_is_not_retried_and_stays_failed_with_the_reason(
     declare(comms)
     failed = comms.json("communicate", "send", "initial", code=4)["data"]["outcomes"][0]
     assert (failed["state"], failed["reason"], failed["attempts"]) == ("failed", "client", 1)
-    assert "HTTP 400" in failed["error"] and "Component ids are invalid" in failed["error"]
+    assert "HTTP 400" in failed["error"]
+    assert "Component ids are invalid" in failed["error"]
     assert comms.sleeps == []
 
 
@@ -222,7 +223,7 @@ def test_a_sender_stopped_after_creating_the_incident_never_creates_a_second(
     comms: Comms, page: FakeStatuspage, httpx_mock: HTTPXMock
 ) -> None:
     httpx_mock.add_callback(page, is_reusable=True)
-    incident = declare(comms)
+    declare(comms)
     comms.stop_after_send("status-page")
     with pytest.raises(Killed):
         comms.run("communicate", "send", "initial")
@@ -242,9 +243,8 @@ def test_a_sender_stopped_after_creating_the_incident_never_creates_a_second(
     flushed = comms.json("communicate", "flush")["data"]["outcomes"]
     assert [(o["state"], o["recovered"]) for o in flushed] == [("sent", True), ("sent", True)]
     [public] = page.incidents.values()
-    assert [u["body"] for u in public["incident_updates"]][0] == "Rolling back the gateway."
+    assert public["incident_updates"][0]["body"] == "Rolling back the gateway."  # newest first
     assert len(httpx_mock.get_requests(method="PATCH")) == 1
-    assert incident
 
 
 def test_an_incident_of_the_same_name_from_before_is_not_taken_for_ours(
