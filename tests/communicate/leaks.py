@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from click.testing import Result
+from typer.testing import Result
 
 
 def assert_nowhere(secret: str, results: Iterable[Result], root: Path, *logs: str) -> None:

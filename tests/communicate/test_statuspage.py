@@ -82,16 +82,16 @@ class FakeStatuspage:
             q = request.url.params.get("q", "")
             return httpx.Response(200, json=[i for i in self.incidents.values() if q in i["name"]])
         incident_id = path.removeprefix("/incidents/")
-        incident = self.incidents.get(incident_id)
-        if incident is None:
+        found = self.incidents.get(incident_id)
+        if found is None:
             return httpx.Response(404, json={"error": "Incident not found"})
         if request.method == "GET":
-            return httpx.Response(200, json=incident)
+            return httpx.Response(200, json=found)
         if request.method == "PATCH":
             body = json.loads(request.content)["incident"]
-            incident["status"] = body["status"]
-            incident["incident_updates"].insert(0, self._update(body))
-            return httpx.Response(200, json=incident)
+            found["status"] = body["status"]
+            found["incident_updates"].insert(0, self._update(body))
+            return httpx.Response(200, json=found)
         return httpx.Response(405)
 
 
