@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 #: Why a delivery failed. rate_limited, server, timeout and connection may pass (retried); client and config
@@ -40,6 +41,8 @@ class Outgoing:
     #: What this channel answered for the incident's earlier messages, oldest first: the Slack channel and status
     #: message to update in place, the Statuspage incident to patch.
     prior: tuple[Receipt, ...] = ()
+    #: When it was queued: a channel looking for it after a stop (``find``) knows nothing older can be it.
+    queued_at: datetime | None = None
 
 
 class DeliveryError(Exception):

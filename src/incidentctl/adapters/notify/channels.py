@@ -42,6 +42,8 @@ class ChannelDeps:
     runbook_dir: Path
     timeout: float
     clock: Callable[[], datetime]
+    #: The runbook's ``tls.ca_file``, trusted besides the usual certificates by channels not on HTTP (SMTP).
+    ca_file: Path | None = None
 
 
 def open_channel(config: Any, deps: ChannelDeps) -> Delivery:

@@ -138,7 +138,7 @@ def compose(
     text_template = _template_path(ctx, template)
     assert text_template is not None  # required: a missing one raised
     subject, text = split_subject(render_template(text_template, context))
-    payload: dict[str, Any] = dict(channel_extras(rb, incident, config))
+    payload: dict[str, Any] = dict(channel_extras(rb, incident, config, kind=kind))
     message = {"kind": kind, "subject": subject, "text": text}
     for field, variant in VARIANTS.get(config.kind, {}).items():
         path = _template_path(ctx, variant, required=False)
@@ -159,15 +159,34 @@ def compose(
     )
 
 
-def channel_extras(rb: Runbook, incident: Incident, config: Any) -> Mapping[str, Any]:
-    """Plain fields a channel needs from the runbook (the status page's impact, PagerDuty's severity)."""
+def channel_extras(rb: Runbook, incident: Incident, config: Any, *, kind: str = "") -> Mapping[str, Any]:
+    """Plain fields a channel needs from the runbook and the incident, fixed when queued so that a later flush
+    sends what the preview showed: the status page's public name, status, impact and component statuses;
+    PagerDuty's severity, component, group and class."""
     level = rb.severities.get(incident.severity)
     if config.kind == "statuspage":
-        return {"impact": level.status_page_impact if level else "none"}
+        from incidentctl.core.text import one_line
+
+        impact = level.status_page_impact if level else "none"
+        resolved = kind == "resolution" or incident.status.value == "resolved"
+        ids = [config.components[c] for c in incident.components if c in config.components]
+        outage = "operational" if resolved else STATUSPAGE_COMPONENT_STATUS.get(impact)
+        return {
+            "name": one_line(incident.title),
+            "status": "resolved" if resolved else incident.status.value,
+            "impact": impact,
+            "components": dict.fromkeys(ids, outage) if outage else {},
+            "component_ids": ids,
+        }
     if config.kind == "pagerduty":
         ranks = list(rb.severities)
         rank = ranks.index(incident.severity) if incident.severity in ranks else len(ranks)
-        return {"severity": ("critical", "error", "warning")[rank] if rank < 3 else "info"}
+        return {
+            "severity": ("critical", "error", "warning")[rank] if rank < 3 else "info",
+            "component": ", ".join(incident.components),
+            "group": rb.metadata.name,
+            "class": incident.category or "",
+        }
     if config.kind == "slack":
         from incidentctl.adapters.notify.slack import incident_channel_name, incident_topic
 
@@ -178,6 +197,14 @@ def channel_extras(rb: Runbook, incident: Incident, config: Any) -> Mapping[str,
         )
         return {"channel_name": name, "topic": topic}
     return {}
+
+
+#: A severity's ``status_page_impact`` as the status of each affected component; ``none`` leaves them as they are.
+STATUSPAGE_COMPONENT_STATUS: Mapping[str, str] = {
+    "critical": "major_outage",
+    "major": "partial_outage",
+    "minor": "degraded_performance",
+}
 
 
 def split_subject(rendered: str) -> tuple[str, str]:

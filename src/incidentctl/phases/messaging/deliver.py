@@ -198,6 +198,7 @@ def _outgoing(incident: Incident, entry: OutboxEntry, prior: tuple[Receipt, ...]
         title=incident.title,
         components=tuple(incident.components),
         prior=prior,
+        queued_at=entry.queued_at,
     )
 
 
@@ -205,14 +206,16 @@ def _open(ctx: PhaseContext, name: str, client: list[httpx.Client]) -> Delivery:
     from incidentctl.adapters.notify.channels import ChannelDeps
 
     config = ctx.runbook.communication.channels[name]
+    runbook_dir = ctx.runbook_dir or __import__("pathlib").Path(".")
     if not client:
         client.append(ctx.adapters.http())
     deps = ChannelDeps(
         name=name,
         http=client[0],
         secrets=ctx.secrets,
-        runbook_dir=ctx.runbook_dir or __import__("pathlib").Path("."),
+        runbook_dir=runbook_dir,
         timeout=ctx.runbook.communication.delivery.timeout.total_seconds(),
         clock=ctx.clock,
+        ca_file=ctx.runbook.tls.ca_path(runbook_dir),
     )
     return ctx.adapters.channel(config, deps)
