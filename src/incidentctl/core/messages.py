@@ -178,6 +178,11 @@ def message_key(incident_id: str, batch: str, channel: str) -> str:
 
 
 def last_cadence_message(entries: Sequence[OutboxEntry]) -> OutboxEntry | None:
-    """The latest initial notification or update that went out (to any channel but a manual one)."""
-    sent = [e for e in entries if e.kind in CADENCE_KINDS and e.state == "sent" and e.sent_at is not None]
+    """The latest initial notification, update or resolution that went out on a channel that is not manual: a
+    person ticking off the war room's item has told nobody the incident's state."""
+    sent = [
+        e
+        for e in entries
+        if e.kind in CADENCE_KINDS and e.state == "sent" and e.sent_at is not None and e.channel_kind != "manual"
+    ]
     return max(sent, key=lambda e: e.sent_at or e.queued_at) if sent else None

@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 _STATE_STYLE = {"sent": "green", "queued": "yellow", "failed": "red", "in-doubt": "red", "to-do": "cyan"}
 
 
+def _table(title: str) -> Table:
+    """The tables of the other commands' style: no box, so the key and the times fit an 80-column terminal."""
+    return Table(title=title, title_justify="left", box=None, pad_edge=False, show_edge=False, header_style="bold")
+
+
 def _safe(text: str) -> str:
     return escape(for_terminal(text))
 
@@ -73,7 +78,7 @@ def show_due(console: Console, result: DueResult) -> None:
     if not result.items:
         console.print("No open incident owes an update.", highlight=False)
         return
-    table = Table(title="Updates due", title_justify="left")
+    table = _table("Updates due")
     for column in ("INCIDENT", "SEV", "STATUS", "EVERY", "LAST SENT", "DUE", ""):
         table.add_column(column)
     for item in result.items:
