@@ -135,6 +135,9 @@ def flush(
             "--resend", help="Send again in-doubt messages on channels that cannot tell whether they have them."
         ),
     ] = False,
+    all_open: Annotated[
+        bool, typer.Option("--all", help="Every open incident's queue (for a cron job), not only one.")
+    ] = False,
 ) -> None:
     """Deliver what is queued (after a Slack outage, say), each message once."""
     from incidentctl.phases.communicate.run import DeliveryResult, FlushRequest, run_communicate
@@ -142,7 +145,9 @@ def flush(
 
     state: AppState = ctx.obj
     state.output_format()
-    request = FlushRequest(incident_id, options=FlushOptions(retry_failed=retry_failed, resend=resend))
+    request = FlushRequest(
+        incident_id, all_open=all_open, options=FlushOptions(retry_failed=retry_failed, resend=resend)
+    )
     result = run_communicate(state.phase_context(cluster=False), request)
     assert isinstance(result, DeliveryResult)
     _show_delivery(state, result)

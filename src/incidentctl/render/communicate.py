@@ -13,6 +13,7 @@ from incidentctl.core.times import format_duration
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from incidentctl.core.messages import OutboxEntry
     from incidentctl.phases.communicate.run import DeliveryResult, DueResult, PreviewResult, StatusResult
 
 _STATE_STYLE = {"sent": "green", "queued": "yellow", "failed": "red", "in-doubt": "red", "to-do": "cyan"}
@@ -37,7 +38,11 @@ def show_preview(console: Console, result: PreviewResult) -> None:
 
 
 def show_delivery(console: Console, result: DeliveryResult) -> None:
-    table = Table(title=f"{result.incident_id}{' ' + result.batch if result.batch else ''}", title_justify="left")
+    where = result.incident_id or f"{len(result.incidents)} open incident{'' if len(result.incidents) == 1 else 's'}"
+    if not result.outcomes:
+        console.print(f"{_safe(where)}: nothing queued, nothing to send", highlight=False)
+        return
+    table = _table(f"{_safe(where)}{' ' + result.batch if result.batch else ''}")
     for column in ("CHANNEL", "STATE", "ATTEMPTS", "KEY", "DETAIL"):
         table.add_column(column)
     for o in result.outcomes:
@@ -57,21 +62,36 @@ def show_status(console: Console, result: StatusResult) -> None:
     if not result.entries:
         console.print(f"{result.incident_id}: no message queued yet", highlight=False)
         return
-    table = Table(title=f"{result.incident_id} outbox", title_justify="left")
-    for column in ("KEY", "CHANNEL", "STATE", "ATTEMPTS", "QUEUED", "DETAIL"):
-        table.add_column(column)
+    table = _table(f"{result.incident_id} outbox")
+    for column in ("KEY", "STATE", "WHO, WHEN (UTC)", "DETAIL"):
+        table.add_column(column, no_wrap=column == "KEY")
     for e in result.entries:
         style = _STATE_STYLE.get(e.state, "")
-        detail = e.error or ("found already delivered" if e.recovered else "done by hand" if e.by_hand else "")
+        detail = "found already delivered" if e.recovered else "done by hand" if e.by_hand else ""
+        if e.state == "to-do":
+            detail = "for a person: communicate done KEY"
+        elif e.attempts:
+            detail = ", ".join(filter(None, [detail, f"{e.attempts} attempt{'' if e.attempts == 1 else 's'}"]))
         table.add_row(
             _safe(e.key),
-            _safe(e.channel),
             f"[{style}]{e.state}[/]" if style else e.state,
-            str(e.attempts),
-            f"{e.queued_at:%H:%M:%S}",
-            _safe(one_line(detail)),
+            _safe(_who_when(e)),
+            _safe(detail),
         )
     console.print(table)
+    # the errors in full, below the table: a cell would cut them where the cause is said
+    for e in result.entries:
+        if e.error and e.state != "sent":
+            console.print(f"{_safe(e.key)}: [red]{_safe(one_line(e.error))}[/]", highlight=False)
+
+
+def _who_when(e: OutboxEntry) -> str:
+    """The moment that says where the message stands: sent (by whom), else the last attempt, else queued."""
+    if e.sent_at is not None:
+        return f"sent {e.sent_at:%H:%M} {e.sent_by or ''}".rstrip()
+    if e.claimed_at is not None:
+        return f"tried {e.claimed_at:%H:%M} {e.claimed_by or ''}".rstrip()
+    return f"queued {e.queued_at:%H:%M} {e.queued_by}"
 
 
 def show_due(console: Console, result: DueResult) -> None:

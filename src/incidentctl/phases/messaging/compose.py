@@ -156,6 +156,7 @@ def compose(
         subject=redact(subject),
         text=redact(text),
         payload=_redact_all(payload, redact),
+        description=redact(config.description) if config.kind == "manual" else None,
     )
 
 
