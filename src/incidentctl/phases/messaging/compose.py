@@ -58,6 +58,9 @@ class Content:
     summary: Sequence[str] = ()
     customer_impact: str | None = None
     next_steps: str | None = None
+    #: When the fix is expected ("30 minutes", "15:45 UTC"): the responder's estimate, never computed.
+    eta: str | None = None
+    root_cause: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,8 @@ def compose(
         summary=list(content.summary) or None,
         customer_impact=content.customer_impact,
         next_steps=content.next_steps,
+        eta=content.eta,
+        root_cause=content.root_cause,
     )
     template = KIND_TEMPLATES[kind]  # type: ignore[index]
     text_template = _template_path(ctx, template)
