@@ -25,7 +25,9 @@ from incidentctl.runbook.templates import template_context
 REPO = Path(__file__).resolve().parents[2]
 RUNBOOK = load_runbook(REPO / "runbook.yaml")
 T0 = datetime(2026, 3, 14, 14, 30, tzinfo=timezone.utc)
-TEXT_TEMPLATES = {kind: bundled_templates_dir() / BUNDLED_FILES[name] for kind, name in KIND_TEMPLATES.items()}
+TEXT_TEMPLATES: dict[str, Path] = {
+    kind: bundled_templates_dir() / BUNDLED_FILES[name] for kind, name in KIND_TEMPLATES.items()
+}
 
 #: What breaks text out of its place: line breaks of every kind, controls, terminal escapes, bidi and
 #: zero-width characters, a forged header, a template's own syntax.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -29,12 +29,62 @@ def _safe(text: str) -> str:
 
 
 def show_preview(console: Console, result: PreviewResult) -> None:
+    """Each channel's message as it will go: the subject and text, and what the channel shows besides (Slack's
+    blocks read as text, the status page's public text, a person's to-do)."""
+    console.print(f"[dim]{result.incident_id} {result.kind}: nothing is recorded or sent[/]", highlight=False)
     for draft in result.drafts:
         who = f" (for {draft.audience})" if draft.audience else ""
         console.print(f"[bold]── {_safe(draft.channel)}[/] [dim]{draft.channel_kind}{who}[/]", highlight=False)
+        if draft.channel_kind == "manual":
+            console.print(f"[cyan]to do by hand:[/] {_safe(one_line(draft.description or draft.channel))}")
         if draft.subject:
             console.print(f"Subject: {_safe(one_line(draft.subject))}", highlight=False)
-        console.print(_safe(draft.text), highlight=False, markup=True)
+        payload = draft.payload
+        if draft.channel_kind == "statuspage" and isinstance(payload.get("body"), str):
+            console.print(f"[dim]public text (impact {_safe(str(payload.get('impact', 'none')))}):[/]")
+            console.print(_safe(payload["body"]), highlight=False)
+            continue
+        console.print(_safe(draft.text), highlight=False)
+        for field, title in (("blocks", "Slack message"), ("status_blocks", "Slack status message, kept updated")):
+            blocks = payload.get(field)
+            if isinstance(blocks, list):
+                console.print(f"[dim]{title}:[/]")
+                for line in block_lines(blocks):
+                    console.print(f"  {_safe(line)}", highlight=False)
+        for name, value in payload.items():
+            if isinstance(value, (str, int, float)) and name not in ("body",):
+                console.print(f"[dim]{_safe(name)}: {_safe(one_line(str(value)))}[/]", highlight=False)
+
+
+def block_lines(blocks: list[Any]) -> list[str]:
+    """Slack Block Kit as a person reads it: a header, each section's text and fields, a context's small print,
+    a divider, the buttons. A block of a type not known here is named, not dropped."""
+    lines: list[str] = []
+    for block in blocks:
+        if not isinstance(block, dict):
+            continue
+        kind = block.get("type")
+        if kind == "divider":
+            lines.append("───")
+        elif kind == "header":
+            lines.append(f"# {_block_text(block.get('text'))}")
+        elif kind == "section":
+            if block.get("text"):
+                lines.extend(_block_text(block["text"]).splitlines())
+            lines.extend(f"• {_block_text(f)}" for f in block.get("fields") or [])
+        elif kind == "context":
+            lines.append(" · ".join(_block_text(e) for e in block.get("elements") or []))
+        elif kind == "actions":
+            lines.append(" ".join(f"[{_block_text(e.get('text'))}]" for e in block.get("elements") or []))
+        else:
+            lines.append(f"({kind} block)")
+    return lines
+
+
+def _block_text(value: Any) -> str:
+    """A text object's words (plain_text or mrkdwn), with Slack's three escapes read back."""
+    text = value.get("text", "") if isinstance(value, dict) else str(value or "")
+    return str(text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def show_delivery(console: Console, result: DeliveryResult) -> None:

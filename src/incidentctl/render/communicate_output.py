@@ -18,6 +18,7 @@ class DraftOutput(OutputModel):
     subject: str
     text: str
     payload: dict[str, Any] = Field(description="What the channel sends besides the text (Slack blocks, ...).")
+    description: str | None = Field(None, description="A manual channel's description: the person's to-do.")
 
 
 class PreviewOutput(OutputModel):
