@@ -45,6 +45,8 @@ class Look:
     at: datetime
     health: str | None
     broken: Mapping[str, str]
+    #: How many parts it checked: "healthy" is said only of a look that checked something.
+    checked: int
     #: Why, one line each: triage's evidence, or detect's problems.
     reasons: Sequence[str]
     #: The share of users affected (0..1), when triage estimated it.
@@ -65,6 +67,7 @@ def latest_look(timeline: Sequence[Event]) -> Look | None:
         at=event.time,
         health=data.get("health"),
         broken=broken,
+        checked=len(subjects),
         reasons=[str(line) for line in why or []][:MOST_REASONS],
         users_affected=share if share is not None and 0 <= share <= 1 else None,
     )
@@ -79,8 +82,10 @@ def impact_lines(timeline: Sequence[Event]) -> list[str]:
     when = f"{look.at:%H:%M} UTC"
     if look.broken:
         lines = [f"As of {when}: " + ", ".join(f"{name} {health}" for name, health in look.broken.items())]
+    elif not look.checked:
+        lines = [f"As of {when}: no part could be checked"]
     elif look.health == "ok":
-        lines = [f"As of {when}: every checked part healthy"]
+        lines = [f"As of {when}: all {look.checked} checked parts healthy"]
     else:
         lines = [f"As of {when}: {look.health or 'state unknown'}"]
     lines += list(look.reasons)

@@ -182,7 +182,7 @@ def _send(ctx: PhaseContext, request: SendRequest) -> DeliveryResult:
     keys = queue(ctx.journal(), incident.id, request.kind, drafts)
     outcomes = flush(ctx, incident.id, FlushOptions(keys=frozenset(keys)))
     batch = keys[0].split("/")[1] if keys else None
-    return DeliveryResult(incident.id, outcomes, batch)
+    return DeliveryResult(incident.id, outcomes, batch, incidents=[incident.id])
 
 
 def _flush(ctx: PhaseContext, request: FlushRequest) -> DeliveryResult:
@@ -255,7 +255,9 @@ def _done(ctx: PhaseContext, request: DoneRequest) -> DeliveryResult:
         raise UsageError(f"{incident.id} has no message {request.key!r}", hint="communicate status lists them")
     seen = current(entry, ctx.clock(), ctx.runbook.communication.delivery.lease)
     if seen.state == "sent":
-        return DeliveryResult(incident.id, [Outcome(entry.key, entry.channel, entry.kind, "sent")])
+        return DeliveryResult(
+            incident.id, [Outcome(entry.key, entry.channel, entry.kind, "sent")], incidents=[incident.id]
+        )
     if seen.state not in ("to-do", "in-doubt", "failed"):
         raise UsageError(
             f"message {request.key} is {seen.state}: only a manual item, an in-doubt or a failed message can be "
@@ -263,4 +265,4 @@ def _done(ctx: PhaseContext, request: DoneRequest) -> DeliveryResult:
             hint="communicate flush sends what is queued",
         )
     record_sent(journal, incident.id, entry, {}, attempts=entry.attempts, by_hand=True)
-    return DeliveryResult(incident.id, [Outcome(entry.key, entry.channel, entry.kind, "sent")])
+    return DeliveryResult(incident.id, [Outcome(entry.key, entry.channel, entry.kind, "sent")], incidents=[incident.id])
