@@ -57,7 +57,7 @@ def test_a_failed_delivery_stays_queued_and_flush_delivers_it_exactly_once(comms
     httpx_mock.reset()
     httpx_mock.add_response(url=HOOK, status_code=200)
     assert comms.json("communicate", "flush")["data"]["outcomes"][0]["state"] == "sent"
-    assert comms.json("communicate", "flush")["data"]["outcomes"][0]["state"] == "sent"  # nothing sent again
+    assert comms.json("communicate", "flush")["data"]["outcomes"] == []  # nothing sent again
     assert len(httpx_mock.get_requests()) == 1
     status = comms.json("communicate", "status", incident)["data"]["entries"]
     assert [(e["state"], e["attempts"]) for e in status] == [("sent", 5)]

@@ -44,6 +44,19 @@ def redact(text: str, values: Iterable[str]) -> str:
     return text
 
 
+#: Every secret value any :class:`Secrets` of this process handed out: the ``--debug`` log formatter's last guard,
+#: since a library's log line (httpx names each URL it requests) is written before any phase could mask it.
+_EVERY_VALUE: set[str] = set()
+_EVERY_LOCK = threading.Lock()
+
+
+def redact_every_known(text: str) -> str:
+    """``text`` masked of every secret value this process resolved so far (for log lines)."""
+    with _EVERY_LOCK:
+        known = tuple(_EVERY_VALUE)
+    return redact(text, known) if known else text
+
+
 class Secrets:
     """Resolves secret references and remembers the values, so text can be scrubbed of them later.
 
@@ -87,6 +100,9 @@ class Secrets:
                 if len(words) == 2 and len(words[1]) >= 8:
                     self._known.add(words[1])
                 self._known.add(value.strip())
+                added = set(self._known)
+            with _EVERY_LOCK:
+                _EVERY_VALUE.update(added)
 
     def redact(self, text: str) -> str:
         with self._lock:

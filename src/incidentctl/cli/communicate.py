@@ -54,15 +54,81 @@ ResolutionOption = Annotated[
 ]
 
 
+EtaOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--eta", metavar="TEXT", help='When the fix is expected ("30 minutes").', show_default=False),
+]
+RootCauseOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--root-cause", metavar="TEXT", help="The root cause, once known.", show_default=False),
+]
+CustomerImpactOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--customer-impact", metavar="TEXT", help="What customers notice, in their words.", show_default=False
+    ),
+]
+NextStepsOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--next-steps", metavar="TEXT", help="What happens next (executive summary).", show_default=False),
+]
+TextFileOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--text-file",
+        metavar="PATH|-",
+        help="The update (for a resolution: how it was resolved) from a file; - reads stdin.",
+        show_default=False,
+    ),
+]
+
+
 def _content(
+    kind: str,
     update: str | None,
     impact: list[str] | None,
     progress: list[str] | None,
     resolution: str | None,
+    eta: str | None,
+    root_cause: str | None,
+    customer_impact: str | None,
+    next_steps: str | None,
+    text_file: str | None,
 ) -> object:
     from incidentctl.phases.messaging.compose import Content
 
-    return Content(impact=tuple(impact or ()), update=update, progress=tuple(progress or ()), resolution=resolution)
+    if text_file is not None:
+        longer = _read_text(text_file, "--text-file")
+        if kind == "resolution":
+            resolution = resolution or longer
+        else:
+            update = update or longer
+    return Content(
+        impact=tuple(impact or ()),
+        update=update,
+        progress=tuple(progress or ()),
+        resolution=resolution,
+        eta=eta,
+        root_cause=root_cause,
+        customer_impact=customer_impact,
+        next_steps=next_steps,
+    )
+
+
+def _read_text(path: str, option: str) -> str:
+    """A file's text, or stdin's for ``-``; a file that cannot be read is one line naming it (exit 2)."""
+    import sys
+    from pathlib import Path
+
+    from incidentctl.errors import UsageError
+
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise UsageError(f"{option} {path}: cannot be read ({reason})") from e
 
 
 @app.command()
@@ -75,6 +141,11 @@ def preview(
     impact: ImpactOption = None,
     progress: ProgressOption = None,
     resolution: ResolutionOption = None,
+    eta: EtaOption = None,
+    root_cause: RootCauseOption = None,
+    customer_impact: CustomerImpactOption = None,
+    next_steps: NextStepsOption = None,
+    text_file: TextFileOption = None,
 ) -> None:
     """Show exactly what would be sent where; nothing is recorded or sent."""
     from incidentctl.phases.communicate.run import PreviewRequest, PreviewResult, run_communicate
@@ -84,7 +155,9 @@ def preview(
 
     state: AppState = ctx.obj
     state.output_format()
-    content = _content(update, impact, progress, resolution)
+    content = _content(
+        kind, update, impact, progress, resolution, eta, root_cause, customer_impact, next_steps, text_file
+    )
     assert isinstance(content, Content)
     result = run_communicate(
         state.phase_context(cluster=False), PreviewRequest(kind, incident_id, tuple(to or ()), content)
@@ -106,6 +179,11 @@ def send(
     impact: ImpactOption = None,
     progress: ProgressOption = None,
     resolution: ResolutionOption = None,
+    eta: EtaOption = None,
+    root_cause: RootCauseOption = None,
+    customer_impact: CustomerImpactOption = None,
+    next_steps: NextStepsOption = None,
+    text_file: TextFileOption = None,
 ) -> None:
     """Queue the message in the journal, then deliver it; what cannot be delivered stays queued (exit 4)."""
     from incidentctl.phases.communicate.run import DeliveryResult, SendRequest, run_communicate
@@ -113,7 +191,9 @@ def send(
 
     state: AppState = ctx.obj
     state.output_format()
-    content = _content(update, impact, progress, resolution)
+    content = _content(
+        kind, update, impact, progress, resolution, eta, root_cause, customer_impact, next_steps, text_file
+    )
     assert isinstance(content, Content)
     result = run_communicate(
         state.phase_context(cluster=False), SendRequest(kind, incident_id, tuple(to or ()), content)
@@ -135,6 +215,9 @@ def flush(
             "--resend", help="Send again in-doubt messages on channels that cannot tell whether they have them."
         ),
     ] = False,
+    all_open: Annotated[
+        bool, typer.Option("--all", help="Every open incident's queue (for a cron job), not only one.")
+    ] = False,
 ) -> None:
     """Deliver what is queued (after a Slack outage, say), each message once."""
     from incidentctl.phases.communicate.run import DeliveryResult, FlushRequest, run_communicate
@@ -142,7 +225,9 @@ def flush(
 
     state: AppState = ctx.obj
     state.output_format()
-    request = FlushRequest(incident_id, options=FlushOptions(retry_failed=retry_failed, resend=resend))
+    request = FlushRequest(
+        incident_id, all_open=all_open, options=FlushOptions(retry_failed=retry_failed, resend=resend)
+    )
     result = run_communicate(state.phase_context(cluster=False), request)
     assert isinstance(result, DeliveryResult)
     _show_delivery(state, result)

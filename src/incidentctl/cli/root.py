@@ -162,7 +162,9 @@ class _RedactingFormatter(logging.Formatter):
     without the credentials it can carry."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact_urls(super().format(record))
+        from incidentctl.adapters.secrets import redact_every_known
+
+        return redact_urls(redact_every_known(super().format(record)))
 
 
 def _print_traceback() -> None:
@@ -175,13 +177,16 @@ def configure_logging(debug: bool) -> None:
     Idempotent: one handler at most, so running the CLI many times in one process (tests, embedding) does not
     pile up handlers; without ``--debug`` the handler is removed again.
     """
-    root = logging.getLogger("incidentctl")
-    for handler in [h for h in root.handlers if isinstance(h, _CurrentStderr)]:
-        root.removeHandler(handler)
-    if not debug:
-        root.setLevel(logging.WARNING)
-        return
     handler = _CurrentStderr()
     handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
+    # httpx's own lines (each request and its status) show what a channel did; its URLs carry tokens, which the
+    # formatter masks like every other secret
+    for name, level in (("incidentctl", logging.DEBUG), ("httpx", logging.INFO)):
+        logger = logging.getLogger(name)
+        for old in [h for h in logger.handlers if isinstance(h, _CurrentStderr)]:
+            logger.removeHandler(old)
+        if not debug:
+            logger.setLevel(logging.WARNING)
+            continue
+        logger.addHandler(handler)
+        logger.setLevel(level)

@@ -280,6 +280,8 @@ class QueuedMessage(Payload):
     #: Exactly what will be sent (rendered when queued, secrets masked): a flush sends this, not a new render.
     text: str = ""
     payload: dict[str, Any] = Field(default_factory=dict)
+    #: What a manual channel is ("Video conference - incident war room"): the checklist item's words.
+    description: str | None = None
 
 
 class MessagesQueuedPayload(Payload):
@@ -627,8 +629,14 @@ def _verified_milestone(p: MitigationVerifiedPayload) -> Milestone | None:
 
 
 def _describe_queued(p: MessagesQueuedPayload, _names: SeverityNames) -> str:
-    where = ", ".join(m.channel for m in p.messages)
-    return f"{p.kind} message queued ({p.batch}) for {where}"
+    # a manual channel's message is a person's checklist item: the timeline says so, with what the channel is
+    sent = [m.channel for m in p.messages if m.channel_kind != "manual"]
+    by_hand = [m for m in p.messages if m.channel_kind == "manual"]
+    said = [f"{p.kind} message queued ({p.batch}) for {', '.join(sent)}"] if sent else [f"{p.kind} ({p.batch})"]
+    if by_hand:
+        items = ", ".join(f"{m.channel} ({m.description or m.subject})" for m in by_hand)
+        said.append(f"to do by hand: {items}")
+    return "; ".join(said)
 
 
 def _describe_sending(p: MessageSendingPayload, _names: SeverityNames) -> str:

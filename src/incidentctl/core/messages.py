@@ -70,6 +70,8 @@ class OutboxEntry:
     claim_host: str | None = None
     claim_pid: int | None = None
     sent_at: datetime | None = None
+    #: Who recorded the delivery (the sender's actor, or the person who marked it done).
+    sent_by: str | None = None
     #: True when the message was found already delivered after a sender stopped, rather than sent again.
     recovered: bool = False
     #: True when a person marked a manual channel's item (or an in-doubt message) done.
@@ -128,6 +130,7 @@ def fold_outbox(timeline: Iterable[Any]) -> dict[str, OutboxEntry]:
                 state="sent",
                 receipt={str(k): str(v) for k, v in (data.get("receipt") or {}).items()},
                 sent_at=event.time,
+                sent_by=event.actor,
                 error=None,
                 recovered=bool(data.get("recovered")),
                 by_hand=bool(data.get("by_hand")),
@@ -178,6 +181,11 @@ def message_key(incident_id: str, batch: str, channel: str) -> str:
 
 
 def last_cadence_message(entries: Sequence[OutboxEntry]) -> OutboxEntry | None:
-    """The latest initial notification or update that went out (to any channel but a manual one)."""
-    sent = [e for e in entries if e.kind in CADENCE_KINDS and e.state == "sent" and e.sent_at is not None]
+    """The latest initial notification, update or resolution that went out on a channel that is not manual: a
+    person ticking off the war room's item has told nobody the incident's state."""
+    sent = [
+        e
+        for e in entries
+        if e.kind in CADENCE_KINDS and e.state == "sent" and e.sent_at is not None and e.channel_kind != "manual"
+    ]
     return max(sent, key=lambda e: e.sent_at or e.queued_at) if sent else None

@@ -18,6 +18,7 @@ class DraftOutput(OutputModel):
     subject: str
     text: str
     payload: dict[str, Any] = Field(description="What the channel sends besides the text (Slack blocks, ...).")
+    description: str | None = Field(None, description="A manual channel's description: the person's to-do.")
 
 
 class PreviewOutput(OutputModel):
@@ -43,9 +44,10 @@ class OutcomeOutput(OutputModel):
 class DeliveryOutput(OutputModel):
     """communicate send|flush|done: what happened to each message."""
 
-    incident_id: str
+    incident_id: str | None = Field(description="The incident; null for flush --all (see incidents).")
+    incidents: list[str] = Field(description="The incidents whose outbox was looked at.")
     batch: str | None
-    outcomes: list[OutcomeOutput]
+    outcomes: list[OutcomeOutput] = Field(description="Empty when nothing was queued.")
 
 
 class OutboxEntryOutput(OutputModel):
@@ -61,7 +63,11 @@ class OutboxEntryOutput(OutputModel):
     error: str | None
     reason: str | None
     queued_at: datetime
-    sent_at: datetime | None
+    queued_by: str
+    claimed_at: datetime | None = Field(description="The last attempt's start (who claimed it: claimedBy).")
+    claimed_by: str | None
+    sent_at: datetime | None = Field(description="When it was delivered, or marked done by hand.")
+    sent_by: str | None
     recovered: bool
     by_hand: bool
     receipt: dict[str, str]

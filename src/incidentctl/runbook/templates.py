@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from incidentctl.bundled import bundled_templates_dir
-from incidentctl.core.events import describe, is_internal, milestones
+from incidentctl.core.events import Milestone, describe, is_internal, milestones
 from incidentctl.core.incident import Event, Incident
+from incidentctl.core.situation import impact_lines, progress_lines, service_state
 from incidentctl.core.text import for_terminal, one_line
 
 if TYPE_CHECKING:
@@ -124,12 +125,21 @@ def template_context(
     customer_impact: str | None = None,
     next_steps: str | None = None,
     action_items: Sequence[ActionItem] | None = None,
+    eta: str | None = None,
 ) -> dict[str, Any]:
     """Every name a template may use, for one incident; what the caller does not know yet is None (the templates
     say "being assessed" for it). Times are datetimes and durations timedeltas: the templates format them with
-    the ``utc``, ``date``, ``hhmm`` and ``duration`` filters."""
+    the ``utc``, ``date``, ``hhmm`` and ``duration`` filters.
+
+    The impact and the progress a caller does not give are the journal's (:mod:`incidentctl.core.situation`):
+    what the latest detect/triage look saw, and the mitigations, status changes and notes of the timeline, so a
+    message sent with no words of the responder's still says what is known."""
     level = rb.severities.get(incident.severity)
     names = {level_id: severity.name for level_id, severity in rb.severities.items()}
+    interval = level.update_interval if level else timedelta(minutes=15)
+    reached = milestones(timeline)
+    # the service was back when the mitigation was verified healthy (else at the resolution); not yet: None
+    back = reached.get(Milestone.MITIGATED) or incident.resolved_at
     return {
         "incident": _view(incident),
         "severity": SeverityView(
@@ -140,7 +150,9 @@ def template_context(
         "runbook": rb,
         "now": now,
         #: how soon the next update is due: the severity's update interval (runbook: "Next Update: 15 minutes")
-        "next_update": level.update_interval if level else timedelta(minutes=15),
+        "next_update": interval,
+        #: when the next update is due if this message goes out now; None once resolved (no more updates)
+        "next_update_at": now + interval if incident.status.is_open else None,
         "review_within": next(iter(rb.postmortem.stages.values())).within,
         "duration": incident.resolved_at - incident.started_at if incident.resolved_at else None,
         "metrics": _metrics(rb, incident, timeline),
@@ -149,9 +161,14 @@ def template_context(
             for e in timeline
             if not is_internal(e.kind)
         ],
-        "impact": _lines(impact),
+        #: from the impact's start until the service was back (mitigated, else resolved); None while it lasts
+        "downtime": back - incident.started_at if back is not None and back >= incident.started_at else None,
+        "impact": _lines(impact) or _lines(impact_lines(timeline)),
+        #: down or degraded, as the latest look saw it; for public text, which names no part of the system
+        "service_state": service_state(timeline),
         "update": _paragraph(update),
-        "progress": _lines(progress),
+        "progress": _lines(progress) or _lines(progress_lines(timeline, names)),
+        "eta": _paragraph(eta),
         "resolution": _paragraph(resolution),
         "summary": _lines(summary),
         "root_cause": _paragraph(root_cause),

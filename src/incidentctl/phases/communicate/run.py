@@ -83,15 +83,18 @@ class PreviewResult:
 class DeliveryResult:
     """What a send or a flush did, message by message."""
 
-    incident_id: str
+    #: The incident; None for ``flush --all`` (``incidents`` names those it looked at).
+    incident_id: str | None
     outcomes: list[Outcome]
     #: The batch a send queued (None for a flush).
     batch: str | None = None
+    incidents: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> ExitCode:
-        # anything not delivered (still queued, failed, in doubt) is the channel's problem: exit 4
-        undelivered = [o for o in self.outcomes if o.state not in ("sent", "to-do")]
+        # anything not delivered (still queued, failed, in doubt) is the channel's problem: exit 4; a message
+        # another live sender is delivering right now is not (two flushers at once each exit 0)
+        undelivered = [o for o in self.outcomes if o.state not in ("sent", "to-do", "sending")]
         return ExitCode.UNREACHABLE if undelivered else ExitCode.OK
 
 
@@ -179,15 +182,32 @@ def _send(ctx: PhaseContext, request: SendRequest) -> DeliveryResult:
     keys = queue(ctx.journal(), incident.id, request.kind, drafts)
     outcomes = flush(ctx, incident.id, FlushOptions(keys=frozenset(keys)))
     batch = keys[0].split("/")[1] if keys else None
-    return DeliveryResult(incident.id, outcomes, batch)
+    return DeliveryResult(incident.id, outcomes, batch, incidents=[incident.id])
 
 
 def _flush(ctx: PhaseContext, request: FlushRequest) -> DeliveryResult:
     from incidentctl.phases.context import learn_runbook_secrets
 
     learn_runbook_secrets(ctx)
+    if request.all_open:
+        if request.incident is not None:
+            raise UsageError(
+                f"flush --all flushes every open incident, and {request.incident} was named too",
+                hint="name one incident or give --all, not both",
+            )
+        ids = [i.id for i in _open_incidents(ctx)]
+        outcomes = [o for incident_id in ids for o in flush(ctx, incident_id, request.options)]
+        return DeliveryResult(None, outcomes, incidents=ids)
     incident = _incident(ctx, request.incident)
-    return DeliveryResult(incident.id, flush(ctx, incident.id, request.options))
+    return DeliveryResult(incident.id, flush(ctx, incident.id, request.options), incidents=[incident.id])
+
+
+def _open_incidents(ctx: PhaseContext) -> list[Incident]:
+    from incidentctl.core.incident import IncidentStatus
+    from incidentctl.journal.query import IncidentQuery
+
+    query = IncidentQuery(statuses=frozenset(s for s in IncidentStatus if s.is_open))
+    return [i for i in ctx.journal().incidents(query) if i.status.is_open]
 
 
 def _status(ctx: PhaseContext, request: StatusRequest) -> StatusResult:
@@ -199,14 +219,8 @@ def _status(ctx: PhaseContext, request: StatusRequest) -> StatusResult:
 
 
 def _due(ctx: PhaseContext, request: DueRequest) -> DueResult:
-    from incidentctl.core.incident import IncidentStatus
-    from incidentctl.journal.query import IncidentQuery
-
     journal = ctx.journal()
-    if request.incident:
-        incidents = [_incident(ctx, request.incident)]
-    else:
-        incidents = journal.incidents(IncidentQuery(statuses=frozenset(s for s in IncidentStatus if s.is_open)))
+    incidents = [_incident(ctx, request.incident)] if request.incident else _open_incidents(ctx)
     now = ctx.clock()
     items = []
     for incident in incidents:
@@ -241,7 +255,9 @@ def _done(ctx: PhaseContext, request: DoneRequest) -> DeliveryResult:
         raise UsageError(f"{incident.id} has no message {request.key!r}", hint="communicate status lists them")
     seen = current(entry, ctx.clock(), ctx.runbook.communication.delivery.lease)
     if seen.state == "sent":
-        return DeliveryResult(incident.id, [Outcome(entry.key, entry.channel, entry.kind, "sent")])
+        return DeliveryResult(
+            incident.id, [Outcome(entry.key, entry.channel, entry.kind, "sent")], incidents=[incident.id]
+        )
     if seen.state not in ("to-do", "in-doubt", "failed"):
         raise UsageError(
             f"message {request.key} is {seen.state}: only a manual item, an in-doubt or a failed message can be "
@@ -249,4 +265,4 @@ def _done(ctx: PhaseContext, request: DoneRequest) -> DeliveryResult:
             hint="communicate flush sends what is queued",
         )
     record_sent(journal, incident.id, entry, {}, attempts=entry.attempts, by_hand=True)
-    return DeliveryResult(incident.id, [Outcome(entry.key, entry.channel, entry.kind, "sent")])
+    return DeliveryResult(incident.id, [Outcome(entry.key, entry.channel, entry.kind, "sent")], incidents=[incident.id])

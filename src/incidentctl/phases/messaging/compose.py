@@ -34,6 +34,10 @@ VARIANTS: Mapping[str, Mapping[str, str]] = {
     "statuspage": {"body": "status_page"},
 }
 
+#: Channel kinds the public reads: whatever the message's kind, their subject and text are the status page
+#: template's (no internal names, hosts or people), so nothing a channel takes from the message can leak.
+PUBLIC_KINDS: frozenset[str] = frozenset({"statuspage"})
+
 #: The bundled file of each template the runbook does not name.
 BUNDLED_FILES: Mapping[str, str] = {
     "initial_notification": "initial_notification.md.j2",
@@ -58,6 +62,9 @@ class Content:
     summary: Sequence[str] = ()
     customer_impact: str | None = None
     next_steps: str | None = None
+    #: When the fix is expected ("30 minutes", "15:45 UTC"): the responder's estimate, never computed.
+    eta: str | None = None
+    root_cause: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,8 +140,10 @@ def compose(
         summary=list(content.summary) or None,
         customer_impact=content.customer_impact,
         next_steps=content.next_steps,
+        eta=content.eta,
+        root_cause=content.root_cause,
     )
-    template = KIND_TEMPLATES[kind]  # type: ignore[index]
+    template = "status_page" if config.kind in PUBLIC_KINDS else KIND_TEMPLATES[kind]  # type: ignore[index]
     text_template = _template_path(ctx, template)
     assert text_template is not None  # required: a missing one raised
     subject, text = split_subject(render_template(text_template, context))
@@ -156,6 +165,7 @@ def compose(
         subject=redact(subject),
         text=redact(text),
         payload=_redact_all(payload, redact),
+        description=redact(config.description) if config.kind == "manual" else None,
     )
 
 

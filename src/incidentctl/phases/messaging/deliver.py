@@ -166,7 +166,11 @@ def _send(
 
 
 def _wanted(entries: Iterable[OutboxEntry], options: FlushOptions) -> list[OutboxEntry]:
-    return [e for e in entries if options.keys is None or e.key in options.keys]
+    """A send's own batch whole (its to-do items are part of what it reports); for a flush, what is still to
+    deliver: a message already sent or a person's to-do item is nothing to flush."""
+    if options.keys is not None:
+        return [e for e in entries if e.key in options.keys]
+    return [e for e in entries if e.state not in ("sent", "to-do")]
 
 
 def _as_is(entry: OutboxEntry) -> Outcome:

@@ -31,6 +31,8 @@ class Draft:
     subject: str
     text: str
     payload: Mapping[str, Any]
+    #: A manual channel's description, for the checklist item in the timeline (None for the others).
+    description: str | None = None
 
 
 def queue(journal: JournalStore, incident_id: str, kind: str, drafts: Sequence[Draft]) -> list[str]:
@@ -52,6 +54,7 @@ def queue(journal: JournalStore, incident_id: str, kind: str, drafts: Sequence[D
                     subject=d.subject,
                     text=d.text,
                     payload=dict(d.payload),
+                    **({"description": d.description} if d.description else {}),
                 )
                 for key, d in zip(keys, drafts, strict=True)
             ],
