@@ -413,6 +413,7 @@ TemplateName = Literal[
     "executive_summary",
     "status_page",
     "customer_support",
+    "escalation_notice",
     "slack_status",
     "slack_message",
     "post_mortem",

@@ -160,6 +160,12 @@ def _escalation_links(rb: Runbook) -> list[Problem]:
         check(("escalation", "rules", "automatic", i, "escalate_to"), auto.escalate_to)
     for i, manual in enumerate(rb.escalation.rules.manual):
         check(("escalation", "rules", "manual", i, "escalate_to"), manual.escalate_to)
+    channels = list(rb.communication.channels)
+    for i, lvl in enumerate(rb.escalation.levels):
+        for j, channel in enumerate(lvl.notify):
+            if channel not in rb.communication.channels:
+                loc: Loc = ("escalation", "levels", i, "notify", j)
+                problems.append(Problem(loc, f"unknown channel {channel!r}", _suggest(channel, channels)))
     return problems
 
 
