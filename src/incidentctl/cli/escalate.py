@@ -64,8 +64,7 @@ def check(
         bool, typer.Option("--apply", help="Record the escalation that is due and tell its level's channels.")
     ] = False,
 ) -> None:
-    """Which escalation is due now and why, which becomes due when, which levels are reached; exit 3 when one is
-    due and not recorded, 4 when the journal has no look at the signals to judge by."""
+    """Who is due now and why, who becomes due when, which levels are reached (exit 3: one is due)."""
     from incidentctl.phases.escalate.run import CheckRequest, CheckResult, run_escalate
     from incidentctl.render.escalate import show_check
     from incidentctl.render.escalate_output import CheckOutput
