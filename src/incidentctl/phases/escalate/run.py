@@ -11,7 +11,6 @@ the escalation queues them on the next run rather than losing them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from incidentctl.core.escalation import Assessment, Reached, assess, level_rank, reached_levels, target
 from incidentctl.core.events import EscalatedPayload, EventKind, to_journal
-from incidentctl.core.text import one_line
+from incidentctl.core.text import name_key, one_line
 from incidentctl.errors import RefusedError, UsageError
 from incidentctl.exitcodes import ExitCode
 from incidentctl.phases.messaging.compose import Content, Target, compose
@@ -183,10 +182,6 @@ def _check(ctx: PhaseContext, request: CheckRequest) -> CheckResult:
     return CheckResult(assess(rb, incident, ctx.journal().timeline(incident.id), ctx.clock()), done)
 
 
-def _words(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
-
-
 def _manual(ctx: PhaseContext, request: EscalateRequest) -> Escalation:
     rb = ctx.runbook
     manual = {r.id: r for r in rb.escalation.rules.manual}
@@ -209,9 +204,9 @@ def _manual(ctx: PhaseContext, request: EscalateRequest) -> Escalation:
                 hint="give one of --to and --rule, or both that agree",
             )
     elif request.reason:
-        # the reason may name a manual rule, by its id or its description ("security incident")
-        said = _words(request.reason)
-        rule = next((r for r in manual.values() if said in (_words(r.id), _words(r.description))), None)
+        # a reason that is a manual rule's name (its id or its description: "Security incident") picks the rule
+        by_name = {name_key(n): r for r in manual.values() for n in (r.id, r.description)}
+        rule = by_name.get(name_key(request.reason))
         if rule is not None and request.level is not None and request.level != rule.escalate_to:
             rule = None
     level = request.level or (rule.escalate_to if rule else None)
