@@ -56,6 +56,8 @@ class Comms:
         data["communication"]["audiences"] = {k: v for k, v in data["communication"]["audiences"].items() if v}
         for level in data["severities"].values():
             level["notify"] = [c for c in level.get("notify", []) if c in names] or sorted(names)[:1]
+        for step in data["escalation"]["levels"]:
+            step["notify"] = [c for c in step.get("notify", []) if c in names]
         data["journal"] = {"dir": "incidents"}
         for template in data["communication"]["templates"]:
             data["communication"]["templates"][template] = str(REPO / data["communication"]["templates"][template])

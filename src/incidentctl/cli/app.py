@@ -16,6 +16,7 @@ from incidentctl import __version__
 from incidentctl.cli import demo as demo_cmd
 from incidentctl.cli import detect as detect_cmd
 from incidentctl.cli.communicate import app as communicate_app
+from incidentctl.cli.escalate import app as escalate_app
 from incidentctl.cli.incident import app as incident_app
 from incidentctl.cli.investigate import app as investigate_app
 from incidentctl.cli.mitigate import app as mitigate_app
@@ -43,6 +44,7 @@ app.add_typer(incident_app, name="incident")
 app.add_typer(investigate_app, name="investigate")
 app.add_typer(mitigate_app, name="mitigate")
 app.add_typer(communicate_app, name="communicate")
+app.add_typer(escalate_app, name="escalate")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(schema_app, name="schema")
 

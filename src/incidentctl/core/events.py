@@ -160,6 +160,8 @@ class LookPayload(Payload):
     subjects: dict[str, str] = Field(default_factory=dict)
     failing: dict[str, str] = Field(default_factory=dict)
     signals_on: list[str] = Field(default_factory=list)
+    #: The automatic escalation rules that held (durations aside); absent in looks of earlier versions.
+    escalations_on: list[str] = Field(default_factory=list)
     summary: str | None = None
 
 

@@ -39,6 +39,18 @@ def signals_on(rb: Runbook, signals: Mapping[str, Sequence[SignalValue]]) -> lis
     return sorted(on)
 
 
+def escalations_on(rb: Runbook, signals: Mapping[str, Sequence[SignalValue]]) -> list[str]:
+    """The automatic escalation rules whose conditions all hold now (durations aside). ``signals_on`` cannot say
+    it: error_rate 15% is "on" for triage's 10% rule and still below escalation's 20%, so the rule ids are kept
+    too, and ``escalate check`` reads from the timeline since when each rule has held."""
+    on = []
+    for rule in rb.escalation.rules.automatic:
+        conditions = [c.model_copy(update={"for_": None}) for c in rule.when]
+        if all(evaluate_condition(c, signals.get(c.signal, ())).holds for c in conditions):
+            on.append(rule.id)
+    return sorted(on)
+
+
 def with_history(
     signals: Mapping[str, Sequence[SignalValue]], on_now: Sequence[str], timeline: Sequence[Event], now: datetime
 ) -> dict[str, list[SignalValue]]:
@@ -63,7 +75,7 @@ def with_history(
 #: What makes a look new: the state of things, not the numbers of the moment (a latency or an error rate moves on
 #: every run). Every change of ``signals_on`` is recorded, so an unchanged look since event X means "on since X"
 #: for :func:`with_history`.
-LOOK_FIELDS = ("health", "subjects", "failing", "signals_on")
+LOOK_FIELDS = ("health", "subjects", "failing", "signals_on", "escalations_on")
 #: And what makes a triage new besides: its conclusion, and the incident's severity after it (a severity it kept
 #: or changed; a change is also its own event).
 TRIAGE_FIELDS = ("severity", "rule", "category", "components", "incident_severity")
@@ -76,6 +88,7 @@ def look(rb: Runbook, report: DetectReport) -> dict[str, Any]:
         "subjects": {s.name: s.health.value for s in report.subjects},
         "failing": {r.check: r.health.value for r in sorted(report.problems, key=lambda r: r.check)},
         "signals_on": signals_on(rb, report.signals),
+        "escalations_on": escalations_on(rb, report.signals),
     }
 
 

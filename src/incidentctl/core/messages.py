@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
 #: What a message is about; each kind has its template (``KIND_TEMPLATES``).
-MessageKind = Literal["initial", "update", "resolution", "executive-summary", "status-page", "support"]
+MessageKind = Literal["initial", "update", "resolution", "executive-summary", "status-page", "support", "escalation"]
 MESSAGE_KINDS: tuple[MessageKind, ...] = get_args(MessageKind)
 
 #: The runbook template each kind renders (``communication.templates``; bundled when the runbook names none).
@@ -29,6 +29,8 @@ KIND_TEMPLATES: Mapping[MessageKind, str] = {
     "executive-summary": "executive_summary",
     "status-page": "status_page",
     "support": "customer_support",
+    #: sent by ``escalate`` (it names the level, the role and the reason), one batch per level reached
+    "escalation": "escalation_notice",
 }
 
 #: The kinds that tell people where the incident stands; the update cadence counts from the last one sent.

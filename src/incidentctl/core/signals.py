@@ -6,10 +6,19 @@ outage", "partial service outage", "single component failure"), each with its ev
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from incidentctl.core.checks import CheckKind, CheckResult, Failure, Health, PodsObservation, SignalObservation
+from incidentctl.core.checks import (
+    AlertsObservation,
+    CheckKind,
+    CheckResult,
+    Failure,
+    Health,
+    PodsObservation,
+    SignalObservation,
+)
 from incidentctl.core.rules import SignalValue, Unit
 
 if TYPE_CHECKING:
@@ -116,4 +125,51 @@ def measured_signals(results: Sequence[CheckResult]) -> Signals:
                 source="prometheus",
             )
         )
+    return out
+
+
+def alert_signals(rb: Runbook, results: Sequence[CheckResult]) -> Signals:
+    """Signals set by firing alerts (``observability.alertmanager.signals``), one value per component whose alerts
+    were read: on when one of its firing alerts matches, unknown when its alerts could not be read (never "off"
+    on missing evidence). Matched on the alerts' labels, never on their words."""
+    am = rb.observability.alertmanager
+    if am is None or not am.signals:
+        return {}
+    checks = [r for r in results if r.kind is CheckKind.ALERTS]
+    out: Signals = {}
+    for mapping in am.signals:
+        for r in checks:
+            seen = r.observation
+            if not isinstance(seen, AlertsObservation):
+                out.setdefault(mapping.signal, []).append(
+                    SignalValue(mapping.signal, "bool", None, r.subject, source="alertmanager", detail=r.summary)
+                )
+                continue
+            hits = [a.name for a in seen.alerts if _labels_match(mapping.match, mapping.match_re, a.labels)]
+            out.setdefault(mapping.signal, []).append(
+                SignalValue(
+                    mapping.signal,
+                    "bool",
+                    bool(hits),
+                    r.subject,
+                    source="alertmanager",
+                    detail=", ".join(dict.fromkeys(hits)) or None,
+                )
+            )
+    return out
+
+
+def _labels_match(exact: Mapping[str, str], regex: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    if any(labels.get(name) != value for name, value in exact.items()):
+        return False
+    return all(re.fullmatch(pattern, labels.get(name, "")) for name, pattern in regex.items())
+
+
+def merged(*sources: Signals) -> Signals:
+    """Several sources' values of each signal side by side: a rule holds when one of them does (a breach set by
+    hand or by an alert)."""
+    out: Signals = {}
+    for source in sources:
+        for name, values in source.items():
+            out.setdefault(name, []).extend(values)
     return out

@@ -85,3 +85,9 @@ def for_markdown(text: str) -> str:
 def has_unsafe(text: str) -> bool:
     """Whether ``text`` holds a character of the class above (``\\t`` and ``\\n`` are safe)."""
     return UNSAFE.search(text) is not None
+
+
+def name_key(text: str) -> str:
+    """A name as a key a person may spell loosely: lower case, words joined by single spaces
+    (``Security incident`` and ``security-incident`` are one key), for looking a runbook entry up by its name."""
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.casefold()).split())

@@ -23,7 +23,7 @@ from incidentctl.core.checks import CheckKind, CheckResult, Failure, Health, Sig
 from incidentctl.core.labels import LabelSelector, LabelSelectorError
 from incidentctl.core.report import DetectReport, SubjectStatus
 from incidentctl.core.rules import evaluate_condition, format_value
-from incidentctl.core.signals import builtin_signals, measured_signals
+from incidentctl.core.signals import alert_signals, builtin_signals, measured_signals, merged
 from incidentctl.core.workloads import (
     deployment_check,
     ingress_checks,
@@ -137,7 +137,7 @@ def health_report(env: PhaseContext, opts: DetectOptions) -> DetectReport:
         kept = {c.name for c in components} | {d.name for d in dependencies} | {d.name for d in datastores}
         results = [r for r in results if r.subject is None or r.subject in kept]
     results = _judge_signals(rb, results)
-    signals = {**builtin_signals(rb, results), **measured_signals(results)}
+    signals = merged({**builtin_signals(rb, results), **measured_signals(results)}, alert_signals(rb, results))
     subjects = _subjects(rb, components, dependencies, datastores, results)
     return DetectReport(
         namespace=opts.namespace,

@@ -15,6 +15,7 @@ from pydantic import Field, TypeAdapter, create_model
 from incidentctl.render.communicate_output import DeliveryOutput, DueOutput, OutboxOutput, PreviewOutput
 from incidentctl.render.detect_output import DetectReportOutput, TriageOutput
 from incidentctl.render.envelope import API_VERSION
+from incidentctl.render.escalate_output import CheckOutput, EscalationOutput, MatrixOutput
 from incidentctl.render.incident_output import (
     EventChangeOutput,
     IncidentListOutput,
@@ -156,6 +157,9 @@ KINDS: dict[str, Any] = {
     "MessageDelivery": DeliveryOutput,
     "Outbox": OutboxOutput,
     "UpdatesDue": DueOutput,
+    "EscalationMatrix": MatrixOutput,
+    "EscalationCheck": CheckOutput,
+    "Escalation": EscalationOutput,
     "RunbookValidation": RunbookValidationOutput,
     "Runbook": dict[str, Any],
     "RunbookInit": RunbookInitOutput,

@@ -152,11 +152,35 @@ class Prometheus(Model):
     timeout: Duration = timedelta(seconds=10)
 
 
+class AlertSignal(Model):
+    """A firing alert whose labels match sets an on/off signal: ``{match: {category: security}, signal:
+    security_breach}``, so the rules on that signal fire from what monitoring sees. Every label named must match:
+    ``match`` exactly, ``match_re`` as a regular expression on the whole value (as Prometheus matches ``=~``)."""
+
+    match: dict[str, str] = Field(default_factory=dict, description="label -> value it must equal.")
+    match_re: dict[str, str] = Field(default_factory=dict, description="label -> regex its whole value must match.")
+    signal: str = Field(description="An on/off signal (unit bool), e.g. security_breach.")
+
+    @model_validator(mode="after")
+    def _some_label(self) -> AlertSignal:
+        if not self.match and not self.match_re:
+            raise ValueError("name at least one label under match or match_re (it would match every alert)")
+        for label, pattern in self.match_re.items():
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise ValueError(f"match_re.{label}: not a valid regular expression: {e}") from e
+        return self
+
+
 class Alertmanager(Model):
     url: Url
     token: SecretRef | None = None
     matchers: list[str] = Field(default_factory=list, description='Alert filters, e.g. namespace="prod".')
     timeout: Duration = timedelta(seconds=10)
+    signals: list[AlertSignal] = Field(
+        default_factory=list, description="Firing alerts that set a signal (category=security -> security_breach)."
+    )
 
 
 class Observability(Model):
@@ -209,7 +233,7 @@ BUILTIN_SIGNALS: dict[str, tuple[SignalUnit, str]] = {
     "pods_not_ready": ("ratio", "share of the components' pods that are not ready"),
     "dependency_down": ("count", "external dependencies that fail their check"),
     "datastore_down": ("count", "datastores that fail their check"),
-    "security_breach": ("bool", "someone declared a security breach (set by hand)"),
+    "security_breach": ("bool", "a security breach: set by hand, or by an alert (observability.alertmanager.signals)"),
 }
 
 
@@ -420,6 +444,7 @@ TemplateName = Literal[
     "executive_summary",
     "status_page",
     "customer_support",
+    "escalation_notice",
     "slack_status",
     "slack_message",
     "post_mortem",

@@ -160,6 +160,12 @@ def _escalation_links(rb: Runbook) -> list[Problem]:
         check(("escalation", "rules", "automatic", i, "escalate_to"), auto.escalate_to)
     for i, manual in enumerate(rb.escalation.rules.manual):
         check(("escalation", "rules", "manual", i, "escalate_to"), manual.escalate_to)
+    channels = list(rb.communication.channels)
+    for i, lvl in enumerate(rb.escalation.levels):
+        for j, channel in enumerate(lvl.notify):
+            if channel not in rb.communication.channels:
+                loc: Loc = ("escalation", "levels", i, "notify", j)
+                problems.append(Problem(loc, f"unknown channel {channel!r}", _suggest(channel, channels)))
     return problems
 
 
@@ -184,6 +190,15 @@ def _signals(rb: Runbook) -> list[Problem]:
         (("escalation", "rules", "automatic", i, "when"), r.when) for i, r in enumerate(rb.escalation.rules.automatic)
     ]
     known = [*rb.signals, *BUILTIN_SIGNALS]
+    for i, mapping in enumerate(rb.observability.alertmanager.signals if rb.observability.alertmanager else []):
+        loc: Loc = ("observability", "alertmanager", "signals", i, "signal")
+        unit = rb.signal_unit(mapping.signal)
+        if unit is None:
+            problems.append(Problem(loc, f"unknown signal {mapping.signal!r}", _suggest(mapping.signal, known)))
+        elif unit != "bool":
+            problems.append(
+                Problem(loc, f"{mapping.signal!r} is measured in {unit}: an alert can only set an on/off signal")
+            )
     for base, conditions in rule_sets:
         for j, cond in enumerate(conditions):
             problems += _condition(rb, (*base, j), cond, known)

@@ -126,6 +126,7 @@ def template_context(
     next_steps: str | None = None,
     action_items: Sequence[ActionItem] | None = None,
     eta: str | None = None,
+    escalation: Any = None,
 ) -> dict[str, Any]:
     """Every name a template may use, for one incident; what the caller does not know yet is None (the templates
     say "being assessed" for it). Times are datetimes and durations timedeltas: the templates format them with
@@ -180,6 +181,8 @@ def template_context(
             ActionItem(one_line(a.text), _short(a.owner), _short(a.due), a.done) for a in action_items or []
         ]
         or None,
+        #: an escalation notice's level, role and reason (``escalate`` gives it, already made safe)
+        "escalation": escalation,
     }
 
 

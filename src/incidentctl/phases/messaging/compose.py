@@ -48,6 +48,7 @@ BUNDLED_FILES: Mapping[str, str] = {
     "customer_support": "customer_support.md.j2",
     "slack_message": "slack_message.json.j2",
     "slack_status": "slack_status.json.j2",
+    "escalation_notice": "escalation_notice.md.j2",
 }
 
 
@@ -121,8 +122,10 @@ def compose(
     kind: str,
     target: Target,
     content: Content,
+    extra: Mapping[str, Any] | None = None,
 ) -> Draft:
-    """One channel's message, rendered and masked."""
+    """One channel's message, rendered and masked. ``extra`` adds names a kind's template needs beyond the
+    incident's (an escalation's level and reason), already made safe by the caller."""
     from incidentctl.adapters.templates import render_json_template, render_template
     from incidentctl.runbook.templates import template_context
 
@@ -143,6 +146,7 @@ def compose(
         eta=content.eta,
         root_cause=content.root_cause,
     )
+    context.update(extra or {})
     template = "status_page" if config.kind in PUBLIC_KINDS else KIND_TEMPLATES[kind]  # type: ignore[index]
     text_template = _template_path(ctx, template)
     assert text_template is not None  # required: a missing one raised

@@ -35,15 +35,22 @@ class Draft:
     description: str | None = None
 
 
-def queue(journal: JournalStore, incident_id: str, kind: str, drafts: Sequence[Draft]) -> list[str]:
-    """Journal one batch of messages; returns their keys in the order of ``drafts``."""
+def queue(
+    journal: JournalStore, incident_id: str, kind: str, drafts: Sequence[Draft], *, batch: str | None = None
+) -> list[str]:
+    """Journal one batch of messages; returns their keys in the order of ``drafts``. A ``batch`` named by the
+    caller (``escalation-L3``: one per level reached) is queued once: queueing it again records nothing."""
     keys: list[str] = []
 
-    def decide(_incident: Incident, timeline: Sequence[Event]) -> Mapping[str, Any]:
-        batch = next_batch(fold_outbox(timeline).values(), kind)
-        keys[:] = [message_key(incident_id, batch, d.channel) for d in drafts]
+    def decide(_incident: Incident, timeline: Sequence[Event]) -> Mapping[str, Any] | None:
+        entries = fold_outbox(timeline).values()
+        if batch is not None and any(e.batch == batch for e in entries):
+            keys[:] = [message_key(incident_id, batch, d.channel) for d in drafts]
+            return None
+        name = batch or next_batch(entries, kind)
+        keys[:] = [message_key(incident_id, name, d.channel) for d in drafts]
         payload = MessagesQueuedPayload(
-            batch=batch,
+            batch=name,
             kind=kind,
             messages=[
                 QueuedMessage(

@@ -1,0 +1,109 @@
+"""The terminal view of ``escalate``: the matrix, what a check found (due now, due later, reached), an escalation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+from rich.table import Table
+
+from incidentctl.core.text import one_line
+from incidentctl.core.times import format_duration
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from incidentctl.phases.escalate.run import CheckResult, Escalation, MatrixResult
+
+_STATE_STYLE = {"due": "red", "pending": "yellow", "covered": "green", "off": "dim", "unknown": "yellow"}
+
+
+def _safe(text: str) -> str:
+    return escape(one_line(text))
+
+
+def _at(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M %Z").strip() if moment is not None else ""
+
+
+def show_matrix(console: Console, result: MatrixResult) -> None:
+    table = Table(title="Escalation matrix", title_justify="left")
+    for column in ("LEVEL", "ROLE", "RESPOND IN"):
+        table.add_column(column, no_wrap=True)
+    for column in ("RESPONSIBILITIES", "CONTACTS", "NOTIFY", "TRIGGERS"):
+        table.add_column(column)
+    for lvl in result.levels:
+        table.add_row(
+            lvl.id,
+            _safe(lvl.role),
+            format_duration(lvl.response_time),
+            ", ".join(_safe(r) for r in lvl.responsibilities),
+            "\n".join(_safe(c) for c in lvl.contacts) or "-",
+            ", ".join(_safe(c) for c in lvl.notify) or "-",
+            ", ".join(_safe(t) for t in lvl.triggers) or "-",
+        )
+    console.print(table)
+
+
+def show_check(console: Console, result: CheckResult) -> None:
+    a = result.assessment
+    look = f"last look {_at(a.last_look_at)}" if a.last_look_at else "no look recorded yet"
+    console.print(
+        f"[bold]{escape(a.incident_id)}[/] {escape(a.severity)} ({look}, {a.looks} recorded)", highlight=False
+    )
+    table = Table(title_justify="left")
+    for column in ("RULE", "LEVEL", "STATE", "DUE AT", "WHY"):
+        table.add_column(column)
+    for r in a.rules:
+        style = _STATE_STYLE.get(r.state, "")
+        table.add_row(
+            _safe(r.rule),
+            f"{r.level} {_safe(r.role)}",
+            f"[{style}]{r.state}[/]" if style else r.state,
+            _at(r.due_at) if r.state in ("due", "pending") else "",
+            _safe(r.why),
+        )
+    console.print(table)
+    for reached in a.reached:
+        how = f"by rule {reached.rule}" if reached.automatic and reached.rule else f"by {reached.by}"
+        console.print(
+            f"reached {reached.level} ({_safe(reached.role or '')}) {_at(reached.at)} {_safe(how)}: "
+            f"{_safe(reached.reason)}",
+            highlight=False,
+        )
+    if result.applied is not None:
+        show_escalation(console, result.applied)
+    elif a.due:
+        console.print(
+            "[red]escalation due[/]: "
+            + "; ".join(f"{r.level} {_safe(r.role)} ({_safe(r.rule)})" for r in a.due)
+            + " - record it with escalate check --apply",
+            highlight=False,
+        )
+    elif not a.open:
+        console.print("the incident is closed: nothing to escalate", highlight=False)
+    elif a.unknown:
+        console.print(
+            "[yellow]cannot tell whether an escalation is due[/]: no look at the signals recorded; "
+            "run detect or triage",
+            highlight=False,
+        )
+    else:
+        console.print("no escalation due now", highlight=False)
+
+
+def show_escalation(console: Console, result: Escalation) -> None:
+    what = "escalated" if result.recorded else "already escalated"
+    console.print(
+        f"{escape(result.incident_id)} {what} to {result.level} ({_safe(result.role)}): {_safe(result.reason)}",
+        highlight=False,
+    )
+    if not result.outcomes:
+        return
+    table = Table(title=f"told ({result.reached.batch})", title_justify="left")
+    for column in ("CHANNEL", "STATE", "ATTEMPTS", "KEY", "DETAIL"):
+        table.add_column(column)
+    for o in result.outcomes:
+        table.add_row(_safe(o.channel), o.state, str(o.attempts), _safe(o.key), _safe(o.error or ""))
+    console.print(table)
