@@ -82,7 +82,13 @@ def demo(
         sandbox = Sandbox(scenario, realtime=True, speed=SPEED).start()
         try:
             kubeconfig = sandbox.write_kubeconfig(folder / "kubeconfig")
-            runbook = write_runbook(folder / "runbook.yaml", sandbox.url, "incidents", check_timeout=CHECK_TIMEOUT)
+            runbook = write_runbook(
+                folder / "runbook.yaml",
+                sandbox.url,
+                "incidents",
+                check_timeout=CHECK_TIMEOUT,
+                credentials=sandbox.notify.credentials,
+            )
             journal = folder / "incidents"
             out.rule(f"[bold]incidentctl demo[/]: scenario {scenario}")
             out.print(catalogue.SCENARIOS[scenario].summary, highlight=False)

@@ -157,7 +157,13 @@ def _serve(claim: FolderClaim, scenario: str, port: int, tls: bool, speed: float
         kubeconfig = sandbox.write_kubeconfig(directory / "kubeconfig")
         # relative to the runbook's folder, as the runbook resolves it: the folder can move as a whole
         ca_file = sandbox.ca_file.relative_to(directory).as_posix() if sandbox.ca_file else None
-        runbook = write_runbook(directory / "runbook.yaml", sandbox.url, "incidents", ca_file=ca_file)
+        runbook = write_runbook(
+            directory / "runbook.yaml",
+            sandbox.url,
+            "incidents",
+            ca_file=ca_file,
+            credentials=sandbox.notify.credentials,
+        )
         claim.announce(sandbox.url)
     except OSError as e:
         sandbox.stop()
