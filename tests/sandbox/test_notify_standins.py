@@ -105,7 +105,7 @@ def test_slack_incident_channel_invite_topic_and_status_message_edited_in_place(
         "ts": ts,
         "via": "api",
         "text": "update 1: mitigated",
-        "threadTs": None,
+        "thread_ts": None,
         "edits": 1,
         "key": "INC-2026-004/initial-1/slack",
     }
@@ -284,7 +284,7 @@ def test_pagerduty_dedups_triggers_and_follows_ack_and_resolve(web: httpx.Client
     generated = web.post("/pagerduty/v2/enqueue", json=event("trigger", key=None)).json()["dedup_key"]
     assert len(generated) == 32
     seen = sandbox.notify.snapshot()["pagerduty"]["incidents"]
-    assert [(i["dedupKey"], i["status"], [e["action"] for e in i["events"]]) for i in seen] == [
+    assert [(i["dedup_key"], i["status"], [e["action"] for e in i["events"]]) for i in seen] == [
         ("INC-2026-004", "resolved", ["trigger", "trigger", "acknowledge", "resolve"]),
         (generated, "triggered", ["trigger"]),
     ]

@@ -243,12 +243,15 @@ def status(ctx: typer.Context, directory: DirOption = Path(".sandbox")) -> None:
     state: AppState = ctx.obj
     state.output_format()
     url, described = _admin(state, directory, None)
+    _, channels = _admin(state, directory, None, "channels")
+    channels["files"] = _channel_files(state, directory)
     data = {
         "scenario": described["scenario"],
         "url": url,
         "time": described["time"],
         "signals": described["signals"],
         "switched": described.get("switched", []),
+        "channels": channels,
     }
 
     def table(console: Any) -> None:
@@ -269,11 +272,80 @@ def status(ctx: typer.Context, directory: DirOption = Path(".sandbox")) -> None:
         console.print(grid)
         for line in data["switched"]:
             console.print(f"switched: {line}", highlight=False, markup=False)
+        _channels_table(console, channels)
 
     state.printer.result("SandboxStatus", data, table=table)
 
 
-def _admin(state: AppState, directory: Path, body: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+def _channel_files(state: AppState, directory: Path) -> list[dict[str, Any]]:
+    """The messages the sandbox runbook's file channels (its email) wrote, from the runbook in ``directory``."""
+    import yaml
+
+    directory = directory if directory.is_absolute() else state.working_dir / directory
+    try:
+        runbook = yaml.safe_load((directory / "runbook.yaml").read_text(encoding="utf-8")) or {}
+        channels = dict((runbook.get("communication") or {}).get("channels") or {})
+    except (OSError, yaml.YAMLError, AttributeError, TypeError, ValueError):
+        return []  # no sandbox runbook there (a kubeconfig alone): no file channels to look at
+    found = []
+    for name, channel in channels.items():
+        if not isinstance(channel, dict) or channel.get("kind") != "file" or not channel.get("dir"):
+            continue
+        folder = directory / str(channel["dir"])
+        files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+        found += [
+            {"channel": name, "path": p.relative_to(directory).as_posix(), "bytes": p.stat().st_size} for p in files
+        ]
+    return found
+
+
+def _channels_table(console: Any, channels: dict[str, Any]) -> None:
+    """What each channel stand-in received: one row per Slack message, Statuspage incident, PagerDuty dedup key and
+    email file. Everything here was sent by someone, so it is printed as text, never as markup."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from incidentctl.core.text import for_terminal, one_line
+
+    grid = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+    for column in ("CHANNEL", "WHERE", "RECEIVED"):
+        grid.add_column(column)
+
+    def row(channel: str, where: str, what: str) -> None:
+        grid.add_row(channel, Text(for_terminal(one_line(where))), Text(for_terminal(one_line(what))))
+
+    for room in channels["slack"]["channels"]:
+        where = f"#{room['name']}" + (f" (topic: {room['topic']})" if room["topic"] else "")
+        if len(room["members"]) > 1:
+            where += f", members {', '.join(room['members'])}"
+        if not room["messages"] and room["name"] != "incidents":
+            row("slack", where, "channel created, no messages")
+        for message in room["messages"]:
+            edits = f" [edited {message['edits']}x]" if message["edits"] else ""
+            thread = " [in a thread]" if message["thread_ts"] else ""
+            row("slack", where, f"{message['via']}{edits}{thread}: {message['text']}")
+    for incident in channels["statuspage"]["incidents"]:
+        updates = "; ".join(f"{u['status']}: {u['body']}" for u in incident["updates"])
+        row(
+            "statuspage",
+            f"{incident['id']} {incident['shortlink']}",
+            f"{incident['name']} ({incident['status']}, impact {incident['impact']}): {updates}",
+        )
+    for incident in channels["pagerduty"]["incidents"]:
+        events = ", ".join(e["action"] for e in incident["events"])
+        row("pagerduty", incident["dedup_key"], f"{incident['status']}: {events}")
+    for item in channels["files"]:
+        row(item["channel"], item["path"], f"{item['bytes']} bytes")
+    if grid.row_count:
+        console.print()
+        console.print(grid)
+    else:
+        console.print("no channel stand-in has received anything yet", highlight=False)
+
+
+def _admin(
+    state: AppState, directory: Path, body: dict[str, Any] | None, endpoint: str = "scenario"
+) -> tuple[str, dict[str, Any]]:
     """Call the admin endpoint of the sandbox whose kubeconfig is in ``directory``."""
     import urllib.error
 
@@ -293,7 +365,7 @@ def _admin(state: AppState, directory: Path, body: dict[str, Any] | None) -> tup
     except (OSError, yaml.YAMLError, KeyError, IndexError, TypeError) as e:
         raise ConfigError(f"{path} is not a sandbox kubeconfig: {e}") from e
     try:
-        return url, admin_request(url, token, "scenario", body, ca_data=ca_data)
+        return url, admin_request(url, token, endpoint, body, ca_data=ca_data)
     except urllib.error.HTTPError as e:
         raise UsageError(f"the sandbox at {url} refused: HTTP {e.code}") from e
     except (urllib.error.URLError, OSError) as e:

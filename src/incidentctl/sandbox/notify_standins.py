@@ -485,7 +485,7 @@ class SlackStandIn:
                                 "ts": m.ts,
                                 "via": m.via,
                                 "text": m.text,
-                                "threadTs": m.thread_ts,
+                                "thread_ts": m.thread_ts,
                                 "edits": len(m.edits),
                                 "key": (m.metadata or {}).get("event_payload", {}).get("key"),
                             }
@@ -680,7 +680,7 @@ class StatuspageStandIn:
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {
-                "pageId": self.page_id,
+                "page_id": self.page_id,
                 "incidents": [
                     {
                         "id": i["id"],
@@ -690,7 +690,7 @@ class StatuspageStandIn:
                         "shortlink": i["shortlink"],
                         "components": {c["name"]: c["status"] for c in i["components"]},
                         "updates": [
-                            {"status": u["status"], "body": u["body"], "createdAt": u["created_at"]}
+                            {"status": u["status"], "body": u["body"], "created_at": u["created_at"]}
                             for u in reversed(i["incident_updates"])
                         ],
                     }
@@ -776,7 +776,7 @@ class PagerDutyStandIn:
         with self._lock:
             return {
                 "incidents": [
-                    {"dedupKey": key, "status": incident["status"], "events": list(incident["events"])}
+                    {"dedup_key": key, "status": incident["status"], "events": list(incident["events"])}
                     for key, history in self.incidents.items()
                     for incident in history
                 ]
