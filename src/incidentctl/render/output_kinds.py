@@ -97,6 +97,7 @@ class SandboxSignalOutput(OutputModel):
     error_rate: float
     p95_seconds: float
     cause: str | None
+    attack: str = Field("", description="An attack on it (credential-stuffing), which no error rate shows.")
 
 
 class SandboxPlayingOutput(OutputModel):

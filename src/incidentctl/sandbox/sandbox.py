@@ -355,6 +355,7 @@ class Sandbox:
                         "ready": v.ready,
                         "desired": v.desired,
                         "cause": v.cause,
+                        "attack": v.attack,
                     }
                     for k, v in signals.items()
                 },
