@@ -337,3 +337,14 @@ def test_faults_make_a_stand_in_fail_for_a_while(web: httpx.Client, sandbox: San
     admin_request(sandbox.url, sandbox.token, "faults", {"target": "pagerduty", "status": 503, "count": 1})
     assert web.post("/pagerduty/v2/enqueue", json=event("trigger")).status_code == 503
     assert web.post("/pagerduty/v2/enqueue", json=event("trigger")).status_code == 202
+    admin_request(sandbox.url, sandbox.token, "faults", {"target": "slack", "hang": 30, "count": 1})
+    with pytest.raises(httpx.ReadTimeout):
+        web.post(CREDS.slack_webhook_path(), json={"text": "x"}, timeout=0.5)
+    import urllib.error
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        admin_request(sandbox.url, sandbox.token, "faults", {"target": "slack", "status": "many"})
+    assert refused.value.code == 400
+    with pytest.raises(urllib.error.HTTPError) as unknown:
+        admin_request(sandbox.url, sandbox.token, "faults", {"target": "smtp", "status": 500})
+    assert unknown.value.code == 400
