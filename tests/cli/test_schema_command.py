@@ -36,6 +36,7 @@ KINDS = [
     "SandboxScenarioList",
     "SandboxScenario",
     "SandboxStatus",
+    "SandboxFaults",
     "OutputKindList",
     "LogLine",
     "LogProblem",

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -381,3 +382,46 @@ def test_status_shows_what_each_channel_stand_in_received(
     assert "Gateway down" in table.stdout
     assert "INC-2026-001" in table.stdout
     assert "outbox/email/INC-2026-001-initial-1-email.eml" in table.stdout
+
+
+def test_fault_makes_a_channel_stand_in_fail_for_a_while(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    import httpx
+
+    from incidentctl.sandbox.notify_standins import Credentials
+
+    sb = sandbox_factory("healthy")
+    sb.write_kubeconfig(tmp_path / ".sandbox" / "kubeconfig")
+
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(app, ["sandbox", "fault", *args], obj=AppState(cwd=tmp_path))
+
+    added = run("slack", "--status", "429", "--retry-after", "30", "--count", "2", "-o", "json")
+    assert added.exit_code == 0, added.output
+    [fault] = json.loads(added.stdout)["data"]["faults"]
+    assert (fault["target"], fault["status"], fault["retryAfter"], fault["remaining"]) == ("slack", 429, 30, 2)
+    hook = Credentials().slack_webhook_path()
+    with httpx.Client(base_url=sb.url, timeout=10) as web:
+        answers = [web.post(hook, json={"text": "x"}) for _ in range(3)]
+    assert [a.status_code for a in answers] == [429, 429, 200]
+    assert answers[0].headers["Retry-After"] == "30"
+    run("pagerduty", "--status", "500")
+    listed = run()
+    assert listed.exit_code == 0, listed.output
+    assert "pagerduty: HTTP 500, until cleared" in listed.stdout
+    cleared = run("--clear", "-o", "json")
+    assert json.loads(cleared.stdout)["data"]["faults"] == []
+    assert sb.faults.describe() == []
+    for wrong, message in (
+        (("smtp", "--status", "500"), "unknown fault target 'smtp'"),
+        (("slack",), "give exactly one of --status CODE or --hang SECONDS"),
+        (("slack", "--status", "500", "--hang", "3"), "give exactly one of --status CODE or --hang SECONDS"),
+        (("--status", "500"), "name the TARGET"),
+        (("slack", "--hang", "3", "--retry-after", "1"), "--retry-after goes with --status"),
+    ):
+        refused = run(*wrong)
+        assert refused.exit_code == 2, (wrong, refused.output)
+        assert message in refused.stderr
+        assert "Traceback" not in refused.output
+    assert sb.faults.describe() == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -277,6 +277,72 @@ def status(ctx: typer.Context, directory: DirOption = Path(".sandbox")) -> None:
     state.printer.result("SandboxStatus", data, table=table)
 
 
+@app.command()
+def fault(
+    ctx: typer.Context,
+    target: Annotated[
+        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time on Python 3.10
+        typer.Argument(
+            metavar="TARGET",
+            help="What fails: slack, statuspage, pagerduty, kube, health, deps, prometheus, alertmanager or any.",
+            show_default=False,
+        ),
+    ] = None,
+    status_code: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--status", metavar="CODE", help="Answer with this HTTP status (429, 500, 503...).", min=400, max=599
+        ),
+    ] = None,
+    retry_after: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--retry-after", metavar="SECONDS", help="With --status: the Retry-After header.", min=0),
+    ] = None,
+    hang: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option("--hang", metavar="SECONDS", help="Answer this many seconds late instead.", min=0.0, max=600.0),
+    ] = None,
+    count: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--count", metavar="N", help="For the next N requests only (default: until --clear).", min=1),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove every fault first (alone: just that).")] = False,
+    directory: DirOption = Path(".sandbox"),
+) -> None:
+    """Make a running sandbox's stand-ins fail for a while (a drill leader testing the team's retries): a 429 with
+    Retry-After, a 5xx, or a hang. Without TARGET, lists the faults in force."""
+    from incidentctl.sandbox.faults import TARGETS
+
+    state: AppState = ctx.obj
+    state.output_format()
+    if target is not None and target not in TARGETS:
+        raise UsageError(f"unknown fault target {target!r}", hint=f"choose one of: {', '.join(TARGETS)}")
+    if target is not None and (status_code is None) == (hang is None):
+        raise UsageError("give exactly one of --status CODE or --hang SECONDS")
+    if target is None and (status_code is not None or hang is not None or count is not None):
+        raise UsageError("name the TARGET the fault applies to (e.g. slack)")
+    if retry_after is not None and status_code is None:
+        raise UsageError("--retry-after goes with --status (429, 503)")
+    url, faults = _admin(state, directory, None, "faults", method="DELETE" if clear else None)
+    if target is not None:
+        body: dict[str, Any] = {"target": target, "count": count}
+        body |= {"hang": hang} if hang is not None else {"status": status_code, "retryAfter": retry_after}
+        url, faults = _admin(state, directory, body, "faults")
+    data = {"url": url, "faults": faults}
+
+    def table(console: Any) -> None:
+        if not faults:
+            console.print(f"sandbox at {url}: no faults", highlight=False)
+        for item in faults:
+            what = f"{item['seconds']:g}s late" if item["kind"] == "latency" else f"HTTP {item['status']}"
+            if item.get("retry_after") is not None:
+                what += f" (Retry-After: {item['retry_after']})"
+            left = "until cleared" if item.get("remaining") is None else f"{item['remaining']} more request(s)"
+            console.print(f"{item['target']}: {what}, {left}", highlight=False, markup=False)
+
+    state.printer.result("SandboxFaults", data, table=table)
+
+
 def _channel_files(state: AppState, directory: Path) -> list[dict[str, Any]]:
     """The messages the sandbox runbook's file channels (its email) wrote, from the runbook in ``directory``."""
     import yaml
@@ -344,8 +410,13 @@ def _channels_table(console: Any, channels: dict[str, Any]) -> None:
 
 
 def _admin(
-    state: AppState, directory: Path, body: dict[str, Any] | None, endpoint: str = "scenario"
-) -> tuple[str, dict[str, Any]]:
+    state: AppState,
+    directory: Path,
+    body: dict[str, Any] | None,
+    endpoint: str = "scenario",
+    *,
+    method: str | None = None,
+) -> tuple[str, Any]:
     """Call the admin endpoint of the sandbox whose kubeconfig is in ``directory``."""
     import urllib.error
 
@@ -365,7 +436,7 @@ def _admin(
     except (OSError, yaml.YAMLError, KeyError, IndexError, TypeError) as e:
         raise ConfigError(f"{path} is not a sandbox kubeconfig: {e}") from e
     try:
-        return url, admin_request(url, token, endpoint, body, ca_data=ca_data)
+        return url, admin_request(url, token, endpoint, body, ca_data=ca_data, method=method)
     except urllib.error.HTTPError as e:
         raise UsageError(f"the sandbox at {url} refused: HTTP {e.code}") from e
     except (urllib.error.URLError, OSError) as e:

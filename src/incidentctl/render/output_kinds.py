@@ -193,6 +193,25 @@ class SandboxStatusOutput(SandboxPlayingOutput):
     channels: SandboxChannelsOutput
 
 
+class SandboxFaultOutput(OutputModel):
+    kind: str = Field(description="latency (a hang), status (an error answer) or forbidden.")
+    target: str
+    seconds: float
+    status: int
+    retry_after: int | None
+    verb: str | None
+    resource: str | None
+    path: str | None
+    remaining: int | None = Field(description="How many more requests it answers; null: until cleared.")
+
+
+class SandboxFaultsOutput(OutputModel):
+    """``sandbox fault``: the faults a running sandbox now applies."""
+
+    url: str
+    faults: list[SandboxFaultOutput]
+
+
 class SandboxScenarioChangeOutput(SandboxPlayingOutput):
     """``sandbox inject``: the scenario the sandbox plays now, and the one it replaced."""
 
@@ -243,6 +262,7 @@ KINDS: dict[str, Any] = {
     "SandboxScenarioList": list[SandboxScenarioOutput],
     "SandboxScenario": SandboxScenarioChangeOutput,
     "SandboxStatus": SandboxStatusOutput,
+    "SandboxFaults": SandboxFaultsOutput,
     "OutputKindList": OutputKindListOutput,
     "LogLine": LogLineOutput,
     "LogProblem": LogProblemOutput,

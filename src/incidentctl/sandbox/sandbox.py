@@ -369,7 +369,8 @@ def admin_request(
     body: dict[str, Any] | None = None,
     timeout: float = 10.0,
     ca_data: str | None = None,
-) -> dict[str, Any]:
+    method: str | None = None,
+) -> Any:
     """Talk to a running sandbox's admin endpoint (used by ``incidentctl sandbox inject``)."""
     import base64
     import ssl
@@ -383,9 +384,8 @@ def admin_request(
     request = urllib.request.Request(
         f"{url.rstrip('/')}/_sandbox/{path}",
         data=data,
-        method="POST" if body is not None else "GET",
+        method=method or ("POST" if body is not None else "GET"),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
-        result: dict[str, Any] = json.loads(response.read())
-        return result
+        return json.loads(response.read())
