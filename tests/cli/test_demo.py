@@ -35,14 +35,17 @@ def test_demo_runs_the_flow_and_leaves_a_journal(invoke: Invoke, tmp_path: Path)
     assert len(incidents) == 1
     timeline = (keep / "incidents" / incidents[0] / "timeline.jsonl").read_text().splitlines()
     kinds = [json.loads(line)["kind"] for line in timeline]
-    assert kinds == [
+    # the messages' own events (claimed, sent, failed) are the channels' story, told in the tests below
+    assert [k for k in kinds if not k.startswith("message_")] == [
         "declared",
         "triaged",
+        "messages_queued",
         "evidence_collected",
         "acknowledged",
         "mitigation_planned",
         "mitigation_applied",
         "mitigation_verified",
+        "messages_queued",
     ]
     assert list((keep / "incidents" / incidents[0] / "evidence").glob("*-all/datastores/checks.json"))
     assert (keep / "runbook.yaml").is_file()
@@ -83,7 +86,8 @@ def test_demo_mitigates_with_the_plan_shown_confirms_on_screen_and_verifies(invo
         assert text in timeline, text
     assert f"mitigation {action} verified" in timeline
     kinds = [json.loads(line)["kind"] for line in (keep / "incidents" / "INC-2026-001" / "timeline.jsonl").open()]
-    assert kinds[-3:] == ["mitigation_planned", "mitigation_applied", "mitigation_verified"]
+    mitigation = [k for k in kinds if k.startswith("mitigation_")]
+    assert mitigation[-3:] == ["mitigation_planned", "mitigation_applied", "mitigation_verified"]
 
 
 def test_bad_config_is_fixed_by_the_sandboxs_hotfix_manifest(invoke: Invoke, tmp_path: Path) -> None:
@@ -153,7 +157,10 @@ def test_every_scenario_plays_on_its_own_journal_whatever_the_environment_names(
         if SCENARIOS[scenario].fix:
             # the scenario's own fix, through the real command, and the checks found it healthy afterwards
             assert f"$ incidentctl mitigate {SCENARIOS[scenario].fix[1]}" in result.stdout
-            assert kinds[-3:] == ["mitigation_planned", "mitigation_applied", "mitigation_verified"]
+            mitigation = [k for k in kinds if k.startswith("mitigation_")]
+            assert mitigation[-3:] == ["mitigation_planned", "mitigation_applied", "mitigation_verified"]
+            # then the status update
+            assert kinds.index("mitigation_verified") < len(kinds) - 1 - kinds[::-1].index("messages_queued")
             assert any(line.startswith("verified: ") for line in result.stdout.splitlines()), result.stdout
         else:
             assert not [k for k in kinds if k.startswith("mitigation_")]
@@ -168,3 +175,51 @@ def test_demo_keep_refuses_a_folder_that_already_holds_something(invoke: Invoke,
     assert f"--keep {keep} is not empty" in result.stderr
     assert "Traceback" not in result.output
     assert [p.name for p in keep.iterdir()] == ["notes.txt"]
+
+
+def test_demo_tells_people_after_the_declaration_and_updates_them_after_the_mitigation(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    keep = tmp_path / "demo"
+    result = invoke(["demo", "--scenario", "total-outage", "--keep", str(keep)])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    order = [
+        out.index("$ incidentctl triage --declare"),
+        out.index("$ incidentctl communicate send initial INC-2026-001\n"),
+        out.index("$ incidentctl investigate"),
+        out.index("$ incidentctl mitigate scale gateway=3"),
+        out.index("$ incidentctl communicate send update INC-2026-001 --update"),
+        out.index("$ incidentctl incident timeline"),
+    ]
+    assert order == sorted(order)
+    assert out.count("the sandbox's channels now hold:") == 2
+    queued = [
+        json.loads(line)["data"]
+        for line in (keep / "incidents" / "INC-2026-001" / "timeline.jsonl").open()
+        if json.loads(line)["kind"] == "messages_queued"
+    ]
+    # a P1 tells everyone the runbook's severity names, the update after the fix included
+    channels = [sorted(m["channel"] for m in batch["messages"]) for batch in queued]
+    assert channels == [["email", "pagerduty", "slack", "status-page"]] * 2
+    assert "mitigate scale gateway=3" in json.dumps(queued[1])
+
+
+def test_demo_delivers_to_the_sandboxs_channels(invoke: Invoke, tmp_path: Path) -> None:
+    """End to end through the real channel clients: the incident channel with its status message edited in place
+    by the update, the status-page incident, the page, and the email in the file channel's folder."""
+    for client in ("slack", "statuspage", "pagerduty", "file"):
+        pytest.importorskip(f"incidentctl.adapters.notify.{client}", reason=f"the {client} channel is not built yet")
+    keep = tmp_path / "demo"
+    result = invoke(["demo", "--scenario", "total-outage", "--keep", str(keep)])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "not everything was delivered" not in out
+    initial, update = out.split("$ incidentctl communicate send")[1:3]
+    assert re.search(r"slack #inc-2026-001\S*: api message \d+\.\d{6}: ", initial), initial
+    assert re.search(r"statuspage: incident \w{12} https://stspg.io/\w+ investigating", initial), initial
+    assert "pagerduty: INC-2026-001 triggered (trigger)" in initial
+    assert "email: file outbox/email/" in initial
+    assert re.search(r"slack #inc-2026-001\S*: api message \d+\.\d{6}, edited in place 1x: ", update), update
+    assert "(2 update(s))" in update
+    assert len(list((keep / "outbox" / "email").iterdir())) == 2

@@ -39,6 +39,7 @@ KINDS = [
     "SandboxScenarioList",
     "SandboxScenario",
     "SandboxStatus",
+    "SandboxFaults",
     "OutputKindList",
     "LogLine",
     "LogProblem",

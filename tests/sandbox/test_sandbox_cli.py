@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -303,3 +304,124 @@ def test_inject_replaces_the_scenario_and_says_so(sandbox_factory: Callable[...,
     signals = sb.describe()["signals"]
     assert signals["synthesis"]["cause"] == ""
     assert signals["gateway"]["cause"] == "traffic-spike"
+
+
+def test_status_shows_what_each_channel_stand_in_received(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    import httpx
+
+    from incidentctl.sandbox.notify_standins import STATUSPAGE_PAGE, Credentials
+    from incidentctl.sandbox.sandbox_runbook import write_runbook
+
+    creds = Credentials()
+    sb = sandbox_factory("healthy")
+    folder = tmp_path / ".sandbox"
+    sb.write_kubeconfig(folder / "kubeconfig")
+    write_runbook(folder / "runbook.yaml", sb.url, credentials=creds)
+    bearer = {"Authorization": f"Bearer {creds.slack_bot_token}"}
+    with httpx.Client(base_url=sb.url, timeout=10) as web:
+        room = web.post("/slack/api/conversations.create", headers=bearer, json={"name": "inc-2026-001-gw"}).json()
+        cid = room["channel"]["id"]
+        web.post("/slack/api/conversations.setTopic", headers=bearer, json={"channel": cid, "topic": "P1 | IC alice"})
+        metadata = {"event_type": "incident_update", "event_payload": {"key": "INC-2026-001/status/slack"}}
+        posted = web.post(
+            "/slack/api/chat.postMessage",
+            headers=bearer,
+            json={"channel": cid, "text": "Status: investigating", "metadata": metadata},
+        ).json()
+        web.post(
+            "/slack/api/chat.update",
+            headers=bearer,
+            json={"channel": cid, "ts": posted["ts"], "text": "Status: mitigated"},
+        )
+        web.post(
+            f"/statuspage/v1/pages/{STATUSPAGE_PAGE}/incidents",
+            headers={"Authorization": f"OAuth {creds.statuspage_api_key}"},
+            json={"incident": {"name": "Gateway down", "status": "investigating", "body": "Looking."}},
+        )
+        web.post(
+            "/pagerduty/v2/enqueue",
+            json={
+                "routing_key": creds.pagerduty_routing_key,
+                "event_action": "trigger",
+                "dedup_key": "INC-2026-001",
+                "payload": {"summary": "[P1] gateway down", "source": "incidentctl", "severity": "critical"},
+            },
+        )
+    outbox = folder / "outbox" / "email"
+    outbox.mkdir(parents=True)
+    (outbox / "INC-2026-001-initial-1-email.eml").write_text("Subject: INC-2026-001\n\nhello\n", encoding="utf-8")
+
+    data = json.loads(CliRunner().invoke(app, ["sandbox", "status", "-o", "json"], obj=AppState(cwd=tmp_path)).stdout)
+    channels = data["data"]["channels"]
+    slack = next(c for c in channels["slack"]["channels"] if c["name"] == "inc-2026-001-gw")
+    assert slack["topic"] == "P1 | IC alice"
+    assert [(m["text"], m["edits"], m["key"]) for m in slack["messages"]] == [
+        ("Status: mitigated", 1, "INC-2026-001/status/slack")
+    ]
+    incident = channels["statuspage"]["incidents"][0]
+    assert (incident["name"], incident["status"], [u["body"] for u in incident["updates"]]) == (
+        "Gateway down",
+        "investigating",
+        ["Looking."],
+    )
+    assert [(i["dedupKey"], i["status"], len(i["events"])) for i in channels["pagerduty"]["incidents"]] == [
+        ("INC-2026-001", "triggered", 1)
+    ]
+    assert channels["files"] == [
+        {"channel": "email", "path": "outbox/email/INC-2026-001-initial-1-email.eml", "bytes": 29}
+    ]
+    assert creds.slack_bot_token not in json.dumps(data)
+
+    table = CliRunner().invoke(app, ["sandbox", "status"], obj=AppState(cwd=tmp_path), env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    assert "#inc-2026-001-gw" in table.stdout
+    assert "Status: mitigated" in table.stdout
+    assert "edited 1" in table.stdout
+    assert "Gateway down" in table.stdout
+    assert "INC-2026-001" in table.stdout
+    assert "outbox/email/INC-2026-001-initial-1-email.eml" in table.stdout
+
+
+def test_fault_makes_a_channel_stand_in_fail_for_a_while(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    import httpx
+
+    from incidentctl.sandbox.notify_standins import Credentials
+
+    sb = sandbox_factory("healthy")
+    sb.write_kubeconfig(tmp_path / ".sandbox" / "kubeconfig")
+
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(app, ["sandbox", "fault", *args], obj=AppState(cwd=tmp_path))
+
+    added = run("slack", "--status", "429", "--retry-after", "30", "--count", "2", "-o", "json")
+    assert added.exit_code == 0, added.output
+    [fault] = json.loads(added.stdout)["data"]["faults"]
+    assert (fault["target"], fault["status"], fault["retryAfter"], fault["remaining"]) == ("slack", 429, 30, 2)
+    hook = Credentials().slack_webhook_path()
+    with httpx.Client(base_url=sb.url, timeout=10) as web:
+        answers = [web.post(hook, json={"text": "x"}) for _ in range(3)]
+    assert [a.status_code for a in answers] == [429, 429, 200]
+    assert answers[0].headers["Retry-After"] == "30"
+    run("pagerduty", "--status", "500")
+    listed = run()
+    assert listed.exit_code == 0, listed.output
+    assert "pagerduty: HTTP 500, until cleared" in listed.stdout
+    cleared = run("--clear", "-o", "json")
+    assert json.loads(cleared.stdout)["data"]["faults"] == []
+    assert sb.faults.describe() == []
+    for wrong, message in (
+        (("smtp", "--status", "500"), "unknown fault target 'smtp'"),
+        (("slack",), "give exactly one of --status CODE or --hang SECONDS"),
+        (("slack", "--status", "500", "--hang", "3"), "give exactly one of --status CODE or --hang SECONDS"),
+        (("--status", "500"), "name the TARGET"),
+        (("slack", "--hang", "3", "--retry-after", "1"), "--retry-after goes with --status"),
+    ):
+        refused = run(*wrong)
+        assert refused.exit_code == 2, (wrong, refused.output)
+        assert message in refused.stderr
+        assert "Traceback" not in refused.output
+    assert sb.faults.describe() == []

@@ -33,7 +33,10 @@ def _signals(sb: Sandbox) -> dict[str, dict[str, Any]]:
 
 def _healthy(sb: Sandbox) -> bool:
     signals = _signals(sb)
-    return all(s["error_rate"] < 0.02 and s["p95_seconds"] < 5 for s in signals.values())
+    return all(
+        s["error_rate"] < 0.02 and s["p95_seconds"] < 5 and s["attack"] in ("", "credential-stuffing-contained")
+        for s in signals.values()
+    )
 
 
 def _pods(k: Kubectl, selector: str) -> list[dict[str, Any]]:
@@ -50,6 +53,8 @@ def test_every_scenario_is_listed_with_its_mitigation() -> None:
         "traffic-spike",
         "bad-config",
         "cache-corruption",
+        "total-outage",
+        "credential-stuffing",
     ]
     assert all(s.summary and s.mitigation and s.symptoms for s in SCENARIOS.values())
 
@@ -118,6 +123,23 @@ def _cache_corruption(sb: Sandbox, k: Kubectl) -> None:
     assert _signals(sb)["retrieval"]["error_rate"] > 0.05
 
 
+def _total_outage(sb: Sandbox, k: Kubectl) -> None:
+    assert _pods(k, "app=gateway") == []
+    endpoints = json.loads(k("get", "endpoints", "gateway", "-o", "json").stdout)
+    assert not endpoints.get("subsets")
+    status, body = _get(f"{sb.url}/components/gateway/health")
+    assert status == 503
+    assert body["ready_replicas"] == 0
+    assert _signals(sb)["gateway"]["error_rate"] == 1.0
+
+
+def _credential_stuffing(sb: Sandbox, k: Kubectl) -> None:
+    logs = k("logs", "-l", "app=gateway", "--since", "1m").stdout
+    assert "path=/v1/auth/login status=401" in logs
+    assert _signals(sb)["gateway"]["attack"] == "credential-stuffing"
+    assert _signals(sb)["gateway"]["error_rate"] < 0.02  # failed logins are no 5xx
+
+
 CASES: list[tuple[str, Callable[[Sandbox, Kubectl], None], list[str], list[str], float]] = [
     (
         "bad-deploy",
@@ -160,6 +182,20 @@ CASES: list[tuple[str, Callable[[Sandbox, Kubectl], None], list[str], list[str],
         _cache_corruption,
         ["exec", "redis-0", "--", "redis-cli", "flushall"],
         ["rollout", "restart", "deployment/retrieval"],
+        120,
+    ),
+    (
+        "total-outage",
+        _total_outage,
+        ["scale", "deployment", "gateway", "--replicas=3"],
+        ["rollout", "restart", "deployment/gateway"],
+        420,
+    ),
+    (
+        "credential-stuffing",
+        _credential_stuffing,
+        ["patch", "configmap", "gateway-config", "--type=merge", "-p", '{"data":{"LOGIN_THROTTLE_PER_MINUTE":"5"}}'],
+        ["rollout", "restart", "deployment/gateway"],
         120,
     ),
 ]

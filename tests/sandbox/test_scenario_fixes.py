@@ -92,9 +92,15 @@ def test_the_sandbox_runbook_names_the_hotfix_that_fixes_bad_config(tmp_path: Pa
         {
             "apiVersion": "v1",
             "kind": "ConfigMap",
+            "metadata": {"name": "gateway-config", "namespace": world.NAMESPACE},
+            "data": {world.LOGIN_THROTTLE_KEY: "5"},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
             "metadata": {"name": "synthesis-config", "namespace": world.NAMESPACE},
             "data": {world.TIMEOUT_KEY: world.GOOD_TIMEOUT},
-        }
+        },
     ]
     checked = CliRunner().invoke(app, ["runbook", "validate", "--runbook", str(runbook)], obj=AppState(cwd=tmp_path))
     assert checked.exit_code == 0, checked.output

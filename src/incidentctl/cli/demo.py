@@ -6,7 +6,11 @@ real cluster. The commands only ever see the demo's own runbook, kubeconfig and 
 responder's environment or options name: a demo must never touch a real incident.
 
 The mitigation is the scenario's own fix (``Scenario.fix``), through the real command: its plan and diff are
-shown, and the demo answers its question on screen, as a responder would type ``y``. The sandbox's clock runs
+shown, and the demo answers its question on screen, as a responder would type ``y``. After the declaration the
+initial notification goes out (``communicate send initial``) and after the mitigation one status update
+(``communicate send update``), to the sandbox's Slack, Statuspage and PagerDuty stand-ins and the email folder;
+after each the demo shows what those hold (what ``sandbox status`` shows), so a newcomer sees the incident
+channel, the status message edited in place, the status-page incident and the page. The sandbox's clock runs
 :data:`SPEED` times the wall clock, and so does every command's (their clock is the cluster's, their waits are
 scaled to it), so the rollout and the checks' settling take seconds while every time they compare agrees.
 """
@@ -60,8 +64,8 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Play an incident on a local sandbox cluster: detect, triage and declare, investigate, acknowledge,
-    mitigate and verify, timeline."""
+    """Play an incident on a local sandbox cluster: detect, triage and declare, tell people, investigate,
+    acknowledge, mitigate and verify, a status update, timeline."""
     from rich.markup import escape
 
     from incidentctl.sandbox import scenarios as catalogue
@@ -82,22 +86,34 @@ def demo(
         sandbox = Sandbox(scenario, realtime=True, speed=SPEED).start()
         try:
             kubeconfig = sandbox.write_kubeconfig(folder / "kubeconfig")
-            runbook = write_runbook(folder / "runbook.yaml", sandbox.url, "incidents", check_timeout=CHECK_TIMEOUT)
+            runbook = write_runbook(
+                folder / "runbook.yaml",
+                sandbox.url,
+                "incidents",
+                check_timeout=CHECK_TIMEOUT,
+                credentials=sandbox.notify.credentials,
+            )
             journal = folder / "incidents"
             out.rule(f"[bold]incidentctl demo[/]: scenario {scenario}")
             out.print(catalogue.SCENARIOS[scenario].summary, highlight=False)
             out.print(f"[dim]sandbox cluster {sandbox.url}; runbook {runbook}[/]", highlight=False)
             base = ["--runbook", str(runbook), "--kubeconfig", str(kubeconfig)]
             env = _demo_env(state.env, journal)
+            fix = list(catalogue.SCENARIOS[scenario].fix)
             steps = [
                 ("Detect (runbook 1.1: kubectl get pods/services/ingress, curl -f .../health)", ["detect"]),
                 ("Triage and declare (runbook 1.2: assess impact, determine severity)", ["triage", "--declare"]),
+                (_TELL, ["communicate", "send", "initial", "@open"]),
                 (
                     "Investigate (runbook 2.1-2.2: every view at once, the evidence kept in the incident)",
                     ["investigate"],
                 ),
                 ("Acknowledge (the response-time clock stops)", ["incident", "ack", "@open"]),
-                (_MITIGATE, list(catalogue.SCENARIOS[scenario].fix)),
+                (_MITIGATE, fix),
+                (
+                    _UPDATE,
+                    ["communicate", "send", "update", "@open", "--update", _update_text(fix)],
+                ),
                 ("The timeline so far, ready for the post-mortem", ["incident", "timeline", "@open", "-o", "markdown"]),
             ]
             for title, template in steps:
@@ -121,7 +137,10 @@ def demo(
                     continue
                 args = [incident if a == "@open" and incident else a for a in template]
                 out.print(f"[dim]$ incidentctl {escape(shlex.join(args))}[/]", highlight=False)
-                _run_step([*base, *args], state, env, sandbox)
+                if template[0] == "communicate":
+                    _tell(out, [*base, *args], state, env, sandbox, folder)
+                else:
+                    _run_step([*base, *args], state, env, sandbox)
             out.print()
             out.rule("[bold]Your turn[/]", align="left")
             out.print(
@@ -162,21 +181,79 @@ def _open_incident(journal: Path) -> str | None:
     return ids[-1] if ids else None
 
 
-def _run_step(args: list[str], parent: AppState, env: Mapping[str, str], sandbox: Sandbox) -> None:
+def _run_step(
+    args: list[str], parent: AppState, env: Mapping[str, str], sandbox: Sandbox, *, fatal: bool = True
+) -> int | None:
     """Run one real command in-process with its own state (the parent's folder, the demo's environment; none of
     the parent's --runbook, --kubeconfig, --context or -n). Its clock is the cluster's and its waits are scaled
     to it: at the demo's speed a wall-clock clock would see a rollout finish before it started, and judge the
-    checks on a window of metrics the cluster left behind minutes ago."""
+    checks on a window of metrics the cluster left behind minutes ago.
+
+    A failed step ends the demo, unless it is not ``fatal``: a message a channel did not take stays queued, and
+    a responder whose chat is down goes on mitigating, so the demo does too."""
     from incidentctl.cli.app import app
 
     state = AppState(env=env, clock=_cluster_clock(sandbox), sleep=_cluster_sleep(sandbox), cwd=parent.cwd)
     state.confirm = _answers_yes(state.printer.err)
     code = app(args, standalone_mode=False, obj=state, prog_name="incidentctl")
-    if code not in (None, int(ExitCode.OK), int(ExitCode.PROBLEMS_FOUND)):
+    if fatal and code not in (None, int(ExitCode.OK), int(ExitCode.PROBLEMS_FOUND)):
         raise typer.Exit(int(code))
+    return None if code is None else int(code)
 
 
 _MITIGATE = "Mitigate (runbook 3.1-3.3: the fix, its plan and diff shown, confirmed, verified)"
+_TELL = "Tell people (runbook 1.3: the incident channel and its status message, the email, the status page, the page)"
+_UPDATE = "Status update (runbook 4.1: the Slack status message edited in place, the status page updated)"
+
+
+def _update_text(fix: list[str]) -> str:
+    if not fix:
+        return "Investigating; no automated mitigation applies."
+    return f"Mitigated with `incidentctl {shlex.join(fix)}` and verified healthy; monitoring."
+
+
+def _tell(
+    out: Console, args: list[str], parent: AppState, env: Mapping[str, str], sandbox: Sandbox, folder: Path
+) -> None:
+    """A communicate step, then what the channels hold; a message not delivered does not end the demo."""
+    code = _run_step(args, parent, env, sandbox, fatal=False)
+    if code not in (None, int(ExitCode.OK)):
+        out.print(
+            f"[dim]not everything was delivered (exit {code}): what was not stays queued in the incident's journal, "
+            "and `incidentctl communicate flush` sends it; the response goes on[/]",
+            highlight=False,
+        )
+    _where_it_went(out, sandbox, folder)
+
+
+def _where_it_went(out: Console, sandbox: Sandbox, folder: Path) -> None:
+    """What the sandbox's channel stand-ins hold after a communicate step (what `sandbox status` shows): the
+    Slack channels and their messages, the Statuspage incidents, the PagerDuty incidents, the email files."""
+    from incidentctl.core.text import for_terminal, one_line
+
+    seen = sandbox.notify.snapshot()
+    lines = []
+    for room in seen["slack"]["channels"]:
+        for message in room["messages"]:
+            edited = f", edited in place {message['edits']}x" if message["edits"] else ""
+            first = message["text"].splitlines()[0] if message["text"] else ""
+            lines.append(f"slack #{room['name']}: {message['via']} message {message['ts']}{edited}: {first}")
+        if not room["messages"] and room["name"] != "incidents":
+            lines.append(f"slack #{room['name']}: created (topic: {room['topic'] or 'none'})")
+    for incident in seen["statuspage"]["incidents"]:
+        lines.append(
+            f"statuspage: incident {incident['id']} {incident['shortlink']} {incident['status']} "
+            f"({len(incident['updates'])} update(s)): {incident['name']}"
+        )
+    for incident in seen["pagerduty"]["incidents"]:
+        actions = ", ".join(e["action"] for e in incident["events"])
+        lines.append(f"pagerduty: {incident['dedup_key']} {incident['status']} ({actions})")
+    outbox = folder / "outbox"
+    for path in sorted(p for p in outbox.rglob("*") if p.is_file()) if outbox.is_dir() else []:
+        lines.append(f"{path.parent.name}: file {path.relative_to(folder).as_posix()}")
+    out.print("[dim]the sandbox's channels now hold:[/]", highlight=False)
+    for line in lines or ["nothing (see `incidentctl communicate status`)"]:
+        out.print(f"  {for_terminal(one_line(line))}", highlight=False, markup=False)
 
 
 def _cluster_clock(sandbox: Sandbox) -> Callable[[], datetime]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -157,7 +157,13 @@ def _serve(claim: FolderClaim, scenario: str, port: int, tls: bool, speed: float
         kubeconfig = sandbox.write_kubeconfig(directory / "kubeconfig")
         # relative to the runbook's folder, as the runbook resolves it: the folder can move as a whole
         ca_file = sandbox.ca_file.relative_to(directory).as_posix() if sandbox.ca_file else None
-        runbook = write_runbook(directory / "runbook.yaml", sandbox.url, "incidents", ca_file=ca_file)
+        runbook = write_runbook(
+            directory / "runbook.yaml",
+            sandbox.url,
+            "incidents",
+            ca_file=ca_file,
+            credentials=sandbox.notify.credentials,
+        )
         claim.announce(sandbox.url)
     except OSError as e:
         sandbox.stop()
@@ -237,12 +243,15 @@ def status(ctx: typer.Context, directory: DirOption = Path(".sandbox")) -> None:
     state: AppState = ctx.obj
     state.output_format()
     url, described = _admin(state, directory, None)
+    _, channels = _admin(state, directory, None, "channels")
+    channels["files"] = _channel_files(state, directory)
     data = {
         "scenario": described["scenario"],
         "url": url,
         "time": described["time"],
         "signals": described["signals"],
         "switched": described.get("switched", []),
+        "channels": channels,
     }
 
     def table(console: Any) -> None:
@@ -263,11 +272,151 @@ def status(ctx: typer.Context, directory: DirOption = Path(".sandbox")) -> None:
         console.print(grid)
         for line in data["switched"]:
             console.print(f"switched: {line}", highlight=False, markup=False)
+        _channels_table(console, channels)
 
     state.printer.result("SandboxStatus", data, table=table)
 
 
-def _admin(state: AppState, directory: Path, body: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+@app.command()
+def fault(
+    ctx: typer.Context,
+    target: Annotated[
+        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time on Python 3.10
+        typer.Argument(
+            metavar="TARGET",
+            help="What fails: slack, statuspage, pagerduty, kube, health, deps, prometheus, alertmanager or any.",
+            show_default=False,
+        ),
+    ] = None,
+    status_code: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--status", metavar="CODE", help="Answer with this HTTP status (429, 500, 503...).", min=400, max=599
+        ),
+    ] = None,
+    retry_after: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--retry-after", metavar="SECONDS", help="With --status: the Retry-After header.", min=0),
+    ] = None,
+    hang: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option("--hang", metavar="SECONDS", help="Answer this many seconds late instead.", min=0.0, max=600.0),
+    ] = None,
+    count: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--count", metavar="N", help="For the next N requests only (default: until --clear).", min=1),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove every fault first (alone: just that).")] = False,
+    directory: DirOption = Path(".sandbox"),
+) -> None:
+    """Make a running sandbox's stand-ins fail for a while (a drill leader testing the team's retries): a 429 with
+    Retry-After, a 5xx, or a hang. Without TARGET, lists the faults in force."""
+    from incidentctl.sandbox.faults import TARGETS
+
+    state: AppState = ctx.obj
+    state.output_format()
+    if target is not None and target not in TARGETS:
+        raise UsageError(f"unknown fault target {target!r}", hint=f"choose one of: {', '.join(TARGETS)}")
+    if target is not None and (status_code is None) == (hang is None):
+        raise UsageError("give exactly one of --status CODE or --hang SECONDS")
+    if target is None and (status_code is not None or hang is not None or count is not None):
+        raise UsageError("name the TARGET the fault applies to (e.g. slack)")
+    if retry_after is not None and status_code is None:
+        raise UsageError("--retry-after goes with --status (429, 503)")
+    url, faults = _admin(state, directory, None, "faults", method="DELETE" if clear else None)
+    if target is not None:
+        body: dict[str, Any] = {"target": target, "count": count}
+        body |= {"hang": hang} if hang is not None else {"status": status_code, "retryAfter": retry_after}
+        url, faults = _admin(state, directory, body, "faults")
+    data = {"url": url, "faults": faults}
+
+    def table(console: Any) -> None:
+        if not faults:
+            console.print(f"sandbox at {url}: no faults", highlight=False)
+        for item in faults:
+            what = f"{item['seconds']:g}s late" if item["kind"] == "latency" else f"HTTP {item['status']}"
+            if item.get("retry_after") is not None:
+                what += f" (Retry-After: {item['retry_after']})"
+            left = "until cleared" if item.get("remaining") is None else f"{item['remaining']} more request(s)"
+            console.print(f"{item['target']}: {what}, {left}", highlight=False, markup=False)
+
+    state.printer.result("SandboxFaults", data, table=table)
+
+
+def _channel_files(state: AppState, directory: Path) -> list[dict[str, Any]]:
+    """The messages the sandbox runbook's file channels (its email) wrote, from the runbook in ``directory``."""
+    import yaml
+
+    directory = directory if directory.is_absolute() else state.working_dir / directory
+    try:
+        runbook = yaml.safe_load((directory / "runbook.yaml").read_text(encoding="utf-8")) or {}
+        channels = dict((runbook.get("communication") or {}).get("channels") or {})
+    except (OSError, yaml.YAMLError, AttributeError, TypeError, ValueError):
+        return []  # no sandbox runbook there (a kubeconfig alone): no file channels to look at
+    found = []
+    for name, channel in channels.items():
+        if not isinstance(channel, dict) or channel.get("kind") != "file" or not channel.get("dir"):
+            continue
+        folder = directory / str(channel["dir"])
+        files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+        found += [
+            {"channel": name, "path": p.relative_to(directory).as_posix(), "bytes": p.stat().st_size} for p in files
+        ]
+    return found
+
+
+def _channels_table(console: Any, channels: dict[str, Any]) -> None:
+    """What each channel stand-in received: one row per Slack message, Statuspage incident, PagerDuty dedup key and
+    email file. Everything here was sent by someone, so it is printed as text, never as markup."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from incidentctl.core.text import for_terminal, one_line
+
+    grid = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+    for column in ("CHANNEL", "WHERE", "RECEIVED"):
+        grid.add_column(column)
+
+    def row(channel: str, where: str, what: str) -> None:
+        grid.add_row(channel, Text(for_terminal(one_line(where))), Text(for_terminal(one_line(what))))
+
+    for room in channels["slack"]["channels"]:
+        where = f"#{room['name']}" + (f" (topic: {room['topic']})" if room["topic"] else "")
+        if len(room["members"]) > 1:
+            where += f", members {', '.join(room['members'])}"
+        if not room["messages"] and room["name"] != "incidents":
+            row("slack", where, "channel created, no messages")
+        for message in room["messages"]:
+            edits = f" [edited {message['edits']}x]" if message["edits"] else ""
+            thread = " [in a thread]" if message["thread_ts"] else ""
+            row("slack", where, f"{message['via']}{edits}{thread}: {message['text']}")
+    for incident in channels["statuspage"]["incidents"]:
+        updates = "; ".join(f"{u['status']}: {u['body']}" for u in incident["updates"])
+        row(
+            "statuspage",
+            f"{incident['id']} {incident['shortlink']}",
+            f"{incident['name']} ({incident['status']}, impact {incident['impact']}): {updates}",
+        )
+    for incident in channels["pagerduty"]["incidents"]:
+        events = ", ".join(e["action"] for e in incident["events"])
+        row("pagerduty", incident["dedup_key"], f"{incident['status']}: {events}")
+    for item in channels["files"]:
+        row(item["channel"], item["path"], f"{item['bytes']} bytes")
+    if grid.row_count:
+        console.print()
+        console.print(grid)
+    else:
+        console.print("no channel stand-in has received anything yet", highlight=False)
+
+
+def _admin(
+    state: AppState,
+    directory: Path,
+    body: dict[str, Any] | None,
+    endpoint: str = "scenario",
+    *,
+    method: str | None = None,
+) -> tuple[str, Any]:
     """Call the admin endpoint of the sandbox whose kubeconfig is in ``directory``."""
     import urllib.error
 
@@ -287,7 +436,7 @@ def _admin(state: AppState, directory: Path, body: dict[str, Any] | None) -> tup
     except (OSError, yaml.YAMLError, KeyError, IndexError, TypeError) as e:
         raise ConfigError(f"{path} is not a sandbox kubeconfig: {e}") from e
     try:
-        return url, admin_request(url, token, "scenario", body, ca_data=ca_data)
+        return url, admin_request(url, token, endpoint, body, ca_data=ca_data, method=method)
     except urllib.error.HTTPError as e:
         raise UsageError(f"the sandbox at {url} refused: HTTP {e.code}") from e
     except (urllib.error.URLError, OSError) as e:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from incidentctl.core.checks import CheckKind, CheckResult, Failure, Health, PodsObservation
+from incidentctl.core.checks import AlertsObservation, CheckKind, CheckResult, Failure, Health, PodsObservation
 from incidentctl.core.incident import Event, EventKind
 from incidentctl.core.rules import ConditionOutcome, SignalValue, evaluate_all, format_value
 from incidentctl.core.times import format_duration, format_percent
@@ -263,13 +263,27 @@ def _guess(r: CheckResult) -> tuple[str, str] | None:
     return None
 
 
+def _labelled(r: CheckResult) -> list[tuple[str, str]]:
+    """What firing alerts say of themselves: a ``category`` label (and a ``kind`` label for the kind), as a
+    security team's rules label theirs (``category=security``, ``kind=attack``)."""
+    if r.kind is not CheckKind.ALERTS or not isinstance(r.observation, AlertsObservation):
+        return []
+    return [
+        (a.labels["category"].strip().lower(), a.labels.get("kind", "").strip().lower())
+        for a in r.observation.alerts
+        if a.labels.get("category", "").strip()
+    ]
+
+
 def infer_category(rb: Runbook, problems: Sequence[CheckResult]) -> str | None:
-    """A first guess a person confirms: the most telling finding decides, by its kind and its typed failure
+    """A first guess a person confirms: an alert labelled with a runbook category says it outright (monitoring
+    knew what it watched for); otherwise the most telling finding decides, by its kind and its typed failure
     (the words of a summary, a pod name or an event message never do). Only categories the runbook defines are
     ever returned."""
     # A check that could not run (403, timeout of the API) says nothing about what is wrong.
     known = [r for r in problems if r.health is not Health.UNKNOWN]
-    guesses = [_guess(r) for r in sorted(known, key=lambda r: (_SPECIFICITY.get(r.kind, 9), -r.health.rank))]
+    guesses: list[tuple[str, str] | None] = [g for r in known for g in _labelled(r)]
+    guesses += [_guess(r) for r in sorted(known, key=lambda r: (_SPECIFICITY.get(r.kind, 9), -r.health.rank))]
     for guess in guesses:
         if guess is None:
             continue

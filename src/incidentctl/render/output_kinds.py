@@ -98,10 +98,11 @@ class SandboxSignalOutput(OutputModel):
     error_rate: float
     p95_seconds: float
     cause: str | None
+    attack: str = Field("", description="An attack on it (credential-stuffing), which no error rate shows.")
 
 
-class SandboxStatusOutput(OutputModel):
-    """``sandbox status``: what a running sandbox plays."""
+class SandboxPlayingOutput(OutputModel):
+    """What a running sandbox plays."""
 
     scenario: str
     url: str
@@ -113,7 +114,106 @@ class SandboxStatusOutput(OutputModel):
     )
 
 
-class SandboxScenarioChangeOutput(SandboxStatusOutput):
+class SandboxSlackMessageOutput(OutputModel):
+    ts: str
+    via: str = Field(description="api (chat.postMessage) or webhook.")
+    text: str
+    thread_ts: str | None = Field(description="The message it replies to, in a thread.")
+    edits: int = Field(description="How many times chat.update edited it in place.")
+    key: str | None = Field(description="The idempotency key in its metadata.")
+
+
+class SandboxSlackChannelOutput(OutputModel):
+    id: str
+    name: str
+    topic: str
+    members: list[str]
+    messages: list[SandboxSlackMessageOutput] = Field(description="Oldest first.")
+
+
+class SandboxSlackOutput(OutputModel):
+    channels: list[SandboxSlackChannelOutput]
+
+
+class SandboxStatuspageUpdateOutput(OutputModel):
+    status: str
+    body: str
+    created_at: str
+
+
+class SandboxStatuspageIncidentOutput(OutputModel):
+    id: str
+    name: str
+    status: str
+    impact: str
+    shortlink: str
+    components: dict[str, str] = Field(description="Component name -> its status.")
+    updates: list[SandboxStatuspageUpdateOutput] = Field(description="Oldest first.")
+
+
+class SandboxStatuspageOutput(OutputModel):
+    page_id: str
+    incidents: list[SandboxStatuspageIncidentOutput]
+
+
+class SandboxPagerDutyEventOutput(OutputModel):
+    action: str
+    at: str
+    summary: str | None
+    severity: str | None = None
+
+
+class SandboxPagerDutyIncidentOutput(OutputModel):
+    dedup_key: str
+    status: str = Field(description="triggered, acknowledged or resolved.")
+    events: list[SandboxPagerDutyEventOutput]
+
+
+class SandboxPagerDutyOutput(OutputModel):
+    incidents: list[SandboxPagerDutyIncidentOutput]
+
+
+class SandboxFileOutput(OutputModel):
+    channel: str
+    path: str = Field(description="Relative to the sandbox's folder.")
+    bytes: int
+
+
+class SandboxChannelsOutput(OutputModel):
+    """What each channel stand-in received."""
+
+    slack: SandboxSlackOutput
+    statuspage: SandboxStatuspageOutput
+    pagerduty: SandboxPagerDutyOutput
+    files: list[SandboxFileOutput] = Field(description="The file channels' messages (the sandbox's email).")
+
+
+class SandboxStatusOutput(SandboxPlayingOutput):
+    """``sandbox status``: what a running sandbox plays, and what its channel stand-ins received."""
+
+    channels: SandboxChannelsOutput
+
+
+class SandboxFaultOutput(OutputModel):
+    kind: str = Field(description="latency (a hang), status (an error answer) or forbidden.")
+    target: str
+    seconds: float
+    status: int
+    retry_after: int | None
+    verb: str | None
+    resource: str | None
+    path: str | None
+    remaining: int | None = Field(description="How many more requests it answers; null: until cleared.")
+
+
+class SandboxFaultsOutput(OutputModel):
+    """``sandbox fault``: the faults a running sandbox now applies."""
+
+    url: str
+    faults: list[SandboxFaultOutput]
+
+
+class SandboxScenarioChangeOutput(SandboxPlayingOutput):
     """``sandbox inject``: the scenario the sandbox plays now, and the one it replaced."""
 
     replaced: str | None
@@ -166,6 +266,7 @@ KINDS: dict[str, Any] = {
     "SandboxScenarioList": list[SandboxScenarioOutput],
     "SandboxScenario": SandboxScenarioChangeOutput,
     "SandboxStatus": SandboxStatusOutput,
+    "SandboxFaults": SandboxFaultsOutput,
     "OutputKindList": OutputKindListOutput,
     "LogLine": LogLineOutput,
     "LogProblem": LogProblemOutput,

@@ -43,6 +43,9 @@ class Signals:
     cause: str = ""
     #: what responders switched that changes who this service serves: "maintenance", "redirected"
     mode: str = ""
+    #: an attack on the service: "credential-stuffing" (a flood of failed logins), "credential-stuffing-contained"
+    #: (the same flood, answered 429 by the login throttle)
+    attack: str = ""
 
 
 @dataclass
@@ -64,6 +67,8 @@ class Model:
     #: scenario-level state that lives outside the cluster (an LLM provider's outage, user traffic)
     openai_down: bool = False
     traffic_multiplier: float = 1.0
+    #: a few addresses try leaked username/password pairs on the gateway's login route
+    credential_stuffing: bool = False
     #: a short description of what is going on, for the admin endpoint
     scenario: str = "healthy"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -208,6 +213,13 @@ class Model:
         """The gateway reloads its ConfigMap: MAINTENANCE_MODE "on" answers every route with the maintenance page."""
         return self.flag(sim, world.MAINTENANCE_KEY, world.GATEWAY_CONFIG).strip().lower() in ("on", "true", "1")
 
+    def login_throttled(self, sim: ControllerBase) -> bool:
+        """The gateway reloads its ConfigMap: a positive LOGIN_THROTTLE_PER_MINUTE turns the login throttle on."""
+        try:
+            return int(self.flag(sim, world.LOGIN_THROTTLE_KEY, world.GATEWAY_CONFIG) or "0") > 0
+        except ValueError:
+            return False
+
     def redirected_to(self, sim: ControllerBase) -> str | None:
         """The Service the ``sarvanom`` ingress sends users to, when it is not the cluster's gateway."""
         ingress = sim.store.get(resources.INGRESSES, world.NAMESPACE, "sarvanom")
@@ -230,6 +242,9 @@ class Model:
         target = self.redirected_to(sim)
         if target is not None:
             out.append(f"traffic redirected to {target} (ingress sarvanom)")
+        if self.login_throttled(sim):
+            limit = self.flag(sim, world.LOGIN_THROTTLE_KEY, world.GATEWAY_CONFIG)
+            out.append(f"login throttled ({world.GATEWAY_CONFIG} {world.LOGIN_THROTTLE_KEY}={limit})")
         return out
 
     def breaker_open(self, sim: ControllerBase) -> bool:
@@ -317,6 +332,10 @@ class Model:
             gw.cause or (sy.cause if sy.error_rate >= rt.error_rate else rt.cause) if upstream_err > 0.02 else gw.cause
         )
         result["gateway"] = replace(gw, error_rate=min(1.0, gw_err), p95=gw.p95 + rt.p95 + sy.p95, cause=cause)
+        if self.credential_stuffing and result["gateway"].ready:
+            # failed logins are 401s, not 5xx: the error rate and latency do not move, the logs and an alert do
+            attack = "credential-stuffing-contained" if self.login_throttled(sim) else "credential-stuffing"
+            result["gateway"] = replace(result["gateway"], attack=attack)
         return self._switched_signals(sim, result, redirected=share < 1.0)
 
     def _switched_signals(

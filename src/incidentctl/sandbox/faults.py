@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 #: what a fault can apply to: the Kubernetes API, or one of the stand-in services
-TARGETS = ("kube", "health", "deps", "prometheus", "alertmanager", "any")
+TARGETS = ("kube", "health", "deps", "prometheus", "alertmanager", "slack", "statuspage", "pagerduty", "any")
 
 
 @dataclass
@@ -64,8 +64,10 @@ class Faults:
         """A burst of ``count`` error answers (forever when None)."""
         return self.add(Fault("status", target, status=status, path=path, remaining=count))
 
-    def rate_limit(self, retry_after: int = 1, *, count: int | None = 1, target: str = "kube") -> Fault:
-        return self.add(Fault("status", target, status=429, retry_after=retry_after, remaining=count))
+    def rate_limit(
+        self, retry_after: int = 1, *, count: int | None = 1, target: str = "kube", path: str | None = None
+    ) -> Fault:
+        return self.add(Fault("status", target, status=429, retry_after=retry_after, path=path, remaining=count))
 
     def forbid(self, verb: str, resource: str, *, count: int | None = None) -> Fault:
         """RBAC says no to ``verb`` on ``resource`` (e.g. "list", "pods")."""

@@ -1,10 +1,11 @@
 """The sandbox's hotfix folder: the manifests a team keeps ready for ``kubectl apply -f k8s/hotfix/`` (runbook
-3.1), here the one that fixes the bad-config drill by putting synthesis' provider timeout back.
+3.1), here the ones that fix the bad-config drill (synthesis' provider timeout back) and the credential-stuffing
+drill (the gateway's login throttle on).
 
 The runbook the sandbox writes names this folder as its ``mitigation.hotfix_dir`` and the folder is written beside
 it, so ``incidentctl mitigate apply`` (no DIR) works in a drill and in the demo as it would with a team's own
-folder. The manifest sets one key: server-side apply leaves the ConfigMap's other keys (an open circuit breaker
-among them) as they are, and applying it where the timeout is already right changes nothing.
+folder. Each manifest sets one key: server-side apply leaves the ConfigMaps' other keys (an open circuit breaker,
+maintenance mode) as they are, and applying one where its key is already right changes nothing.
 """
 
 from __future__ import annotations
@@ -34,4 +35,15 @@ def write_hotfixes(runbook_dir: Path) -> Path:
         "`incidentctl mitigate apply` sends it.\n"
     )
     (folder / "synthesis-config.yaml").write_text(header + yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+    throttle = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": world.GATEWAY_CONFIG, "namespace": world.NAMESPACE},
+        "data": {world.LOGIN_THROTTLE_KEY: "5"},
+    }
+    header = (
+        "# The gateway's login throttle on: an address with more than 5 failed logins a minute is answered 429 before\n"
+        "# any password check (the credential-stuffing drill's fix).\n"
+    )
+    (folder / "gateway-config.yaml").write_text(header + yaml.safe_dump(throttle, sort_keys=False), encoding="utf-8")
     return folder

@@ -30,6 +30,9 @@ CHUNK = 60.0
 
 #: how many request lines a second one pod of each service writes (the rest of the traffic is not logged)
 LINE_RATE = {"gateway": 0.5, "retrieval": 0.4, "synthesis": 0.35}
+#: failed logins a second one gateway pod logs during the credential-stuffing drill
+LOGIN_FLOOD_RATE = 2.0
+MAIL = ("gmail.com", "yahoo.com", "outlook.com", "proton.me")
 
 
 def select_lines(lines: list[Line], *, since: datetime | None = None, tail: int | None = None) -> list[Line]:
@@ -150,6 +153,8 @@ class LogInstance:
                     sig = history.at(name, t) if history is not None else None
                     out.append((t, self._request_line(rng, t, sig)))
                 t += timedelta(seconds=rng.expovariate(rate))
+            if name == "gateway" and history is not None:
+                out = sorted(out + self._login_flood(index, start, end, ready_at), key=lambda line: line[0])
             return out
         if name == "postgres":
             return self._postgres_chunk(rng, index, start, end)
@@ -256,6 +261,37 @@ class LogInstance:
             f"{ts} INFO  synthesis.answer request_id={rid} provider={provider} model={model} "
             f"tokens_in={rng.randint(600, 3200)} tokens_out={rng.randint(80, 700)} duration_ms={duration}"
         )
+
+    def _login_flood(self, index: int, start: datetime, end: datetime, ready_at: datetime) -> list[Line]:
+        """The credential-stuffing drill's failed logins, from a generator of their own (the users' own lines stay
+        the ones they always were): 401 per leaked pair tried, or 429 once the login throttle is on."""
+        rng = random.Random(self.inst.seed * 100003 + index + 7_777_777)
+        out: list[Line] = []
+        t = start + timedelta(seconds=rng.expovariate(LOGIN_FLOOD_RATE))
+        while t < end:
+            sig = self.sim.history.at("gateway", t) if self.sim.history is not None else None
+            attack = sig.attack if sig is not None else ""
+            if t >= ready_at and attack.startswith("credential-stuffing"):
+                client = rng.choice(world.ATTACKERS)
+                rid = _rid(rng)
+                head = (
+                    f"{_ts(t)} WARNING gateway.auth request_id={rid} client={client} method=POST "
+                    f"path={world.LOGIN_PATH}"
+                )
+                if attack == "credential-stuffing":
+                    user = f"{''.join(rng.choice('abcdefghijklmnopqrstuvwxyz') for _ in range(7))}@{rng.choice(MAIL)}"
+                    text = (
+                        f'{head} status=401 duration_ms={rng.randint(30, 90)} user={user} reason="invalid credentials" '
+                        'ua="python-requests/2.31.0"'
+                    )
+                else:
+                    text = (
+                        f"{head} status=429 duration_ms=1 "
+                        f'reason="login throttled: over the failed-login limit for this address"'
+                    )
+                out.append((t, text))
+            t += timedelta(seconds=rng.expovariate(LOGIN_FLOOD_RATE))
+        return out
 
     def _own_share_of_a_bad_deploy(self) -> tuple[float, str]:
         """The service's error rate averages its revisions; a pod logs its own: the broken revision's workers

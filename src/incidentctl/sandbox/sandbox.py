@@ -24,9 +24,10 @@ from incidentctl.sandbox import names, scenarios, world
 from incidentctl.sandbox.apierrors import ApiError, bad_request
 from incidentctl.sandbox.behaviour import Model
 from incidentctl.sandbox.clock import SimClock, rfc3339
-from incidentctl.sandbox.faults import Faults
+from incidentctl.sandbox.faults import Fault, Faults
 from incidentctl.sandbox.history import SignalHistory
 from incidentctl.sandbox.http import Request, Response, json_response
+from incidentctl.sandbox.notify_standins import Credentials, NotifyStandIns
 from incidentctl.sandbox.server import Router, SandboxHTTPServer, serve
 from incidentctl.sandbox.simulation import Simulation
 from incidentctl.sandbox.store import Store
@@ -53,6 +54,7 @@ class Sandbox:
         bulk: tuple[int, int] | None = None,
         tls_dir: Path | None = None,
         metrics_server: bool = True,
+        credentials: Credentials | None = None,
     ) -> None:
         scenarios.get(scenario)
         names.seed(seed)
@@ -74,6 +76,8 @@ class Sandbox:
         self.sim = Simulation(self.store, self.clock, self.model)
         history_log = SignalHistory()
         self.faults = Faults()
+        #: the Slack, Statuspage and PagerDuty stand-ins, and the secrets they accept (the runbook's files)
+        self.notify = NotifyStandIns(credentials or Credentials(), self.clock.now)
         self.scenario = "healthy"
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -313,8 +317,26 @@ class Sandbox:
         if path == "faults":
             if request.method == "DELETE":
                 self.faults.clear()
+            if request.method == "POST":
+                self._add_fault(request.json() or {})
             return json_response(self.faults.describe())
+        if path == "channels" and request.method == "GET":
+            return json_response(self.notify.snapshot())
         raise ApiError(404, f"no admin endpoint {path!r}")
+
+    def _add_fault(self, body: dict[str, Any]) -> None:
+        """A drill leader's fault (``incidentctl sandbox fault``): a burst of errors, a rate limit or a hang."""
+        try:
+            target = str(body.get("target", "any"))
+            count = int(body["count"]) if body.get("count") is not None else None
+            if body.get("hang") is not None:
+                self.faults.latency(float(body["hang"]), target=target, count=count)
+            else:
+                status = int(body.get("status", 503))
+                retry_after = int(body["retryAfter"]) if body.get("retryAfter") is not None else None
+                self.faults.add(Fault("status", target, status=status, retry_after=retry_after, remaining=count))
+        except (KeyError, TypeError, ValueError) as e:
+            raise bad_request(f"invalid fault: {e}") from None
 
     def describe(self) -> dict[str, Any]:
         with self.store.lock:
@@ -333,6 +355,7 @@ class Sandbox:
                         "ready": v.ready,
                         "desired": v.desired,
                         "cause": v.cause,
+                        "attack": v.attack,
                     }
                     for k, v in signals.items()
                 },
@@ -346,7 +369,8 @@ def admin_request(
     body: dict[str, Any] | None = None,
     timeout: float = 10.0,
     ca_data: str | None = None,
-) -> dict[str, Any]:
+    method: str | None = None,
+) -> Any:
     """Talk to a running sandbox's admin endpoint (used by ``incidentctl sandbox inject``)."""
     import base64
     import ssl
@@ -360,9 +384,8 @@ def admin_request(
     request = urllib.request.Request(
         f"{url.rstrip('/')}/_sandbox/{path}",
         data=data,
-        method="POST" if body is not None else "GET",
+        method=method or ("POST" if body is not None else "GET"),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
-        result: dict[str, Any] = json.loads(response.read())
-        return result
+        return json.loads(response.read())

@@ -13,6 +13,12 @@ The dependency outage cannot be fixed from the cluster. A drill contains it with
 answer with the fallback provider (the app reloads the ConfigMap), so errors stop reaching users while the
 openai check keeps failing until the provider recovers (``inject healthy``).
 
+total-outage scales the gateway to zero (``inject healthy`` scales it back to its usual count when it is still at
+zero). credential-stuffing floods the gateway's login route with failed logins from a few addresses
+(:data:`incidentctl.sandbox.world.ATTACKERS`): 401s in the gateway's logs and a ``CredentialStuffing`` alert
+labelled ``category=security``, ``kind=attack``; a positive ``LOGIN_THROTTLE_PER_MINUTE`` in ``gateway-config``
+(the hotfix folder has it) answers those addresses 429 before any password check, and the alert resolves.
+
 The runbook's other switches work on any scenario: ``MAINTENANCE_MODE=on`` in ``gateway-config`` makes the gateway
 answer the maintenance page, and pointing the ``sarvanom`` ingress at the ``gateway-standby`` ExternalName Service
 sends the users' traffic to the standby region (:mod:`incidentctl.sandbox.behaviour` is the model of both).
@@ -47,6 +53,7 @@ def _healthy(sim: Simulation) -> None:
     model = sim.model
     model.openai_down = False
     model.traffic_multiplier = 1.0
+    model.credential_stuffing = False
     for run in sim.pods.values():
         for key in ("connections_exhausted", "exhausted_since", "corrupt_keys"):
             run.attrs.pop(key, None)
@@ -58,6 +65,7 @@ def _healthy(sim: Simulation) -> None:
     for deploy in sim.store.list(resources.DEPLOYMENTS, world.NAMESPACE):
         _undo_broken_rollout(sim, deploy)
     _undo_bad_config(sim)
+    _undo_total_outage(sim)
     sim.touch_all()
 
 
@@ -140,6 +148,33 @@ def _undo_bad_config(sim: Simulation) -> None:
     new["data"][world.TIMEOUT_KEY] = world.GOOD_TIMEOUT
     managed_fields.stamp(new, "kubectl-edit", sim.clock.now(), old=cm)
     sim.store.replace(resources.CONFIGMAPS, new)
+
+
+def _scale_gateway(sim: Simulation, replicas: int) -> None:
+    """``kubectl scale deployment gateway --replicas=N``: a write to the scale subresource by kubectl."""
+    deploy = sim.store.must_get(resources.DEPLOYMENTS, world.NAMESPACE, world.GATEWAY.name)
+    new = copy.deepcopy(deploy)
+    new["spec"]["replicas"] = replicas
+    managed_fields.stamp(new, "kubectl", sim.clock.now(), old=deploy, subresource="scale")
+    sim.store.replace(resources.DEPLOYMENTS, new)
+
+
+def _total_outage(sim: Simulation) -> None:
+    """A cleanup job meant for staging runs against production and scales the gateway to zero: every gateway pod
+    is terminated, the ingress still points at the gateway Service, which has no endpoints left."""
+    _scale_gateway(sim, 0)
+    sim.touch_all()
+
+
+def _undo_total_outage(sim: Simulation) -> None:
+    deploy = sim.store.get(resources.DEPLOYMENTS, world.NAMESPACE, world.GATEWAY.name)
+    if deploy is not None and int(deploy["spec"].get("replicas", 1)) == 0:
+        _scale_gateway(sim, world.GATEWAY.replicas)
+
+
+def _credential_stuffing(sim: Simulation) -> None:
+    sim.model.credential_stuffing = True
+    sim.touch_all()
 
 
 def _db_outage(sim: Simulation) -> None:
@@ -243,6 +278,26 @@ SCENARIOS: dict[str, Scenario] = {
             "kubectl exec redis-0 -- redis-cli flushall",
             _cache_corruption,
             fix=("mitigate", "flush-cache", "redis", "--reason", "corrupt entries in redis"),
+        ),
+        Scenario(
+            "total-outage",
+            "A cleanup job run against the production context scaled the gateway to zero: it serves nobody (P1).",
+            "no gateway pods, deployment gateway 0/0, the gateway Service without endpoints, every health check "
+            "of the gateway refused or 503",
+            f"kubectl scale deployment gateway --replicas={world.GATEWAY.replicas}",
+            _total_outage,
+            fix=("mitigate", "scale", f"gateway={world.GATEWAY.replicas}"),
+        ),
+        Scenario(
+            "credential-stuffing",
+            "A few addresses try leaked username/password pairs on the login route: a flood of 401s, a security "
+            "alert firing.",
+            f"CredentialStuffing (category=security) firing for the gateway, 401s on {world.LOGIN_PATH} from "
+            f"{len(world.ATTACKERS)} client addresses in the gateway's logs, error rate and latency normal",
+            "turn the gateway's login throttle on: kubectl patch configmap gateway-config --type=merge -p "
+            f'\'{{"data":{{"{world.LOGIN_THROTTLE_KEY}":"5"}}}}\' (the hotfix folder\'s gateway-config.yaml)',
+            _credential_stuffing,
+            fix=("mitigate", "apply"),
         ),
     )
 }

@@ -21,6 +21,7 @@ from incidentctl.sandbox import apierrors, resources, websocket
 from incidentctl.sandbox.apierrors import ApiError
 from incidentctl.sandbox.http import Request, Response, json_response, text_response
 from incidentctl.sandbox.kubeapi import KubeApi, parse_target
+from incidentctl.sandbox.notify_standins import PREFIXES as NOTIFY_PREFIXES
 
 if TYPE_CHECKING:
     from incidentctl.sandbox.sandbox import Sandbox
@@ -33,6 +34,7 @@ _STAND_IN_PREFIXES = {
     "/deps/": "deps",
     "/prometheus/": "prometheus",
     "/alertmanager/": "alertmanager",
+    **NOTIFY_PREFIXES,
 }
 
 
@@ -69,7 +71,12 @@ class Router:
                 self.sandbox.stopping.wait(decision.delay)
             if decision.status:
                 headers = {"Retry-After": str(decision.retry_after)} if decision.retry_after else {}
-                return json_response({"error": f"injected fault: HTTP {decision.status}"}, decision.status, headers)
+                body: dict[str, Any] = {"error": f"injected fault: HTTP {decision.status}"}
+                if kind == "slack" and decision.status == 429:
+                    body = {"ok": False, "error": "ratelimited"}  # the Web API's own 429 body
+                return json_response(body, decision.status, headers)
+            if kind in NOTIFY_PREFIXES.values():
+                return self.sandbox.notify.handle(kind, request)
             response = self.stand_ins.handle(request)
             return response or json_response({"error": f"no such path {path}"}, 404)
         except ApiError as err:

@@ -443,6 +443,32 @@ class StandIns:
                         now,
                     )
                 )
+            gateway = sim.model.signals(sim).get("gateway")
+            if gateway is not None and gateway.attack == "credential-stuffing":
+                # the security team's rule: failed logins on one route from few addresses; its labels say what
+                # kind of incident it is, so triage can file it under the runbook's security/attack
+                out.append(
+                    self._alert(
+                        {
+                            "namespace": ns,
+                            "service": "gateway",
+                            "route": world.LOGIN_PATH,
+                            "alertname": "CredentialStuffing",
+                            "severity": "critical",
+                            "category": "security",
+                            "kind": "attack",
+                            "team": "security",
+                        },
+                        {
+                            "summary": f"gateway: a flood of failed logins on {world.LOGIN_PATH} from "
+                            f"{len(world.ATTACKERS)} addresses",
+                            "description": "401s on the login route from "
+                            f"{', '.join(world.ATTACKERS)}: leaked username/password pairs being tried",
+                        },
+                        self._since("gateway", lambda s: s.attack == "credential-stuffing", now),
+                        now,
+                    )
+                )
         with self._lock:
             for alert in self._posted_alerts:
                 if parse_time(alert["endsAt"]) > now:

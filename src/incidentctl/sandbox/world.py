@@ -184,6 +184,12 @@ KNOWN_IMAGES = {c.image_at(r.version) for c in COMPONENTS for r in c.releases} |
 #: the gateway's own settings (``envFrom``; the app reloads them): MAINTENANCE_MODE "on" serves the maintenance page
 GATEWAY_CONFIG = "gateway-config"
 MAINTENANCE_KEY = "MAINTENANCE_MODE"
+#: a number N: the gateway answers a client address that failed to log in more than N times in a minute with 429,
+#: before any password check (the credential-stuffing drill's fix); unset or 0: no throttle
+LOGIN_THROTTLE_KEY = "LOGIN_THROTTLE_PER_MINUTE"
+LOGIN_PATH = "/v1/auth/login"
+#: the few addresses the credential-stuffing drill's flood comes from (documentation ranges, RFC 5737)
+ATTACKERS = ("198.51.100.23", "198.51.100.77", "203.0.113.195")
 #: the standby region's gateway, reached from the cluster as an ExternalName Service (the redirect's target)
 STANDBY_SERVICE = "gateway-standby"
 STANDBY_HOST = "api.standby.europe-west4.sarvanom.com"
