@@ -143,3 +143,45 @@ def test_inject_healthy_ends_both(sandbox_factory: Callable[..., Sandbox]) -> No
         assert not any(
             a["labels"]["alertname"] == "CredentialStuffing" for a in web.get("/alertmanager/api/v2/alerts").json()
         )
+
+
+def _escalation_due(invoke: Invoke, site: Site) -> tuple[int, dict[str, Any]]:
+    return _json(invoke, site, "escalate", "check")
+
+
+def test_total_outage_escalates_to_the_cto_at_once(
+    invoke: Invoke, sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    site = _site(sandbox_factory, tmp_path, "total-outage")
+    code, triage = _json(invoke, site, "triage", "--declare")
+    assert code == 3
+    assert triage["data"]["severity"] == "P1"
+
+    code, check = _escalation_due(invoke, site)
+    assert code == 3, check
+    due = [r for r in check["data"]["assessment"]["rules"] if r["state"] == "due"]
+    assert ("severity:P1", "L4") in {(r["rule"], r["level"]) for r in due}
+
+    code, applied = _json(invoke, site, "escalate", "check", "--apply")
+    assert applied["data"]["applied"]["level"] == "L4"
+    assert code == 0, applied  # recorded, and its notice delivered
+    # L4's notify list pages: the sandbox's PagerDuty holds one triggered incident under the incident's id
+    paged = site.sandbox.notify.pagerduty.snapshot()["incidents"]
+    assert [(p["dedup_key"], p["status"]) for p in paged] == [(triage["data"]["incident"], "triggered")]
+    code, again = _escalation_due(invoke, site)
+    assert code == 0, again  # L4 is reached: nothing is due twice
+    assert [r["level"] for r in again["data"]["assessment"]["reached"]] == ["L4"]
+
+
+def test_credential_stuffing_escalates_to_l3_on_the_security_alert(
+    invoke: Invoke, sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    site = _site(sandbox_factory, tmp_path, "credential-stuffing")
+    code, triage = _json(invoke, site, "triage", "--declare")
+    assert code == 3
+    assert triage["data"]["category"] == "security/attack"
+
+    code, check = _escalation_due(invoke, site)
+    assert code == 3, check
+    due = {(r["rule"], r["level"]) for r in check["data"]["assessment"]["rules"] if r["state"] == "due"}
+    assert ("security-breach", "L3") in due

@@ -65,7 +65,7 @@ def demo(
     ] = None,
 ) -> None:
     """Play an incident on a local sandbox cluster: detect, triage and declare, tell people, investigate,
-    acknowledge, mitigate and verify, a status update, timeline."""
+    acknowledge, an escalation check, mitigate and verify, a status update, timeline."""
     from rich.markup import escape
 
     from incidentctl.sandbox import scenarios as catalogue
@@ -109,6 +109,7 @@ def demo(
                     ["investigate"],
                 ),
                 ("Acknowledge (the response-time clock stops)", ["incident", "ack", "@open"]),
+                (_ESCALATE, ["escalate", "check", "@open"]),
                 (_MITIGATE, fix),
                 (
                     _UPDATE,
@@ -203,6 +204,7 @@ def _run_step(
 
 _MITIGATE = "Mitigate (runbook 3.1-3.3: the fix, its plan and diff shown, confirmed, verified)"
 _TELL = "Tell people (runbook 1.3: the incident channel and its status message, the email, the status page, the page)"
+_ESCALATE = "Escalation check (runbook: the matrix's automatic and time-based rules on the journal)"
 _UPDATE = "Status update (runbook 4.1: the Slack status message edited in place, the status page updated)"
 
 
