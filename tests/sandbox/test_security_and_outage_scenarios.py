@@ -180,6 +180,7 @@ def test_credential_stuffing_escalates_to_l3_on_the_security_alert(
     code, triage = _json(invoke, site, "triage", "--declare")
     assert code == 3
     assert triage["data"]["category"] == "security/attack"
+    assert (triage["data"]["severity"], triage["data"]["decidedBy"]) == ("P2", "p2-security-attack")
 
     code, check = _escalation_due(invoke, site)
     assert code == 3, check
