@@ -167,3 +167,17 @@ def body_text(body: object) -> str:
     if isinstance(body, list):
         return "".join(body_text(v) for v in body)
     return ""
+
+
+def test_a_secret_pasted_into_the_reason_is_masked_in_the_journal_and_the_message(
+    told: Escalations, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(url=HOOK, method="POST", status_code=200)
+    incident = told.declare(severity="P2")
+    secret = HOOK.rsplit("/", 1)[-1]
+    result = told.run("escalate", incident, "--to", "L3", "--reason", f"webhook {HOOK} keeps failing")
+    assert result.exit_code == 0, result.stderr
+    assert secret not in result.stdout
+    [escalated] = [e for e in told.timeline(incident) if e["kind"] == "escalated"]
+    assert secret not in escalated["data"]["reason"]
+    assert secret not in httpx_mock.get_requests()[0].read().decode()

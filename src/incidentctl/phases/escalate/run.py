@@ -239,7 +239,9 @@ def escalate(
     rb = ctx.runbook
     journal = ctx.journal()
     spec = _level(rb, level)
-    safe_reason = one_line(reason)[:500]
+    learn_runbook_secrets(ctx)
+    # a pasted token or webhook URL in --reason is masked before it reaches the journal or any message
+    safe_reason = ctx.secrets.redact(one_line(reason))[:500]
     batch = f"escalation-{level}" if spec.notify else None
     above: list[Reached] = []
     same: list[Reached] = []
@@ -284,7 +286,6 @@ def escalate(
         )
     recorded = reached_levels(rb, journal.timeline(incident.id))
     mine = next(r for r in reversed(recorded) if r.level == level)
-    learn_runbook_secrets(ctx)
     return Escalation(
         incident.id, level, spec.role, safe_reason, rule, automatic, True, mine, _tell(ctx, appended.incident, mine)
     )
