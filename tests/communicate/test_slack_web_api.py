@@ -281,3 +281,12 @@ def test_a_status_message_someone_deleted_is_posted_again_and_the_next_update_ed
     comms.json("communicate", "send", "update", "--update", "Recovering")
     assert slack.called("chat.update")[-1]["ts"] == status.ts
     assert slack.in_channel(channel_id) == [status]
+
+
+def test_the_incident_channel_keeps_the_titles_first_words_so_people_can_type_it() -> None:
+    from incidentctl.adapters.notify.slack import incident_channel_name
+
+    long_title = "synthesis: 2/4 pods ready (CrashLoopBackOff); error_rate 42.8% > 10% on synthesis"
+    assert incident_channel_name("inc-", "INC-2026-001", long_title) == "inc-2026-001-synthesis-2-4-pods-ready"
+    assert incident_channel_name("inc-", "INC-2026-004", "API outage") == "inc-2026-004-api-outage"
+    assert len(incident_channel_name("inc-", "INC-2026-004", "x" * 300)) <= 80

@@ -52,15 +52,23 @@ EVENT_TYPE = "incident_update"
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
 
 
+#: How much of the title an incident channel's name keeps (whole words, where it can).
+TITLE_WORDS_LIMIT = 32
+
+
 def incident_channel_name(prefix: str, incident_id: str, title: str) -> str:
     """The incident channel's name: the prefix, the incident id and a slug of the title, as Slack allows it (lower
     case letters, digits, ``-`` and ``_``, at most 80). A prefix the id already starts with is not repeated:
-    ``inc-`` and INC-2026-004 make ``inc-2026-004-...``."""
+    ``inc-`` and INC-2026-004 make ``inc-2026-004-...``. The title's part keeps its first words up to
+    ``TITLE_WORDS_LIMIT`` characters: responders type the name (a title triage wrote from the signals runs long)."""
     base = _slug(incident_id)
     lead = _slug(prefix)
     if lead and base != lead and not base.startswith(f"{lead}-"):
         base = f"{lead}-{base}"
     slug = _slug(title)
+    if len(slug) > TITLE_WORDS_LIMIT:
+        cut = slug[: TITLE_WORDS_LIMIT + 1]
+        slug = (cut.rsplit("-", 1)[0] if "-" in cut[8:] else cut[:TITLE_WORDS_LIMIT]).rstrip("-_")
     name = f"{base}-{slug}" if slug else base
     return name[:NAME_LIMIT].rstrip("-_")
 
