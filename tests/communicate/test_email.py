@@ -16,6 +16,7 @@ import yaml
 from tests.communicate.harness import Comms, Killed
 from tests.communicate.leaks import assert_nowhere
 from tests.communicate.smtp import SmtpServer
+from tests.conftest import Invoke
 
 PASSWORD = "smtp-Pa55w0rd-9f8e7d6c"
 
@@ -206,7 +207,7 @@ def test_a_server_that_went_away_keeps_the_message_queued_and_flush_delivers_it_
 
     server.start()
     assert comms.json("communicate", "flush")["data"]["outcomes"][0]["state"] == "sent"
-    assert comms.json("communicate", "flush")["data"]["outcomes"][0]["state"] == "sent"
+    assert comms.json("communicate", "flush")["data"]["outcomes"] == []  # nothing sent again
     assert len(server.received) == 1
     [entry] = comms.json("communicate", "status", incident)["data"]["entries"]
     assert (entry["state"], entry["attempts"]) == ("sent", 5)
@@ -226,3 +227,16 @@ def test_email_cannot_tell_so_a_stopped_sender_leaves_it_in_doubt_until_resend(
     assert comms.json("communicate", "flush", "--resend")["data"]["outcomes"][0]["state"] == "sent"
     assert len(server.received) == 2
     assert server.received[0].message["Message-ID"] == server.received[1].message["Message-ID"]
+
+
+def test_a_password_without_starttls_to_a_remote_server_is_a_runbook_error(invoke: Invoke, workdir: Path) -> None:
+    """AUTH without TLS would send the password readable on the network: `runbook validate` says so, at the line."""
+    runbook = workdir / "runbook.yaml"
+    text = runbook.read_text(encoding="utf-8")
+    assert "        starttls: true\n" in text
+    runbook.write_text(text.replace("        starttls: true\n", "        starttls: false\n", 1), encoding="utf-8")
+    result = invoke(["runbook", "validate"])
+    assert result.exit_code == 2, result.output
+    assert "unencrypted" in result.output
+    assert "communication.channels.email.smtp" in result.output
+    assert "Traceback" not in result.output

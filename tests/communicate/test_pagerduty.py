@@ -133,7 +133,7 @@ def test_a_failed_delivery_is_delivered_exactly_once_by_flush(comms: Comms, http
     httpx_mock.reset()
     httpx_mock.add_response(url=URL, status_code=202, json=accepted(incident))
     assert comms.json("communicate", "flush")["data"]["outcomes"][0]["state"] == "sent"
-    assert comms.json("communicate", "flush")["data"]["outcomes"][0]["state"] == "sent"
+    assert comms.json("communicate", "flush")["data"]["outcomes"] == []  # nothing sent again
     assert len(httpx_mock.get_requests()) == 1
 
 
@@ -152,7 +152,7 @@ def test_a_sender_stopped_after_sending_sends_again_with_the_same_dedup_key(
     first, again = events(httpx_mock)
     assert first == again  # the same event: PagerDuty folds it into the one alert of this dedup key
     assert first["dedup_key"] == incident
-    assert comms.json("communicate", "flush")["data"]["outcomes"][0]["state"] == "sent"
+    assert comms.json("communicate", "flush")["data"]["outcomes"] == []
     assert len(httpx_mock.get_requests()) == 2
 
 

@@ -62,6 +62,7 @@ def test_the_most_severe_of_several_matching_rules_wins_and_the_others_are_kept(
         ("p2-error-rate", "P2", True),
         ("p2-response-time", "P2", False),
         ("p2-partial-outage", "P2", True),
+        ("p2-security-attack", "P2", False),
         ("p3-component-failure", "P3", True),
         ("p3-dependency-failure", "P3", False),
     ]
@@ -126,10 +127,11 @@ def test_problems_no_rule_covers_get_the_runbook_default(rb: Runbook) -> None:
     assert t.category is None
 
 
-def test_a_declared_security_breach_needs_a_rule_to_change_severity(rb: Runbook) -> None:
-    """The runbook escalates on security_breach but has no severity rule for it: healthy checks stay healthy."""
+def test_a_declared_security_breach_is_a_p2_by_its_rule(rb: Runbook) -> None:
+    """An attack in progress is High even while every check is healthy (runbook rule p2-security-attack)."""
     t = triage(rb, R.healthy(), declared=["security_breach"])
-    assert t.healthy
+    assert not t.healthy
+    assert (t.severity, t.decided_by) == ("P2", "p2-security-attack")
 
 
 # --- users affected ---------------------------------------------------------------------------------------------

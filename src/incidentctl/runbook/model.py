@@ -372,6 +372,15 @@ class SmtpServer(Model):
     username: SecretRef | None = None
     password: SecretRef | None = None
 
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> SmtpServer:
+        # without STARTTLS, AUTH sends the password readable to anyone on the path; only loopback is exempt
+        if self.password is not None and not self.starttls and self.host not in ("localhost", "127.0.0.1", "::1"):
+            raise ValueError(
+                "a password with starttls: false would go over the network unencrypted; set starttls: true"
+            )
+        return self
+
 
 class EmailChannel(Model):
     kind: Literal["email"]

@@ -69,7 +69,7 @@ class StatuspageDelivery:
             if any(_says(u, body) and _after(u, message.queued_at) for u in _updates(found)):
                 return _receipt(found, fallback=incident_id)
             return None
-        name = str(message.payload.get("name") or message.title)
+        name = str(message.payload.get("name") or message.subject)
         if message.payload.get("status") == "resolved":
             listed = self._call("GET", f"{self._base}/incidents", params={"q": name}, what=what)
         else:
@@ -102,7 +102,7 @@ def _incident(message: Outgoing) -> dict[str, Any]:
     """The ``incident`` object of a create or an update, from what was fixed when the message was queued."""
     payload = message.payload
     incident: dict[str, Any] = {
-        "name": str(payload.get("name") or message.title),
+        "name": str(payload.get("name") or message.subject),
         "status": str(payload.get("status") or message.status or "investigating"),
         "body": _body(message),
         "deliver_notifications": True,

@@ -152,6 +152,9 @@ def compose(
     assert text_template is not None  # required: a missing one raised
     subject, text = split_subject(render_template(text_template, context))
     payload: dict[str, Any] = dict(channel_extras(rb, incident, config, kind=kind))
+    if config.kind in PUBLIC_KINDS and subject:
+        # the public incident's name is the public template's subject, never the internal title
+        payload["name"] = subject
     message = {"kind": kind, "subject": subject, "text": text}
     for field, variant in VARIANTS.get(config.kind, {}).items():
         path = _template_path(ctx, variant, required=False)
@@ -175,18 +178,15 @@ def compose(
 
 def channel_extras(rb: Runbook, incident: Incident, config: Any, *, kind: str = "") -> Mapping[str, Any]:
     """Plain fields a channel needs from the runbook and the incident, fixed when queued so that a later flush
-    sends what the preview showed: the status page's public name, status, impact and component statuses;
+    sends what the preview showed: the status page's status, impact and component statuses;
     PagerDuty's severity, component, group and class."""
     level = rb.severities.get(incident.severity)
     if config.kind == "statuspage":
-        from incidentctl.core.text import one_line
-
         impact = level.status_page_impact if level else "none"
         resolved = kind == "resolution" or incident.status.value == "resolved"
         ids = [config.components[c] for c in incident.components if c in config.components]
         outage = "operational" if resolved else STATUSPAGE_COMPONENT_STATUS.get(impact)
         return {
-            "name": one_line(incident.title),
             "status": "resolved" if resolved else incident.status.value,
             "impact": impact,
             "components": dict.fromkeys(ids, outage) if outage else {},
