@@ -52,6 +52,22 @@ def open_incident(journal: JournalStore, explicit: str | None) -> OpenIncident:
     return OpenIncident(None, tuple(i.id for i in open_ones))
 
 
+def require_incident(journal: JournalStore, explicit: str | None, *, usage: str) -> Incident:
+    """The incident named, else the only open one; none or several open is one line saying which and how to name
+    one (``usage``: the command as the hint shows it, ``communicate status``)."""
+    from incidentctl.errors import UsageError
+
+    found = open_incident(journal, explicit)
+    if found.incident is None:
+        if found.ambiguous:
+            raise UsageError(
+                f"{len(found.ambiguous)} incidents are open ({', '.join(found.ambiguous[:5])})",
+                hint=f"name one: {usage} INC-YYYY-NNN",
+            )
+        raise UsageError("no incident is open", hint="declare one (incident declare) or name a closed one by its id")
+    return found.incident
+
+
 def record_look(journal: JournalStore, incident_id: str, kind: str, data: Mapping[str, Any]) -> Recorded:
     """Append a detected/triaged event unless the last recorded look saw the same, deciding under the journal's
     lock so that two runs at once record one look."""

@@ -18,7 +18,7 @@ from incidentctl.exitcodes import ExitCode
 from incidentctl.phases.messaging.compose import Content, compose, targets
 from incidentctl.phases.messaging.deliver import FlushOptions, Outcome, flush
 from incidentctl.phases.messaging.outbox import Draft, current, queue, record_sent
-from incidentctl.phases.recording import open_incident
+from incidentctl.phases.recording import require_incident
 
 if TYPE_CHECKING:
     from incidentctl.core.incident import Incident
@@ -149,15 +149,7 @@ def run_communicate(ctx: PhaseContext, request: CommunicateRequest) -> Communica
 
 
 def _incident(ctx: PhaseContext, explicit: str | None) -> Incident:
-    found = open_incident(ctx.journal(), explicit)
-    if found.incident is None:
-        if found.ambiguous:
-            raise UsageError(
-                f"{len(found.ambiguous)} incidents are open ({', '.join(found.ambiguous[:5])})",
-                hint="name one: communicate ... INC-YYYY-NNN",
-            )
-        raise UsageError("no incident is open", hint="declare one (incident declare) or name a closed one by its id")
-    return found.incident
+    return require_incident(ctx.journal(), explicit, usage="communicate ...")
 
 
 def _drafts(ctx: PhaseContext, request: PreviewRequest) -> tuple[Incident, list[Draft]]:

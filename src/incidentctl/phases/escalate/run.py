@@ -24,7 +24,7 @@ from incidentctl.exitcodes import ExitCode
 from incidentctl.phases.messaging.compose import Content, Target, compose
 from incidentctl.phases.messaging.deliver import FlushOptions, Outcome, flush
 from incidentctl.phases.messaging.outbox import queue
-from incidentctl.phases.recording import open_incident
+from incidentctl.phases.recording import require_incident
 
 if TYPE_CHECKING:
     from incidentctl.core.incident import Event, Incident
@@ -158,15 +158,7 @@ def matrix(rb: Runbook) -> list[LevelView]:
 
 
 def _incident(ctx: PhaseContext, explicit: str | None) -> Incident:
-    found = open_incident(ctx.journal(), explicit)
-    if found.incident is None:
-        if found.ambiguous:
-            raise UsageError(
-                f"{len(found.ambiguous)} incidents are open ({', '.join(found.ambiguous[:5])})",
-                hint="name one: escalate check INC-YYYY-NNN",
-            )
-        raise UsageError("no incident is open", hint="declare one (incident declare) or name a closed one by its id")
-    return found.incident
+    return require_incident(ctx.journal(), explicit, usage="escalate check")
 
 
 def _check(ctx: PhaseContext, request: CheckRequest) -> CheckResult:
