@@ -183,7 +183,10 @@ def declare(
         incident = journal.declare(declaration)
     if not state.printer.format.is_machine:
         name = catalogue.severities.get(incident.severity, "")
-        state.printer.note(f"declared {incident.id} ({incident.severity} {name}): {incident.title}".rstrip())
+        from incidentctl.core.text import one_line
+
+        title = one_line(incident.title)
+        state.printer.note(f"declared {incident.id} ({incident.severity} {name}): {title}".rstrip())
     state.printer.result("Incident", incident, table=lambda console: console.print(incident.id, markup=False))
 
 

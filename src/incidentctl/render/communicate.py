@@ -93,19 +93,19 @@ def show_delivery(console: Console, result: DeliveryResult) -> None:
         console.print(f"{_safe(where)}: nothing queued, nothing to send", highlight=False)
         return
     table = _table(f"{_safe(where)}{' ' + result.batch if result.batch else ''}")
-    for column in ("CHANNEL", "STATE", "ATTEMPTS", "KEY", "DETAIL"):
-        table.add_column(column)
+    for column in ("CHANNEL", "STATE", "ATTEMPTS", "KEY"):
+        table.add_column(column, no_wrap=True)
     for o in result.outcomes:
         style = _STATE_STYLE.get(o.state, "")
-        detail = o.error or ("found already delivered" if o.recovered else "")
-        table.add_row(
-            _safe(o.channel),
-            f"[{style}]{o.state}[/]" if style else o.state,
-            str(o.attempts),
-            _safe(o.key),
-            _safe(one_line(detail)),
-        )
+        state = f"[{style}]{o.state}[/]" if style else o.state
+        if o.recovered:
+            state += " (found already delivered)"
+        table.add_row(_safe(o.channel), state, str(o.attempts), _safe(o.key))
     console.print(table)
+    # why a message was not delivered, in full below the table: a cell would cut it where the cause is said
+    for o in result.outcomes:
+        if o.error and o.state != "sent":
+            console.print(f"{_safe(o.channel)}: [red]{_safe(one_line(o.error))}[/]", highlight=False)
 
 
 def show_status(console: Console, result: StatusResult) -> None:

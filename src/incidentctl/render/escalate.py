@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 _STATE_STYLE = {"due": "red", "pending": "yellow", "covered": "green", "off": "dim", "unknown": "yellow"}
 
 
+#: The other commands' table style: no box, so more of each line fits an 80-column terminal.
+_PLAIN: dict[str, Any] = {"box": None, "pad_edge": False, "show_edge": False, "header_style": "bold"}
+
+
 def _safe(text: str) -> str:
     return escape(one_line(text))
 
@@ -28,22 +32,21 @@ def _at(moment: datetime | None) -> str:
 
 
 def show_matrix(console: Console, result: MatrixResult) -> None:
-    table = Table(title="Escalation matrix", title_justify="left")
-    for column in ("LEVEL", "ROLE", "RESPOND IN"):
-        table.add_column(column, no_wrap=True)
-    for column in ("RESPONSIBILITIES", "CONTACTS", "NOTIFY", "TRIGGERS"):
-        table.add_column(column)
+    """One block per level, as the runbook's matrix reads: a table of seven columns does not fit a terminal."""
+    console.print("[bold]Escalation matrix[/]", highlight=False)
     for lvl in result.levels:
-        table.add_row(
-            lvl.id,
-            _safe(lvl.role),
-            format_duration(lvl.response_time),
-            ", ".join(_safe(r) for r in lvl.responsibilities),
-            "\n".join(_safe(c) for c in lvl.contacts) or "-",
-            ", ".join(_safe(c) for c in lvl.notify) or "-",
-            ", ".join(_safe(t) for t in lvl.triggers) or "-",
+        console.print()
+        console.print(
+            f"[bold]{lvl.id}[/] {_safe(lvl.role)} [dim](responds within {format_duration(lvl.response_time)})[/]",
+            highlight=False,
         )
-    console.print(table)
+        for duty in lvl.responsibilities:
+            console.print(f"  - {_safe(duty)}", highlight=False)
+        console.print(f"  contacts: {', '.join(_safe(c) for c in lvl.contacts) or 'none named'}", highlight=False)
+        console.print(f"  told: {', '.join(_safe(c) for c in lvl.notify) or 'nobody automatically'}", highlight=False)
+        first = lvl is result.levels[0]
+        by = ", ".join(_safe(t) for t in lvl.triggers) or ("every incident starts here" if first else "hand only")
+        console.print(f"  reached by: {by}", highlight=False)
 
 
 def show_check(console: Console, result: CheckResult) -> None:
@@ -52,9 +55,9 @@ def show_check(console: Console, result: CheckResult) -> None:
     console.print(
         f"[bold]{escape(a.incident_id)}[/] {escape(a.severity)} ({look}, {a.looks} recorded)", highlight=False
     )
-    table = Table(title_justify="left")
+    table = Table(title_justify="left", **_PLAIN)
     for column in ("RULE", "LEVEL", "STATE", "DUE AT", "WHY"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("RULE", "STATE"))
     for r in a.rules:
         style = _STATE_STYLE.get(r.state, "")
         table.add_row(
@@ -101,7 +104,7 @@ def show_escalation(console: Console, result: Escalation) -> None:
     )
     if not result.outcomes:
         return
-    table = Table(title=f"told ({result.reached.batch})", title_justify="left")
+    table = Table(title=f"told ({result.reached.batch})", title_justify="left", **_PLAIN)
     for column in ("CHANNEL", "STATE", "ATTEMPTS", "KEY", "DETAIL"):
         table.add_column(column)
     for o in result.outcomes:
