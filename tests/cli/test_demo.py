@@ -208,18 +208,20 @@ def test_demo_tells_people_after_the_declaration_and_updates_them_after_the_miti
 def test_demo_delivers_to_the_sandboxs_channels(invoke: Invoke, tmp_path: Path) -> None:
     """End to end through the real channel clients: the incident channel with its status message edited in place
     by the update, the status-page incident, the page, and the email in the file channel's folder."""
-    for client in ("slack", "statuspage", "pagerduty", "file"):
-        pytest.importorskip(f"incidentctl.adapters.notify.{client}", reason=f"the {client} channel is not built yet")
     keep = tmp_path / "demo"
     result = invoke(["demo", "--scenario", "total-outage", "--keep", str(keep)])
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "not everything was delivered" not in out
     initial, update = out.split("$ incidentctl communicate send")[1:3]
-    assert re.search(r"slack #inc-2026-001\S*: api message \d+\.\d{6}: ", initial), initial
+    assert re.search(r"slack #inc-2026-001\S*: message \d+\.\d{6}: ", initial), initial
     assert re.search(r"statuspage: incident \w{12} https://stspg.io/\w+ investigating", initial), initial
     assert "pagerduty: INC-2026-001 triggered (trigger)" in initial
     assert "email: file outbox/email/" in initial
-    assert re.search(r"slack #inc-2026-001\S*: api message \d+\.\d{6}, edited in place 1x: ", update), update
+    assert re.search(r"slack #inc-2026-001\S*: message \d+\.\d{6}, edited in place 1x: ", update), update
     assert "(2 update(s))" in update
+    assert "&gt;" not in out  # Slack's escapes are read back for people
+    # a P1: the escalation check says the CTO is due at once
+    check = out.split("$ incidentctl escalate check")[1].split("$ incidentctl")[0]
+    assert "escalation due: L4 CTO (severity:P1)" in check
     assert len(list((keep / "outbox" / "email").iterdir())) == 2

@@ -238,8 +238,9 @@ def _where_it_went(out: Console, sandbox: Sandbox, folder: Path) -> None:
     for room in seen["slack"]["channels"]:
         for message in room["messages"]:
             edited = f", edited in place {message['edits']}x" if message["edits"] else ""
-            first = message["text"].splitlines()[0] if message["text"] else ""
-            lines.append(f"slack #{room['name']}: {message['via']} message {message['ts']}{edited}: {first}")
+            first = _unmrkdwn(message["text"].splitlines()[0]) if message["text"] else ""
+            what = "reply in the status message's thread" if message.get("thread_ts") else "message"
+            lines.append(f"slack #{room['name']}: {what} {message['ts']}{edited}: {first}")
         if not room["messages"] and room["name"] != "incidents":
             lines.append(f"slack #{room['name']}: created (topic: {room['topic'] or 'none'})")
     for incident in seen["statuspage"]["incidents"]:
@@ -256,6 +257,11 @@ def _where_it_went(out: Console, sandbox: Sandbox, folder: Path) -> None:
     out.print("[dim]the sandbox's channels now hold:[/]", highlight=False)
     for line in lines or ["nothing (see `incidentctl communicate status`)"]:
         out.print(f"  {for_terminal(one_line(line))}", highlight=False, markup=False)
+
+
+def _unmrkdwn(text: str) -> str:
+    """Slack's escapes read back as the characters people typed (Slack shows ``&gt;`` as ``>``)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _cluster_clock(sandbox: Sandbox) -> Callable[[], datetime]:
