@@ -11,10 +11,13 @@ from incidentctl.core.text import for_terminal, one_line
 from incidentctl.core.times import format_duration
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from rich.console import Console
 
     from incidentctl.core.messages import OutboxEntry
     from incidentctl.phases.communicate.run import DeliveryResult, DueResult, PreviewResult, StatusResult
+    from incidentctl.phases.messaging.deliver import Outcome
 
 _STATE_STYLE = {"sent": "green", "queued": "yellow", "failed": "red", "in-doubt": "red", "to-do": "cyan"}
 
@@ -92,10 +95,15 @@ def show_delivery(console: Console, result: DeliveryResult) -> None:
     if not result.outcomes:
         console.print(f"{_safe(where)}: nothing queued, nothing to send", highlight=False)
         return
-    table = _table(f"{_safe(where)}{' ' + result.batch if result.batch else ''}")
+    show_outcomes(console, f"{_safe(where)}{' ' + result.batch if result.batch else ''}", result.outcomes)
+
+
+def show_outcomes(console: Console, title: str, outcomes: Sequence[Outcome]) -> None:
+    """What happened to each message of a delivery (a send, a flush, an escalation's notice)."""
+    table = _table(title)
     for column in ("CHANNEL", "STATE", "ATTEMPTS", "KEY"):
         table.add_column(column, no_wrap=True)
-    for o in result.outcomes:
+    for o in outcomes:
         style = _STATE_STYLE.get(o.state, "")
         state = f"[{style}]{o.state}[/]" if style else o.state
         if o.recovered:
@@ -103,7 +111,7 @@ def show_delivery(console: Console, result: DeliveryResult) -> None:
         table.add_row(_safe(o.channel), state, str(o.attempts), _safe(o.key))
     console.print(table)
     # why a message was not delivered, in full below the table: a cell would cut it where the cause is said
-    for o in result.outcomes:
+    for o in outcomes:
         if o.error and o.state != "sent":
             console.print(f"{_safe(o.channel)}: [red]{_safe(one_line(o.error))}[/]", highlight=False)
 

@@ -104,9 +104,6 @@ def show_escalation(console: Console, result: Escalation) -> None:
     )
     if not result.outcomes:
         return
-    table = Table(title=f"told ({result.reached.batch})", title_justify="left", **_PLAIN)
-    for column in ("CHANNEL", "STATE", "ATTEMPTS", "KEY", "DETAIL"):
-        table.add_column(column)
-    for o in result.outcomes:
-        table.add_row(_safe(o.channel), o.state, str(o.attempts), _safe(o.key), _safe(o.error or ""))
-    console.print(table)
+    from incidentctl.render.communicate import show_outcomes
+
+    show_outcomes(console, f"told ({result.reached.batch})", result.outcomes)
