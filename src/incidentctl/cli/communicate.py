@@ -6,12 +6,16 @@ cluster: a message must go out when the cluster is what is broken.
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from incidentctl.cli.state import AppState
 from incidentctl.core.messages import MESSAGE_KINDS
+
+if TYPE_CHECKING:
+    from incidentctl.phases.communicate.run import DeliveryResult
+    from incidentctl.phases.messaging.compose import Content
 
 app = typer.Typer(
     help="Tell people: preview, send and track the runbook's messages on every channel, nothing lost or sent twice.",
@@ -94,7 +98,7 @@ def _content(
     customer_impact: str | None,
     next_steps: str | None,
     text_file: str | None,
-) -> object:
+) -> Content:
     from incidentctl.phases.messaging.compose import Content
 
     if text_file is not None:
@@ -149,7 +153,6 @@ def preview(
 ) -> None:
     """Show exactly what would be sent where; nothing is recorded or sent."""
     from incidentctl.phases.communicate.run import PreviewRequest, PreviewResult, run_communicate
-    from incidentctl.phases.messaging.compose import Content
     from incidentctl.render.communicate import show_preview
     from incidentctl.render.communicate_output import PreviewOutput
 
@@ -158,7 +161,6 @@ def preview(
     content = _content(
         kind, update, impact, progress, resolution, eta, root_cause, customer_impact, next_steps, text_file
     )
-    assert isinstance(content, Content)
     result = run_communicate(
         state.phase_context(cluster=False), PreviewRequest(kind, incident_id, tuple(to or ()), content)
     )
@@ -187,14 +189,12 @@ def send(
 ) -> None:
     """Queue the message in the journal, then deliver it; what cannot be delivered stays queued (exit 4)."""
     from incidentctl.phases.communicate.run import DeliveryResult, SendRequest, run_communicate
-    from incidentctl.phases.messaging.compose import Content
 
     state: AppState = ctx.obj
     state.output_format()
     content = _content(
         kind, update, impact, progress, resolution, eta, root_cause, customer_impact, next_steps, text_file
     )
-    assert isinstance(content, Content)
     result = run_communicate(
         state.phase_context(cluster=False), SendRequest(kind, incident_id, tuple(to or ()), content)
     )
@@ -282,12 +282,10 @@ def done(
     _show_delivery(state, result)
 
 
-def _show_delivery(state: AppState, result: object) -> None:
-    from incidentctl.phases.communicate.run import DeliveryResult
+def _show_delivery(state: AppState, result: DeliveryResult) -> None:
     from incidentctl.render.communicate import show_delivery
     from incidentctl.render.communicate_output import DeliveryOutput
 
-    assert isinstance(result, DeliveryResult)
     state.printer.result(
         "MessageDelivery", DeliveryOutput.model_validate(result), table=lambda c: show_delivery(c, result)
     )

@@ -79,14 +79,10 @@ class OutboxEntry:
     #: True when a person marked a manual channel's item (or an in-doubt message) done.
     by_hand: bool = False
 
-    @property
-    def settled(self) -> bool:
-        return self.state == "sent"
-
 
 def fold_outbox(timeline: Iterable[Any]) -> dict[str, OutboxEntry]:
     """Every message of the incident by key, in the order queued. ``timeline`` holds journal events."""
-    from incidentctl.core.events import EventKind
+    from incidentctl.core.events import EventKind  # here, not at the top: the CLI reads MESSAGE_KINDS at start-up
 
     entries: dict[str, OutboxEntry] = {}
     for event in timeline:

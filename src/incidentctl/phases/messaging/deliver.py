@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from incidentctl.core.messages import OutboxEntry, fold_outbox
+from incidentctl.core.messages import OutboxEntry, fold_outbox, receipts
+from incidentctl.errors import IncidentctlError
 from incidentctl.phases.messaging.outbox import claim, current, record_failed, record_sent
 
 if TYPE_CHECKING:
     import httpx
 
     from incidentctl.adapters.notify.base import Delivery, Outgoing, Receipt
+    from incidentctl.adapters.notify.retry import RetryPolicy
     from incidentctl.core.incident import Incident
     from incidentctl.phases.context import PhaseContext
 
@@ -60,10 +63,8 @@ def flush(ctx: PhaseContext, incident_id: str, options: FlushOptions) -> list[Ou
     policy = RetryPolicy(attempts=delivery.attempts, longest_wait=delivery.longest_wait.total_seconds())
     incident = journal.get(incident_id)
     entries = fold_outbox(journal.timeline(incident_id))
-    receipts: dict[str, list[Receipt]] = {}
-    for e in entries.values():
-        if e.state == "sent" and e.receipt:
-            receipts.setdefault(e.channel, []).append(e.receipt)
+    # what each channel answered so far; a message sent in this flush adds its receipt for the next one
+    prior = {c: list(receipts(entries.values(), c)) for c in {e.channel for e in entries.values()}}
     outcomes: list[Outcome] = []
     channels: dict[str, Delivery] = {}
     client: list[httpx.Client] = []
@@ -76,11 +77,7 @@ def flush(ctx: PhaseContext, incident_id: str, options: FlushOptions) -> list[Ou
                 continue
             try:
                 channel = channels.get(entry.channel) or _open(ctx, entry.channel, client)
-            except Exception as e:  # a missing secret, a channel the runbook no longer has
-                from incidentctl.errors import IncidentctlError
-
-                if not isinstance(e, (IncidentctlError, ValueError, KeyError)):
-                    raise
+            except (IncidentctlError, ValueError, KeyError) as e:  # a missing secret, a channel no longer there
                 text = ctx.secrets.redact(str(e) if not isinstance(e, KeyError) else f"no channel {entry.channel}")
                 record_failed(
                     journal,
@@ -102,10 +99,10 @@ def flush(ctx: PhaseContext, incident_id: str, options: FlushOptions) -> list[Ou
             if got is None:  # someone else took it meanwhile
                 outcomes.append(_as_is(current(fold_outbox(journal.timeline(incident_id))[entry.key], now, lease)))
                 continue
-            message = _outgoing(incident, entry, tuple(receipts.get(entry.channel, ())))
+            message = _outgoing(incident, entry, tuple(prior.get(entry.channel, ())))
             outcome = _send(ctx, incident_id, got.entry, message, channel, policy, in_doubt=got.was_in_doubt)
             if outcome.state == "sent" and outcome.receipt:
-                receipts.setdefault(entry.channel, []).append(outcome.receipt)
+                prior.setdefault(entry.channel, []).append(outcome.receipt)
             outcomes.append(outcome)
     finally:
         for c in client:
@@ -119,14 +116,13 @@ def _send(
     entry: OutboxEntry,
     message: Outgoing,
     channel: Delivery,
-    policy: object,
+    policy: RetryPolicy,
     *,
     in_doubt: bool,
 ) -> Outcome:
     from incidentctl.adapters.notify.base import DeliveryError
-    from incidentctl.adapters.notify.retry import Attempts, RetryPolicy, deliver
+    from incidentctl.adapters.notify.retry import Attempts, deliver
 
-    assert isinstance(policy, RetryPolicy)
     journal = ctx.journal()
     attempts = Attempts()
     try:
@@ -210,7 +206,7 @@ def _open(ctx: PhaseContext, name: str, client: list[httpx.Client]) -> Delivery:
     from incidentctl.adapters.notify.channels import ChannelDeps
 
     config = ctx.runbook.communication.channels[name]
-    runbook_dir = ctx.runbook_dir or __import__("pathlib").Path(".")
+    runbook_dir = ctx.runbook_dir or Path(".")
     if not client:
         client.append(ctx.adapters.http())
     deps = ChannelDeps(

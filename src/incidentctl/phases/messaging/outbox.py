@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from incidentctl.core.events import EventKind, MessagesQueuedPayload, QueuedMessage, to_journal
-from incidentctl.core.messages import OutboxEntry, fold_outbox, in_doubt, message_key, next_batch
+from incidentctl.core.messages import OutboxEntry, fold_outbox, in_doubt, message_key, next_batch, with_doubt
 
 if TYPE_CHECKING:
     from incidentctl.core.incident import Event, Incident
@@ -96,8 +96,6 @@ def sender_alive(entry: OutboxEntry) -> bool | None:
 
 def current(entry: OutboxEntry, now: datetime, lease: timedelta) -> OutboxEntry:
     """The entry as it stands for a reader: a claim whose sender is gone is in doubt."""
-    from incidentctl.core.messages import with_doubt
-
     alive = sender_alive(entry) if entry.state == "sending" else None
     return with_doubt(entry, now, lease=lease, alive=alive)
 
@@ -107,7 +105,6 @@ class Claim:
     entry: OutboxEntry
     #: The message was claimed before and its sender stopped: it may have been delivered.
     was_in_doubt: bool
-    attempt: int
 
 
 def claim(
@@ -135,7 +132,7 @@ def claim(
             doubt = True
         if entry.state == "failed" and not retry_failed:
             return None
-        found.append(Claim(entry, doubt, entry.attempts + 1))
+        found.append(Claim(entry, doubt))
         host, pid = this_process()
         return {"key": key, "attempt": entry.attempts + 1, "host": host, "pid": pid}
 
