@@ -20,6 +20,8 @@ from incidentctl.cli.escalate import app as escalate_app
 from incidentctl.cli.incident import app as incident_app
 from incidentctl.cli.investigate import app as investigate_app
 from incidentctl.cli.mitigate import app as mitigate_app
+from incidentctl.cli.postmortem import app as postmortem_app
+from incidentctl.cli.report import app as report_app
 from incidentctl.cli.root import RootGroup, configure_logging
 from incidentctl.cli.runbook import app as runbook_app
 from incidentctl.cli.sandbox import app as sandbox_app
@@ -45,6 +47,8 @@ app.add_typer(investigate_app, name="investigate")
 app.add_typer(mitigate_app, name="mitigate")
 app.add_typer(communicate_app, name="communicate")
 app.add_typer(escalate_app, name="escalate")
+app.add_typer(postmortem_app, name="postmortem")
+app.add_typer(report_app, name="report")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(schema_app, name="schema")
 

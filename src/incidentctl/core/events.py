@@ -68,6 +68,20 @@ class EventKind:
     MESSAGE_FAILED = "message_failed"
     #: The incident was escalated to a level of the matrix, by a rule or by hand (``data.level``).
     ESCALATED = "escalated"
+    #: A fact recorded late and set right without editing history: the impact's start (``data.started_at``).
+    CORRECTED = "corrected"
+    #: A post-mortem action item (``data.id``: ``A1``, ``A2``...), its owner and due date.
+    ACTION_ADDED = "action_added"
+    #: An action item's owner, due date or text changed (only the fields given).
+    ACTION_CHANGED = "action_changed"
+    #: An action item was done.
+    ACTION_DONE = "action_done"
+    #: ``postmortem draft`` wrote the post-mortem document (where, and what is still for a person to write).
+    POSTMORTEM_DRAFTED = "postmortem_drafted"
+    #: The post-mortem meeting was scheduled (``data.at``).
+    POSTMORTEM_SCHEDULED = "postmortem_scheduled"
+    #: A review stage of the runbook (``postmortem.stages``: immediate-review, ...) was completed.
+    REVIEW_COMPLETED = "review_completed"
     #: Bookkeeping: a torn last line was closed off (``data.line`` names it).
     JOURNAL_REPAIRED = "journal_repaired"
 
@@ -123,8 +137,14 @@ class DeclaredPayload(Payload):
     severity_rule: str | None = None
 
 
+#: What a note may be marked as, so the post-mortem puts it in its section (``incident note --tag``).
+NOTE_TAGS = ("root-cause", "contributing-factor", "lesson", "resolution", "impact")
+
+
 class NotePayload(Payload):
     text: str = ""
+    #: One of :data:`NOTE_TAGS`, or absent for a plain note.
+    tag: str | None = None
 
 
 class StatusChangedPayload(Payload):
@@ -333,6 +353,64 @@ class EscalatedPayload(Payload):
     #: The channels told (their message keys are in the batch ``notified``).
     notified: list[str] = Field(default_factory=list)
     batch: str | None = None
+
+
+class CorrectedPayload(Payload):
+    """A correction: the field's new value and the value it replaces, and why. Only the fields given change."""
+
+    #: RFC 3339: when the impact really began (MTTD and the downtime count from it).
+    started_at: str | None = None
+    #: The value it replaces, as it was (RFC 3339), for the timeline's words.
+    was_started_at: str | None = None
+    reason: str | None = None
+
+
+class ActionAddedPayload(Payload):
+    #: ``A1``, ``A2``... per incident; ``postmortem action done INC-2026-004/A2`` names it.
+    id: _Text
+    text: _Text
+    owner: str | None = None
+    #: ``YYYY-MM-DD``: due by the end of that day (UTC).
+    due: str | None = None
+    #: An improvement area of the runbook (``postmortem.improvement_areas``: ``technical/Testing``).
+    area: str | None = None
+
+
+class ActionChangedPayload(Payload):
+    id: _Text
+    text: str | None = None
+    owner: str | None = None
+    due: str | None = None
+    area: str | None = None
+    reason: str | None = None
+
+
+class ActionDonePayload(Payload):
+    id: _Text
+    note: str | None = None
+
+
+class PostmortemDraftedPayload(Payload):
+    #: Where the document was written, as given or defaulted (a path on the drafter's machine).
+    path: _Text
+    #: The sections still marked for a person to write.
+    to_write: list[str] = Field(default_factory=list)
+    #: Generated parts a person had edited, kept as they were (not refreshed).
+    kept: list[str] = Field(default_factory=list)
+
+
+class PostmortemScheduledPayload(Payload):
+    #: RFC 3339.
+    at: _Text
+    duration_s: int | None = None
+    where: str | None = None
+    attendees: list[str] = Field(default_factory=list)
+
+
+class ReviewCompletedPayload(Payload):
+    #: A stage id of ``postmortem.stages``.
+    stage: _Text
+    note: str | None = None
 
 
 class JournalRepairedPayload(Payload):
@@ -663,6 +741,61 @@ def _describe_escalated(p: EscalatedPayload, _names: SeverityNames) -> str:
     return f"escalated to {p.level}{who}{how}{why}"
 
 
+def _describe_note(p: NotePayload, _names: SeverityNames) -> str:
+    text = p.text or "note"
+    return f"{p.tag}: {text}" if p.tag else text
+
+
+def _describe_corrected(p: CorrectedPayload, _names: SeverityNames) -> str:
+    said = []
+    if p.started_at:
+        was = f" (was {p.was_started_at})" if p.was_started_at else ""
+        said.append(f"impact start corrected to {p.started_at}{was}")
+    why = f": {p.reason}" if p.reason else ""
+    return ("; ".join(said) or "corrected") + why
+
+
+def _apply_corrected(_incident: Incident, _event: Event, p: CorrectedPayload) -> dict[str, Any]:
+    from incidentctl.core.times import parse_rfc3339
+
+    if p.started_at is None:
+        return {}
+    try:
+        return {"started_at": parse_rfc3339(p.started_at)}
+    except ValueError as e:
+        raise PayloadError(f"started_at {p.started_at!r} is not an RFC 3339 time") from e
+
+
+def _describe_action_added(p: ActionAddedPayload, _names: SeverityNames) -> str:
+    owner = f", owner {p.owner}" if p.owner else ", no owner"
+    due = f", due {p.due}" if p.due else ", no due date"
+    return f"action item {p.id} added: {p.text}{owner}{due}"
+
+
+def _describe_action_changed(p: ActionChangedPayload, _names: SeverityNames) -> str:
+    parts = [f"{name} {value}" for name, value in (("owner", p.owner), ("due", p.due), ("text", p.text)) if value]
+    why = f": {p.reason}" if p.reason else ""
+    return f"action item {p.id} changed: {', '.join(parts) or 'nothing'}{why}"
+
+
+def _describe_action_done(p: ActionDonePayload, _names: SeverityNames) -> str:
+    return f"action item {p.id} done" + (f": {p.note}" if p.note else "")
+
+
+def _describe_drafted(p: PostmortemDraftedPayload, _names: SeverityNames) -> str:
+    left = f"; still to write: {', '.join(p.to_write)}" if p.to_write else ""
+    return f"post-mortem drafted: {p.path}{left}"
+
+
+def _describe_scheduled(p: PostmortemScheduledPayload, _names: SeverityNames) -> str:
+    where = f" ({p.where})" if p.where else ""
+    return f"post-mortem meeting scheduled for {p.at}{where}"
+
+
+def _describe_review(p: ReviewCompletedPayload, _names: SeverityNames) -> str:
+    return f"review stage {p.stage} completed" + (f": {p.note}" if p.note else "")
+
+
 def _describe_repaired(p: JournalRepairedPayload, _names: SeverityNames) -> str:
     line = p.line if p.line is not None else "?"
     return f"journal repaired: line {line} was torn by an interrupted write; ignored"
@@ -681,7 +814,7 @@ register(
     EventSpec(
         EventKind.NOTE,
         NotePayload,
-        lambda p, _names: p.text or "note",
+        _describe_note,
         apply=lambda incident, _event, _p: {"notes": incident.notes + 1},
     )
 )
@@ -730,4 +863,11 @@ register(EventSpec(EventKind.MESSAGE_SENDING, MessageSendingPayload, _describe_s
 register(EventSpec(EventKind.MESSAGE_SENT, MessageSentPayload, _describe_sent))
 register(EventSpec(EventKind.MESSAGE_FAILED, MessageFailedPayload, _describe_message_failed))
 register(EventSpec(EventKind.ESCALATED, EscalatedPayload, _describe_escalated))
+register(EventSpec(EventKind.CORRECTED, CorrectedPayload, _describe_corrected, apply=_apply_corrected))
+register(EventSpec(EventKind.ACTION_ADDED, ActionAddedPayload, _describe_action_added))
+register(EventSpec(EventKind.ACTION_CHANGED, ActionChangedPayload, _describe_action_changed))
+register(EventSpec(EventKind.ACTION_DONE, ActionDonePayload, _describe_action_done))
+register(EventSpec(EventKind.POSTMORTEM_DRAFTED, PostmortemDraftedPayload, _describe_drafted))
+register(EventSpec(EventKind.POSTMORTEM_SCHEDULED, PostmortemScheduledPayload, _describe_scheduled))
+register(EventSpec(EventKind.REVIEW_COMPLETED, ReviewCompletedPayload, _describe_review))
 register(EventSpec(EventKind.JOURNAL_REPAIRED, JournalRepairedPayload, _describe_repaired, internal=True))
