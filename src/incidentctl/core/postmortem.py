@@ -115,3 +115,13 @@ def _due(value: object) -> date | None:
         return parse_due(value)
     except ValueError:
         return None
+
+
+def completed_stages(timeline: Iterable[Event]) -> dict[str, datetime]:
+    """Review stage id -> when it was first completed (``review_completed``)."""
+    done: dict[str, datetime] = {}
+    for event in timeline:
+        stage = event.data.get("stage")
+        if event.kind == EventKind.REVIEW_COMPLETED and isinstance(stage, str):
+            done.setdefault(stage, event.time)
+    return done
