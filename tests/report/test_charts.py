@@ -36,11 +36,11 @@ def test_xychart_is_standard_mermaid_with_one_value_per_label() -> None:
         "    bar [2, 0]",
         "    line [1.5, 0.25]",
     ]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="1 values for 2 labels"):
         xychart("t", ["a", "b"], [Series("bar", [1])], y_label="n")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a number"):
         xychart("t", ["a"], [Series("line", [float("nan")])], y_label="n")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least one"):
         xychart("t", [], [], y_label="n")
 
 
