@@ -218,6 +218,10 @@ class Slo(_KeepsThresholdAsWritten):
     availability: Threshold = Field(description="Target share of good requests, e.g. 99.9%.")
     window: Duration = timedelta(days=30)
     latency: Duration | None = Field(None, description="Requests slower than this count against the SLO.")
+    counts: list[str] = Field(
+        default_factory=lambda: ["P1", "P2"],
+        description="Severities whose impact windows count as down time against the availability target.",
+    )
 
 
 # --- signals and rules -----------------------------------------------------------------------------------------

@@ -143,6 +143,8 @@ def _severity_links(rb: Runbook) -> list[Problem]:
     check(("triage", "default"), rb.triage.default)
     for i, severity in enumerate(rb.postmortem.required_for):
         check(("postmortem", "required_for", i), severity)
+    for i, severity in enumerate(rb.slo.counts if rb.slo is not None else []):
+        check(("slo", "counts", i), severity)
     return problems
 
 
