@@ -49,6 +49,7 @@ KINDS = [
     "InvestigateDependencies",
     "InvestigateResources",
     "InvestigateEvents",
+    "Report",
     "Error",
 ]
 

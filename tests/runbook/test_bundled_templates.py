@@ -21,8 +21,11 @@ from incidentctl.runbook.templates import ActionItem, template_context
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2025, 9, 9, 14, 30, tzinfo=timezone.utc)
-#: Block Kit templates are rendered as JSON with the message too: tests/communicate/test_slack_templates.py
-TEMPLATES = sorted(p for p in bundled_templates_dir().glob("*.j2") if not p.name.endswith(".json.j2"))
+#: Block Kit templates are rendered as JSON with the message too: tests/communicate/test_slack_templates.py; the
+#: report's template is about many incidents and has a context of its own: tests/report/test_report_markdown.py
+TEMPLATES = sorted(
+    p for p in bundled_templates_dir().glob("*.j2") if not p.name.endswith(".json.j2") and p.name != "report.md.j2"
+)
 
 
 @pytest.fixture(scope="module")

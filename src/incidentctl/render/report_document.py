@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from incidentctl.core.charts import Series, bar, pie, sparkline, xychart
+from incidentctl.core.metrics import NONE_GROUP
 from incidentctl.core.text import name_key
 from incidentctl.core.times import format_percent
 
@@ -178,14 +179,12 @@ def _open(result: ReportResult) -> list[Block]:
             m.incident_id,
             m.severity,
             m.title,
-            m.status,
-            minute(m.started_at),
+            m.status + (" (started before the period)" if m.incident_id in carried else ""),
             duration_text(m.impact.duration(result.generated_at)),
-            "yes" if m.incident_id in carried else "",
         ]
         for m in opened
     ]
-    headers = ["Incident", "Severity", "Title", "Status", "Impact since", "Lasting", "Started before the period"]
+    headers = ["Incident", "Severity", "Title", "Status", "Impact so far"]
     return [Table(headers, rows, caption="Open incidents")]
 
 
@@ -195,8 +194,13 @@ def _longest(result: ReportResult) -> list[Block]:
         return []
     lasting = duration_text(m.impact.duration(result.generated_at))
     still = " and is still going on" if m.impact.end is None else ""
-    return [Table(["Incident", "Severity", "Title", "Impact"], [[m.incident_id, m.severity, m.title, lasting + still]],
-                  caption="The longest impact")]
+    return [
+        Table(
+            ["Incident", "Severity", "Title", "Impact"],
+            [[m.incident_id, m.severity, m.title, lasting + still]],
+            caption="The longest impact",
+        )
+    ]
 
 
 def _stats_row(name: str, st: Stats | None) -> list[str]:
@@ -206,14 +210,13 @@ def _stats_row(name: str, st: Stats | None) -> list[str]:
 
 
 def _response(result: ReportResult) -> list[Block]:
-    rows = [
-        _stats_row(f"{m.name} ({m.id.upper()}): {m.start} to {m.end}", result.summary.response.get(m.id))
-        for m in result.metrics
-    ]
+    rows = [_stats_row(f"{m.name} ({m.id.upper()})", result.summary.response.get(m.id)) for m in result.metrics]
+    bounds = "; ".join(f"{m.id.upper()} from {m.start} to {m.end}" for m in result.metrics)
     return [
         Table(["Metric", "Mean", "Median", "90th percentile", "Incidents"], rows, caption="Response times"),
-        "The median and the 90th percentile are shown beside the mean because one long incident can hide in a "
-        "mean. An incident counts in a metric once it reached the metric's end.",
+        f"Each metric counts between two moments of an incident ({bounds}); an incident counts once it reached "
+        "the metric's end. The median and the 90th percentile are shown beside the mean because one long incident "
+        "can hide in a mean.",
     ]
 
 
@@ -319,17 +322,22 @@ def _sla(result: ReportResult) -> list[Block]:
     chart = xychart(
         "Availability per month (percent)",
         labels,
-        [Series("bar", [round(m.availability * 100, 3) for m in result.sla]),
-         Series("line", [round(m.target * 100, 3) for m in result.sla])],
+        [
+            Series("bar", [round(m.availability * 100, 3) for m in result.sla]),
+            Series("line", [round(m.target * 100, 3) for m in result.sla]),
+        ],
         y_label="Availability (percent)",
         y_min=min(99.0, *(round(m.availability * 100, 3) for m in result.sla)),
         y_max=100,
     )
-    lines = [(m.month, "", f"{format_percent(m.availability)} ({'met' if m.compliant else 'missed'})") for m in result.sla]
+    lines = [
+        (m.month, "", f"{format_percent(m.availability)} ({'met' if m.compliant else 'missed'})") for m in result.sla
+    ]
     return [
         Table(headers, rows, caption="SLA compliance"),
         Chart("Availability per month", chart, lines),
-        "Downtime is the time from each P1 or P2 incident's impact start until it was mitigated (else resolved), "
+        f"Downtime is the time from each {' or '.join(result.sla_counts)} incident's impact start until it was "
+        "mitigated (else resolved), "
         "incidents at the same time counted once: an upper bound, since a degraded service still serves some users.",
     ]
 
@@ -363,7 +371,8 @@ def _postmortems(result: ReportResult) -> list[Block]:
 def _findings(result: ReportResult) -> list[Block]:
     """Facts a recommendation can start from; the recommendations themselves are a person's."""
     facts = []
-    busiest = max(result.by_component.items(), key=lambda kv: kv[1].count, default=None)
+    named = {key: g for key, g in result.by_component.items() if key != NONE_GROUP}
+    busiest = max(named.items(), key=lambda kv: kv[1].count, default=None)
     if busiest is not None and busiest[1].count:
         facts.append(f"Most incidents involved {busiest[0]} ({busiest[1].count}).")
     missed = [m.month for m in result.sla if not m.compliant]
@@ -386,13 +395,12 @@ _SECTIONS: dict[str, list[_Builder]] = {
     "response metrics": [_response, _process],
     "trend analysis": [_trend],
     "alert summary": [_by_component],
-    "incident trends": [_trend, _by_category],
+    "incident trends": [_trend, _by_category, _open],
     "performance metrics": [_response, _response_by_severity],
     "improvement progress": [_postmortems, _actions],
     "team performance": [_process],
-    "incident analysis": [_overview, _by_category, _by_component, _open, _longest],
+    "incident analysis": [_overview, _response, _response_by_severity, _by_category, _by_component, _trend, _open],
     "sla compliance": [_sla],
     "improvement impact": [_postmortems, _actions],
     "strategic recommendations": [_findings],
 }
-

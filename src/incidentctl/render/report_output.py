@@ -128,4 +128,3 @@ class ReportOutput(OutputModel):
     sla: list[MonthSlaOutput] = Field(description="Each calendar month (UTC) the period touches.")
     overdue_actions: list[ActionItemOutput] = Field(description="Open action items past their due day, any incident.")
     problems: list[str]
-

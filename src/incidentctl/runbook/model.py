@@ -461,6 +461,7 @@ TemplateName = Literal[
     "slack_status",
     "slack_message",
     "post_mortem",
+    "report",
 ]
 
 #: Who a message is for; each maps to channels (``communication.audiences``).

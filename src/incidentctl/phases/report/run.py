@@ -84,6 +84,8 @@ class ReportResult:
     step: timedelta
     trend: list[Bucket]
     sla: list[MonthSla]
+    #: The severities whose impact counts as down time (``slo.counts``).
+    sla_counts: list[str]
     #: Open action items past their due day, across the whole journal (an overdue item does not expire).
     overdue_actions: list[ActionItem]
     #: What could not be measured (a damaged journal, an interval that ends before it starts).
@@ -118,7 +120,7 @@ def run_report(ctx: PhaseContext, request: ReportRequest) -> ReportResult:
         m = measure(rb, incident, timeline, now)
         measured.append(m)
         problems += [f"{incident.id}: {p}" for p in m.problems]
-        problems += [f"{d.where}: {d.message}" for d in incident.problems]
+        problems += [f"{d.where}: {d.problem}" for d in incident.problems]
     inside = sorted(
         (m for m in measured if in_period(m, span.since, span.until)), key=lambda m: m.started_at, reverse=True
     )
@@ -140,6 +142,7 @@ def run_report(ctx: PhaseContext, request: ReportRequest) -> ReportResult:
         step=STEP[request.period],
         trend=buckets(inside, span.since, span.until, STEP[request.period]),
         sla=sla_by_month(rb, measured, span.since, span.until, now),
+        sla_counts=list(rb.slo.counts) if rb.slo is not None else [],
         overdue_actions=sorted(overdue, key=lambda a: (a.due_at or now, a.ref)),
         problems=problems,
         template=template,
@@ -170,4 +173,3 @@ def _template(ctx: PhaseContext) -> Path:
             hint="restore the file, or point communication.templates.report at one",
         )
     return found
-
