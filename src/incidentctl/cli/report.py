@@ -49,7 +49,12 @@ def _report(ctx: typer.Context, period: Period, since: str | None, until: str | 
     state: AppState = ctx.obj
     fmt = state.output_format((*STANDARD_FORMATS, OutputFormat.MARKDOWN))
     request = ReportRequest(period, since, until, document=fmt is OutputFormat.MARKDOWN)
-    result = run_report(state.phase_context(cluster=False), request)
+    context = state.phase_context(cluster=False)
+    try:
+        result = run_report(context, request)
+    finally:  # what the journal noticed while reading (a torn or damaged line) is said, even if the report failed
+        for warning in context.journal().drain_warnings():
+            state.printer.warn(warning)
     state.printer.result(
         "Report",
         ReportOutput.model_validate(result),
