@@ -40,6 +40,7 @@ KINDS = [
     "SandboxScenario",
     "SandboxStatus",
     "SandboxFaults",
+    "SandboxHistory",
     "OutputKindList",
     "LogLine",
     "LogProblem",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from incidentctl.cli.state import AppState
-from incidentctl.core.times import format_elapsed, format_percent
+from incidentctl.core.times import format_elapsed, format_percent, format_rfc3339
 from incidentctl.errors import ConfigError, UnreachableError, UsageError
 
 if TYPE_CHECKING:
@@ -341,6 +341,84 @@ def fault(
             console.print(f"{item['target']}: {what}, {left}", highlight=False, markup=False)
 
     state.printer.result("SandboxFaults", data, table=table)
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    incidents: Annotated[
+        int, typer.Option("--incidents", metavar="N", help="How many past incidents to write.", min=1, max=10_000)
+    ] = 200,
+    days: Annotated[
+        int, typer.Option("--days", metavar="N", help="Spread them over the N days before now.", min=1, max=3650)
+    ] = 90,
+    seed: Annotated[
+        int, typer.Option("--seed", metavar="N", help="Another seed, another history; the same seed, the same files.")
+    ] = 1,
+    now: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--now",
+            metavar="TIME",
+            help="Where the history ends (RFC 3339 or a date; default: now). Nothing after it is written.",
+            show_default=False,
+        ),
+    ] = None,
+    journal: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--journal",
+            metavar="DIR",
+            help="The journal folder to write (default: $INCIDENTCTL_JOURNAL, else the runbook's). Must hold no "
+            "incident yet.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Write a journal of realistic past incidents (for trying `report` and `postmortem` without living through
+    them): severities, categories and components from the runbook, written as real runs write them."""
+    from incidentctl.journal.query import parse_point_in_time
+    from incidentctl.render.output_kinds import SandboxHistoryOutput
+    from incidentctl.sandbox.past_incidents import write_history
+
+    state: AppState = ctx.obj
+    state.output_format()
+    clock_now = state.clock()
+    end = parse_point_in_time(now, clock_now, option="--now") if now else clock_now
+    if journal is not None:
+        directory = journal.expanduser()
+        directory = directory if directory.is_absolute() else state.working_dir / directory
+    else:
+        directory = state.settings().journal_dir.value
+    written = write_history(state.runbook(), directory, incidents=incidents, days=days, seed=seed, now=end)
+    data = SandboxHistoryOutput(
+        journal=str(directory),
+        incidents=written.incidents,
+        events=written.events,
+        open=written.open,
+        reopened=written.reopened,
+        corrected=written.corrected,
+        escalated=written.escalated,
+        by_severity=written.by_severity,
+        first_start=format_rfc3339(written.first),
+        last_start=format_rfc3339(written.last),
+        now=format_rfc3339(written.now),
+        seed=seed,
+    )
+
+    def table(console: Any) -> None:
+        shares = ", ".join(f"{severity} {count}" for severity, count in written.by_severity.items())
+        console.print(
+            f"wrote {written.incidents} past incidents ({written.events} events) into {directory}\n"
+            f"  {shares}; {written.open} still open, {written.reopened} reopening(s), "
+            f"{written.corrected} impact start(s) corrected, {written.escalated} escalated\n"
+            f"  from {format_rfc3339(written.first)} to {format_rfc3339(written.now)}\n"
+            f"  try: INCIDENTCTL_JOURNAL={directory} incidentctl report monthly",
+            highlight=False,
+            markup=False,
+        )
+
+    state.printer.result("SandboxHistory", data, table=table)
 
 
 def _channel_files(state: AppState, directory: Path) -> list[dict[str, Any]]:

@@ -220,6 +220,23 @@ class SandboxScenarioChangeOutput(SandboxPlayingOutput):
     replaced: str | None
 
 
+class SandboxHistoryOutput(OutputModel):
+    """``sandbox history``: the journal of generated past incidents it wrote, and what is in it."""
+
+    journal: str = Field(description="The journal folder written.")
+    incidents: int
+    events: int = Field(description="Timeline lines written, declarations included.")
+    open: int = Field(description="Incidents not resolved at `now`.")
+    reopened: int = Field(description="Times a resolved incident was reopened.")
+    corrected: int = Field(description="Incidents whose impact start was corrected after the fact.")
+    escalated: int = Field(description="Incidents escalated at least once.")
+    by_severity: dict[str, int]
+    first_start: str = Field(description="The oldest incident's impact start (RFC 3339).")
+    last_start: str = Field(description="The newest incident's impact start (RFC 3339).")
+    now: str = Field(description="The end of the history (RFC 3339): events after it were not written.")
+    seed: int
+
+
 class OutputKindOutput(OutputModel):
     kind: str
     description: str
@@ -268,6 +285,7 @@ KINDS: dict[str, Any] = {
     "SandboxScenario": SandboxScenarioChangeOutput,
     "SandboxStatus": SandboxStatusOutput,
     "SandboxFaults": SandboxFaultsOutput,
+    "SandboxHistory": SandboxHistoryOutput,
     "OutputKindList": OutputKindListOutput,
     "LogLine": LogLineOutput,
     "LogProblem": LogProblemOutput,
