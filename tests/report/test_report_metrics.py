@@ -70,7 +70,7 @@ def test_trends_count_incidents_per_day_and_sparkline_them(history: History) -> 
     history.worked(ago(days=5, hours=2))
     history.worked(ago(hours=3), severity="P1")
     data = history.json("report", "weekly")
-    assert data["step"] == "P1D"
+    assert data["step"] == "day"
     assert [b["count"] for b in data["trend"]] == [0, 2, 0, 0, 0, 0, 1]
     table = history.run("report", "weekly").stdout
     assert "▁█▁▁▁▁▄" in table  # the incidents per day

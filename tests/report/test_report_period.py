@@ -114,3 +114,20 @@ def test_the_report_speaks_markdown_and_refuses_a_format_it_has_not(history: His
 
 def test_the_clock_the_report_uses_is_now(history: History) -> None:
     assert history.json("report", "daily")["generatedAt"] == f"{NOW:%Y-%m-%dT%H:%M:%SZ}"
+
+
+@pytest.mark.parametrize(
+    ("args", "step", "buckets"),
+    [
+        (["daily"], "hour", 24),
+        (["weekly"], "day", 7),
+        (["monthly"], "day", 30),
+        (["monthly", "--since", "2025-10-01", "--until", "2026-03-31"], "month", 6),
+    ],
+)
+def test_the_trend_is_cut_by_the_hour_the_day_or_the_month(
+    history: History, args: list[str], step: str, buckets: int
+) -> None:
+    data = history.json("report", *args)
+    assert data["step"] == step
+    assert len(data["trend"]) == buckets

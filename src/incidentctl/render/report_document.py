@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 #: What a cell says when nothing could be measured: never 0 or 100 % of nothing.
 NO_DATA = "no data"
+#: The most rows a list of incidents or action items gets in a report; the rest are counted, with the command
+#: that lists them all.
+LONGEST_LIST = 10
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,8 @@ def minute(moment: datetime) -> str:
 
 
 def period_text(result: ReportResult) -> str:
-    """``2026-03-01 00:00 UTC to 2026-03-31 00:00 UTC``; the end is exclusive, as the JSON says."""
-    return f"{minute(result.since)} to {minute(result.until)}"
+    """``From 2026-03-01 00:00 UTC until 2026-04-01 00:00 UTC``: the end is exclusive, as the JSON's."""
+    return f"From {minute(result.since)} until {minute(result.until)}"
 
 
 def build(result: ReportResult) -> Document:
@@ -110,7 +113,8 @@ def build(result: ReportResult) -> Document:
         for builder in builders or ():
             section.blocks += builder(result)
         sections.append(section)
-    title = f"{result.period.capitalize()} incident report: {day(result.since)} to {day(result.until)}"
+    last_day = day(result.until - timedelta(microseconds=1))  # the end is exclusive: midnight ends the day before
+    title = f"{result.period.capitalize()} incident report: {day(result.since)} to {last_day}"
     return Document(title, period_text(result), summary_paragraph(result), sections, list(result.problems))
 
 
@@ -268,13 +272,13 @@ def _by_component(result: ReportResult) -> list[Block]:
 
 
 def _bucket_label(result: ReportResult, start: datetime) -> str:
-    return f"{start:%H:%M}" if result.step < timedelta(days=1) else f"{start:%m-%d}"
+    return {"hour": f"{start:%H:%M}", "day": f"{start:%m-%d}", "month": f"{start:%Y-%m}"}[result.step]
 
 
 def _trend(result: ReportResult) -> list[Block]:
     if not result.trend:
         return []
-    unit = "hour" if result.step < timedelta(days=1) else "day"
+    unit = result.step
     counts = [float(b.count) for b in result.trend]
     labels = [_bucket_label(result, b.start) for b in result.trend]
     mttr = [b.response_p50.get("mttr") for b in result.trend]
@@ -294,7 +298,7 @@ def _trend(result: ReportResult) -> list[Block]:
     chart = xychart(f"Incidents per {unit}", labels, [Series("bar", counts)], y_label="Incidents")
     blocks: list[Block] = [Chart(f"Incidents per {unit}", chart, lines)]
     known = [(b, v) for b, v in zip(result.trend, mttr, strict=True) if v is not None]
-    if known:
+    if known and len(result.trend) <= 31:  # longer, the chart and the sparkline tell it better than rows
         rows = [[_bucket_label(result, b.start), str(b.count), duration_text(v)] for b, v in known]
         blocks.append(
             Table([unit.capitalize(), "Incidents", "Median time to resolution"], rows, caption="Resolution trend")
@@ -349,8 +353,10 @@ def _actions(result: ReportResult) -> list[Block]:
         f"{rate_text(s.action_item_completion, s.actions_done_on_time, s.actions_due)}."
     ]
     if result.overdue_actions:
-        rows = [[a.ref, a.text, a.owner or "nobody", f"{a.due}" if a.due else ""] for a in result.overdue_actions]
-        blocks.append(Table(["Action", "What", "Owner", "Due"], rows, caption="Overdue action items"))
+        shown = result.overdue_actions[:LONGEST_LIST]
+        rows = [[a.ref, a.text, a.owner or "nobody", f"{a.due}" if a.due else ""] for a in shown]
+        blocks.append(Table(["Action", "What", "Owner", "Due"], rows, caption="Overdue action items, oldest first"))
+        blocks += _more(len(result.overdue_actions), "incidentctl postmortem action list --overdue")
     else:
         blocks.append("No action item is overdue.")
     return blocks
@@ -363,9 +369,17 @@ def _postmortems(result: ReportResult) -> list[Block]:
         f"Post-mortems completed: {rate_text(s.postmortem_completion, s.postmortems_complete, s.postmortems_required)}."
     ]
     if missing:
-        rows = [[m.incident_id, m.severity, m.title] for m in missing]
+        rows = [[m.incident_id, m.severity, m.title] for m in missing[:LONGEST_LIST]]
         blocks.append(Table(["Incident", "Severity", "Title"], rows, caption="Post-mortems not complete"))
+        blocks += _more(len(missing), "incidentctl postmortem status")
     return blocks
+
+
+def _more(count: int, command: str) -> list[Block]:
+    """The line under a list cut at :data:`LONGEST_LIST`: how many more, and the command that lists them all."""
+    if count <= LONGEST_LIST:
+        return []
+    return [f"And {count - LONGEST_LIST} more: {command} lists them all."]
 
 
 def _findings(result: ReportResult) -> list[Block]:

@@ -123,7 +123,7 @@ class ReportOutput(OutputModel):
     carried_over: list[IncidentMeasuresOutput] = Field(
         description="Still open, impact started before the period: listed, not counted."
     )
-    step: timedelta = Field(description="The width of a trend bucket.")
+    step: str = Field(description="How the trend is cut: hour, day or month (from the period's length).")
     trend: list[BucketOutput]
     sla: list[MonthSlaOutput] = Field(description="Each calendar month (UTC) the period touches.")
     overdue_actions: list[ActionItemOutput] = Field(description="Open action items past their due day, any incident.")

@@ -33,12 +33,17 @@ LENGTH: dict[Period, timedelta] = {
     "monthly": timedelta(days=30),
 }
 
-#: How finely the trends are cut: hours in a day, days in a week or a month.
-STEP: dict[Period, timedelta] = {
-    "daily": timedelta(hours=1),
-    "weekly": timedelta(days=1),
-    "monthly": timedelta(days=1),
-}
+#: How finely a trend is cut: by the hour, the day or the calendar month.
+Step = Literal["hour", "day", "month"]
+
+
+def step(span: timedelta) -> Step:
+    """By the hour up to two days, by the day up to about two months, by the month beyond (a year of days is
+    not a chart anyone reads)."""
+    if span <= timedelta(days=2):
+        return "hour"
+    return "day" if span <= timedelta(days=62) else "month"
+
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
@@ -52,6 +57,10 @@ class Window:
 
     def holds(self, moment: datetime) -> bool:
         return self.since <= moment < self.until
+
+    @property
+    def step(self) -> Step:
+        return step(self.until - self.since)
 
 
 def window(period: Period, since: str | None, until: str | None, now: datetime) -> Window:

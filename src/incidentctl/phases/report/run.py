@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from incidentctl.core.metrics import (
     Bucket,
@@ -30,7 +30,7 @@ from incidentctl.core.metrics import (
 from incidentctl.core.postmortem import ActionItem, action_items
 from incidentctl.errors import RunbookError
 from incidentctl.exitcodes import ExitCode
-from incidentctl.phases.report.period import STEP, Period, Window, window
+from incidentctl.phases.report.period import Period, Step, Window, window
 from incidentctl.runbook.templates import resolve_template
 
 if TYPE_CHECKING:
@@ -81,7 +81,8 @@ class ReportResult:
     by_component: dict[str, Summary]
     #: The severity ids in the runbook's order, and what each is called.
     severities: dict[str, str]
-    step: timedelta
+    #: How the trend is cut: by the hour, the day or the calendar month (from the period's length).
+    step: Step
     trend: list[Bucket]
     sla: list[MonthSla]
     #: The severities whose impact counts as down time (``slo.counts``).
@@ -139,14 +140,21 @@ def run_report(ctx: PhaseContext, request: ReportRequest) -> ReportResult:
         by_category=group(rb, inside, "category"),
         by_component=group(rb, inside, "component"),
         severities={sid: sev.name for sid, sev in rb.severities.items()},
-        step=STEP[request.period],
-        trend=buckets(inside, span.since, span.until, STEP[request.period]),
+        step=span.step,
+        trend=buckets(inside, span.since, span.until, _STEPS[span.step]),
         sla=sla_by_month(rb, measured, span.since, span.until, now),
         sla_counts=list(rb.slo.counts) if rb.slo is not None else [],
         overdue_actions=sorted(overdue, key=lambda a: (a.due_at or now, a.ref)),
         problems=problems,
         template=template,
     )
+
+
+_STEPS: dict[Step, timedelta | Literal["month"]] = {
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+    "month": "month",
+}
 
 
 def _may_matter(incident: Incident, months: Window) -> bool:
