@@ -48,6 +48,9 @@ class Record:
         return self.journal.declare(Declaration(severity=severity, **fields)).id
 
     def add(self, incident_id: str, when: datetime, kind: str, **data: Any) -> None:
+        self.append(incident_id, when, kind, data)
+
+    def append(self, incident_id: str, when: datetime, kind: str, data: dict[str, Any]) -> None:
         self.clock.now = when
         self.journal.append(incident_id, kind, data)
 
@@ -74,14 +77,8 @@ class Record:
         batch = f"{kind}-{len(self.timeline(incident_id))}"
         key = f"{incident_id}/{batch}/{channel}"
         message = {"key": key, "channel": channel, "channel_kind": channel_kind, "text": f"{kind} text"}
-        self.add(
-            incident_id,
-            when - timedelta(seconds=1),
-            EventKind.MESSAGES_QUEUED,
-            batch=batch,
-            kind=kind,
-            messages=[message],
-        )
+        queued = {"batch": batch, "kind": kind, "messages": [message]}
+        self.append(incident_id, when - timedelta(seconds=1), EventKind.MESSAGES_QUEUED, queued)
         extra: dict[str, Any] = (
             {"retryable": False, "error": "channel_not_found"} if outcome != EventKind.MESSAGE_SENT else {}
         )

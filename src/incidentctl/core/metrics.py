@@ -14,6 +14,7 @@ Pure: no I/O; ``now`` is always given (an open incident's impact lasts until now
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -205,11 +206,14 @@ def _updates(
     """How many times a message was owed while the incident was open, and how many of them were met in time.
 
     The first is the initial notification, due ``response_time`` after the declaration; each next one is due
-    ``update_interval`` after the previous message sent (or after the due time it missed: an update nobody sends
-    is owed again every interval). Only messages that went out on a channel that is not manual count (a person
-    ticking off the war room told nobody), of the kinds that say where the incident stands (initial, update,
-    resolution). Nothing is owed while the incident is resolved; a reopening owes an update within the interval.
-    The severity's interval is the one in force when the wait began.
+    ``update_interval`` after the previous message sent, or after the due time it missed (an update nobody sends
+    is owed again every interval, so an hour of silence at a 15m pace is four misses). A due point counts once its
+    time has passed while the incident was open, or once a message met it early while it was open (the initial
+    notice of an incident resolved in five minutes); the messages sent between two due points meet one of them.
+    Only messages that went out on a channel that is not manual count (a person ticking off the war room told
+    nobody), of the kinds that say where the incident stands (initial, update, resolution). Nothing is owed while
+    the incident is resolved; a reopening owes an update within the interval. The interval is the one of the
+    severity in force when the wait began.
     """
     entries = fold_outbox(ordered).values()
     sends = sorted(
@@ -227,20 +231,32 @@ def _updates(
         anchor = begin
         initial = index == 0
         deadline = begin + (level.response_time if initial else level.update_interval)
-        while deadline <= stop:
-            due += 1
-            sent = [s for s in sends if (s >= anchor if initial else s > anchor) and s <= deadline]
-            initial = False
-            if sent:
-                met += 1
-                anchor = sent[-1]
+        while True:
+            first = bisect.bisect_left(sends, anchor) if initial else bisect.bisect_right(sends, anchor)
+            after = bisect.bisect_right(sends, min(deadline, stop))
+            if after > first:  # met: by a message sent by the due time, while open
+                due, met, anchor = due + 1, met + 1, sends[after - 1]
+            elif deadline <= stop:  # missed, and owed again every interval until a message goes out
+                interval = level.update_interval
+                if interval <= timedelta(0):
+                    due += 1
+                    break
+                silent_until = min(sends[after] - _TICK, stop) if after < len(sends) else stop
+                missed = (silent_until - deadline) // interval + 1
+                due += missed
+                anchor = deadline + (missed - 1) * interval
             else:
-                anchor = deadline
+                break
+            initial = False
             level = rb.severities.get(_severity_at(incident, ordered, anchor)) or level
             if level.update_interval <= timedelta(0):
                 break
             deadline = anchor + level.update_interval
     return due, met
+
+
+#: The smallest step of time: "just before" a message.
+_TICK = timedelta(microseconds=1)
 
 
 def _open_periods(incident: Incident, ordered: Sequence[Event]) -> list[tuple[datetime, datetime | None]]:
