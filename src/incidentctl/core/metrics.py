@@ -537,7 +537,8 @@ class MonthSla:
     availability: float
     #: ``slo.availability``.
     target: float
-    #: availability >= target.
+    #: availability >= target, judged as downtime <= budget to the microsecond: a month down for exactly its
+    #: budget is compliant, whatever the float of ``99.9%`` rounds to.
     compliant: bool
     #: (end - start) * (1 - target): the bad time the month allows so far.
     budget: timedelta
@@ -582,7 +583,7 @@ def sla_by_month(
                 downtime=downtime,
                 availability=availability,
                 target=slo.availability,
-                compliant=availability >= slo.availability,
+                compliant=downtime <= cost.budget,
                 budget=cost.budget,
                 budget_consumed=cost.budget_consumed,
                 incidents=tuple(ids),
