@@ -159,6 +159,7 @@ def test_events_out_of_time_order_are_read_in_time_order_and_said(tmp_path: Path
     m = rec.measure(inc, now=at(60))
 
     assert response(m) == minutes(10, 2, 40, 40)
+    assert (m.status, m.is_open, m.reopened, m.resolved_at) == ("resolved", False, 0, at(50))
     assert any("not in time order" in p for p in m.problems)
 
 

@@ -15,6 +15,7 @@ Pure: no I/O; ``now`` is always given (an open incident's impact lasts until now
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -148,6 +149,7 @@ def measure(rb: Runbook, incident: Incident, timeline: Sequence[Event], now: dat
     ordered = sorted(timeline, key=lambda e: e.time)
     if any(a.time > b.time for a, b in itertools.pairwise(timeline)):
         problems.append(f"{incident.id}: the timeline's events are not in time order; read in time order")
+        incident = _refold(incident, ordered)
     reached = milestones(ordered)
     points: dict[str, datetime | None] = {"started": incident.started_at}
     points.update({m.value: reached.get(m) for m in Milestone})
@@ -177,7 +179,7 @@ def measure(rb: Runbook, incident: Incident, timeline: Sequence[Event], now: dat
         is_open=incident.is_open,
         started_at=incident.started_at,
         declared_at=incident.declared_at,
-        resolved_at=None if incident.is_open else incident.resolved_at,
+        resolved_at=None if incident.is_open else reached.get(Milestone.RESOLVED) or incident.resolved_at,
         durations=durations,
         impact=impact_window(incident, ordered),
         escalated=any(e.kind == EventKind.ESCALATED for e in ordered),
@@ -192,6 +194,18 @@ def measure(rb: Runbook, incident: Incident, timeline: Sequence[Event], now: dat
         updates_on_time=updates_on_time,
         problems=problems,
     )
+
+
+def _refold(incident: Incident, ordered: Sequence[Event]) -> Incident:
+    """The incident as its events say in time order (the declaration first): a status a bad merge appended after
+    the resolution but timed before it does not reopen the incident. The fold as it was when that cannot be done."""
+    from incidentctl.core.incident import TimelineError, fold
+
+    try:
+        again = fold(sorted(ordered, key=lambda e: e.kind != EventKind.DECLARED))
+    except TimelineError:
+        return incident
+    return dataclasses.replace(again, id=incident.id, damaged=incident.damaged, problems=incident.problems)
 
 
 def _stamp(when: datetime | None) -> str:
