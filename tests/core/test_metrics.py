@@ -203,3 +203,27 @@ def test_a_damaged_timeline_is_measured_from_what_can_be_read_and_said(tmp_path:
 
     assert response(m) == minutes(10, 2, 40, 50)
     assert any("damaged" in p for p in m.problems)
+
+
+def test_every_metric_whose_end_comes_before_its_start_is_left_out_and_said(tmp_path: Path) -> None:
+    rec = Record(tmp_path)
+    inc = rec.declare(at(10), started_at=at(0))
+    rec.acknowledged(inc, at(12))
+    rec.status(inc, at(40), "monitoring")
+    rec.status(inc, at(55), "resolved")
+    # a correction that puts the start after the fix: detection and recovery would both be negative
+    rec.add(inc, at(90), EventKind.CORRECTED, started_at=format_rfc3339(at(45)), reason="wrong day")
+    # an acknowledgement timed before anything was detected (a clock that was wrong on someone's laptop)
+    acked_early = rec.declare(at(10), started_at=at(0))
+    path = tmp_path / acked_early / "timeline.jsonl"
+    events = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text(line(at(5), EventKind.ACKNOWLEDGED, {}) + "".join(events), encoding="utf-8")
+
+    late_start = rec.measure(inc, now=at(120))
+    early_ack = rec.measure(acked_early, now=at(120))
+
+    assert response(late_start) == minutes(None, 2, 45, None)
+    assert [p.split(":")[1] for p in late_start.problems] == [" mttd left out", " mttrec left out"]
+    assert late_start.impact.duration(at(120)) == timedelta(0)
+    assert response(early_ack)[:2] == [timedelta(minutes=10), None]
+    assert any("mtta left out" in p for p in early_ack.problems)
