@@ -568,7 +568,8 @@ def sla_by_month(
     """Each calendar month (UTC) that ``[since, until)`` touches, up to now; empty when the runbook has no SLO.
 
     A whole impact window counts as down time (from the impact's start until mitigated, else resolved; an open
-    incident until now): an upper bound, since a degraded service still serves some requests.
+    incident until now): an upper bound, since a degraded service still serves some requests. Which incidents
+    count is decided by the severity they have now (a P3 raised to P1 counts, a P1 lowered to P3 does not).
     """
     slo = rb.slo
     if slo is None:
