@@ -48,6 +48,9 @@ class Record:
         return self.journal.declare(Declaration(severity=severity, **fields)).id
 
     def add(self, incident_id: str, when: datetime, kind: str, **data: Any) -> None:
+        self.append(incident_id, when, kind, data)
+
+    def append(self, incident_id: str, when: datetime, kind: str, data: dict[str, Any]) -> None:
         self.clock.now = when
         self.journal.append(incident_id, kind, data)
 
@@ -60,6 +63,27 @@ class Record:
     def acknowledged(self, incident_id: str, when: datetime) -> None:
         self.add(incident_id, when, EventKind.ACKNOWLEDGED)
 
+    def sent(
+        self,
+        incident_id: str,
+        when: datetime,
+        *,
+        kind: str = "update",
+        channel: str = "slack",
+        channel_kind: str = "slack",
+        outcome: str = EventKind.MESSAGE_SENT,
+    ) -> None:
+        """A message queued and, a second later, delivered (or failed, with ``outcome``) at ``when``."""
+        batch = f"{kind}-{len(self.timeline(incident_id))}"
+        key = f"{incident_id}/{batch}/{channel}"
+        message = {"key": key, "channel": channel, "channel_kind": channel_kind, "text": f"{kind} text"}
+        queued = {"batch": batch, "kind": kind, "messages": [message]}
+        self.append(incident_id, when - timedelta(seconds=1), EventKind.MESSAGES_QUEUED, queued)
+        extra: dict[str, Any] = (
+            {"retryable": False, "error": "channel_not_found"} if outcome != EventKind.MESSAGE_SENT else {}
+        )
+        self.add(incident_id, when, outcome, key=key, channel=channel, **extra)
+
     def incident(self, incident_id: str) -> Incident:
         return self.journal.get(incident_id)
 
@@ -68,3 +92,13 @@ class Record:
 
     def measure(self, incident_id: str, now: datetime, rb: Runbook | None = None) -> IncidentMeasures:
         return measure(rb or runbook(), self.incident(incident_id), self.timeline(incident_id), now)
+
+
+def line(when: datetime, kind: str, data: dict[str, Any], actor: str = "bob") -> str:
+    """A timeline line as the journal writes it, for a test that edits the file as a bad merge or a newer
+    incidentctl would (a kind this version does not know, a line out of time order)."""
+    import json
+
+    from incidentctl.core.times import format_rfc3339
+
+    return json.dumps({"time": format_rfc3339(when), "actor": actor, "kind": kind, "data": data}) + "\n"

@@ -14,6 +14,8 @@ Pure: no I/O; ``now`` is always given (an open incident's impact lasts until now
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -147,6 +149,7 @@ def measure(rb: Runbook, incident: Incident, timeline: Sequence[Event], now: dat
     ordered = sorted(timeline, key=lambda e: e.time)
     if any(a.time > b.time for a, b in itertools.pairwise(timeline)):
         problems.append(f"{incident.id}: the timeline's events are not in time order; read in time order")
+        incident = _refold(incident, ordered)
     reached = milestones(ordered)
     points: dict[str, datetime | None] = {"started": incident.started_at}
     points.update({m.value: reached.get(m) for m in Milestone})
@@ -176,7 +179,7 @@ def measure(rb: Runbook, incident: Incident, timeline: Sequence[Event], now: dat
         is_open=incident.is_open,
         started_at=incident.started_at,
         declared_at=incident.declared_at,
-        resolved_at=None if incident.is_open else incident.resolved_at,
+        resolved_at=None if incident.is_open else reached.get(Milestone.RESOLVED) or incident.resolved_at,
         durations=durations,
         impact=impact_window(incident, ordered),
         escalated=any(e.kind == EventKind.ESCALATED for e in ordered),
@@ -193,6 +196,18 @@ def measure(rb: Runbook, incident: Incident, timeline: Sequence[Event], now: dat
     )
 
 
+def _refold(incident: Incident, ordered: Sequence[Event]) -> Incident:
+    """The incident as its events say in time order (the declaration first): a status a bad merge appended after
+    the resolution but timed before it does not reopen the incident. The fold as it was when that cannot be done."""
+    from incidentctl.core.incident import TimelineError, fold
+
+    try:
+        again = fold(sorted(ordered, key=lambda e: e.kind != EventKind.DECLARED))
+    except TimelineError:
+        return incident
+    return dataclasses.replace(again, id=incident.id, damaged=incident.damaged, problems=incident.problems)
+
+
 def _stamp(when: datetime | None) -> str:
     from incidentctl.core.times import format_rfc3339
 
@@ -205,11 +220,14 @@ def _updates(
     """How many times a message was owed while the incident was open, and how many of them were met in time.
 
     The first is the initial notification, due ``response_time`` after the declaration; each next one is due
-    ``update_interval`` after the previous message sent (or after the due time it missed: an update nobody sends
-    is owed again every interval). Only messages that went out on a channel that is not manual count (a person
-    ticking off the war room told nobody), of the kinds that say where the incident stands (initial, update,
-    resolution). Nothing is owed while the incident is resolved; a reopening owes an update within the interval.
-    The severity's interval is the one in force when the wait began.
+    ``update_interval`` after the previous message sent, or after the due time it missed (an update nobody sends
+    is owed again every interval, so an hour of silence at a 15m pace is four misses). A due point counts once its
+    time has passed while the incident was open, or once a message met it early while it was open (the initial
+    notice of an incident resolved in five minutes); the messages sent between two due points meet one of them.
+    Only messages that went out on a channel that is not manual count (a person ticking off the war room told
+    nobody), of the kinds that say where the incident stands (initial, update, resolution). Nothing is owed while
+    the incident is resolved; a reopening owes an update within the interval. The interval is the one of the
+    severity in force when the wait began.
     """
     entries = fold_outbox(ordered).values()
     sends = sorted(
@@ -227,20 +245,32 @@ def _updates(
         anchor = begin
         initial = index == 0
         deadline = begin + (level.response_time if initial else level.update_interval)
-        while deadline <= stop:
-            due += 1
-            sent = [s for s in sends if (s >= anchor if initial else s > anchor) and s <= deadline]
-            initial = False
-            if sent:
-                met += 1
-                anchor = sent[-1]
+        while True:
+            first = bisect.bisect_left(sends, anchor) if initial else bisect.bisect_right(sends, anchor)
+            after = bisect.bisect_right(sends, min(deadline, stop))
+            if after > first:  # met: by a message sent by the due time, while open
+                due, met, anchor = due + 1, met + 1, sends[after - 1]
+            elif deadline <= stop:  # missed, and owed again every interval until a message goes out
+                interval = level.update_interval
+                if interval <= timedelta(0):
+                    due += 1
+                    break
+                silent_until = min(sends[after] - _TICK, stop) if after < len(sends) else stop
+                missed = (silent_until - deadline) // interval + 1
+                due += missed
+                anchor = deadline + (missed - 1) * interval
             else:
-                anchor = deadline
+                break
+            initial = False
             level = rb.severities.get(_severity_at(incident, ordered, anchor)) or level
             if level.update_interval <= timedelta(0):
                 break
             deadline = anchor + level.update_interval
     return due, met
+
+
+#: The smallest step of time: "just before" a message.
+_TICK = timedelta(microseconds=1)
 
 
 def _open_periods(incident: Incident, ordered: Sequence[Event]) -> list[tuple[datetime, datetime | None]]:
@@ -521,7 +551,8 @@ class MonthSla:
     availability: float
     #: ``slo.availability``.
     target: float
-    #: availability >= target.
+    #: availability >= target, judged as downtime <= budget to the microsecond: a month down for exactly its
+    #: budget is compliant, whatever the float of ``99.9%`` rounds to.
     compliant: bool
     #: (end - start) * (1 - target): the bad time the month allows so far.
     budget: timedelta
@@ -537,7 +568,8 @@ def sla_by_month(
     """Each calendar month (UTC) that ``[since, until)`` touches, up to now; empty when the runbook has no SLO.
 
     A whole impact window counts as down time (from the impact's start until mitigated, else resolved; an open
-    incident until now): an upper bound, since a degraded service still serves some requests.
+    incident until now): an upper bound, since a degraded service still serves some requests. Which incidents
+    count is decided by the severity they have now (a P3 raised to P1 counts, a P1 lowered to P3 does not).
     """
     slo = rb.slo
     if slo is None:
@@ -566,7 +598,7 @@ def sla_by_month(
                 downtime=downtime,
                 availability=availability,
                 target=slo.availability,
-                compliant=availability >= slo.availability,
+                compliant=downtime <= cost.budget,
                 budget=cost.budget,
                 budget_consumed=cost.budget_consumed,
                 incidents=tuple(ids),
