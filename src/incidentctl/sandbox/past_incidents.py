@@ -4,7 +4,7 @@
 journal store (:class:`~incidentctl.journal.store.Journal`: ``declare`` and ``append``) with the store's clock set
 to each event's time, so its files are byte for byte what real runs of triage, detect, communicate, escalate,
 mitigate and postmortem write, and every reader (``incident list``, ``postmortem status``, ``report``) reads them
-as it reads a real journal. Nothing here writes a file itself.
+as it reads a real journal. Nothing here writes an event itself; the finished journal is only copied into place.
 
 What the incidents are like, in the runbook's terms (severities, categories, components, channels, escalation
 levels, review stages and improvement areas all come from the runbook given):
@@ -243,22 +243,17 @@ def _generate(runbook: Runbook, directory: Path, incidents: int, days: int, seed
     for index, (start, severity) in enumerate(zip(starts, severities, strict=True)):
         incident = plan.incident(start, severity, still_open=index >= incidents - plan.open_tail(incidents))
         clock.now = incident.declared_at
-        declared = as_actor(incident.actor).declare(incident.declaration)
-        events = [e for e in plan.finish(declared.id, incident) if e.time <= now]
+        folded = as_actor(incident.actor).declare(incident.declaration)
+        events = [e for e in plan.finish(folded.id, incident) if e.time <= now]
         for event in events:
             clock.now = event.time
-            as_actor(event.actor).append(declared.id, event.kind, event.data)
+            folded = as_actor(event.actor).append(folded.id, event.kind, event.data).incident
         written += 1 + len(events)
         by_severity[severity] = by_severity.get(severity, 0) + 1
-        kinds = [(e.kind, e.data) for e in events]
-        status = "investigating"
-        for kind, data in kinds:
-            if kind == EventKind.STATUS_CHANGED:
-                reopened += data.get("from") == "resolved"
-                status = data["to"]
-        open_ += status != "resolved"
-        corrected += any(kind == EventKind.CORRECTED for kind, _ in kinds)
-        escalated += any(kind == EventKind.ESCALATED for kind, _ in kinds)
+        open_ += folded.is_open
+        reopened += folded.reopened
+        corrected += any(e.kind == EventKind.CORRECTED for e in events)
+        escalated += any(e.kind == EventKind.ESCALATED for e in events)
     return History(
         directory=directory,
         incidents=incidents,
