@@ -310,3 +310,15 @@ def test_the_generator_refuses_the_same_counts_for_callers_in_python(tmp_path: P
     with pytest.raises(UsageError, match="--incidents" if days > 0 else "--days"):
         write_history(runbook, tmp_path / "j", incidents=incidents, days=days, seed=1, now=NOW)
     assert not (tmp_path / "j").exists()
+
+
+def test_a_journal_folder_that_cannot_be_written_is_said_before_any_work(tmp_path: Path) -> None:
+    root = _workdir(tmp_path)
+    (root / "a-file").write_text("not a folder", encoding="utf-8")
+    result = run(root, "sandbox", "history", "--incidents", "5", "--journal", "a-file/incidents")
+    assert result.exit_code == 2, result.stdout
+    line = result.stderr.splitlines()[0]
+    assert line.startswith("error: ")
+    assert str(root / "a-file" / "incidents") in line
+    assert "Traceback" not in result.stderr
+    assert (root / "a-file").read_text(encoding="utf-8") == "not a folder"

@@ -4,7 +4,7 @@
 journal store (:class:`~incidentctl.journal.store.Journal`: ``declare`` and ``append``) with the store's clock set
 to each event's time, so its files are byte for byte what real runs of triage, detect, communicate, escalate,
 mitigate and postmortem write, and every reader (``incident list``, ``postmortem status``, ``report``) reads them
-as it reads a real journal. Nothing here writes a file itself.
+as it reads a real journal. Nothing here writes an event itself; the finished journal is only copied into place.
 
 What the incidents are like, in the runbook's terms (severities, categories, components, channels, escalation
 levels, review stages and improvement areas all come from the runbook given):
@@ -28,8 +28,12 @@ plan's, so the same seed, count, days and ``now`` write the same bytes.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import random
-from collections.abc import Callable, Mapping, Sequence
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -37,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from incidentctl.core.events import EventKind
 from incidentctl.core.incident import Declaration, format_timestamp
-from incidentctl.errors import UsageError
+from incidentctl.errors import JournalError, UsageError
 
 if TYPE_CHECKING:
     from incidentctl.journal.store import Journal
@@ -142,41 +146,95 @@ def check_request(incidents: int, days: int) -> None:
         raise UsageError(f"--days {days}: give a number of days from 1 to {MAX_DAYS:,}")
 
 
-def write_history(
-    runbook: Runbook,
-    directory: Path,
-    *,
-    incidents: int,
-    days: int,
-    seed: int,
-    now: datetime,
-    journal: Callable[[Path, Callable[[], datetime]], Journal] | None = None,
-) -> History:
+def write_history(runbook: Runbook, directory: Path, *, incidents: int, days: int, seed: int, now: datetime) -> History:
     """Write ``incidents`` past incidents over the ``days`` before ``now`` into the journal at ``directory``.
 
     The journal must have no incident yet: generated incidents mixed into a real journal would pass for real ones
     in every report, so a journal that has any is refused (UsageError) before anything is written.
+
+    The store writes into a staging folder in memory (``/dev/shm`` where there is one), and the finished journal
+    is copied into ``directory`` and synced once: the same files, without an fsync per event (which costs more than
+    the rest of the work on a busy disk), and an interrupted run leaves no half-written history behind.
     """
     from incidentctl.journal.store import Journal
 
     check_request(incidents, days)
-    now = now.astimezone(timezone.utc).replace(microsecond=0)
-    clock = _Clock(now)
-    # one store for every writer, its actor set before each write: its reader follows each timeline as it
-    # grows, where one store per actor would read every timeline again
-    store = journal(directory, clock) if journal else Journal(directory, clock=clock, actor=TRIAGE_ACTOR)
-
-    def as_actor(actor: str) -> Journal:
-        store.actor = actor
-        return store
-
-    existing = store.ids()
+    existing = Journal(directory, clock=lambda: now, actor=TRIAGE_ACTOR).ids()
     if existing:
         raise UsageError(
             f"the journal {directory} already has {len(existing)} incident(s) ({existing[0]}...): generated "
             "incidents are written only into an empty journal, never mixed with real ones",
             hint="point INCIDENTCTL_JOURNAL (or --journal) at a new folder, or remove that folder first",
         )
+    _writable(directory)
+    shm = Path("/dev/shm")
+    staging = Path(tempfile.mkdtemp(prefix="incidentctl-history-", dir=shm if shm.is_dir() else None))
+    try:
+        history = _generate(runbook, staging / "incidents", incidents, days, seed, now)
+        _publish(staging / "incidents", directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return dataclasses.replace(history, directory=directory)
+
+
+def _writable(directory: Path) -> None:
+    """The journal folder, made now: a folder that cannot be written is said before any work is done."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = Path(tempfile.mkstemp(dir=directory, prefix=".history.", suffix=".tmp")[1])
+        probe.unlink()
+    except OSError as e:
+        raise JournalError(
+            f"cannot write the journal directory {directory}: {e.strerror or e}",
+            hint="point INCIDENTCTL_JOURNAL (or --journal) at a folder you can write",
+        ) from e
+
+
+def _publish(staged: Path, directory: Path) -> None:
+    """Copy the staged journal into ``directory`` (no incident folder there may exist) and sync it to disk."""
+    try:
+        for entry in sorted(staged.iterdir()):
+            target = directory / entry.name
+            if entry.is_dir():
+                os.mkdir(target)  # FileExistsError: an incident declared meanwhile, which is never overwritten
+                for file in sorted(entry.iterdir()):
+                    shutil.copyfile(file, target / file.name)
+                    _fsync(target / file.name)
+                _fsync(target)
+            elif not target.exists():
+                shutil.copyfile(entry, target)
+                _fsync(target)
+        _fsync(directory)
+    except FileExistsError as e:
+        raise JournalError(
+            f"{e.filename} appeared while the history was written: the journal is no longer empty",
+            hint="the incidents copied so far are generated ones; remove the folder and run it again",
+        ) from e
+    except OSError as e:
+        raise JournalError(f"cannot write the journal directory {directory}: {e.strerror or e}") from e
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _generate(runbook: Runbook, directory: Path, incidents: int, days: int, seed: int, now: datetime) -> History:
+    from incidentctl.journal.store import Journal
+
+    now = now.astimezone(timezone.utc).replace(microsecond=0)
+    clock = _Clock(now)
+    # one store for every writer, its actor set before each write: its reader follows each timeline as it
+    # grows, where one store per actor would read every timeline again
+    store = Journal(directory, clock=clock, actor=TRIAGE_ACTOR)
+
+    def as_actor(actor: str) -> Journal:
+        store.actor = actor
+        return store
+
     plan = _Plan(runbook, random.Random(seed), now, days)
     starts = plan.start_times(incidents)
     severities = plan.severities(incidents)
@@ -185,22 +243,17 @@ def write_history(
     for index, (start, severity) in enumerate(zip(starts, severities, strict=True)):
         incident = plan.incident(start, severity, still_open=index >= incidents - plan.open_tail(incidents))
         clock.now = incident.declared_at
-        declared = as_actor(incident.actor).declare(incident.declaration)
-        events = [e for e in plan.finish(declared.id, incident) if e.time <= now]
+        folded = as_actor(incident.actor).declare(incident.declaration)
+        events = [e for e in plan.finish(folded.id, incident) if e.time <= now]
         for event in events:
             clock.now = event.time
-            as_actor(event.actor).append(declared.id, event.kind, event.data)
+            folded = as_actor(event.actor).append(folded.id, event.kind, event.data).incident
         written += 1 + len(events)
         by_severity[severity] = by_severity.get(severity, 0) + 1
-        kinds = [(e.kind, e.data) for e in events]
-        status = "investigating"
-        for kind, data in kinds:
-            if kind == EventKind.STATUS_CHANGED:
-                reopened += data.get("from") == "resolved"
-                status = data["to"]
-        open_ += status != "resolved"
-        corrected += any(kind == EventKind.CORRECTED for kind, _ in kinds)
-        escalated += any(kind == EventKind.ESCALATED for kind, _ in kinds)
+        open_ += folded.is_open
+        reopened += folded.reopened
+        corrected += any(e.kind == EventKind.CORRECTED for e in events)
+        escalated += any(e.kind == EventKind.ESCALATED for e in events)
     return History(
         directory=directory,
         incidents=incidents,
