@@ -1,23 +1,35 @@
 """What ``report daily|weekly|monthly`` prints with ``-o json|yaml``. The models read the phase's result (and
 :mod:`incidentctl.core.metrics`'s dataclasses) by attribute. A rate or a duration nobody can know yet (no
-incident reached the metric's end, no action item was due) is ``null``, never 0 or 100 %."""
+incident reached the metric's end, no action item was due) is ``null``, never 0 or 100 %. Durations are numbers
+of seconds in fields ending in ``Seconds``, as in every other document."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from incidentctl.render.output_model import OutputModel, UtcTime
 
 
+def _seconds(value: object) -> object:
+    return value.total_seconds() if isinstance(value, timedelta) else value
+
+
+#: A duration read from a ``timedelta`` attribute, written as a number of seconds.
+Seconds = Annotated[float, BeforeValidator(_seconds)]
+
+
 class StatsOutput(OutputModel):
     count: int = Field(description="How many incidents reached both ends of the metric.")
-    mean: timedelta | None
-    p50: timedelta | None = Field(description="The median (linear between the closest ranks).")
-    p90: timedelta | None
-    min: timedelta | None
-    max: timedelta | None
+    mean_seconds: Seconds | None = Field(validation_alias="mean")
+    p50_seconds: Seconds | None = Field(
+        validation_alias="p50", description="The median (linear between the closest ranks)."
+    )
+    p90_seconds: Seconds | None = Field(validation_alias="p90")
+    min_seconds: Seconds | None = Field(validation_alias="min")
+    max_seconds: Seconds | None = Field(validation_alias="max")
 
 
 class SummaryOutput(OutputModel):
@@ -57,7 +69,9 @@ class IncidentMeasuresOutput(OutputModel):
     started_at: UtcTime = Field(description="The impact's start (a correction's, when one was recorded).")
     declared_at: UtcTime
     resolved_at: UtcTime | None
-    durations: dict[str, timedelta | None] = Field(description="Each response metric; null: its end not reached.")
+    durations_seconds: dict[str, Seconds | None] = Field(
+        validation_alias="durations", description="Each response metric; null: its end not reached."
+    )
     impact: ImpactOutput
     escalated: bool
     highest_level: str | None
@@ -73,18 +87,22 @@ class BucketOutput(OutputModel):
     end: UtcTime
     count: int
     by_severity: dict[str, int]
-    response_p50: dict[str, timedelta | None]
+    response_p50_seconds: dict[str, Seconds | None] = Field(
+        validation_alias="response_p50", description="Each response metric's median here; null: none reached it."
+    )
 
 
 class MonthSlaOutput(OutputModel):
     month: str = Field(description="2026-11")
     start: UtcTime
     end: UtcTime = Field(description="The month's end, or the report's time for the current month.")
-    downtime: timedelta = Field(description="The union of the counted incidents' impact windows in the month.")
+    downtime_seconds: Seconds = Field(
+        validation_alias="downtime", description="The union of the counted incidents' impact windows in the month."
+    )
     availability: float
     target: float
     compliant: bool
-    budget: timedelta
+    budget_seconds: Seconds = Field(validation_alias="budget", description="The bad time the month allows so far.")
     budget_consumed: float
     incidents: list[str]
 
