@@ -11,7 +11,8 @@ from incidentctl.core.postmortem_doc import MarkersUnreadable, merge, parse, par
 
 def draft(timeline: str, impact: str, *, extra: bool = False) -> str:
     more = (
-        "## Contributing Factors\n<!-- incidentctl:begin factors -->\n- none noted\n<!-- incidentctl:end factors -->\n\n"
+        "## Contributing Factors\n<!-- incidentctl:begin factors -->\n- none noted\n"
+        "<!-- incidentctl:end factors -->\n\n"
         if extra
         else ""
     )
