@@ -9,6 +9,7 @@ same record as everything else and never from a document someone may have edited
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -98,14 +99,18 @@ def action_items(incident_id: str, timeline: Iterable[Event]) -> list[ActionItem
 
 
 def next_action_id(timeline: Iterable[Event]) -> str:
-    taken = [
-        int(str(e.data.get("id"))[1:])
-        for e in timeline
-        if e.kind == EventKind.ACTION_ADDED
-        and str(e.data.get("id", "")).startswith("A")
-        and str(e.data["id"])[1:].isdigit()
-    ]
+    taken = []
+    for e in timeline:
+        item_id = e.data.get("id")
+        if e.kind == EventKind.ACTION_ADDED and isinstance(item_id, str):
+            number = _ACTION_ID.fullmatch(item_id)
+            if number is not None:
+                taken.append(int(number.group(1)))
     return f"A{max(taken, default=0) + 1}"
+
+
+#: An action item's id as ``postmortem action add`` allocates it.
+_ACTION_ID = re.compile(r"A([0-9]+)")
 
 
 def _due(value: object) -> date | None:
