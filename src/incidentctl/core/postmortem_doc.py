@@ -211,7 +211,7 @@ def _join(segments: Sequence[Segment], names: Sequence[str], *, fresh: bool) -> 
             pieces += [begin_marker(segment.name, segment.body), segment.body, end_marker(segment.name)]
         else:
             pieces += [segment.begin, segment.body, segment.end]
-    text = "".join(pieces)
-    if text and not text.endswith("\n"):
-        text += "\n"
-    return text + parts_line(names)
+    document = "".join(pieces)
+    if document and not document.endswith("\n"):
+        document += "\n"
+    return document + parts_line(names)
