@@ -26,6 +26,7 @@ from incidentctl.core.events import Milestone, describe, is_internal, milestones
 from incidentctl.core.incident import Event, Incident
 from incidentctl.core.situation import impact_lines, progress_lines, service_state
 from incidentctl.core.text import for_terminal, one_line
+from incidentctl.runbook.postmortem_view import postmortem_view
 
 if TYPE_CHECKING:
     from incidentctl.runbook.model import Runbook
@@ -127,6 +128,7 @@ def template_context(
     action_items: Sequence[ActionItem] | None = None,
     eta: str | None = None,
     escalation: Any = None,
+    postmortem: Any = None,
 ) -> dict[str, Any]:
     """Every name a template may use, for one incident; what the caller does not know yet is None (the templates
     say "being assessed" for it). Times are datetimes and durations timedeltas: the templates format them with
@@ -183,6 +185,8 @@ def template_context(
         or None,
         #: an escalation notice's level, role and reason (``escalate`` gives it, already made safe)
         "escalation": escalation,
+        #: the post-mortem's sections from the journal (``postmortem draft`` gives it with investigate's findings)
+        "postmortem": postmortem if postmortem is not None else postmortem_view(rb, incident, timeline, now=now),
     }
 
 
