@@ -304,10 +304,13 @@ def _suspect(suspect: Mapping[str, Any], safe: Callable[[object], str]) -> str:
     when = parse_rfc3339_or_none(suspect.get("time") if isinstance(suspect.get("time"), str) else None)
     at = f" at {_hhmm(when)}" if when else ""
     if suspect.get("kind") == "config":
-        users = suspect.get("usedBy") or []
+        users = _strings(suspect.get("usedBy"))
         used = f" (used by {', '.join(safe(u) for u in users)})" if users else ""
         return f"configmap {safe(suspect.get('configmap'))}{used} changed{at}"
-    images = ", ".join(safe(i.get("image")) for i in suspect.get("images") or [] if isinstance(i, Mapping))
+    listed = suspect.get("images")
+    images = ", ".join(
+        safe(i.get("image")) for i in (listed if isinstance(listed, list) else []) if isinstance(i, Mapping)
+    )
     cause = f"; change cause: {safe(suspect['changeCause'])}" if suspect.get("changeCause") else ""
     return (
         f"{safe(suspect.get('component'))} revision {safe(suspect.get('revision'))}"
@@ -318,9 +321,15 @@ def _suspect(suspect: Mapping[str, Any], safe: Callable[[object], str]) -> str:
 def _template(template: Mapping[str, Any], safe: Callable[[object], str]) -> str:
     first = parse_rfc3339_or_none(template.get("firstSeen") if isinstance(template.get("firstSeen"), str) else None)
     since = f", first seen {_hhmm(first)}" if first else ""
-    pods = template.get("pods") or []
+    pods = _strings(template.get("pods"))
     where = f" in {', '.join(safe(p) for p in pods[:3])}" if pods else ""
     return f"{safe(template.get('pattern'))} ({safe(template.get('count'))} lines{where}{since})"
+
+
+def _strings(value: object) -> list[str]:
+    """A list of names from an evidence file; anything else in its place is no names (evidence is read, not
+    trusted: a file edited by hand must not stop the draft)."""
+    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def _review(rb: Runbook, incident: Incident, timeline: Sequence[Event], now: datetime) -> list[str]:

@@ -15,7 +15,7 @@ an escape sequence must not reach the terminal or the chat client that shows the
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -186,8 +186,24 @@ def template_context(
         #: an escalation notice's level, role and reason (``escalate`` gives it, already made safe)
         "escalation": escalation,
         #: the post-mortem's sections from the journal (``postmortem draft`` gives it with investigate's findings)
-        "postmortem": postmortem if postmortem is not None else postmortem_view(rb, incident, timeline, now=now),
+        "postmortem": postmortem
+        if postmortem is not None
+        else _Lazy(lambda: postmortem_view(rb, incident, timeline, now=now)),
     }
+
+
+class _Lazy:
+    """A value built when a template first reads it: every message's context names the post-mortem's sections,
+    and only the post-mortem template reads them."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._value: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._value is None:
+            self._value = self._build()
+        return getattr(self._value, name)
 
 
 def _view(incident: Incident) -> IncidentView:
