@@ -93,3 +93,12 @@ def test_only_whole_marker_lines_count() -> None:
     assert parse(text) == [text]
     with pytest.raises(MarkersUnreadable):
         parse("<!-- incidentctl:end timeline -->\n")
+
+
+def test_a_document_without_any_marker_is_not_filled_in() -> None:
+    mine = "# Our own post-mortem\n\nWritten by hand.\n"
+    merged = merge(mine, draft("- a\n", "- b\n"))
+    assert merged.text is None
+    assert merged.problem is not None
+    assert "no incidentctl markers" in merged.problem
+    assert merged.not_refreshed == ["timeline", "impact"]

@@ -163,3 +163,13 @@ def test_no_temporary_file_is_left_behind(drafts: Drafts) -> None:
     drafts.draft(inc)
     drafts.draft(inc)
     assert sorted(p.name for p in (drafts.journal_dir / inc).iterdir() if p.name.startswith(".")) == []
+
+
+def test_an_empty_file_is_drafted_anew(drafts: Drafts) -> None:
+    inc = drafts.declare(0)
+    drafts.path(inc).write_text("", encoding="utf-8")
+    data = drafts.draft(inc)
+    assert data["written"] is True
+    assert data["inserted"] == []
+    assert len(data["toWrite"]) == 8  # every prompt is there, as in a first draft
+    assert part_names(drafts.path(inc).read_text(encoding="utf-8"))[0] == "header"

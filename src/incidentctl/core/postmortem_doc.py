@@ -145,6 +145,9 @@ def merge(existing: str, fresh: str) -> Merged:
         return Merged(None, not_refreshed=order, problem=str(e))
     listed = _listed(existing)
     old_names = [s.name for s in old_segments if isinstance(s, Part)]
+    if not old_names and not listed:  # someone's own document, or every marker deleted: not ours to fill in
+        problem = "it has no incidentctl markers (not a draft of this tool's, or every marker was deleted)"
+        return Merged(None, not_refreshed=order, problem=problem)
     kept: list[str] = []
     out: list[Segment] = []
     for segment in old_segments:

@@ -99,7 +99,7 @@ def run_draft(ctx: PhaseContext, request: DraftRequest) -> DraftResult:
     except MarkersUnreadable as e:
         problem = f"template post_mortem: its incidentctl markers do not pair up: {e}"
         raise RunbookError(problem, where=str(template)) from e
-    if existing is None:
+    if existing is None or not existing.strip():  # an empty file is no draft yet: nothing in it to keep
         text: str | None = fresh
         merged = None
     else:
