@@ -41,8 +41,7 @@ def draft(
         ),
     ] = None,
 ) -> None:
-    """Write the post-mortem from the journal (the runbook's template); drafting again refreshes what the journal
-    wrote and keeps what you wrote. Prints the path."""
+    """Write the post-mortem from the journal and print its path; drafting again keeps what you wrote."""
     from incidentctl.phases.postmortem.draft import DraftRequest, DraftResult
     from incidentctl.phases.postmortem.run import run_postmortem
     from incidentctl.render.postmortem import show_draft
