@@ -33,6 +33,7 @@ KINDS = [
     "EscalationMatrix",
     "EscalationCheck",
     "Escalation",
+    "PostmortemDraft",
     "RunbookValidation",
     "Runbook",
     "RunbookInit",

@@ -143,10 +143,10 @@ def test_the_notifications_read_like_the_runbook(rb: Runbook) -> None:
     assert "- Mean Time to Response: 2m\n" in summary  # declared -> acknowledged, from the journal's milestones
 
     post_mortem = render_template(folder / "post_mortem.md.j2", worked(rb))
-    assert "**Duration**: 1h8m\n" in post_mortem  # impact start -> resolution
-    assert "- 14:40 UTC - connection pool exhausted on postgres-0\n" in post_mortem
-    assert "- 14:33 UTC - roles: incident commander carol, technical lead dave\n" in post_mortem
-    assert "- [x] Alert on pool saturation (Owner: dave, Due: 2025-09-16)\n" in post_mortem
+    # impact start -> resolution (nothing was verified healthy, so the service was back when it was resolved)
+    assert "**Duration**: 1h8m (2025-09-09 14:22 UTC until 2025-09-09 15:30 UTC)\n" in post_mortem
+    assert "- 2025-09-09 14:40 UTC - connection pool exhausted on postgres-0 (dave)\n" in post_mortem
+    assert "- 2025-09-09 14:33 UTC - roles: incident commander carol, technical lead dave (alice)\n" in post_mortem
 
 
 def test_user_text_cannot_forge_a_header_or_reach_a_terminal(rb: Runbook) -> None:

@@ -35,6 +35,7 @@ from incidentctl.render.investigate_resources import InvestigateResourcesOutput
 from incidentctl.render.mitigate_output import MitigationOutput, VerifyResultOutput
 from incidentctl.render.output_model import OutputModel
 from incidentctl.render.report_output import ReportOutput
+from incidentctl.render.postmortem_output import PostmortemDraftOutput
 
 if TYPE_CHECKING:
     from incidentctl.errors import IncidentctlError
@@ -278,6 +279,7 @@ KINDS: dict[str, Any] = {
     "EscalationMatrix": MatrixOutput,
     "EscalationCheck": CheckOutput,
     "Escalation": EscalationOutput,
+    "PostmortemDraft": PostmortemDraftOutput,
     "RunbookValidation": RunbookValidationOutput,
     "Runbook": dict[str, Any],
     "RunbookInit": RunbookInitOutput,

@@ -15,7 +15,7 @@ an escape sequence must not reach the terminal or the chat client that shows the
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,6 +26,7 @@ from incidentctl.core.events import Milestone, describe, is_internal, milestones
 from incidentctl.core.incident import Event, Incident
 from incidentctl.core.situation import impact_lines, progress_lines, service_state
 from incidentctl.core.text import for_terminal, one_line
+from incidentctl.runbook.postmortem_view import postmortem_view
 
 if TYPE_CHECKING:
     from incidentctl.runbook.model import Runbook
@@ -127,6 +128,7 @@ def template_context(
     action_items: Sequence[ActionItem] | None = None,
     eta: str | None = None,
     escalation: Any = None,
+    postmortem: Any = None,
 ) -> dict[str, Any]:
     """Every name a template may use, for one incident; what the caller does not know yet is None (the templates
     say "being assessed" for it). Times are datetimes and durations timedeltas: the templates format them with
@@ -183,7 +185,25 @@ def template_context(
         or None,
         #: an escalation notice's level, role and reason (``escalate`` gives it, already made safe)
         "escalation": escalation,
+        #: the post-mortem's sections from the journal (``postmortem draft`` gives it with investigate's findings)
+        "postmortem": postmortem
+        if postmortem is not None
+        else _Lazy(lambda: postmortem_view(rb, incident, timeline, now=now)),
     }
+
+
+class _Lazy:
+    """A value built when a template first reads it: every message's context names the post-mortem's sections,
+    and only the post-mortem template reads them."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._value: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._value is None:
+            self._value = self._build()
+        return getattr(self._value, name)
 
 
 def _view(incident: Incident) -> IncidentView:
