@@ -49,6 +49,8 @@ KINDS = [
     "InvestigateDependencies",
     "InvestigateResources",
     "InvestigateEvents",
+    "PostmortemStatus",
+    "ReviewCompleted",
     "Error",
 ]
 

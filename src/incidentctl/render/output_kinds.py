@@ -34,6 +34,7 @@ from incidentctl.render.investigate_output import (
 from incidentctl.render.investigate_resources import InvestigateResourcesOutput
 from incidentctl.render.mitigate_output import MitigationOutput, VerifyResultOutput
 from incidentctl.render.output_model import OutputModel
+from incidentctl.render.postmortem_review_output import PostmortemStatusOutput, ReviewCompletedOutput
 
 if TYPE_CHECKING:
     from incidentctl.errors import IncidentctlError
@@ -276,6 +277,8 @@ KINDS: dict[str, Any] = {
     "InvestigateDependencies": InvestigateDependenciesOutput,
     "InvestigateResources": InvestigateResourcesOutput,
     "InvestigateEvents": InvestigateEventsOutput,
+    "PostmortemStatus": PostmortemStatusOutput,
+    "ReviewCompleted": ReviewCompletedOutput,
 }
 
 #: The kind of the error envelope; it has no data model of its own (see :func:`envelope_model`).
