@@ -51,6 +51,8 @@ KINDS = [
     "InvestigateEvents",
     "PostmortemStatus",
     "ReviewCompleted",
+    "ActionItems",
+    "ActionItem",
     "Error",
 ]
 

@@ -34,6 +34,7 @@ from incidentctl.render.investigate_output import (
 from incidentctl.render.investigate_resources import InvestigateResourcesOutput
 from incidentctl.render.mitigate_output import MitigationOutput, VerifyResultOutput
 from incidentctl.render.output_model import OutputModel
+from incidentctl.render.postmortem_actions_output import ActionItemChangeOutput, ActionItemsOutput
 from incidentctl.render.postmortem_review_output import PostmortemStatusOutput, ReviewCompletedOutput
 
 if TYPE_CHECKING:
@@ -279,6 +280,8 @@ KINDS: dict[str, Any] = {
     "InvestigateEvents": InvestigateEventsOutput,
     "PostmortemStatus": PostmortemStatusOutput,
     "ReviewCompleted": ReviewCompletedOutput,
+    "ActionItems": ActionItemsOutput,
+    "ActionItem": ActionItemChangeOutput,
 }
 
 #: The kind of the error envelope; it has no data model of its own (see :func:`envelope_model`).
