@@ -51,6 +51,7 @@ KINDS = [
     "InvestigateEvents",
     "PostmortemStatus",
     "ReviewCompleted",
+    "PostmortemMeeting",
     "ActionItems",
     "ActionItem",
     "Error",

@@ -5,6 +5,7 @@ Parsing only: the use cases are :mod:`incidentctl.phases.postmortem.review` and 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -74,7 +75,57 @@ def complete(
     raise typer.Exit(int(result.exit_code))
 
 
+def schedule(
+    ctx: typer.Context,
+    incident_id: IdArgument,
+    at: Annotated[
+        str,
+        typer.Option("--at", metavar="TIME", help="RFC 3339, e.g. 2026-03-16T10:00:00Z.", show_default=False),
+    ],
+    duration: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--duration", metavar="DURATION", help="How long: 45m, 1h (default 1h).", show_default=False),
+    ] = None,
+    where: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--where", metavar="TEXT", help="A room or a video link.", show_default=False),
+    ] = None,
+    attendee: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--attendee",
+            metavar="NAME-OR-EMAIL",
+            help="Who attends: alice@example.com, 'Alice <alice@example.com>' or a name (repeat).",
+            show_default=False,
+        ),
+    ] = None,
+    ics: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--ics", metavar="FILE", help="Write an iCalendar invitation to send.", show_default=False),
+    ] = None,
+) -> None:
+    """Record the post-mortem meeting (a time in the past records one that happened); --ics writes the invitation,
+    and re-scheduling updates the same calendar event."""
+    from incidentctl.phases.postmortem.meeting import ScheduleRequest, ScheduleResult
+    from incidentctl.phases.postmortem.run import run_postmortem
+    from incidentctl.render.postmortem_review import show_meeting
+    from incidentctl.render.postmortem_review_output import PostmortemMeetingOutput
+
+    state: AppState = ctx.obj
+    state.output_format()
+    request = ScheduleRequest(incident_id, at, duration, where, tuple(attendee or ()), ics)
+    result = run_postmortem(state.phase_context(cluster=False), request)
+    assert isinstance(result, ScheduleResult)
+    for warning in result.warnings:
+        state.printer.warn(warning)
+    state.printer.result(
+        "PostmortemMeeting", PostmortemMeetingOutput.model_validate(result), table=lambda c: show_meeting(c, result)
+    )
+    raise typer.Exit(int(result.exit_code))
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``postmortem`` group."""
     app.command("status")(status)
+    app.command("schedule")(schedule)
     app.command("complete")(complete)

@@ -35,7 +35,11 @@ from incidentctl.render.investigate_resources import InvestigateResourcesOutput
 from incidentctl.render.mitigate_output import MitigationOutput, VerifyResultOutput
 from incidentctl.render.output_model import OutputModel
 from incidentctl.render.postmortem_actions_output import ActionItemChangeOutput, ActionItemsOutput
-from incidentctl.render.postmortem_review_output import PostmortemStatusOutput, ReviewCompletedOutput
+from incidentctl.render.postmortem_review_output import (
+    PostmortemMeetingOutput,
+    PostmortemStatusOutput,
+    ReviewCompletedOutput,
+)
 
 if TYPE_CHECKING:
     from incidentctl.errors import IncidentctlError
@@ -280,6 +284,7 @@ KINDS: dict[str, Any] = {
     "InvestigateEvents": InvestigateEventsOutput,
     "PostmortemStatus": PostmortemStatusOutput,
     "ReviewCompleted": ReviewCompletedOutput,
+    "PostmortemMeeting": PostmortemMeetingOutput,
     "ActionItems": ActionItemsOutput,
     "ActionItem": ActionItemChangeOutput,
 }

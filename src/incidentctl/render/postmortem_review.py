@@ -15,6 +15,7 @@ from incidentctl.core.times import format_duration, format_elapsed
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from incidentctl.phases.postmortem.meeting import ScheduleResult as MeetingResult
     from incidentctl.phases.postmortem.review import CompleteResult, IncidentReview, StatusResult
 
 _STATE_STYLE = {"done": "green", "due": "yellow", "overdue": "red", "not-yet": "dim", "not-required": "dim"}
@@ -77,3 +78,17 @@ def show_completed(console: Console, result: CompleteResult) -> None:
             highlight=False,
         )
     show_review(console, result.review, now=result.now)
+
+
+def show_meeting(console: Console, result: MeetingResult) -> None:
+    what = "scheduled" if result.recorded else "was scheduled so already; nothing recorded"
+    where = f" in {safe(result.where)}" if result.where else ""
+    console.print(
+        f"{escape(result.incident_id)}: post-mortem meeting {what}: {at(result.at)}-{result.end.strftime('%H:%M')}"
+        f"{where}",
+        highlight=False,
+    )
+    if result.attendees:
+        console.print(f"  attendees: {', '.join(safe(a) for a in result.attendees)}", highlight=False)
+    if result.ics:
+        console.print(f"  invitation: {safe(result.ics)} (sequence {result.sequence})", highlight=False)

@@ -61,3 +61,20 @@ class ReviewCompletedOutput(OutputModel):
     completed_by: str
     note: str | None
     review: IncidentReviewOutput
+
+
+class PostmortemMeetingOutput(OutputModel):
+    """postmortem schedule: the post-mortem meeting as recorded, and the invitation written (--ics)."""
+
+    incident_id: str
+    at: datetime
+    end: datetime
+    duration_s: int
+    where: str | None
+    attendees: list[str]
+    recorded: bool = Field(description="False: this schedule was recorded already; nothing new was journalled.")
+    sequence: int = Field(description="How often it was scheduled before: the invitation's SEQUENCE.")
+    uid: str = Field(description="The invitation's UID: the same for every schedule of the incident.")
+    ics: str | None = Field(description="Where the iCalendar file was written; null without --ics.")
+    past: bool = Field(description="The meeting's time is before now: recorded as one that happened.")
+    warnings: list[str]

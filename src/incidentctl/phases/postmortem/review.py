@@ -22,6 +22,7 @@ from incidentctl.core.times import parse_rfc3339_or_none
 from incidentctl.errors import UsageError
 from incidentctl.exitcodes import ExitCode
 from incidentctl.phases.postmortem import inputs
+from incidentctl.phases.postmortem.meeting import ScheduleRequest, schedule
 
 if TYPE_CHECKING:
     from incidentctl.core.incident import Event, Incident
@@ -182,8 +183,12 @@ def complete(ctx: PhaseContext, request: CompleteRequest) -> CompleteResult:
     return CompleteResult(incident.id, stage, False, at, by, earlier_note, seen, now)
 
 
-#: request type -> its use case (see :mod:`incidentctl.phases.postmortem.run`)
-HANDLERS: dict[type[Any], Callable[[Any, Any], Any]] = {StatusRequest: status, CompleteRequest: complete}
+#: request type -> its use case (see :mod:`incidentctl.phases.postmortem.run`); the meeting is :mod:`.meeting`
+HANDLERS: dict[type[Any], Callable[[Any, Any], Any]] = {
+    StatusRequest: status,
+    CompleteRequest: complete,
+    ScheduleRequest: schedule,
+}
 
 
 # --- reading the journal ------------------------------------------------------------------------------------
