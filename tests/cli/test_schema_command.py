@@ -52,6 +52,11 @@ KINDS = [
     "InvestigateResources",
     "InvestigateEvents",
     "Report",
+    "PostmortemStatus",
+    "ReviewCompleted",
+    "PostmortemMeeting",
+    "ActionItems",
+    "ActionItem",
     "Error",
 ]
 

@@ -279,9 +279,19 @@ def note(
     text: Annotated[
         list[str], typer.Argument(metavar="TEXT", help="The note (quotes are optional).", show_default=False)
     ],
+    tag: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--tag",
+            metavar="TAG",
+            help="Where the post-mortem puts it: root-cause, contributing-factor, lesson, resolution or impact.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Add a note to the timeline: what you saw, what you tried, what you decided."""
     from incidentctl.core.events import EventKind
+    from incidentctl.core.incident import normalize_note_tag
 
     state = _state(ctx)
     state.output_format(STANDARD_FORMATS)
@@ -290,9 +300,49 @@ def note(
         from incidentctl.errors import UsageError
 
         raise UsageError("the note is empty")
+    data: dict[str, Any] = {"text": joined}
+    if tag is not None:
+        data["tag"] = normalize_note_tag(tag)
     with _journal(state) as journal:
-        result = journal.append(normalize_incident_id(incident_id), EventKind.NOTE, {"text": joined})
+        result = journal.append(normalize_incident_id(incident_id), EventKind.NOTE, data)
     _report_change(state, result, "")
+
+
+@app.command()
+def correct(
+    ctx: typer.Context,
+    incident_id: IdArgument,
+    started_at: Annotated[
+        str,
+        typer.Option(
+            "--started-at",
+            metavar="TIME",
+            help="When the impact really began: RFC 3339 (2026-03-14T14:05:00Z) or a duration ago (2h).",
+            show_default=False,
+        ),
+    ],
+    reason: Annotated[
+        str,
+        typer.Option("--reason", metavar="TEXT", help="How you know (kept in the timeline).", show_default=False),
+    ],
+) -> None:
+    """Correct the impact's start after the fact: journalled as a correction (the old value kept), never by
+    editing history; MTTD, the downtime and the SLA figures count from the corrected start."""
+    from incidentctl.core.events import EventKind
+    from incidentctl.core.incident import correction
+    from incidentctl.journal.query import parse_point_in_time
+
+    state = _state(ctx)
+    state.output_format(STANDARD_FORMATS)
+    now = state.clock()
+    start = parse_point_in_time(started_at, now, option="--started-at")
+    with _journal(state) as journal:
+        result = journal.append_if_timeline(
+            normalize_incident_id(incident_id),
+            EventKind.CORRECTED,
+            lambda incident, events: correction(incident, events, start, reason, now),
+        )
+    _report_change(state, result, f"{result.incident.id} already starts at that time; nothing recorded")
 
 
 @app.command()

@@ -448,3 +448,53 @@ def role_changes(
         if getattr(incident, role) != holder:
             changes[role] = holder
     return changes or None
+
+
+def normalize_note_tag(value: str) -> str:
+    """``--tag``: one of :data:`incidentctl.core.events.NOTE_TAGS`, any case; UsageError listing them otherwise."""
+    from incidentctl.core.events import NOTE_TAGS
+
+    tag = value.strip().lower().replace("_", "-")
+    if tag not in NOTE_TAGS:
+        raise UsageError(f"--tag {value!r} is not a note tag", hint=f"one of {', '.join(NOTE_TAGS)}")
+    return tag
+
+
+#: The longest reason a correction keeps: a sentence or a paragraph, not a pasted log.
+MAX_REASON = 1000
+
+
+def correction(
+    incident: Incident, timeline: Sequence[Event], started_at: datetime, reason: str, now: datetime
+) -> dict[str, Any] | None:
+    """The ``corrected`` event that moves the impact's start to ``started_at``, or None when it starts then already.
+
+    Refused in the future, and after the incident was detected (or declared, whichever came first): an impact
+    cannot begin after someone saw it, and a later start would make MTTD negative. The reason is required, since
+    a correction changes every metric after the fact and the post-mortem must be able to say why.
+    """
+    from incidentctl.core.events import Milestone, milestones
+
+    why = reason.strip()
+    if not why:
+        raise UsageError("say why the start is corrected: --reason TEXT", hint="the reason is kept in the timeline")
+    if len(why) > MAX_REASON:
+        raise UsageError(f"--reason is {len(why)} characters long; at most {MAX_REASON} are kept")
+    if started_at > now:
+        raise UsageError(
+            f"--started-at {format_timestamp(started_at)} is in the future (now is {format_timestamp(now)})"
+        )
+    detected = milestones(timeline).get(Milestone.DETECTED, incident.declared_at)
+    if started_at > detected:
+        raise UsageError(
+            f"--started-at {format_timestamp(started_at)} is after {incident.id} was detected "
+            f"({format_timestamp(detected)}); an impact cannot start after it was seen",
+            hint="give the time the impact began, at or before the detection",
+        )
+    if started_at == incident.started_at:
+        return None
+    return {
+        "started_at": format_timestamp(started_at),
+        "was_started_at": format_timestamp(incident.started_at),
+        "reason": why,
+    }

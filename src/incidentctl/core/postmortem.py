@@ -46,8 +46,9 @@ class ActionItem:
         return datetime.combine(self.due, time(0), tzinfo=timezone.utc) + timedelta(days=1)
 
     def is_overdue(self, now: datetime) -> bool:
+        """Past its due day and not done at ``now``: an item done late is overdue until it is done, not after."""
         due_at = self.due_at
-        return due_at is not None and now >= due_at and (self.done_at is None or self.done_at >= due_at)
+        return due_at is not None and now >= due_at and (self.done_at is None or self.done_at > now)
 
     @property
     def done_on_time(self) -> bool | None:

@@ -36,6 +36,12 @@ from incidentctl.render.mitigate_output import MitigationOutput, VerifyResultOut
 from incidentctl.render.output_model import OutputModel
 from incidentctl.render.report_output import ReportOutput
 from incidentctl.render.postmortem_output import PostmortemDraftOutput
+from incidentctl.render.postmortem_actions_output import ActionItemChangeOutput, ActionItemsOutput
+from incidentctl.render.postmortem_review_output import (
+    PostmortemMeetingOutput,
+    PostmortemStatusOutput,
+    ReviewCompletedOutput,
+)
 
 if TYPE_CHECKING:
     from incidentctl.errors import IncidentctlError
@@ -298,6 +304,11 @@ KINDS: dict[str, Any] = {
     "InvestigateResources": InvestigateResourcesOutput,
     "InvestigateEvents": InvestigateEventsOutput,
     "Report": ReportOutput,
+    "PostmortemStatus": PostmortemStatusOutput,
+    "ReviewCompleted": ReviewCompletedOutput,
+    "PostmortemMeeting": PostmortemMeetingOutput,
+    "ActionItems": ActionItemsOutput,
+    "ActionItem": ActionItemChangeOutput,
 }
 
 #: The kind of the error envelope; it has no data model of its own (see :func:`envelope_model`).
