@@ -18,7 +18,15 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "incidentctl"
 DECISION_CODE = ("core", "phases")
 #: Modules whose job is text itself: sanitising it for output, parsing URLs, label selectors, times and durations,
 #: and mining log lines (which are text, and nothing else).
-TEXT_MODULES = {"core/text.py", "core/urls.py", "core/labels.py", "core/times.py", "core/logmine.py"}
+#: ``core/postmortem_input.py`` parses what a person typed into the post-mortem commands (names, due days, refs).
+TEXT_MODULES = {
+    "core/text.py",
+    "core/urls.py",
+    "core/labels.py",
+    "core/times.py",
+    "core/logmine.py",
+    "core/postmortem_input.py",
+}
 
 #: Where people's words live: attributes and names no decision may search.
 TEXT_ATTRIBUTES = {"summary", "reasons", "problems"}

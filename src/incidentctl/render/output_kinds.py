@@ -34,14 +34,14 @@ from incidentctl.render.investigate_output import (
 from incidentctl.render.investigate_resources import InvestigateResourcesOutput
 from incidentctl.render.mitigate_output import MitigationOutput, VerifyResultOutput
 from incidentctl.render.output_model import OutputModel
-from incidentctl.render.report_output import ReportOutput
-from incidentctl.render.postmortem_output import PostmortemDraftOutput
 from incidentctl.render.postmortem_actions_output import ActionItemChangeOutput, ActionItemsOutput
+from incidentctl.render.postmortem_output import PostmortemDraftOutput
 from incidentctl.render.postmortem_review_output import (
     PostmortemMeetingOutput,
     PostmortemStatusOutput,
     ReviewCompletedOutput,
 )
+from incidentctl.render.report_output import ReportOutput
 
 if TYPE_CHECKING:
     from incidentctl.errors import IncidentctlError

@@ -9,12 +9,12 @@ is due by the end of that day, UTC, and overdue from midnight on. The fold is :m
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from incidentctl.core import postmortem_input as inputs
 from incidentctl.core.events import (
     ActionAddedPayload,
     ActionChangedPayload,
@@ -23,21 +23,12 @@ from incidentctl.core.events import (
     to_journal,
 )
 from incidentctl.core.postmortem import ActionItem, action_items, next_action_id
-from incidentctl.core.times import DurationError, parse_duration
 from incidentctl.errors import NotFoundError, UsageError
 from incidentctl.exitcodes import ExitCode
-from incidentctl.phases.postmortem import inputs
 
 if TYPE_CHECKING:
     from incidentctl.core.incident import Event, Incident
     from incidentctl.phases.context import PhaseContext
-    from incidentctl.runbook.model import Runbook
-
-#: How far ahead a due date may be: further than this is a typo (99999-01-01), not a plan.
-MAX_AHEAD = timedelta(days=3660)
-
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
-_ITEM = re.compile(r"[Aa]([0-9]{1,6})", re.ASCII)
 
 
 # --- requests ---------------------------------------------------------------------------------------------
@@ -169,8 +160,8 @@ def add(ctx: PhaseContext, request: AddRequest) -> ItemResult:
     now = ctx.clock()
     text = inputs.free_text(request.text, "the action item's TEXT")
     owner = inputs.name(request.owner, "--owner")
-    due = due_date(request.due, now)
-    area = improvement_area(ctx.runbook, request.area) if request.area is not None else None
+    due = inputs.due_date(request.due, now)
+    area = inputs.improvement_area(ctx.runbook, request.area) if request.area is not None else None
     allocated: list[str] = []
 
     def decide(_incident: Incident, timeline: Sequence[Event]) -> Mapping[str, Any] | None:
@@ -220,16 +211,16 @@ def list_items(ctx: PhaseContext, request: ListRequest) -> ListResult:
 
 def change(ctx: PhaseContext, request: ChangeRequest) -> ItemResult:
     now = ctx.clock()
-    incident_id, item_id = parse_ref(request.ref, request.item)
+    incident_id, item_id = inputs.parse_ref(request.ref, request.item)
     wanted: dict[str, str] = {}
     if request.owner is not None:
         wanted["owner"] = inputs.name(request.owner, "--owner")
     if request.due is not None:
-        wanted["due"] = due_date(request.due, now).isoformat()
+        wanted["due"] = inputs.due_date(request.due, now).isoformat()
     if request.text is not None:
         wanted["text"] = inputs.free_text(request.text, "--text")
     if request.area is not None:
-        wanted["area"] = improvement_area(ctx.runbook, request.area)
+        wanted["area"] = inputs.improvement_area(ctx.runbook, request.area)
     if not wanted:
         raise UsageError("say what changes: --owner, --due, --text or --area")
     reason = inputs.optional_text(request.reason, "--reason")
@@ -255,7 +246,7 @@ def change(ctx: PhaseContext, request: ChangeRequest) -> ItemResult:
 
 def done(ctx: PhaseContext, request: DoneRequest) -> ItemResult:
     now = ctx.clock()
-    incident_id, item_id = parse_ref(request.ref, request.item)
+    incident_id, item_id = inputs.parse_ref(request.ref, request.item)
     note = inputs.optional_text(request.note, "--note")
 
     def decide(_incident: Incident, timeline: Sequence[Event]) -> Mapping[str, Any] | None:
@@ -279,61 +270,6 @@ HANDLERS: dict[type[Any], Callable[[Any, Any], Any]] = {
 
 
 # --- parsing what a person typed ----------------------------------------------------------------------------
-
-
-def parse_ref(ref: str, item: str | None = None) -> tuple[str, str]:
-    """``INC-2026-004/A2`` or (``INC-2026-004``, ``A2``) -> the incident id and the item id; UsageError otherwise."""
-    from incidentctl.core.incident import normalize_incident_id
-
-    text = ref.strip()
-    if "/" in text:
-        if item is not None:
-            raise UsageError(f"{ref!r} names its item already; drop {item!r}")
-        text, item = text.split("/", 1)
-    if item is None:
-        raise UsageError(f"{ref!r} does not name an action item", hint="name it as INC-2026-004/A2, or INC-2026-004 A2")
-    match = _ITEM.fullmatch(item.strip())
-    if match is None:
-        raise UsageError(f"{item!r} is not an action item id", hint="ids are A1, A2, ...: see postmortem action list")
-    return normalize_incident_id(text), f"A{int(match[1])}"
-
-
-def due_date(text: str, now: datetime) -> date:
-    """``2026-03-21`` or a time from now (``7d``, ``2w``: that day, UTC); UsageError for anything else, a day
-    that does not exist (2026-02-30), or one more than ten years ahead."""
-    value = text.strip()
-    if _DAY.fullmatch(value):
-        try:
-            day = date.fromisoformat(value)
-        except ValueError as e:
-            raise UsageError(f"--due {text!r} is not a day of the calendar: {e}") from e
-    else:
-        try:
-            ahead = parse_duration(value)
-        except DurationError as e:
-            raise UsageError(f"--due {text!r} is neither a day (2026-03-21) nor a time from now (7d, 2w): {e}") from e
-        if ahead > MAX_AHEAD:
-            raise UsageError(f"--due {text!r} is more than ten years ahead")
-        day = (now + ahead).date()
-    if day > (now + MAX_AHEAD).date():
-        raise UsageError(f"--due {text!r} is more than ten years ahead")
-    return day
-
-
-def improvement_area(rb: Runbook, text: str) -> str:
-    """``technical/Testing``, ``Testing`` or ``technical`` (any case) -> the runbook's spelling; else UsageError."""
-    areas = rb.postmortem.improvement_areas
-    every = [f"{group}/{name}" for group, names in areas.items() for name in names]
-    wanted = text.strip().casefold()
-    found = [a for a in every if a.casefold() == wanted or a.split("/", 1)[1].casefold() == wanted]
-    found += [group for group in areas if group.casefold() == wanted]
-    if len(found) == 1:
-        return found[0]
-    if len(found) > 1:
-        raise UsageError(f"--area {text!r} is in several groups", hint=f"one of {', '.join(found)}")
-    raise UsageError(
-        f"--area {text!r} is not an improvement area of the runbook", hint=f"one of {', '.join(every) or '(none)'}"
-    )
 
 
 def _find(incident_id: str, timeline: Sequence[Event], item_id: str) -> ActionItem:

@@ -18,12 +18,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from incidentctl.core import postmortem_input as inputs
 from incidentctl.core.events import EventKind, PostmortemScheduledPayload, to_journal
 from incidentctl.core.text import one_line
 from incidentctl.core.times import DurationError, format_rfc3339, parse_duration, parse_rfc3339
 from incidentctl.errors import UsageError
 from incidentctl.exitcodes import ExitCode
-from incidentctl.phases.postmortem import inputs
 
 if TYPE_CHECKING:
     from incidentctl.core.incident import Event, Incident

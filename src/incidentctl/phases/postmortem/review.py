@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from incidentctl.core import postmortem_input as inputs
 from incidentctl.core.events import EventKind, ReviewCompletedPayload, to_journal
 from incidentctl.core.postmortem import action_items, completed_stages
 from incidentctl.core.times import parse_rfc3339_or_none
 from incidentctl.errors import UsageError
 from incidentctl.exitcodes import ExitCode
-from incidentctl.phases.postmortem import inputs
 from incidentctl.phases.postmortem.meeting import ScheduleRequest, schedule
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def complete(ctx: PhaseContext, request: CompleteRequest) -> CompleteResult:
     from incidentctl.core.incident import normalize_incident_id
 
     rb = ctx.runbook
-    stage = stage_id(rb, request.stage)
+    stage = inputs.stage_id(rb, request.stage)
     note = inputs.optional_text(request.note, "--note")
     journal = ctx.journal()
     already: list[tuple[datetime, str, str | None]] = []
@@ -196,15 +196,6 @@ HANDLERS: dict[type[Any], Callable[[Any, Any], Any]] = {
 
 def is_required(rb: Runbook, incident: Incident) -> bool:
     return incident.severity in rb.postmortem.required_for
-
-
-def stage_id(rb: Runbook, text: str) -> str:
-    """A stage of ``postmortem.stages`` by its id (any case); UsageError listing them otherwise."""
-    wanted = text.strip().lower()
-    for sid in rb.postmortem.stages:
-        if sid.lower() == wanted:
-            return sid
-    raise UsageError(f"{text!r} is not a review stage of the runbook", hint=f"one of {', '.join(rb.postmortem.stages)}")
 
 
 def review(rb: Runbook, incident: Incident, timeline: Sequence[Event], now: datetime) -> IncidentReview:
