@@ -27,8 +27,6 @@ def test_demo_runs_the_flow_and_leaves_a_journal(invoke: Invoke, tmp_path: Path)
         "! datastores: postgres DOWN",
         "acknowledged",
         "$ incidentctl mitigate restart postgres-0 --reason 'postgres-0 has run out of connection slots'",
-        "— declared P2 High",
-        "— triaged: P2",
     ):
         assert text in out, text
     incidents = [p.name for p in (keep / "incidents").iterdir() if p.name.startswith("INC-")]
@@ -46,8 +44,21 @@ def test_demo_runs_the_flow_and_leaves_a_journal(invoke: Invoke, tmp_path: Path)
         "mitigation_applied",
         "mitigation_verified",
         "messages_queued",
+        "status_changed",
+        "messages_queued",
+        "postmortem_drafted",
     ]
     assert list((keep / "incidents" / incidents[0] / "evidence").glob("*-all/datastores/checks.json"))
+    # the flow ends with the resolution, the post-mortem (left for the reader) and a short report
+    postmortem = keep / f"{incidents[0]}-postmortem.md"
+    assert f"Open the post-mortem: {postmortem}" in out
+    document = postmortem.read_text(encoding="utf-8")
+    assert "\n# Post-Mortem: " in document
+    assert "```mermaid" in document
+    for text in ("declared P2 High", "triaged: P2", "→ resolved"):
+        assert text in document, text
+    assert "$ incidentctl report daily" in out
+    assert "Mean Time to Resolution (MTTR)" in out
     assert (keep / "runbook.yaml").is_file()
 
 
@@ -56,13 +67,14 @@ def test_demo_mitigates_with_the_plan_shown_confirms_on_screen_and_verifies(invo
     result = invoke(["demo", "--scenario", "memory-leak", "--keep", str(keep)])
     assert result.exit_code == 0, result.output
     out, err = result.stdout, result.stderr
-    # the step, under the runbook section it replaces, after investigate and acknowledge, before the timeline
+    # the step, under the runbook section it replaces, after investigate and acknowledge, before the post-mortem
     order = [
         out.index("$ incidentctl investigate"),
         out.index("$ incidentctl incident ack"),
         out.index("Mitigate (runbook 3.1-3.3"),
         out.index("$ incidentctl mitigate restart retrieval\n"),
-        out.index("$ incidentctl incident timeline"),
+        out.index("$ incidentctl incident status INC-2026-001 resolved"),
+        out.index("$ incidentctl postmortem draft INC-2026-001"),
     ]
     assert order == sorted(order)
     # the plan and its diff on stderr, as a responder sees them, then the demo's answer to the question
@@ -80,8 +92,8 @@ def test_demo_mitigates_with_the_plan_shown_confirms_on_screen_and_verifies(invo
     if action != "M1":
         assert "this is the plan now" in err
     assert "verified: retrieval healthy" in out
-    # and the timeline that ends the demo has the mitigation in it
-    timeline = out[out.index("$ incidentctl incident timeline") :]
+    # and the post-mortem's timeline has the mitigation in it
+    timeline = (keep / "INC-2026-001-postmortem.md").read_text(encoding="utf-8")
     for text in (f"mitigation {action} planned: restart deployment/retrieval", f"mitigation {action} applied"):
         assert text in timeline, text
     assert f"mitigation {action} verified" in timeline
@@ -190,10 +202,11 @@ def test_demo_tells_people_after_the_declaration_and_updates_them_after_the_miti
         out.index("$ incidentctl investigate"),
         out.index("$ incidentctl mitigate scale gateway=3"),
         out.index("$ incidentctl communicate send update INC-2026-001 --update"),
-        out.index("$ incidentctl incident timeline"),
+        out.index("$ incidentctl communicate send resolution INC-2026-001"),
+        out.index("$ incidentctl postmortem draft INC-2026-001"),
     ]
     assert order == sorted(order)
-    assert out.count("the sandbox's channels now hold:") == 2
+    assert out.count("the sandbox's channels now hold:") == 3
     queued = [
         json.loads(line)["data"]
         for line in (keep / "incidents" / "INC-2026-001" / "timeline.jsonl").open()
@@ -201,7 +214,7 @@ def test_demo_tells_people_after_the_declaration_and_updates_them_after_the_miti
     ]
     # a P1 tells everyone the runbook's severity names, the update after the fix included
     channels = [sorted(m["channel"] for m in batch["messages"]) for batch in queued]
-    assert channels == [["email", "pagerduty", "slack", "status-page"]] * 2
+    assert channels == [["email", "pagerduty", "slack", "status-page"]] * 3
     assert "mitigate scale gateway=3" in json.dumps(queued[1])
 
 
@@ -224,4 +237,5 @@ def test_demo_delivers_to_the_sandboxs_channels(invoke: Invoke, tmp_path: Path) 
     # a P1: the escalation check says the CTO is due at once
     check = out.split("$ incidentctl escalate check")[1].split("$ incidentctl")[0]
     assert "escalation due: L4 CTO (severity:P1)" in check
-    assert len(list((keep / "outbox" / "email").iterdir())) == 2
+    # the initial notification, the update and the resolution
+    assert len(list((keep / "outbox" / "email").iterdir())) == 3

@@ -88,8 +88,12 @@ def test_the_current_month_counts_until_now_and_an_open_incident_lasts_until_now
     assert [m.month for m in months] == ["2026-11", "2026-12"]  # no month after now
     dec = months[1]
     assert (dec.start, dec.end, dec.downtime) == (utc(2026, 12, 1), now, 2 * H)
-    assert dec.budget == timedelta(days=2, hours=12) * 0.001
+    # the budget is the whole month's (a bad first days is not a missed month yet); availability is so far
+    assert dec.budget == timedelta(days=31) * 0.001
     assert dec.availability == pytest.approx(1 - 2 / 60, rel=1e-12)
+    assert dec.partial is True
+    assert months[0].partial is False
+    assert dec.compliant is False  # 2 h down is more than December's 44.6 min, whatever is still to come
 
 
 def test_a_month_down_for_exactly_its_budget_is_compliant_and_a_second_more_is_not(tmp_path: Path) -> None:

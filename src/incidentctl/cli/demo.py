@@ -10,7 +10,9 @@ shown, and the demo answers its question on screen, as a responder would type ``
 initial notification goes out (``communicate send initial``) and after the mitigation one status update
 (``communicate send update``), to the sandbox's Slack, Statuspage and PagerDuty stand-ins and the email folder;
 after each the demo shows what those hold (what ``sandbox status`` shows), so a newcomer sees the incident
-channel, the status message edited in place, the status-page incident and the page. The sandbox's clock runs
+channel, the status message edited in place, the status-page incident and the page. Once the fix is verified
+healthy the incident is resolved and people are told; the post-mortem is drafted from the journal into a file
+that outlives the demo (beside the journal with ``--keep``), and a daily report closes the flow. The sandbox's clock runs
 :data:`SPEED` times the wall clock, and so does every command's (their clock is the cluster's, their waits are
 scaled to it), so the rollout and the checks' settling take seconds while every time they compare agrees.
 """
@@ -65,7 +67,7 @@ def demo(
     ] = None,
 ) -> None:
     """Play an incident on a local sandbox cluster: detect, triage and declare, tell people, investigate,
-    acknowledge, an escalation check, mitigate and verify, a status update, timeline."""
+    acknowledge, an escalation check, mitigate and verify, a status update, resolve, the post-mortem, a report."""
     from rich.markup import escape
 
     from incidentctl.sandbox import scenarios as catalogue
@@ -99,34 +101,16 @@ def demo(
             out.print(f"[dim]sandbox cluster {sandbox.url}; runbook {runbook}[/]", highlight=False)
             base = ["--runbook", str(runbook), "--kubeconfig", str(kubeconfig)]
             env = _demo_env(state.env, journal)
-            fix = list(catalogue.SCENARIOS[scenario].fix)
-            steps = [
-                ("Detect (runbook 1.1: kubectl get pods/services/ingress, curl -f .../health)", ["detect"]),
-                ("Triage and declare (runbook 1.2: assess impact, determine severity)", ["triage", "--declare"]),
-                (_TELL, ["communicate", "send", "initial", "@open"]),
-                (
-                    "Investigate (runbook 2.1-2.2: every view at once, the evidence kept in the incident)",
-                    ["investigate"],
-                ),
-                ("Acknowledge (the response-time clock stops)", ["incident", "ack", "@open"]),
-                (_ESCALATE, ["escalate", "check", "@open"]),
-                (_MITIGATE, fix),
-                (
-                    _UPDATE,
-                    ["communicate", "send", "update", "@open", "--update", _update_text(fix)],
-                ),
-                ("The timeline so far, ready for the post-mortem", ["incident", "timeline", "@open", "-o", "markdown"]),
-            ]
-            for title, template in steps:
+            # the post-mortem outlives the demo's temporary files, so the reader can open it afterwards
+            postmortem: Path | None = keep
+            for title, template in _steps(list(catalogue.SCENARIOS[scenario].fix)):
                 incident = _open_incident(journal)
                 if ("@open" in template or title == _MITIGATE) and incident is None:
                     out.print()
-                    out.print(
-                        "Triage found nothing to declare, so there is no incident to acknowledge, mitigate or "
-                        "write a timeline for.",
-                        highlight=False,
-                    )
+                    out.print(_NOTHING_DECLARED, highlight=False)
                     break
+                if _stays_open(out, title, journal, incident):
+                    continue
                 out.print()
                 out.rule(f"[bold]{title}[/]", align="left")
                 if not template:
@@ -136,20 +120,13 @@ def demo(
                         markup=False,
                     )
                     continue
-                args = [incident if a == "@open" and incident else a for a in template]
+                args, postmortem = _arguments(template, incident, postmortem)
                 out.print(f"[dim]$ incidentctl {escape(shlex.join(args))}[/]", highlight=False)
                 if template[0] == "communicate":
                     _tell(out, [*base, *args], state, env, sandbox, folder)
                 else:
                     _run_step([*base, *args], state, env, sandbox)
-            out.print()
-            out.rule("[bold]Your turn[/]", align="left")
-            out.print(
-                f"Start a drill you can poke at with kubectl: incidentctl sandbox up --scenario {scenario}\n"
-                f"The same fix by hand: {catalogue.SCENARIOS[scenario].mitigation}",
-                highlight=False,
-                markup=False,
-            )
+            _your_turn(out, scenario, catalogue.SCENARIOS[scenario].mitigation, postmortem)
         finally:
             sandbox.stop()
 
@@ -175,6 +152,83 @@ def _demo_env(parent: Mapping[str, str], journal: Path) -> dict[str, str]:
     env["INCIDENTCTL_ACTOR"] = parent.get("INCIDENTCTL_ACTOR") or "demo"
     env[JOURNAL_ENV] = str(journal)
     return env
+
+
+def _steps(fix: list[str]) -> list[tuple[str, list[str]]]:
+    """The demo's steps: a title (the runbook step it replaces) and the command; ``@open`` is the incident's id
+    and ``@postmortem`` the post-mortem's file."""
+    return [
+        ("Detect (runbook 1.1: kubectl get pods/services/ingress, curl -f .../health)", ["detect"]),
+        ("Triage and declare (runbook 1.2: assess impact, determine severity)", ["triage", "--declare"]),
+        (_TELL, ["communicate", "send", "initial", "@open"]),
+        (
+            "Investigate (runbook 2.1-2.2: every view at once, the evidence kept in the incident)",
+            ["investigate"],
+        ),
+        ("Acknowledge (the response-time clock stops)", ["incident", "ack", "@open"]),
+        (_ESCALATE, ["escalate", "check", "@open"]),
+        (_MITIGATE, fix),
+        (
+            _UPDATE,
+            ["communicate", "send", "update", "@open", "--update", _update_text(fix)],
+        ),
+        (_RESOLVE, ["incident", "status", "@open", "resolved", "-m", "Verified healthy after the fix."]),
+        (_RESOLVED, ["communicate", "send", "resolution", "@open"]),
+        (_POSTMORTEM, ["postmortem", "draft", "@open", "--file", "@postmortem"]),
+        (_REPORT, ["report", "daily"]),
+    ]
+
+
+_NOTHING_DECLARED = (
+    "Triage found nothing to declare, so there is no incident to acknowledge, mitigate or write a post-mortem for."
+)
+
+
+def _your_turn(out: Console, scenario: str, by_hand: str, postmortem: Path | None) -> None:
+    out.print()
+    out.rule("[bold]Your turn[/]", align="left")
+    for written in sorted(postmortem.glob("INC-*-postmortem.md")) if postmortem else []:
+        out.print(f"Open the post-mortem: {written}", highlight=False, markup=False)
+    out.print(
+        f"Start a drill you can poke at with kubectl: incidentctl sandbox up --scenario {scenario}\n"
+        f"The same fix by hand: {by_hand}",
+        highlight=False,
+        markup=False,
+    )
+
+
+def _arguments(template: list[str], incident: str | None, postmortem: Path | None) -> tuple[list[str], Path | None]:
+    """A step's command with ``@open`` and ``@postmortem`` filled in; the post-mortem's folder is made on first use
+    (beside the kept journal, else a folder of its own that outlives the demo's temporary files)."""
+    args = [incident if a == "@open" and incident else a for a in template]
+    if "@postmortem" in args:
+        postmortem = postmortem or Path(tempfile.mkdtemp(prefix="incidentctl-demo-postmortem-"))
+        args = [str(postmortem / f"{incident}-postmortem.md") if a == "@postmortem" else a for a in args]
+    return args, postmortem
+
+
+def _stays_open(out: Console, title: str, journal: Path, incident: str | None) -> bool:
+    """The resolve steps run only when the journal says the impact is over: a fix that was not verified healthy
+    leaves the incident open, and the post-mortem is then the draft of an ongoing incident."""
+    if title not in (_RESOLVE, _RESOLVED) or (incident is not None and _mitigated(journal, incident)):
+        return False
+    if title == _RESOLVE:
+        out.print()
+        out.print(
+            "The fix was not verified healthy, so the incident stays open: the post-mortem below is a draft of an "
+            "ongoing incident.",
+            highlight=False,
+        )
+    return True
+
+
+def _mitigated(journal: Path, incident: str) -> bool:
+    """Whether the journal says the impact is over (a mitigation verified healthy): only then is it resolved."""
+    from incidentctl.core.events import Milestone, milestones
+    from incidentctl.journal.store import Journal
+
+    store = Journal(journal, clock=datetime.now, actor="demo")
+    return Milestone.MITIGATED in milestones(store.timeline(incident))
 
 
 def _open_incident(journal: Path) -> str | None:
@@ -205,6 +259,10 @@ def _run_step(
 _MITIGATE = "Mitigate (runbook 3.1-3.3: the fix, its plan and diff shown, confirmed, verified)"
 _TELL = "Tell people (runbook 1.3: the incident channel and its status message, the email, the status page, the page)"
 _ESCALATE = "Escalation check (runbook: the matrix's automatic and time-based rules on the journal)"
+_RESOLVE = "Resolve (runbook 3.3: the fix verified healthy, the incident resolved)"
+_RESOLVED = "Tell people it is over (runbook 4.1: the resolution notification, the status page resolved)"
+_POSTMORTEM = "Post-mortem (runbook: post-incident analysis; the template filled from the journal)"
+_REPORT = "A short report (runbook: incident metrics; MTTD, MTTA, MTTR from the journal)"
 _UPDATE = "Status update (runbook 4.1: the Slack status message edited in place, the status page updated)"
 
 

@@ -554,12 +554,15 @@ class MonthSla:
     #: availability >= target, judged as downtime <= budget to the microsecond: a month down for exactly its
     #: budget is compliant, whatever the float of ``99.9%`` rounds to.
     compliant: bool
-    #: (end - start) * (1 - target): the bad time the month allows so far.
+    #: The whole month's allowance of bad time, (month length) * (1 - target), also for the current month: a
+    #: calendar month's error budget is the month's, so a bad first day is not "missed" before the month is.
     budget: timedelta
     #: downtime / budget (1.0: all of it; may be above 1).
     budget_consumed: float
     #: The incidents whose impact counted in this month.
     incidents: tuple[str, ...]
+    #: The current month, measured until now: ``availability`` is so far, ``compliant`` means "not missed yet".
+    partial: bool = False
 
 
 def sla_by_month(
@@ -588,8 +591,9 @@ def sla_by_month(
                 windows.append((w_start, w_end))
                 ids.append(m.incident_id)
         downtime = _union(windows)
-        cost = sla_impact(downtime, slo.availability, end - start)
-        availability = 1 - cost.availability_lost
+        cost = sla_impact(downtime, slo.availability, _next_month(start) - start)
+        elapsed = (end - start).total_seconds()
+        availability = 1 - downtime.total_seconds() / elapsed if elapsed > 0 else 1.0
         out.append(
             MonthSla(
                 month=f"{start.year:04d}-{start.month:02d}",
@@ -602,6 +606,7 @@ def sla_by_month(
                 budget=cost.budget,
                 budget_consumed=cost.budget_consumed,
                 incidents=tuple(ids),
+                partial=end < _next_month(start),
             )
         )
         start = _next_month(start)

@@ -22,7 +22,7 @@ from incidentctl.core.text import name_key
 from incidentctl.core.times import format_percent
 
 if TYPE_CHECKING:
-    from incidentctl.core.metrics import Stats, Summary
+    from incidentctl.core.metrics import MonthSla, Stats, Summary
     from incidentctl.phases.report.run import ReportResult
 
 #: What a cell says when nothing could be measured: never 0 or 100 % of nothing.
@@ -135,10 +135,13 @@ def summary_paragraph(result: ReportResult) -> str:
         for metric in result.metrics:
             st = s.response.get(metric.id)
             if metric.id == "mttr" and st is not None and st.count:
-                words.append(
-                    f"Half were resolved within {duration_text(st.p50)} of being detected "
-                    f"(nine in ten within {duration_text(st.p90)})."
-                )
+                if st.count == 1:
+                    words.append(f"The one resolved was resolved {duration_text(st.p50)} after it was detected.")
+                else:
+                    words.append(
+                        f"Half were resolved within {duration_text(st.p50)} of being detected "
+                        f"(nine in ten within {duration_text(st.p90)})."
+                    )
     if result.carried_over:
         n = len(result.carried_over)
         words.append(f"{n} earlier incident{' is' if n == 1 else 's are'} still open as well.")
@@ -283,7 +286,13 @@ def _trend(result: ReportResult) -> list[Block]:
     labels = [_bucket_label(result, b.start) for b in result.trend]
     mttr = [b.response_p50.get("mttr") for b in result.trend]
     mttr_hours = [v.total_seconds() / 3600 if v is not None else None for v in mttr]
-    lines = [("incidents", sparkline(counts), f"{int(sum(counts))} in all, at most {int(max(counts))} a {unit}")]
+    lines = [
+        (
+            "incidents",
+            sparkline(counts),
+            f"{int(sum(counts))} in all, at most {int(max(counts))} {'an' if unit == 'hour' else 'a'} {unit}",
+        )
+    ]
     lines += [
         (
             sid,
@@ -306,15 +315,26 @@ def _trend(result: ReportResult) -> list[Block]:
     return blocks
 
 
+def _month(m: MonthSla) -> str:
+    return f"{m.month} (so far)" if m.partial else m.month
+
+
+def _verdict(m: MonthSla) -> str:
+    """A month still going has not met its target yet; it has only not missed it (its budget is the month's)."""
+    if m.partial:
+        return "not missed yet" if m.compliant else "missed"
+    return "met" if m.compliant else "missed"
+
+
 def _sla(result: ReportResult) -> list[Block]:
     if not result.sla:
         return ["The runbook sets no availability target (slo), so there is no SLA to report."]
     rows = [
         [
-            m.month,
+            _month(m),
             format_percent(m.availability),
             format_percent(m.target),
-            "met" if m.compliant else "missed",
+            _verdict(m),
             duration_text(m.downtime) if m.downtime else "none",
             format_percent(m.budget_consumed),
             str(len(m.incidents)),
@@ -334,9 +354,7 @@ def _sla(result: ReportResult) -> list[Block]:
         y_min=min(99.0, *(round(m.availability * 100, 3) for m in result.sla)),
         y_max=100,
     )
-    lines = [
-        (m.month, "", f"{format_percent(m.availability)} ({'met' if m.compliant else 'missed'})") for m in result.sla
-    ]
+    lines = [(_month(m), "", f"{format_percent(m.availability)} ({_verdict(m)})") for m in result.sla]
     return [
         Table(headers, rows, caption="SLA compliance"),
         Chart("Availability per month", chart, lines),

@@ -102,9 +102,12 @@ class MonthSlaOutput(OutputModel):
     availability: float
     target: float
     compliant: bool
-    budget_seconds: Seconds = Field(validation_alias="budget", description="The bad time the month allows so far.")
+    budget_seconds: Seconds = Field(
+        validation_alias="budget", description="The bad time the whole month allows (also for the current month)."
+    )
     budget_consumed: float
     incidents: list[str]
+    partial: bool = Field(description="The current month, measured until the report's time.")
 
 
 class ActionItemOutput(OutputModel):
