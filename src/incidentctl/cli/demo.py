@@ -12,9 +12,9 @@ initial notification goes out (``communicate send initial``) and after the mitig
 after each the demo shows what those hold (what ``sandbox status`` shows), so a newcomer sees the incident
 channel, the status message edited in place, the status-page incident and the page. Once the fix is verified
 healthy the incident is resolved and people are told; the post-mortem is drafted from the journal into a file
-that outlives the demo (beside the journal with ``--keep``), and a daily report closes the flow. The sandbox's clock runs
-:data:`SPEED` times the wall clock, and so does every command's (their clock is the cluster's, their waits are
-scaled to it), so the rollout and the checks' settling take seconds while every time they compare agrees.
+that outlives the demo (beside the journal with ``--keep``), and a daily report closes the flow. The sandbox's
+clock runs :data:`SPEED` times the wall clock, and so does every command's (their clock is the cluster's, their
+waits are scaled to it), so the rollout and the checks' settling take seconds while every time they compare agrees.
 """
 
 from __future__ import annotations
