@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from incidentctl.core.events import EventKind
-from incidentctl.core.incident import Event
+from incidentctl.core.incident import Event, Incident
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,14 @@ def _due(value: object) -> date | None:
         return parse_due(value)
     except ValueError:
         return None
+
+
+def review_due(incident: Incident, within: timedelta) -> datetime | None:
+    """A review stage's deadline: ``within`` after the latest resolution; None while the incident is open (a
+    reopened incident's clock starts again at its next resolution)."""
+    if incident.is_open or incident.resolved_at is None:
+        return None
+    return incident.resolved_at + within
 
 
 def completed_stages(timeline: Iterable[Event]) -> dict[str, datetime]:

@@ -24,7 +24,7 @@ from incidentctl.core.incident import IncidentStatus
 from incidentctl.core.looks import DETECTED, TRIAGED
 from incidentctl.core.mermaid import Bar, Point, gantt
 from incidentctl.core.metrics import impact_window, sla_impact
-from incidentctl.core.postmortem import action_items, completed_stages
+from incidentctl.core.postmortem import action_items, completed_stages, review_due
 from incidentctl.core.text import for_markdown
 from incidentctl.core.times import format_duration, parse_rfc3339_or_none
 
@@ -341,12 +341,12 @@ def _review(rb: Runbook, incident: Incident, timeline: Sequence[Event], now: dat
     out = []
     for stage_id, stage in rb.postmortem.stages.items():
         head = f"{stage.description} (within {_dur(stage.within)} of the resolution)"
+        due = review_due(incident, stage.within)
         if stage_id in done:
             out.append(f"{head}: completed {_utc(done[stage_id])}")
-        elif incident.resolved_at is None or incident.is_open:
+        elif due is None:
             out.append(f"{head}: the deadline starts when the incident is resolved")
         else:
-            due = incident.resolved_at + stage.within
             state = "overdue since" if now >= due else "due by"
             out.append(f"{head}: {state} {_utc(due)}")
     return out

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from incidentctl.core import postmortem_input as inputs
 from incidentctl.core.events import EventKind, ReviewCompletedPayload, to_journal
-from incidentctl.core.postmortem import action_items, completed_stages
+from incidentctl.core.postmortem import action_items, completed_stages, review_due
 from incidentctl.core.times import parse_rfc3339_or_none
 from incidentctl.errors import UsageError
 from incidentctl.exitcodes import ExitCode
@@ -205,7 +205,7 @@ def review(rb: Runbook, incident: Incident, timeline: Sequence[Event], now: date
     required = is_required(rb, incident)
     stages = []
     for sid, spec in rb.postmortem.stages.items():
-        due_at = resolved + spec.within if resolved is not None and required else None
+        due_at = review_due(incident, spec.within) if required else None
         if sid in done:
             at, by = done[sid]
             state, late = DONE, due_at is not None and at >= due_at
