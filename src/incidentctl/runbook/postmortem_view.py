@@ -134,6 +134,9 @@ def postmortem_view(
     ]
 
     root = [f"Noted as root cause: {line}" for line in tagged["root-cause"]]
+    detected = _detected(timeline, safe)
+    if detected:
+        root.append(detected)
     for run in found:
         if run.suspect:
             root.append(f"Suspect change (investigate, {_hhmm(run.at)}): {_suspect(run.suspect, safe)}")
@@ -242,6 +245,36 @@ def _looks(timeline: Sequence[Event], safe: Callable[[object], str]) -> list[str
     return out
 
 
+#: Findings of the declaring look quoted in Root Cause; the triaged event in the timeline keeps them all.
+DETECTED_SHOWN = 4
+
+
+def _detected(timeline: Sequence[Event], safe: Callable[[object], str]) -> str | None:
+    """What the look that declared the incident found (triage's evidence: the alerts firing, the checks that
+    failed): for a cause that is no change and no new error (a security alert, a deployment scaled to zero) it
+    is the first thing the tool recorded about it. Without a declaring triage (declared by hand), the first look
+    that found anything; nothing found, no line."""
+    declaring = next((e for e in timeline if e.kind == TRIAGED and e.data.get("decision") == "declared"), None)
+    looks = [declaring] if declaring is not None else [e for e in timeline if e.kind in (DETECTED, TRIAGED)]
+    for e in looks:
+        findings = [str(f) for f in _listed(e.data.get("evidence" if e.kind == TRIAGED else "problems")) if f]
+        if not findings:
+            continue
+        shown = "; ".join(safe(f) for f in findings[:DETECTED_SHOWN])
+        more = len(findings) - DETECTED_SHOWN
+        if more > 0:
+            shown += f"; and {more} more (the timeline's {e.kind} event has them all)"
+        which = "triage at the declaration" if e is declaring else ("triage" if e.kind == TRIAGED else "detect")
+        return f"Detected ({which}, {_hhmm(e.time)}): {shown}"
+    return None
+
+
+def _listed(value: object) -> list[object]:
+    """The strings of a list from the journal; anything else in its place is nothing (a hand-edited line must
+    not stop the draft)."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
 def _share(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -303,6 +336,12 @@ def _mitigations(timeline: Sequence[Event], safe: Callable[[object], str]) -> li
 def _suspect(suspect: Mapping[str, Any], safe: Callable[[object], str]) -> str:
     when = parse_rfc3339_or_none(suspect.get("time") if isinstance(suspect.get("time"), str) else None)
     at = f" at {_hhmm(when)}" if when else ""
+    if suspect.get("kind") == "scale":
+        before = suspect.get("previousReplicas")
+        was = f" (from {safe(before)})" if isinstance(before, int) and not isinstance(before, bool) else ""
+        by = f" by {safe(suspect['who'])}" if suspect.get("who") else ""
+        deployment = suspect.get("deployment") or suspect.get("component")
+        return f"deployment/{safe(deployment)} scaled to {safe(suspect.get('replicas'))} replicas{was}{at}{by}"
     if suspect.get("kind") == "config":
         users = _strings(suspect.get("usedBy"))
         used = f" (used by {', '.join(safe(u) for u in users)})" if users else ""
