@@ -330,7 +330,7 @@ def test_a_change_after_the_onset_or_before_the_window_is_not_named() -> None:
     history = history_with(T0 - timedelta(days=6))
     verdict = name_suspect([history], [late], onset(T0), timedelta(hours=1))
     assert verdict.suspect is None
-    assert verdict.reason == "no rollout or ConfigMap change in the 1h before the onset"
+    assert verdict.reason == "no rollout, scale-down or ConfigMap change in the 1h before the onset"
     assert describe(None, onset(T0), verdict.reason).startswith("no suspect change: ")
 
 

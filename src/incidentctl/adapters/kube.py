@@ -172,7 +172,9 @@ class KubeClient:
 
     # --- reads ---------------------------------------------------------------------------------------------------
 
-    def list(self, resource: str, namespace: str, *, label_selector: str | None = None) -> builtins.list[JSON]:
+    def list(
+        self, resource: str, namespace: str, *, label_selector: str | None = None, field_selector: str | None = None
+    ) -> builtins.list[JSON]:
         """All items of a namespaced resource (paged as kubectl pages), as plain dicts."""
         path = f"{API_PATHS[resource]}/namespaces/{namespace}/{resource}"
         items: builtins.list[JSON] = []
@@ -183,6 +185,8 @@ class KubeClient:
                 query.append(("continue", token))
             if label_selector:
                 query.append(("labelSelector", label_selector))
+            if field_selector:
+                query.append(("fieldSelector", field_selector))
             page = self._request(f"list {resource} in namespace {namespace}", "GET", path, query)
             items.extend(page.get("items") or [])
             token = (page.get("metadata") or {}).get("continue")

@@ -11,8 +11,10 @@ ReplicaSets carry one revision, the later one listed wins, as in kubectl's map. 
 responder needs: when (the ReplicaSet's creationTimestamp: the controller makes it when the rollout starts), the
 images, and who, when it was recorded.
 
-The suspect is the latest change at or before the onset of errors, within a window; no onset, no change in the
-window, or no history each says so, and no suspect is named without that evidence.
+The suspect is the latest change at or before the onset of errors, within a window: a rollout, a ConfigMap write,
+or a scale of a Deployment down (:mod:`incidentctl.core.scales`; a scale up adds capacity, and is an autoscaler's
+or a responder's answer more often than a cause). No onset, no change in the window, or no history each says so,
+and no suspect is named without that evidence.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from incidentctl.core.scales import ScaleDown
 from incidentctl.core.times import parse_rfc3339_or_none
 from incidentctl.core.workloads import selector_matches
 
@@ -141,7 +144,7 @@ class Difference:
 class Suspect:
     """The latest change before the onset, and what it changed."""
 
-    kind: Literal["rollout", "config"]
+    kind: Literal["rollout", "config", "scale"]
     component: str | None
     time: datetime
     onset: datetime
@@ -153,6 +156,10 @@ class Suspect:
     configmap: str | None = None
     used_by: tuple[str, ...] = ()
     differences: tuple[Difference, ...] = ()
+    #: A scale: the Deployment, its replicas after and (when recorded) before.
+    deployment: str | None = None
+    replicas: int | None = None
+    previous_replicas: int | None = None
 
 
 # --- history --------------------------------------------------------------------------------------------------------
@@ -477,16 +484,18 @@ def name_suspect(
     configs: Sequence[ConfigChange],
     onset: Onset | None,
     window: timedelta,
+    scales: Sequence[ScaleDown] = (),
 ) -> Verdict:
     """The latest change at or before the onset and no more than ``window`` before it.
 
-    A revision counts at its ReplicaSet's creation, a ConfigMap at its last write. A change after the onset did
-    not cause it (a mitigation usually is one), and one long before it is not named on the timing alone.
+    A revision counts at its ReplicaSet's creation, a ConfigMap at its last write, a scale down when the
+    controller recorded it. A change after the onset did not cause it (a mitigation usually is one), and one long
+    before it is not named on the timing alone.
     """
     if onset is None or onset.time is None:
         return Verdict(None, "no onset of errors was seen, so no change is named")
     start = onset.time
-    candidates: list[tuple[datetime, int, Revision | ConfigChange, History | None]] = []
+    candidates: list[tuple[datetime, int, Revision | ConfigChange | ScaleDown, History | None]] = []
     for history in histories:
         for rev in history.revisions:
             if rev.created is not None and start - window <= rev.created <= start:
@@ -494,13 +503,32 @@ def name_suspect(
     for config in configs:
         if config.time is not None and start - window <= config.time <= start:
             candidates.append((config.time, 0, config, None))
+    for scale in scales:
+        if start - window <= scale.time <= start:
+            candidates.append((scale.time, 2, scale, None))
     unread = [h.component for h in histories if not h.available and h.kind == "Deployment"]
     blind = f"; the rollout history of {', '.join(unread)} could not be read" if unread else ""
-    if not any(h.revisions for h in histories) and not configs:
+    if not any(h.revisions for h in histories) and not configs and not scales:
         return Verdict(None, "no rollout history and no ConfigMap could be read, so no change is named")
     if not candidates:
-        return Verdict(None, f"no rollout or ConfigMap change in the {_window_words(window)} before the onset{blind}")
+        return Verdict(
+            None, f"no rollout, scale-down or ConfigMap change in the {_window_words(window)} before the onset{blind}"
+        )
     when, _, change, owner = max(candidates, key=lambda c: (c[0], c[1]))
+    if isinstance(change, ScaleDown):
+        return Verdict(
+            Suspect(
+                "scale",
+                change.component,
+                when,
+                start,
+                who=change.who,
+                deployment=change.deployment,
+                replicas=change.replicas,
+                previous_replicas=change.previous_replicas,
+            ),
+            "the latest change before the onset",
+        )
     if isinstance(change, ConfigChange):
         return Verdict(
             Suspect(
@@ -557,6 +585,12 @@ def describe(suspect: Suspect | None, onset: Onset | None, reason: str) -> str:
     began = f"errors began {clock(onset.time)}" if onset is not None and onset.time is not None else None
     if suspect is None:
         return f"no suspect change: {reason}" + (f" ({began})" if began else "")
+    if suspect.kind == "scale":
+        was = f" (from {suspect.previous_replicas})" if suspect.previous_replicas is not None else ""
+        return (
+            f"deployment/{suspect.deployment} scaled to {suspect.replicas} replicas{was} at {clock(suspect.time)}; "
+            f"{began}"
+        )
     if suspect.kind == "config":
         users = f" (used by {', '.join(suspect.used_by)})" if suspect.used_by else ""
         return f"configmap {suspect.configmap}{users} changed {clock(suspect.time)}; {began}"

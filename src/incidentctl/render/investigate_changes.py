@@ -57,6 +57,17 @@ def _axis(result: ChangesResult) -> list[tuple[datetime, str, str, bool]]:
         text = f"configmap {cm.name} written{by} (used by {', '.join(cm.used_by)})"
         chosen = suspect is not None and suspect.kind == "config" and suspect.configmap == cm.name
         rows.append((cm.time, "config", text, chosen))
+    for scale in result.scale_downs:
+        was = f" from {scale.previous_replicas}" if scale.previous_replicas is not None else ""
+        by = f" by {scale.who}" if scale.who else ""
+        text = f"deployment/{scale.deployment} scaled down to {scale.replicas}{was}{by}"
+        chosen = (
+            suspect is not None
+            and suspect.kind == "scale"
+            and suspect.deployment == scale.deployment
+            and suspect.time == scale.time
+        )
+        rows.append((scale.time, "scale", text, chosen))
     for onset in result.onsets:
         if onset.time is not None:
             rows.append((onset.time, onset.kind, onset.detail or onset.kind, False))
@@ -113,7 +124,7 @@ def _suspect(console: Console, result: ChangesResult) -> None:
                 console.print(row)
         elif suspect.kind == "rollout":
             console.print(Text("  no earlier revision is kept to compare with"))
-        else:
+        elif suspect.kind == "config":
             if suspect.differences:
                 console.print(Text("  keys that write set, as they are now (the API keeps no earlier version):"))
             for d in suspect.differences:

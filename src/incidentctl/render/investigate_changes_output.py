@@ -59,6 +59,21 @@ class ConfigChangeOutput(OutputModel):
     written: list[ConfigKeyOutput] = Field(description="The data keys that manager wrote, with their values now.")
 
 
+class ScaleDownOutput(OutputModel):
+    """A scale-down of a component's Deployment: the deployment controller's ScalingReplicaSet event, or (events
+    expired) the last managedFields write of spec.replicas of a Deployment now at zero."""
+
+    component: str
+    deployment: str
+    time: UtcTime
+    replicas: int
+    previous_replicas: int | None = Field(description="The replicas before; null when not recorded.")
+    replicaset: str | None = Field(description="The ReplicaSet the controller scaled (the one the Deployment runs).")
+    who: str | None = Field(description="The manager whose managedFields write of spec.replicas it followed.")
+    source: str = Field(description="event or managedFields.")
+    count: int = Field(description="How often the controller recorded this very scale.")
+
+
 class OnsetOutput(OutputModel):
     kind: str = Field(description="5xx (Prometheus), crash (pod status) or errors (the first new error template).")
     time: UtcTime | None
@@ -77,7 +92,7 @@ class DifferenceOutput(OutputModel):
 
 
 class SuspectOutput(OutputModel):
-    kind: str = Field(description="rollout or config.")
+    kind: str = Field(description="rollout, config or scale.")
     component: str | None
     time: UtcTime
     onset: UtcTime
@@ -89,6 +104,9 @@ class SuspectOutput(OutputModel):
     configmap: str | None
     used_by: list[str]
     differences: list[DifferenceOutput]
+    deployment: str | None = Field(description="A scale: the Deployment scaled.")
+    replicas: int | None = Field(description="A scale: the replicas it was scaled to.")
+    previous_replicas: int | None = Field(description="A scale: the replicas before, when recorded.")
 
 
 class ChangesOutput(OutputModel):
@@ -101,6 +119,7 @@ class ChangesOutput(OutputModel):
     summary: str
     histories: list[HistoryOutput]
     configs: list[ConfigChangeOutput]
+    scale_downs: list[ScaleDownOutput]
     onsets: list[OnsetOutput]
     onset: OnsetOutput | None
     suspect: SuspectOutput | None
@@ -112,7 +131,10 @@ def changes_output(result: ChangesResult) -> ChangesOutput:
     return ChangesOutput.model_validate(
         {
             **{name: getattr(result, name) for name in ("namespace", "now", "since", "histories", "configs")},
-            **{name: getattr(result, name) for name in ("onsets", "onset", "suspect", "reason", "problems")},
+            **{
+                name: getattr(result, name)
+                for name in ("scale_downs", "onsets", "onset", "suspect", "reason", "problems")
+            },
             "window_seconds": result.window.total_seconds(),
             "summary": result.summary,
         }

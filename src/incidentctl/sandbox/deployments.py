@@ -46,7 +46,8 @@ class DeploymentController(ControllerBase):
                 deploy,
                 "Normal",
                 "ScalingReplicaSet",
-                f"Scaled {direction} replica set {rs['metadata']['name']} from {old} to {replicas}",
+                # the deployment controller's own wording (pkg/controller/deployment/sync.go, Kubernetes 1.28+)
+                f"Scaled {direction} replica set {rs['metadata']['name']} to {replicas} from {old}",
                 component="deployment-controller",
             )
         return stored

@@ -1,14 +1,17 @@
 """investigate changes: every component's rollout history and the ConfigMaps it uses, on one time axis with the
 onset of errors, and the suspect named with what it changed.
 
-Replaces ``kubectl rollout history deployment/<each>`` and the eyeballing that follows: kubectl shows revision
+Replaces ``kubectl rollout history deployment/<each>`` (and ``kubectl get events`` for who scaled what) and the
+eyeballing that follows: kubectl shows revision
 numbers and change-causes, and ``rollout undo`` goes back one revision without saying what that undoes. Here the
 history carries times, images and authors, the onset comes from the same signals detect reads (the 5xx ratio from
 Prometheus, the first crash from pod status, and optionally the first NEW error template the caller passes), and
 the rules in :mod:`incidentctl.core.rollouts` pick the suspect.
 
-The namespace is read once (deployments, replicasets, configmaps, pods: one paged list each, in parallel) while
-Prometheus answers its range queries, as detect reads its snapshot.
+The namespace is read once (deployments, replicasets, configmaps, pods, and the deployment controller's scaling
+events: one paged list each, in parallel) while Prometheus answers its range queries, as detect reads its
+snapshot. A scale of a Deployment down (:mod:`incidentctl.core.scales`) is a change like a rollout: a cleanup job
+that scales the gateway to zero is the cause of the outage.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from incidentctl.core.rollouts import (
     first_rise,
     name_suspect,
 )
+from incidentctl.core.scales import FIELD_SELECTOR, ScaleDown, scale_downs
 from incidentctl.core.times import format_rfc3339
 from incidentctl.core.workloads import pods_of
 from incidentctl.errors import IncidentctlError, UsageError
@@ -54,8 +58,8 @@ log = logging.getLogger(__name__)
 #: The runbook signal that is the share of requests answered with a 5xx.
 ERROR_SIGNAL = "error_rate"
 
-#: What the view reads from the namespace; each is one paged list call.
-RESOURCES = ("deployments", "replicasets", "configmaps", "pods")
+#: What the view reads from the namespace; each is one paged list call (events: the scaling ones only).
+RESOURCES = ("deployments", "replicasets", "configmaps", "pods", "events")
 
 #: Points per range query at most: the step grows with the window so a day costs what an hour does.
 MAX_POINTS = 360
@@ -89,6 +93,8 @@ class ChangesResult:
     window: timedelta
     histories: tuple[History, ...]
     configs: tuple[ConfigChange, ...]
+    #: Every scale-down of a component's Deployment since the window's start, oldest first.
+    scale_downs: tuple[ScaleDown, ...]
     onsets: tuple[Onset, ...]
     onset: Onset | None
     suspect: Suspect | None
@@ -118,7 +124,7 @@ class ChangesResult:
         """The history as read and the suspect with its diff, as JSON in the one key style."""
 
         def history(out: IO[bytes]) -> None:
-            out.write(_json({"histories": self.histories, "configs": self.configs}))
+            out.write(_json({"histories": self.histories, "configs": self.configs, "scaleDowns": self.scale_downs}))
 
         def diff(out: IO[bytes]) -> None:
             doc = {"onsets": self.onsets, "onset": self.onset, "suspect": self.suspect, "reason": self.reason}
@@ -163,7 +169,9 @@ def _run_changes(ctx: PhaseContext, request: ChangesRequest) -> ChangesResult:
     if request.errors_onset is not None:
         onsets.append(Onset("errors", request.errors_onset, detail=request.errors_detail or "first new error template"))
     onset = earliest_onset(onsets)
-    verdict: Verdict = name_suspect(seen.histories, configs, onset, request.window)
+    verdict: Verdict = name_suspect(seen.histories, configs, onset, request.window, seen.scales)
+    if verdict.suspect is None and "events" in errors and onset is not None:
+        verdict = replace(verdict, reason=f"{verdict.reason}; scale changes could not be read (events)")
     problems += [o.note for o in five_xx if o.unreadable and o.note]
     return ChangesResult(
         namespace=namespace,
@@ -172,6 +180,7 @@ def _run_changes(ctx: PhaseContext, request: ChangesRequest) -> ChangesResult:
         window=request.window,
         histories=tuple(seen.histories),
         configs=tuple(c for c in configs if c.time is None or c.time >= since),
+        scale_downs=tuple(sorted((s for s in seen.scales if s.time >= since), key=lambda s: s.time)),
         onsets=tuple(onsets),
         onset=onset,
         suspect=verdict.suspect,
@@ -192,6 +201,7 @@ class _Seen:
         self.problems = problems
         self.deployments = {d["metadata"]["name"]: d for d in items.get("deployments", [])}
         self.histories: list[History] = []
+        self.scales: list[ScaleDown] = []
         self.used_by: dict[str, list[str]] = {}
         self.pods: list[JSON] = []
 
@@ -212,10 +222,13 @@ class _Seen:
         if "replicasets" in self.errors:
             note = f"could not read: {self.errors['replicasets']}"
             self.histories.append(History(name, "Deployment", deployment, available=False, note=note))
+            self.scales += scale_downs(name, dep, self.items.get("events", []), None)
         else:
             history = deployment_history(name, dep, self.items.get("replicasets", []))
             self.histories.append(history)
             templates += [r.template for r in history.revisions]
+            current = next((r.replicaset for r in history.revisions if r.current), None)
+            self.scales += scale_downs(name, dep, self.items.get("events", []), current)
         for template in templates:
             for cm in configmaps_of(template):
                 if name not in self.used_by.setdefault(cm, []):
@@ -258,7 +271,8 @@ def _read(
 
     def read(resource: str) -> None:
         try:
-            items[resource] = list(client.list(resource, namespace))
+            selector = FIELD_SELECTOR if resource == "events" else None
+            items[resource] = list(client.list(resource, namespace, field_selector=selector))
         except KubeError as e:
             errors[resource] = e
 
