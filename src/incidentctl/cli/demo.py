@@ -52,7 +52,8 @@ CHECK_TIMEOUT = "2s"
 #: How many times the wall clock the demo's cluster runs: a rollout (a simulated minute or less) and the checks'
 #: settling (a few simulated minutes while the bad minutes leave the 5xx ratio's window) then take seconds. What
 #: speed cannot shorten is a probe's wall-clock timeout; at 30 the dependency outage, whose every look waits out
-#: CHECK_TIMEOUT, took 24 s, at 60 it takes 15-17 s and the other scenarios 5-12 s (a 2-core machine).
+#: CHECK_TIMEOUT, took 24 s, at 60 it takes 18 s and the other scenarios 3-15 s (medians of 3 runs on a 2-core
+#: machine with a load of 2-6).
 SPEED = 60.0
 
 _PROMPT = "Enter runs it, q stops"
