@@ -1,34 +1,39 @@
 """``incidentctl demo``: the whole flow on the built-in sandbox, for a newcomer with no cluster.
 
-It starts a sandbox with a scripted incident in a temporary folder and runs the real commands against it, one
-after another, each under the runbook step it replaces. Nothing here is staged: the same code paths answer a
-real cluster. The commands only ever see the demo's own runbook, kubeconfig and journal, whatever the
-responder's environment or options name: a demo must never touch a real incident.
+It starts a sandbox with a scripted incident and runs the real commands against it, in the runbook's order
+(:mod:`incidentctl.cli.demo_steps`), each under the runbook section it replaces. Nothing here is staged: the same
+code paths answer a real cluster. The commands only ever see the demo's own runbook, kubeconfig and journal,
+whatever the responder's environment or options name: a demo must never touch a real incident.
 
 The mitigation is the scenario's own fix (``Scenario.fix``), through the real command: its plan and diff are
-shown, and the demo answers its question on screen, as a responder would type ``y``. After the declaration the
-initial notification goes out (``communicate send initial``) and after the mitigation one status update
-(``communicate send update``), to the sandbox's Slack, Statuspage and PagerDuty stand-ins and the email folder;
-after each the demo shows what those hold (what ``sandbox status`` shows), so a newcomer sees the incident
-channel, the status message edited in place, the status-page incident and the page. Once the fix is verified
-healthy the incident is resolved and people are told; the post-mortem is drafted from the journal into a file
-that outlives the demo (beside the journal with ``--keep``), and a daily report closes the flow. The sandbox's
-clock runs :data:`SPEED` times the wall clock, and so does every command's (their clock is the cluster's, their
-waits are scaled to it), so the rollout and the checks' settling take seconds while every time they compare agrees.
+shown, and the demo answers its question on screen, as a responder would type ``y``; the fix's own verification
+follows under its own heading. After each message to people the demo shows what the sandbox's Slack, Statuspage
+and PagerDuty stand-ins and the email folder hold. Once the fix is verified healthy the incident is resolved and
+people are told; the post-mortem is drafted from the journal and a daily report closes the flow.
+
+Everything is left for the reader: the demo's folder (a fresh one under ``TMPDIR``, or ``--keep DIR``) keeps the
+runbook, the journal with the incident's folder and the post-mortem, and the end prints where they are, also after
+Ctrl-C or a failed step. The sandbox stops with the demo, so its kubeconfig is removed and the runbook says so.
+
+The sandbox's clock runs :data:`SPEED` times the wall clock, and so does every command's (their clock is the
+cluster's, their waits are scaled to it), so the rollout and the checks' settling take seconds while every time
+they compare agrees.
 """
 
 from __future__ import annotations
 
 import shlex
+import sys
 import tempfile
-import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from incidentctl.cli.demo_steps import VERIFY, VERIFY_SAYS, Kind, Step, steps
 from incidentctl.cli.state import AppState
 from incidentctl.errors import UsageError
 from incidentctl.exitcodes import ExitCode
@@ -47,8 +52,11 @@ CHECK_TIMEOUT = "2s"
 #: How many times the wall clock the demo's cluster runs: a rollout (a simulated minute or less) and the checks'
 #: settling (a few simulated minutes while the bad minutes leave the 5xx ratio's window) then take seconds. What
 #: speed cannot shorten is a probe's wall-clock timeout; at 30 the dependency outage, whose every look waits out
-#: CHECK_TIMEOUT, took 24 s, at 60 it takes 15-17 s and the other scenarios 5-12 s (a 2-core machine).
+#: CHECK_TIMEOUT, took 24 s, at 60 it takes 18 s and the other scenarios 3-15 s (medians of 3 runs on a 2-core
+#: machine with a load of 2-6).
 SPEED = 60.0
+
+_PROMPT = "Enter runs it, q stops"
 
 
 def demo(
@@ -61,85 +69,270 @@ def demo(
         typer.Option(
             "--keep",
             metavar="DIR",
-            help="Keep the sandbox's runbook, kubeconfig and journal in DIR.",
+            help="Leave the runbook, journal and post-mortem in DIR, a new or empty folder (default: a new folder "
+            "under TMPDIR).",
             show_default=False,
         ),
     ] = None,
+    step: Annotated[
+        bool,
+        typer.Option("--step", help="Pause before each step on a terminal (Enter runs it, q stops the demo)."),
+    ] = False,
 ) -> None:
-    """Play an incident on a local sandbox cluster: detect, triage and declare, tell people, investigate,
-    acknowledge, an escalation check, mitigate and verify, a status update, resolve, the post-mortem, a report."""
-    from rich.markup import escape
-
+    """Play an incident on a local sandbox cluster: detect, triage and declare, tell people, acknowledge,
+    investigate, mitigate and verify, a status update, an escalation check, resolve, the post-mortem, a report."""
     from incidentctl.sandbox import scenarios as catalogue
+    from incidentctl.sandbox import world
     from incidentctl.sandbox.sandbox import Sandbox
-    from incidentctl.sandbox.sandbox_runbook import write_runbook
 
     state: AppState = ctx.obj
     if scenario not in catalogue.SCENARIOS:
         raise UsageError(f"unknown scenario {scenario!r}", hint=f"choose one of: {', '.join(catalogue.SCENARIOS)}")
     if state.printer.format.is_machine:
         raise UsageError("the demo is for people: run it without -o json|yaml")
-    out = state.printer.out
-    if keep is not None:
-        _check_keep(keep)
-    with tempfile.TemporaryDirectory(prefix="incidentctl-demo-") as tmp:
-        folder = keep if keep is not None else Path(tmp)
-        folder.mkdir(parents=True, exist_ok=True)
-        sandbox = Sandbox(scenario, realtime=True, speed=SPEED).start()
+    folder = _make_keep(keep) if keep is not None else _make_folder(state.env)
+    pause = _pauser(state) if step else None
+    deployments = frozenset(c.name for c in world.SERVICES)
+    play = _Play(state, scenario, folder, steps(catalogue.SCENARIOS[scenario].fix, deployments))
+    code = int(ExitCode.OK)
+    sandbox: Sandbox | None = None
+    try:
         try:
-            kubeconfig = sandbox.write_kubeconfig(folder / "kubeconfig")
-            runbook = write_runbook(
-                folder / "runbook.yaml",
-                sandbox.url,
-                "incidents",
-                check_timeout=CHECK_TIMEOUT,
-                credentials=sandbox.notify.credentials,
-            )
-            journal = folder / "incidents"
-            out.rule(f"[bold]incidentctl demo[/]: scenario {scenario}")
-            out.print(catalogue.SCENARIOS[scenario].summary, highlight=False)
-            out.print(f"[dim]sandbox cluster {sandbox.url}; runbook {runbook}[/]", highlight=False)
-            base = ["--runbook", str(runbook), "--kubeconfig", str(kubeconfig)]
-            env = _demo_env(state.env, journal)
-            # the post-mortem outlives the demo's temporary files, so the reader can open it afterwards
-            postmortem: Path | None = keep
-            for title, template in _steps(list(catalogue.SCENARIOS[scenario].fix)):
-                incident = _open_incident(journal)
-                if ("@open" in template or title == _MITIGATE) and incident is None:
-                    out.print()
-                    out.print(_NOTHING_DECLARED, highlight=False)
-                    break
-                if _stays_open(out, title, journal, incident):
-                    continue
-                out.print()
-                out.rule(f"[bold]{title}[/]", align="left")
-                if not template:
-                    out.print(
-                        f"no incidentctl command fixes {scenario}; by hand: {catalogue.SCENARIOS[scenario].mitigation}",
-                        highlight=False,
-                        markup=False,
-                    )
-                    continue
-                args, postmortem = _arguments(template, incident, postmortem)
-                out.print(f"[dim]$ incidentctl {escape(shlex.join(args))}[/]", highlight=False)
-                if template[0] == "communicate":
-                    _tell(out, [*base, *args], state, env, sandbox, folder)
-                else:
-                    _run_step([*base, *args], state, env, sandbox)
-            _your_turn(out, scenario, catalogue.SCENARIOS[scenario].mitigation, postmortem)
-        finally:
+            sandbox = Sandbox(scenario, realtime=True, speed=SPEED).start()
+            code = play.run(sandbox, pause)
+        except KeyboardInterrupt:
+            code = int(ExitCode.INTERRUPTED)
+    finally:
+        if sandbox is not None:
             sandbox.stop()
+        _leave(folder, sandbox.url if sandbox is not None else None)
+    if code == ExitCode.INTERRUPTED:
+        state.printer.err.print("interrupted: the sandbox is stopped; what was done is in the journal", highlight=False)
+    play.what_is_left(sandbox.url if sandbox is not None else None)
+    if code == ExitCode.OK and play.stopped is None:
+        play.your_turn(catalogue.SCENARIOS[scenario].mitigation)
+    if code != ExitCode.OK:
+        raise typer.Exit(code)
 
 
-def _check_keep(keep: Path) -> None:
-    """A reused folder would mix two runs' incidents in one journal; refuse it rather than delete anything."""
-    if keep.exists() and not keep.is_dir():
-        raise UsageError(f"--keep {keep} is not a folder", hint="name a new folder for the demo's files")
-    if keep.is_dir() and any(keep.iterdir()):
+def _make_folder(env: Mapping[str, str]) -> Path:
+    """A fresh folder of the demo's own under the responder's TMPDIR, left for the reader."""
+    where = env.get("TMPDIR") or None
+    try:
+        return Path(tempfile.mkdtemp(prefix="incidentctl-demo-", dir=where))
+    except OSError as e:
         raise UsageError(
-            f"--keep {keep} is not empty (an earlier demo, or other files)",
-            hint="name a new folder, or remove this one first",
+            f"cannot make the demo's folder in {where or tempfile.gettempdir()}: {e.strerror or e}",
+            hint="set TMPDIR to a folder you can write, or name one with --keep DIR",
+        ) from e
+
+
+def _make_keep(keep: Path) -> Path:
+    """A reused folder would mix two runs' incidents in one journal: refuse it rather than delete anything."""
+    hint = "name a new folder for the demo's files, or remove this one first"
+    if keep.is_symlink() and not keep.exists():
+        raise UsageError(f"--keep {keep} is a symlink to nothing", hint=hint)
+    if keep.exists() and not keep.is_dir():
+        raise UsageError(f"--keep {keep} is not a folder", hint=hint)
+    try:
+        if keep.is_dir() and any(keep.iterdir()):
+            raise UsageError(f"--keep {keep} is not empty (an earlier demo, or other files)", hint=hint)
+        keep.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--keep {keep} cannot be made: {e.strerror or e}", hint=hint) from e
+    return keep
+
+
+def _pauser(state: AppState) -> Callable[[str], bool]:
+    """How ``--step`` asks before each step: the injected ``confirm`` (tests), a terminal's prompt, or, with no
+    terminal to answer (CI), nobody: said once, and the demo runs on rather than wait for an answer that never
+    comes."""
+    if state.confirm is not None:
+        return state.confirm
+    if sys.stdin.isatty():
+        return _ask(state.printer.err)
+    state.printer.note("--step: stdin is not a terminal, so the demo does not pause before its steps")
+    return lambda _question: True
+
+
+def _ask(console: Console) -> Callable[[str], bool]:
+    from rich.markup import escape
+
+    def ask(question: str) -> bool:
+        try:
+            answer = console.input(f"[bold]{escape(question)}[/] [dim]({_PROMPT})[/] ")
+        except EOFError:  # Ctrl-D: nobody will answer the next one either
+            return False
+        return answer.strip().lower() not in ("q", "quit")
+
+    return ask
+
+
+@dataclass
+class _Play:
+    """One demo: its steps run in order against one sandbox, and what they left."""
+
+    parent: AppState
+    scenario: str
+    folder: Path
+    steps: list[Step]
+    #: the step the responder stopped before (``--step``, q), if any
+    stopped: Step | None = None
+    _verify_shown: bool = field(default=False, repr=False)
+
+    @property
+    def journal(self) -> Path:
+        return self.folder / "incidents"
+
+    @property
+    def out(self) -> Console:
+        return self.parent.printer.out
+
+    def run(self, sandbox: Sandbox, pause: Callable[[str], bool] | None) -> int:
+        """Every step, in order; the exit code of the first that failed, else 0."""
+        from incidentctl.sandbox import scenarios as catalogue
+        from incidentctl.sandbox.sandbox_runbook import write_runbook
+
+        kubeconfig = sandbox.write_kubeconfig(self.folder / "kubeconfig")
+        runbook = write_runbook(
+            self.folder / "runbook.yaml",
+            sandbox.url,
+            "incidents",
+            check_timeout=CHECK_TIMEOUT,
+            credentials=sandbox.notify.credentials,
         )
+        out = self.out
+        out.rule(f"[bold]incidentctl demo[/]: scenario {self.scenario}")
+        out.print(catalogue.SCENARIOS[self.scenario].summary, highlight=False)
+        out.print(f"[dim]sandbox cluster {sandbox.url}; runbook {runbook}[/]", highlight=False)
+        base = ["--runbook", str(runbook), "--kubeconfig", str(kubeconfig)]
+        env = _demo_env(self.parent.env, self.journal)
+        for number, step in enumerate(self.steps, 1):
+            incident = _open_incident(self.journal)
+            if step.needs_incident and incident is None:
+                out.print()
+                out.print(_NOTHING_DECLARED, highlight=False)
+                break
+            if step.needs_mitigated and not (incident is not None and _mitigated(self.journal, incident)):
+                out.print()
+                out.print(_STAYS_OPEN, highlight=False)
+                continue
+            self._heading(f"Step {number}/{len(self.steps)}: {step.name}", step)
+            if pause is not None and not pause(f"Step {number}/{len(self.steps)}: {step.name}"):
+                self.stopped = step
+                out.print(f"stopped before step {number} ({step.name}), as you asked", highlight=False)
+                return int(ExitCode.OK)
+            if not step.commands:
+                by_hand = catalogue.SCENARIOS[self.scenario].mitigation
+                out.print(f"no incidentctl command fixes {self.scenario}; by hand: {by_hand}", markup=False)
+            for command in step.commands:
+                args = [self._fill(a, incident) for a in command.args]
+                code = self._command(base, args, env, sandbox, command.kind)
+                if code is not None:
+                    return code
+        return int(ExitCode.OK)
+
+    def _heading(self, title: str, step: Step) -> None:
+        from rich.markup import escape
+
+        self.out.print()
+        self.out.rule(f"[bold]{escape(title)}[/]", align="left")
+        self.out.print(step.replaces_line(), style="dim", highlight=False, markup=False, soft_wrap=True)
+
+    def _fill(self, arg: str, incident: str | None) -> str:
+        if arg == "@open" and incident:
+            return incident
+        if arg == "@postmortem":
+            return str(self.folder / f"{incident}-postmortem.md")
+        return arg
+
+    def _command(
+        self, base: list[str], args: list[str], env: Mapping[str, str], sandbox: Sandbox, kind: Kind
+    ) -> int | None:
+        """Run one command; the exit code that ends the demo, or None to go on."""
+        from rich.markup import escape
+
+        from incidentctl.cli.demo_channels import where_it_went
+
+        self.out.print(f"[dim]$ incidentctl {escape(shlex.join(args))}[/]", highlight=False)
+        code = _run_step([*base, *args], self.parent, env, sandbox, on_yes=self._show_verify)
+        if code == ExitCode.INTERRUPTED:
+            return code
+        if kind is Kind.TELL:
+            if code != ExitCode.OK:
+                self.out.print(
+                    f"[dim]not everything was delivered (exit {code}): what was not stays queued in the incident's "
+                    "journal, and `incidentctl communicate flush` sends it; the response goes on[/]",
+                    highlight=False,
+                )
+            where_it_went(self.out, sandbox, self.folder)
+            return None
+        return None if code in (ExitCode.OK, ExitCode.PROBLEMS_FOUND) else code
+
+    def _show_verify(self) -> None:
+        """The verification's heading, once: the demo has just said yes, the change goes out and is verified."""
+        if self._verify_shown:
+            return
+        self._verify_shown = True
+        self._heading(VERIFY.name, VERIFY)
+        self.out.print(VERIFY_SAYS, highlight=False, markup=False, soft_wrap=True)
+
+    def what_is_left(self, url: str | None) -> None:
+        """Where the reader finds what the demo did, however it ended."""
+        out = self.out
+        out.print()
+        out.rule("[bold]What the demo left[/]", align="left")
+        said = [f"The demo's folder: {self.folder} (runbook.yaml, the journal in incidents/, the email in outbox/)"]
+        incident = _open_incident(self.journal)
+        if incident is None:
+            said.append("No incident was declared, so there is no incident folder or post-mortem.")
+        else:
+            said.append(f"The incident's folder: {self.journal / incident} (incident.yaml, timeline.jsonl, evidence/)")
+            postmortem = self.folder / f"{incident}-postmortem.md"
+            if postmortem.is_file():
+                said.append(f"The post-mortem: {postmortem}")
+            else:
+                said.append("No post-mortem was drafted: the demo stopped before that step.")
+        if url is not None:
+            said.append(
+                f"The sandbox cluster ({url}) is stopped: its kubeconfig is removed, and the URLs and secrets in "
+                "runbook.yaml no longer answer; the journal and the post-mortem stay readable."
+            )
+        for line in said:
+            out.print(line, highlight=False, markup=False, soft_wrap=True)
+
+    def your_turn(self, by_hand: str) -> None:
+        self.out.print()
+        self.out.rule("[bold]Your turn[/]", align="left")
+        self.out.print(
+            f"Start a drill you can poke at with kubectl: incidentctl sandbox up --scenario {self.scenario}\n"
+            f"The same fix by hand: {by_hand}",
+            highlight=False,
+            markup=False,
+        )
+
+
+_NOTHING_DECLARED = (
+    "Triage found nothing to declare, so there is no incident to acknowledge, mitigate or write a post-mortem for."
+)
+_STAYS_OPEN = (
+    "The fix was not verified healthy, so the incident stays open: the post-mortem below is a draft of an ongoing "
+    "incident."
+)
+
+
+def _leave(folder: Path, url: str | None) -> None:
+    """What outlives the sandbox must not point at it as if it still ran: its kubeconfig (a token for a port that
+    is gone) is removed, and the runbook, whose URLs and secrets were the sandbox's, says so at its top."""
+    (folder / "kubeconfig").unlink(missing_ok=True)
+    runbook = folder / "runbook.yaml"
+    if url is None or not runbook.is_file():
+        return
+    note = (
+        f"# Left by `incidentctl demo`: the sandbox cluster was stopped when the demo ended, so {url} and the\n"
+        "# secrets in secrets/ no longer answer. The journal (incidents/) and the post-mortem stay readable.\n"
+    )
+    runbook.write_text(note + runbook.read_text(encoding="utf-8"), encoding="utf-8")
 
 
 def _demo_env(parent: Mapping[str, str], journal: Path) -> dict[str, str]:
@@ -152,74 +345,6 @@ def _demo_env(parent: Mapping[str, str], journal: Path) -> dict[str, str]:
     env["INCIDENTCTL_ACTOR"] = parent.get("INCIDENTCTL_ACTOR") or "demo"
     env[JOURNAL_ENV] = str(journal)
     return env
-
-
-def _steps(fix: list[str]) -> list[tuple[str, list[str]]]:
-    """The demo's steps: a title (the runbook step it replaces) and the command; ``@open`` is the incident's id
-    and ``@postmortem`` the post-mortem's file."""
-    return [
-        ("Detect (runbook 1.1: kubectl get pods/services/ingress, curl -f .../health)", ["detect"]),
-        ("Triage and declare (runbook 1.2: assess impact, determine severity)", ["triage", "--declare"]),
-        (_TELL, ["communicate", "send", "initial", "@open"]),
-        (
-            "Investigate (runbook 2.1-2.2: every view at once, the evidence kept in the incident)",
-            ["investigate"],
-        ),
-        ("Acknowledge (the response-time clock stops)", ["incident", "ack", "@open"]),
-        (_ESCALATE, ["escalate", "check", "@open"]),
-        (_MITIGATE, fix),
-        (
-            _UPDATE,
-            ["communicate", "send", "update", "@open", "--update", _update_text(fix)],
-        ),
-        (_RESOLVE, ["incident", "status", "@open", "resolved", "-m", "Verified healthy after the fix."]),
-        (_RESOLVED, ["communicate", "send", "resolution", "@open"]),
-        (_POSTMORTEM, ["postmortem", "draft", "@open", "--file", "@postmortem"]),
-        (_REPORT, ["report", "daily"]),
-    ]
-
-
-_NOTHING_DECLARED = (
-    "Triage found nothing to declare, so there is no incident to acknowledge, mitigate or write a post-mortem for."
-)
-
-
-def _your_turn(out: Console, scenario: str, by_hand: str, postmortem: Path | None) -> None:
-    out.print()
-    out.rule("[bold]Your turn[/]", align="left")
-    for written in sorted(postmortem.glob("INC-*-postmortem.md")) if postmortem else []:
-        out.print(f"Open the post-mortem: {written}", highlight=False, markup=False)
-    out.print(
-        f"Start a drill you can poke at with kubectl: incidentctl sandbox up --scenario {scenario}\n"
-        f"The same fix by hand: {by_hand}",
-        highlight=False,
-        markup=False,
-    )
-
-
-def _arguments(template: list[str], incident: str | None, postmortem: Path | None) -> tuple[list[str], Path | None]:
-    """A step's command with ``@open`` and ``@postmortem`` filled in; the post-mortem's folder is made on first use
-    (beside the kept journal, else a folder of its own that outlives the demo's temporary files)."""
-    args = [incident if a == "@open" and incident else a for a in template]
-    if "@postmortem" in args:
-        postmortem = postmortem or Path(tempfile.mkdtemp(prefix="incidentctl-demo-postmortem-"))
-        args = [str(postmortem / f"{incident}-postmortem.md") if a == "@postmortem" else a for a in args]
-    return args, postmortem
-
-
-def _stays_open(out: Console, title: str, journal: Path, incident: str | None) -> bool:
-    """The resolve steps run only when the journal says the impact is over: a fix that was not verified healthy
-    leaves the incident open, and the post-mortem is then the draft of an ongoing incident."""
-    if title not in (_RESOLVE, _RESOLVED) or (incident is not None and _mitigated(journal, incident)):
-        return False
-    if title == _RESOLVE:
-        out.print()
-        out.print(
-            "The fix was not verified healthy, so the incident stays open: the post-mortem below is a draft of an "
-            "ongoing incident.",
-            highlight=False,
-        )
-    return True
 
 
 def _mitigated(journal: Path, incident: str) -> bool:
@@ -237,108 +362,34 @@ def _open_incident(journal: Path) -> str | None:
 
 
 def _run_step(
-    args: list[str], parent: AppState, env: Mapping[str, str], sandbox: Sandbox, *, fatal: bool = True
-) -> int | None:
+    args: list[str], parent: AppState, env: Mapping[str, str], sandbox: Sandbox, *, on_yes: Callable[[], None]
+) -> int:
     """Run one real command in-process with its own state (the parent's folder, the demo's environment; none of
-    the parent's --runbook, --kubeconfig, --context or -n). Its clock is the cluster's and its waits are scaled
-    to it: at the demo's speed a wall-clock clock would see a rollout finish before it started, and judge the
-    checks on a window of metrics the cluster left behind minutes ago.
-
-    A failed step ends the demo, unless it is not ``fatal``: a message a channel did not take stays queued, and
-    a responder whose chat is down goes on mitigating, so the demo does too."""
+    the parent's --runbook, --kubeconfig, --context or -n); its exit code. Its clock is the cluster's and its
+    waits are scaled to it (through the parent's ``sleep``): at the demo's speed a wall-clock clock would see a
+    rollout finish before it started, and judge the checks on a window of metrics the cluster left behind."""
     from incidentctl.cli.app import app
 
-    state = AppState(env=env, clock=_cluster_clock(sandbox), sleep=_cluster_sleep(sandbox), cwd=parent.cwd)
-    state.confirm = _answers_yes(state.printer.err)
+    state = AppState(env=env, clock=sandbox.now, sleep=_cluster_sleep(sandbox, parent.sleep), cwd=parent.cwd)
+    state.confirm = _answers_yes(state.printer.err, on_yes)
     code = app(args, standalone_mode=False, obj=state, prog_name="incidentctl")
-    if fatal and code not in (None, int(ExitCode.OK), int(ExitCode.PROBLEMS_FOUND)):
-        raise typer.Exit(int(code))
-    return None if code is None else int(code)
+    return int(ExitCode.OK) if code is None else int(code)
 
 
-_MITIGATE = "Mitigate (runbook 3.1-3.3: the fix, its plan and diff shown, confirmed, verified)"
-_TELL = "Tell people (runbook 1.3: the incident channel and its status message, the email, the status page, the page)"
-_ESCALATE = "Escalation check (runbook: the matrix's automatic and time-based rules on the journal)"
-_RESOLVE = "Resolve (runbook 3.3: the fix verified healthy, the incident resolved)"
-_RESOLVED = "Tell people it is over (runbook 4.1: the resolution notification, the status page resolved)"
-_POSTMORTEM = "Post-mortem (runbook: post-incident analysis; the template filled from the journal)"
-_REPORT = "A short report (runbook: incident metrics; MTTD, MTTA, MTTR from the journal)"
-_UPDATE = "Status update (runbook 4.1: the Slack status message edited in place, the status page updated)"
+def _cluster_sleep(sandbox: Sandbox, sleep: Callable[[float], None]) -> Callable[[float], None]:
+    def scaled(seconds: float) -> None:
+        sleep(sandbox.clock.wall_seconds(seconds))
+
+    return scaled
 
 
-def _update_text(fix: list[str]) -> str:
-    if not fix:
-        return "Investigating; no automated mitigation applies."
-    return f"Mitigated with `incidentctl {shlex.join(fix)}` and verified healthy; monitoring."
-
-
-def _tell(
-    out: Console, args: list[str], parent: AppState, env: Mapping[str, str], sandbox: Sandbox, folder: Path
-) -> None:
-    """A communicate step, then what the channels hold; a message not delivered does not end the demo."""
-    code = _run_step(args, parent, env, sandbox, fatal=False)
-    if code not in (None, int(ExitCode.OK)):
-        out.print(
-            f"[dim]not everything was delivered (exit {code}): what was not stays queued in the incident's journal, "
-            "and `incidentctl communicate flush` sends it; the response goes on[/]",
-            highlight=False,
-        )
-    _where_it_went(out, sandbox, folder)
-
-
-def _where_it_went(out: Console, sandbox: Sandbox, folder: Path) -> None:
-    """What the sandbox's channel stand-ins hold after a communicate step (what `sandbox status` shows): the
-    Slack channels and their messages, the Statuspage incidents, the PagerDuty incidents, the email files."""
-    from incidentctl.core.text import for_terminal, one_line
-
-    seen = sandbox.notify.snapshot()
-    lines = []
-    for room in seen["slack"]["channels"]:
-        for message in room["messages"]:
-            edited = f", edited in place {message['edits']}x" if message["edits"] else ""
-            first = _unmrkdwn(message["text"].splitlines()[0]) if message["text"] else ""
-            what = "reply in the status message's thread" if message.get("thread_ts") else "message"
-            lines.append(f"slack #{room['name']}: {what} {message['ts']}{edited}: {first}")
-        if not room["messages"] and room["name"] != "incidents":
-            lines.append(f"slack #{room['name']}: created (topic: {room['topic'] or 'none'})")
-    for incident in seen["statuspage"]["incidents"]:
-        lines.append(
-            f"statuspage: incident {incident['id']} {incident['shortlink']} {incident['status']} "
-            f"({len(incident['updates'])} update(s)): {incident['name']}"
-        )
-    for incident in seen["pagerduty"]["incidents"]:
-        actions = ", ".join(e["action"] for e in incident["events"])
-        lines.append(f"pagerduty: {incident['dedup_key']} {incident['status']} ({actions})")
-    outbox = folder / "outbox"
-    for path in sorted(p for p in outbox.rglob("*") if p.is_file()) if outbox.is_dir() else []:
-        lines.append(f"{path.parent.name}: file {path.relative_to(folder).as_posix()}")
-    out.print("[dim]the sandbox's channels now hold:[/]", highlight=False)
-    for line in lines or ["nothing (see `incidentctl communicate status`)"]:
-        out.print(f"  {for_terminal(one_line(line))}", highlight=False, markup=False)
-
-
-def _unmrkdwn(text: str) -> str:
-    """Slack's escapes read back as the characters people typed (Slack shows ``&gt;`` as ``>``)."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _cluster_clock(sandbox: Sandbox) -> Callable[[], datetime]:
-    return sandbox.now
-
-
-def _cluster_sleep(sandbox: Sandbox) -> Callable[[float], None]:
-    def sleep(seconds: float) -> None:
-        time.sleep(sandbox.clock.wall_seconds(seconds))
-
-    return sleep
-
-
-def _answers_yes(console: Console) -> Callable[[str], bool]:
+def _answers_yes(console: Console, then: Callable[[], None]) -> Callable[[str], bool]:
     """The demo's answer to the mitigation's question, printed where the prompt would be, after the plan."""
     from rich.markup import escape
 
     def answer(question: str) -> bool:
         console.print(f"{escape(question)} \\[y/N]: y [dim](the demo answers yes)[/]", highlight=False)
+        then()
         return True
 
     return answer
