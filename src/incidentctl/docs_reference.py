@@ -278,8 +278,9 @@ def runbook_summary() -> str:
         children = re.compile(rf"{re.escape(key.path)}(\[\])?(\.<name>)?(?: \(\w+\))?\.([a-z_]+)$")
         below = dict.fromkeys(m.group(3) for k in keys if (m := children.match(k.path)))
         link = f"[{code(key.path)}]({RUNBOOK_DOC}#{anchor(key.path)})" if below else code(key.path)
-        rows.append([link, "yes" if key.required else "", cell(key.description), ", ".join(below)])
-    return table(["section", "required", "what it holds", "keys directly below"], rows) + (
+        holds = " ".join(filter(None, [cell(key.description), f"Keys: {', '.join(below)}." if below else ""]))
+        rows.append([link, "yes" if key.required else "", holds or cell(key.type)])
+    return table(["section", "required", "what it holds"], rows) + (
         f"\n\nEvery key, with its type, default and meaning: [{RUNBOOK_DOC}]({RUNBOOK_DOC})."
     )
 
