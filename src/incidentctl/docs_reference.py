@@ -145,14 +145,16 @@ def commands_reference() -> str:
 
 
 def commands_summary() -> str:
-    """The README's table of commands, each linked to its entry in docs/commands.md."""
+    """The README's table of the top-level commands, each with its subcommands, linked to docs/commands.md."""
+    docs = list(walk_commands())
     rows = []
-    for doc in walk_commands():
-        if doc.path == "incidentctl":
+    for doc in docs:
+        if doc.path.count(" ") != 1:
             continue
-        link = f"[{code(doc.path)}]({COMMANDS_DOC}#{anchor(doc.path)})"
-        rows.append([link, cell(doc.short_help)])
-    return table(["command", "what it does"], rows)
+        subs = [d.path for d in docs if d.path.startswith(doc.path + " ") and d.path.count(" ") == 2]
+        links = ", ".join(f"[{s.rsplit(' ', 1)[1]}]({COMMANDS_DOC}#{anchor(s)})" for s in subs)
+        rows.append([f"[{code(doc.path)}]({COMMANDS_DOC}#{anchor(doc.path)})", cell(doc.short_help), links])
+    return table(["command", "what it does", "subcommands"], rows)
 
 
 # --- the runbook.yaml reference -----------------------------------------------------------------------------------
