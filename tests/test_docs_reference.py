@@ -36,6 +36,13 @@ def test_each_generated_block_is_what_the_code_says_now(file: str, name: str) ->
     assert committed == expected, f"{file}: the generated {name} block is out of date: run `nox -s docs`"
 
 
+def test_the_generated_text_does_not_depend_on_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    wide = {block: render() for block, render in docs_reference.BLOCKS.items()}
+    monkeypatch.setenv("COLUMNS", "40")
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert {block: render() for block, render in docs_reference.BLOCKS.items()} == wide
+
+
 def test_a_block_edited_by_hand_is_found_and_rewritten(tmp_path: Path) -> None:
     for file in {f for f, _ in docs_reference.BLOCKS}:
         (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)

@@ -112,7 +112,7 @@ def walk_commands(typer_app: typer.Typer | None = None, name: str = "incidentctl
                 arguments.append((name, (getattr(param, "help", None) or "") if record is None else record[1]))
             elif record is not None:
                 options.append(record)
-        usage = ctx.get_usage().removeprefix("Usage:").strip()
+        usage = " ".join([ctx.command_path, *cmd.collect_usage_pieces(ctx)])  # not wrapped to the terminal
         help_text = inspect.cleandoc(cmd.help or "")
         is_group = hasattr(cmd, "list_commands")
         yield CommandDoc(
