@@ -75,3 +75,11 @@ def bench(session: nox.Session) -> None:
     for script in sorted(Path("benchmarks").glob("bench_*.py")):
         if not wanted or script.stem.removeprefix("bench_") in wanted:
             session.run("python", str(script))
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Rewrite the generated parts of README.md and docs/*.md (commands, runbook.yaml keys, output kinds, exit
+    codes, drill scenarios) from the code; tests/test_docs_reference.py fails while they differ."""
+    session.install("-e", ".")
+    session.run("python", "-m", "incidentctl.docs_reference", *session.posargs)

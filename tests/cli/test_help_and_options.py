@@ -44,6 +44,8 @@ def test_help_has_no_python_types_or_braces(invoke: Invoke, path: list[str]) -> 
     usage = next(line for line in text.splitlines() if "Usage:" in line)
     assert "{" not in usage, usage
     assert not re.search(r"\b[a-z_]+\.\.\.", usage.split("[OPTIONS]", 1)[-1].replace("[ARGS]...", "")), usage
+    assert "[[" not in usage, usage
+    assert "...]..." not in usage, usage
 
 
 def test_the_usage_line_names_arguments_in_capitals(invoke: Invoke) -> None:
@@ -75,7 +77,7 @@ def test_reason_and_message_are_the_same_option(invoke: Invoke, spelling: str, c
     assert last["data"]["message"] == "customers report checkout broken"
 
 
-def test_the_readme_documents_the_option_the_code_has() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    severity = next(line for line in readme.splitlines() if "── severity ID" in line)
-    assert "-m/--message TEXT" in severity
+def test_the_command_reference_documents_the_option_the_code_has() -> None:
+    reference = (REPO / "docs" / "commands.md").read_text(encoding="utf-8")
+    severity = reference.split("#### incidentctl incident severity\n", 1)[1].split("\n#", 1)[0]
+    assert "`-m, --message, --reason TEXT`" in severity

@@ -34,8 +34,12 @@ class _Argument(TyperArgument):
         return None  # the name (ID, SEVERITY) already says what goes there
 
     def get_usage_pieces(self, ctx: Context) -> list[str]:
-        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
-        return [f"{name}..." if self.nargs != 1 else name]
+        name = self.display_name_raw
+        # a metavar that already says it is optional or repeated (``[ID]``, ``[COMPONENT]...``) is shown as written,
+        # never as ``[[ID]]``
+        if not self.required and not name.startswith("["):
+            name = f"[{name}]"
+        return [f"{name}..." if self.nargs != 1 and "..." not in name else name]
 
 
 def kubectl_style(command: Command, help_option_names: list[str]) -> None:
