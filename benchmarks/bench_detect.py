@@ -94,7 +94,7 @@ def against_the_shell(work: Path, cli: list[str], kubectl: str, env: dict[str, s
         print(f"incidentctl start-up (runbook validate, median of {runs}): {startup:.2f}s")
         print(f"HTTP checks per run: {len(urls)} URLs; shell: 3 kubectl + {len(urls)} curl, one after another\n")
         print(
-            f"{'added latency':>14} {'shell':>8} {'detect':>8} {'ratio':>7} {'slowest check':>14} {'floor':>7}"
+            f"{'added latency':>14} {'shell':>8} {'detect':>8} {'detect/shell':>12} {'slowest check':>14} {'floor':>7}"
             f" {'over floor':>11}"
         )
         for added in (0.0, 0.2, 1.0):
@@ -113,7 +113,7 @@ def against_the_shell(work: Path, cli: list[str], kubectl: str, env: dict[str, s
             s, d, worst = median(shell_times), median(detect_times), median(slowest)
             floor = startup + worst
             print(
-                f"{added * 1000:>11.0f} ms {s:>7.2f}s {d:>7.2f}s {s / d:>6.1f}x {worst:>13.2f}s {floor:>6.2f}s"
+                f"{added * 1000:>11.0f} ms {s:>7.2f}s {d:>7.2f}s {d / s:>11.2f}x {worst:>13.2f}s {floor:>6.2f}s"
                 f" {d - floor:>+10.2f}s"
             )
             record(
