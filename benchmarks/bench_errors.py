@@ -1,28 +1,33 @@
 """`investigate errors --file` against the runbook's grep pipeline on one generated 1,000,000-line log.
 
-Run with `nox -s bench` or `python benchmarks/bench_errors.py [LINES]`. Generates a log of realistic shape (plain
-and JSON lines, tracebacks, pod names, IPs, uuids, quoted free text) whose true error templates are known, then
-runs, once each and side by side:
+Run with `nox -s bench` or `python benchmarks/bench_errors.py [LINES] [--runs 3]`. Generates a log of realistic
+shape (plain and JSON lines, tracebacks, pod names, IPs, uuids, quoted free text) whose true error templates are
+known, then runs, one after the other, RUNS times each:
 
 - `grep -i error FILE | sort | uniq -c | sort -nr` (what the runbook does), and
 - `incidentctl -o json investigate errors --file FILE`,
 
-and prints both wall times, their ratio, each one's peak memory (the largest child's max RSS, measured from a
-fresh helper process so that one command's peak cannot hide the other's), the number of groups each produced
-against the true templates, and whether any group holds two true templates. Aims: at most 2x the pipeline's time,
-under 64 MB, at most 1.5x as many groups as true templates, no two true templates merged. Printed, never asserted.
+and prints both median wall times, their ratio (the session table's row), each one's peak memory (the largest
+child's max RSS, measured from a fresh helper process so that one command's peak cannot hide the other's), the
+number of groups each produced against the true templates, and whether any group holds two true templates. Aims:
+at most 2x the pipeline's time, under 64 MB, at most 1.5x as many groups as true templates, no two true templates
+merged. Printed, never asserted.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
+
+from table import record
 
 from incidentctl.core import logmine
 from incidentctl.sandbox import loggen
@@ -56,8 +61,12 @@ def purity(path_lines: int, seed: int) -> tuple[int, list[set[str]]]:
     return len(labels), [group for group in labels.values() if len(group) > 1]
 
 
-def main() -> None:
-    lines = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("lines", nargs="?", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    lines = args.lines
     seed = 20261201
     exe = shutil.which("incidentctl")
     incidentctl = [exe] if exe else [sys.executable, "-m", "incidentctl"]
@@ -70,16 +79,21 @@ def main() -> None:
         error_lines = sum(n for label, n in counts.items() if label in true)
         print(f"investigate errors --file vs the grep pipeline: {lines:,} lines, {size:.0f} MB, ", end="")
         print(f"{error_lines:,} error lines of {len(true)} true templates")
-        print(f"  (locale {os.environ.get('LC_ALL') or os.environ.get('LANG') or 'default'}, one run each)")
+        locale = os.environ.get("LC_ALL") or os.environ.get("LANG") or "default"
+        print(f"  (locale {locale}, medians of {args.runs} runs each, in turn)")
 
         pipeline = ["sh", "-c", f"grep -i error '{path}' | sort | uniq -c | sort -nr"]
-        grep_time, grep_mb, grep_out = measure(pipeline)
-        grep_groups = len(grep_out.splitlines())
-
-        mined_time, mined_mb, mined_out = measure(
-            [*incidentctl, "-o", "json", "investigate", "errors", "--file", str(path)]
-        )
-        data = json.loads(mined_out)["data"]
+        mine = [*incidentctl, "-o", "json", "investigate", "errors", "--file", str(path)]
+        grep_runs, mined_runs = [], []
+        for _ in range(args.runs):
+            grep_runs.append(measure(pipeline))
+            mined_runs.append(measure(mine))
+        grep_time = statistics.median(run[0] for run in grep_runs)
+        grep_mb = max(run[1] for run in grep_runs)
+        grep_groups = len(grep_runs[0][2].splitlines())
+        mined_time = statistics.median(run[0] for run in mined_runs)
+        mined_mb = max(run[1] for run in mined_runs)
+        data = json.loads(mined_runs[0][2])["data"]
         mined_groups = len(data["templates"])
 
     groups, impure = purity(lines, seed)
@@ -98,6 +112,14 @@ def main() -> None:
     merged = "none" if not impure else "; ".join(" + ".join(sorted(g)) for g in impure)
     print(f"  true templates merged   {merged} (grouping checked in-process: {groups} groups)")
     print("  aims: " + ", ".join(f"{name} {'met' if ok else 'MISSED'}" for name, ok in aims.items()))
+    record(
+        f"error mining, {lines:,} log lines",
+        "`incidentctl investigate errors --file`",
+        mined_time,
+        "`grep -i error | sort | uniq -c | sort -nr`",
+        grep_time,
+        args.runs,
+    )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ time includes start-up and every fsynced append of the journal store. Printed pe
 the events written, and the cost of one event, which shows whether the time grows with the journal (it should not:
 each append reads only its own incident's timeline).
 
-    python benchmarks/bench_history.py [--runs 3] [--sizes 200,2000]
+    python benchmarks/bench_history.py [--runs 1] [--sizes 200,2000]
+
+One run of each size by default: writing 2,000 incidents takes a minute or more, and three of them were most of
+`nox -s bench`'s time (this script gives no row to its table).
 
 Prints medians; asserts nothing (speed belongs here, not in the test suite).
 """
@@ -28,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--sizes", default="200,2000")
     args = parser.parse_args(argv)
     exe = shutil.which("incidentctl")

@@ -68,13 +68,18 @@ def main(argv: list[str] | None = None) -> int:
             with urllib.request.urlopen(f"{sandbox.url}/api/v1/namespaces/bulk/pods", timeout=30) as response:
                 size = len(response.read())
             timings.setdefault(f"GET /api/v1/namespaces/bulk/pods ({size // 1024} KiB JSON)", []).append(
-                time.perf_counter() - begin)
+                time.perf_counter() - begin
+            )
         lines = len(run("get", "pods", "-n", "bulk", "--no-headers")[1].stdout.splitlines())
-        print(f"sandbox: {pods} pods in {args.deployments} deployments (+ SarvanOM), built in {build:.2f} s; "
-              f"kubectl listed {lines} pods")
+        print(
+            f"sandbox: {pods} pods in {args.deployments} deployments (+ SarvanOM), built in {build:.2f} s; "
+            f"kubectl listed {lines} pods"
+        )
         for name, values in timings.items():
-            print(f"  {name:50s} median {statistics.median(values):.3f} s  (min {min(values):.3f}, "
-                  f"max {max(values):.3f}, n={len(values)})")
+            print(
+                f"  {name:50s} median {statistics.median(values):.3f} s  (min {min(values):.3f}, "
+                f"max {max(values):.3f}, n={len(values)})"
+            )
     finally:
         sandbox.stop()
     return 0
