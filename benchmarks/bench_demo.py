@@ -47,8 +47,15 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.runs):
             with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:
                 start = time.perf_counter()
+                # the demo leaves its folder under TMPDIR for the reader; here it goes with the run's own folder
                 done = subprocess.run(
-                    command, cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False
+                    command,
+                    cwd=tmp,
+                    env={**env, "TMPDIR": tmp},
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    check=False,
                 )
                 times.append(time.perf_counter() - start)
             if done.returncode != 0:
