@@ -6,6 +6,8 @@ package, since 0.26 it is the private ``typer._click`` (and ``click`` is no long
 Typer's and ``cli/root.py`` catches its usage errors, so they need those very classes: this module is the one
 place that names them, and the others import them from here. The names below are what the declared lower bound
 of ``typer`` ships (``nox -s lowest`` runs the tests on it); a Typer release that moves them is fixed here alone.
+Shell completion (``cli.shellcomplete``) builds on Click's protocol classes and on the two functions that find
+which command and parameter the word under the cursor belongs to.
 
 Click (and so Typer) gives an option a value always or never. A command that wants both spellings lists the
 options in ``optional_values``; a bare one is given its default before Click parses, so ``--watch``, ``-w``,
@@ -16,17 +18,26 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from typer._click import Command, Context
+from typer._click import Command, Context, Parameter
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+from typer._click.shell_completion import CompletionItem, ShellComplete, split_arg_string
+from typer._click.shell_completion import _resolve_context as resolve_completion_context
+from typer._click.shell_completion import _resolve_incomplete as resolve_completion_target
 from typer.core import TyperCommand
 
 __all__ = [
     "ClickException",
     "Command",
+    "CompletionItem",
     "Context",
     "NoArgsIsHelpError",
     "OptionalValueCommand",
+    "Parameter",
+    "ShellComplete",
     "UsageError",
+    "resolve_completion_context",
+    "resolve_completion_target",
+    "split_arg_string",
     "with_optional_values",
 ]
 
