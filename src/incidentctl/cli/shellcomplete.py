@@ -126,7 +126,7 @@ function %(complete_func)s
     end
 end
 
-complete --no-files --command %(prog_name)s --arguments "(%(complete_func)s)"
+complete --no-files --keep-order --command %(prog_name)s --arguments "(%(complete_func)s)"
 """
 
 _UNPRINTABLE = re.compile(r"[^\x20-\x7e]+")
