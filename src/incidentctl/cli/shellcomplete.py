@@ -27,6 +27,7 @@ from incidentctl.cli.typercompat import (
     Command,
     CompletionItem,
     ShellComplete,
+    raw_values,
     resolve_completion_context,
     resolve_completion_target,
     split_arg_string,
@@ -139,9 +140,10 @@ class _Shell(ShellComplete):
         return {"complete_func": self.func_name, "complete_var": self.complete_var, "prog_name": self.prog_name}
 
     def get_completions(self, args: list[str], incomplete: str) -> list[CompletionItem]:
-        ctx = resolve_completion_context(self.cli, self.ctx_args, self.prog_name, args)
-        target, incomplete = resolve_completion_target(ctx, args, incomplete)
-        return [item for item in completions(ctx, target, incomplete) if _safe(item)]
+        with raw_values():
+            ctx = resolve_completion_context(self.cli, self.ctx_args, self.prog_name, args)
+            target, incomplete = resolve_completion_target(ctx, args, incomplete)
+            return [item for item in completions(ctx, target, incomplete) if _safe(item)]
 
     def complete(self) -> str:
         args, incomplete = self.get_completion_args()
