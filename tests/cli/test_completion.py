@@ -425,3 +425,74 @@ def test_the_console_script_answers_a_completion_request(incidents: list[str], w
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert proc.stdout.splitlines() == [f"plain,{i}" for i in reversed(incidents)]
+
+
+# --- refs to what an incident recorded -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def recorded(invoke: Invoke, incidents: list[str], workdir: Path) -> str:
+    """Two action items added with the real command, and two mitigations recorded through the journal."""
+    from datetime import datetime, timezone
+
+    from incidentctl.core.events import EventKind
+    from incidentctl.journal.store import Journal
+
+    incident = incidents[0]
+    for text in ("Alert on pool use", "Runbook for the pool"):
+        result = invoke(["postmortem", "action", "add", incident, text, "--owner", "alice", "--due", "7d"])
+        assert result.exit_code == 0, result.output
+    journal = Journal(workdir / "incidents", clock=lambda: datetime.now(timezone.utc), actor="dave")
+    for number, component in ((1, "synthesis"), (2, "gateway")):
+        data = {"id": f"M{number}", "action": "restart", "summary": f"restart {component}"}
+        journal.append(incident, EventKind.MITIGATION_PLANNED, {**data, "targets": [f"deployment/{component}"]})
+    return incident
+
+
+def test_action_item_refs_complete_after_the_incident(recorded: str, incidents: list[str]) -> None:
+    assert complete("incidentctl postmortem action done ") == list(reversed(incidents))
+    assert complete(f"incidentctl postmortem action done {recorded}/") == [f"{recorded}/A1", f"{recorded}/A2"]
+    assert complete(f"incidentctl postmortem action change {recorded}/A2") == [f"{recorded}/A2"]
+    assert complete(f"incidentctl postmortem action done {recorded} ") == ["A1", "A2"]
+    assert complete(f"incidentctl postmortem action done {incidents[1]} ") == []  # it has none
+
+
+def test_mitigation_refs_complete_for_undo(recorded: str, incidents: list[str]) -> None:
+    assert complete("incidentctl mitigate undo ") == [f"{i}/" for i in reversed(incidents)]
+    assert complete(f"incidentctl mitigate undo {recorded}/") == [f"{recorded}/M1", f"{recorded}/M2"]
+    assert complete(f"incidentctl mitigate undo --incident {recorded.lower()} ") == ["M1", "M2"]
+
+
+def test_a_damaged_timeline_gives_the_ids_it_can_still_read(recorded: str, workdir: Path) -> None:
+    timeline = workdir / "incidents" / recorded / "timeline.jsonl"
+    lines = timeline.read_text(encoding="utf-8").splitlines()
+    hostile = '{"time":"x","actor":"x","kind":"action_added","data":{"id":"A3;touch pwned"}}'
+    timeline.write_text("\n".join([*lines[:2], "{not json", hostile, *lines[2:]]) + '\n{"torn', encoding="utf-8")
+    assert complete(f"incidentctl postmortem action done {recorded} ") == ["A1", "A2"]
+
+
+def test_zsh_and_fish_show_each_incident_s_title(incidents: list[str]) -> None:
+    result = CliRunner().invoke(app, [], env=_request("incidentctl incident show ", "zsh", {}))
+    assert result.stdout.split("\n")[:3] == ["plain", incidents[2], "Login flood"]
+
+
+def test_a_title_never_reaches_the_shell_as_anything_but_one_line_of_text(invoke: Invoke) -> None:
+    title = "Gateway\x1b]0;pwned\x07 down\u202e $(touch x)"
+    result = invoke(["incident", "declare", "--title", title, "--severity", "P2"])
+    assert result.exit_code == 0, result.output
+    for shell in ("zsh", "fish"):
+        answer = CliRunner().invoke(app, [], env=_request("incidentctl incident show ", shell, {}))
+        assert "\x1b" not in answer.stdout
+        assert "\x07" not in answer.stdout
+        assert "\u202e" not in answer.stdout
+    zsh = CliRunner().invoke(app, [], env=_request("incidentctl incident show ", "zsh", {}))
+    assert zsh.stdout.split("\n")[:3] == ["plain", result.stdout.strip(), "Gateway ]0;pwned down $(touch x)"]
+
+
+def test_the_event_kinds_read_are_the_journal_s() -> None:
+    from incidentctl.cli import completion_sources
+    from incidentctl.core.events import EventKind
+
+    assert completion_sources.DECLARED == EventKind.DECLARED
+    assert completion_sources.ACTION_ADDED == EventKind.ACTION_ADDED
+    assert completion_sources.MITIGATION_PLANNED == EventKind.MITIGATION_PLANNED

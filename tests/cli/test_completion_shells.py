@@ -146,7 +146,8 @@ def _zsh(words: list[str], bin_dir: Path, cwd: Path) -> list[str]:
 
 
 def test_zsh_completes_commands_and_incident_ids(incidents: list[str], bin_dir: Path, workdir: Path) -> None:
-    assert _zsh(["incidentctl", "incident", "show", ""], bin_dir, workdir) == list(reversed(incidents))
+    described = [f"{incidents[1]}:Slow answers", f"{incidents[0]}:Gateway 5xx"]
+    assert _zsh(["incidentctl", "incident", "show", ""], bin_dir, workdir) == described
     described = _zsh(["incidentctl", "inv"], bin_dir, workdir)
     assert len(described) == 1
     assert described[0].startswith("investigate:Look for the cause")
@@ -157,7 +158,9 @@ def test_zsh_runs_the_completion_entry_point_for_ids(incidents: list[str], bin_d
     env_line = "env COMP_WORDS='incidentctl incident show ' COMP_CWORD=3 _INCIDENTCTL_COMPLETE=zsh_complete"
     proc = _run([_shell("zsh"), "-f", "-c", f"{env_line} incidentctl"], bin_dir, workdir)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split("\n")[:-1] == [line for i in reversed(incidents) for line in ("plain", i, "_")]
+    titles = ["Slow answers", "Gateway 5xx"]
+    expected = [line for i, t in zip(reversed(incidents), titles, strict=True) for line in ("plain", i, t)]
+    assert proc.stdout.split("\n")[:-1] == expected
 
 
 # --- fish ----------------------------------------------------------------------------------------------------------

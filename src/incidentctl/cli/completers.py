@@ -20,11 +20,19 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from incidentctl.cli.completion_sources import RunbookNames, incident_ids, runbook_names
+from incidentctl.cli.completion_sources import (
+    ACTION_ADDED,
+    MITIGATION_PLANNED,
+    RunbookNames,
+    incident_ids,
+    incident_titles,
+    recorded_ids,
+    runbook_names,
+)
 from incidentctl.cli.typercompat import Command, CompletionItem, Context, Parameter
 
-#: param -> {value: one-line help ("" for none)}
-Values = Callable[[Context], Mapping[str, str]]
+#: (the command's context, the word typed so far) -> {value: one-line help ("" for none)}
+Values = Callable[[Context, str], Mapping[str, str]]
 
 #: ``incidentctl.sandbox.scenarios.SCENARIOS``: that module builds the simulated world when imported, far too slow
 #: for a key press.
@@ -54,88 +62,129 @@ def _names(ctx: Context) -> RunbookNames:
     return runbook_names(Path(explicit) if isinstance(explicit, (str, Path)) else None, os.environ, Path.cwd())
 
 
-def _incidents(ctx: Context) -> Mapping[str, str]:
-    return dict.fromkeys(incident_ids(_names(ctx), os.environ), "")
+def _incidents(ctx: Context, incomplete: str) -> Mapping[str, str]:
+    """The journal's incidents, newest first, each with its title (zsh and fish show it)."""
+    names = _names(ctx)
+    prefix = incomplete.casefold()
+    ids = [i for i in incident_ids(names, os.environ) if i.casefold().startswith(prefix)]
+    return incident_titles(names, os.environ, ids)
 
 
-def _components(ctx: Context) -> Mapping[str, str]:
+def _canonical(text: object) -> str | None:
+    """An incident id as typed (``inc-2026-4``) in the journal's spelling (``INC-2026-004``); None if not one."""
+    from incidentctl.core.incident import format_incident_id, parse_incident_id
+
+    parsed = parse_incident_id(text) if isinstance(text, str) else None
+    return format_incident_id(*parsed) if parsed is not None else None
+
+
+def _recorded(ctx: Context, incident: object, kind: str, prefix: str) -> list[str]:
+    canonical = _canonical(incident)
+    return recorded_ids(_names(ctx), os.environ, canonical, kind, prefix) if canonical is not None else []
+
+
+def _action_refs(ctx: Context, incomplete: str) -> Mapping[str, str]:
+    """``INC-2026-004/A2``: the incident first, then its action items once the ``/`` is typed."""
+    incident, slash, _ = incomplete.partition("/")
+    if not slash:
+        return _incidents(ctx, incomplete)
+    return {f"{incident}/{item}": "" for item in _recorded(ctx, incident, ACTION_ADDED, "A")}
+
+
+def _action_items(ctx: Context, _: str) -> Mapping[str, str]:
+    """``postmortem action done INC-2026-004 A2``: the items of the incident named just before."""
+    return dict.fromkeys(_recorded(ctx, ctx.params.get("ref"), ACTION_ADDED, "A"), "")
+
+
+def _mitigation_refs(ctx: Context, incomplete: str) -> Mapping[str, str]:
+    """``mitigate undo M2`` with ``--incident``, else ``INC-2026-004/M2``: the incident, a ``/``, its mitigations."""
+    incident, slash, _ = incomplete.partition("/")
+    if slash:
+        return {f"{incident}/{m}": "" for m in _recorded(ctx, incident, MITIGATION_PLANNED, "M")}
+    chosen = ctx.params.get("incident")
+    if chosen is not None:
+        return dict.fromkeys(_recorded(ctx, chosen, MITIGATION_PLANNED, "M"), "")
+    return {f"{i}/": title for i, title in _incidents(ctx, incomplete).items()}
+
+
+def _components(ctx: Context, _: str) -> Mapping[str, str]:
     return _names(ctx).components
 
 
-def _restart_targets(ctx: Context) -> Mapping[str, str]:
+def _restart_targets(ctx: Context, _: str) -> Mapping[str, str]:
     names = _names(ctx)
     return {**names.components, **names.datastores}
 
 
-def _scale_counts(ctx: Context) -> Mapping[str, str]:
+def _scale_counts(ctx: Context, _: str) -> Mapping[str, str]:
     """``COMPONENT=N``: the component and its ``=``; the count is the responder's."""
     return {f"{name}=": text for name, text in _names(ctx).components.items()}
 
 
-def _dependencies(ctx: Context) -> Mapping[str, str]:
+def _dependencies(ctx: Context, _: str) -> Mapping[str, str]:
     return _names(ctx).dependencies
 
 
-def _circuit_breakers(ctx: Context) -> Mapping[str, str]:
+def _circuit_breakers(ctx: Context, _: str) -> Mapping[str, str]:
     return _names(ctx).circuit_breakers
 
 
-def _datastores(ctx: Context) -> Mapping[str, str]:
+def _datastores(ctx: Context, _: str) -> Mapping[str, str]:
     return _names(ctx).datastores
 
 
-def _redirects(ctx: Context) -> Mapping[str, str]:
+def _redirects(ctx: Context, _: str) -> Mapping[str, str]:
     return _names(ctx).redirects
 
 
-def _severities(ctx: Context) -> Mapping[str, str]:
+def _severities(ctx: Context, _: str) -> Mapping[str, str]:
     return _names(ctx).severities or dict.fromkeys(("P1", "P2", "P3", "P4"), "")
 
 
-def _categories(ctx: Context) -> Mapping[str, str]:
+def _categories(ctx: Context, _: str) -> Mapping[str, str]:
     return _names(ctx).categories
 
 
-def _stages(ctx: Context) -> Mapping[str, str]:
+def _stages(ctx: Context, _: str) -> Mapping[str, str]:
     return _names(ctx).stages
 
 
-def _levels(ctx: Context) -> Mapping[str, str]:
+def _levels(ctx: Context, _: str) -> Mapping[str, str]:
     return _names(ctx).levels
 
 
-def _recipients(ctx: Context) -> Mapping[str, str]:
+def _recipients(ctx: Context, _: str) -> Mapping[str, str]:
     names = _names(ctx)
     return {**names.audiences, **names.channels}
 
 
-def _statuses(_: Context) -> Mapping[str, str]:
+def _statuses(_: Context, __: str) -> Mapping[str, str]:
     from incidentctl.core.incident import IncidentStatus
 
     return {status.value: "" for status in IncidentStatus}
 
 
-def _formats(_: Context) -> Mapping[str, str]:
+def _formats(_: Context, __: str) -> Mapping[str, str]:
     from incidentctl.render.formats import OutputFormat
 
     return {fmt.value: "" for fmt in OutputFormat}
 
 
-def _message_kinds(_: Context) -> Mapping[str, str]:
+def _message_kinds(_: Context, __: str) -> Mapping[str, str]:
     from incidentctl.core.messages import MESSAGE_KINDS
 
     return dict.fromkeys(MESSAGE_KINDS, "")
 
 
-def _scenarios(_: Context) -> Mapping[str, str]:
+def _scenarios(_: Context, __: str) -> Mapping[str, str]:
     return SCENARIOS
 
 
-def _note_tags(_: Context) -> Mapping[str, str]:
+def _note_tags(_: Context, __: str) -> Mapping[str, str]:
     return dict.fromkeys(NOTE_TAGS, "")
 
 
-def _fault_targets(_: Context) -> Mapping[str, str]:
+def _fault_targets(_: Context, __: str) -> Mapping[str, str]:
     return dict.fromkeys(FAULT_TARGETS, "")
 
 
@@ -143,7 +192,9 @@ def _fault_targets(_: Context) -> Mapping[str, str]:
 BY_NAME: dict[str, Values] = {
     "incident_id": _incidents,
     "incident": _incidents,
-    "ref": _incidents,  # INC-2026-004, then the item (A2) as its own word
+    "ref": _action_refs,
+    "item": _action_items,
+    "action_id": _mitigation_refs,
     "component": _components,
     "components": _components,
     "targets": _components,
@@ -192,7 +243,7 @@ def completer_for(path: tuple[str, ...], param: Parameter) -> Values | None:
     metavar = getattr(param, "metavar", None)
     if isinstance(metavar, str) and _METAVAR_CHOICES.fullmatch(metavar):
         choices = dict.fromkeys(metavar.split("|"), "")
-        return lambda _: choices
+        return lambda _, __: choices
     return None
 
 
@@ -217,7 +268,7 @@ def completions(ctx: Context, target: Command | Parameter, incomplete: str) -> l
             prefix = incomplete.casefold()
             return [
                 CompletionItem(value, help=text or None)
-                for value, text in values(ctx).items()
+                for value, text in values(ctx, incomplete).items()
                 if value.casefold().startswith(prefix) and value not in given and not value.startswith("-")
             ]
         kind = _path_kind(target)

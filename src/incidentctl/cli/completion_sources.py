@@ -34,6 +34,14 @@ if TYPE_CHECKING:
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9_@%+.,/-][A-Za-z0-9_@%+.,/:=-]{0,199}")
 _INCIDENT_FOLDER = re.compile(r"INC-(\d{4})-(\d{3,9})")
 _RECORD_FILES = ("timeline.jsonl", "incident.yaml")
+_TIMELINE = "timeline.jsonl"
+#: The journal's event kinds completion reads (``incidentctl.core.events.EventKind``, which needs pydantic).
+DECLARED = "declared"
+ACTION_ADDED = "action_added"
+MITIGATION_PLANNED = "mitigation_planned"
+#: How much of a timeline is read for the ids it records, and how many incidents get their title as help.
+_MAX_TIMELINE_BYTES = 4 << 20
+_MAX_TITLES = 50
 
 
 def is_safe_value(value: object) -> bool:
@@ -73,7 +81,7 @@ def runbook_names(explicit: Path | None, env: Mapping[str, str], cwd: Path) -> R
 
 def incident_ids(names: RunbookNames, env: Mapping[str, str]) -> list[str]:
     """The incidents of the journal the commands would use, newest first; none when it cannot be listed."""
-    directory = _journal_dir(names, env)
+    directory = journal_dir(names, env)
     if directory is None:
         return []
     try:
@@ -104,7 +112,53 @@ def _runbook_path(explicit: Path | None, env: Mapping[str, str], cwd: Path) -> t
     return bundled_runbook_path(), False
 
 
-def _journal_dir(names: RunbookNames, env: Mapping[str, str]) -> Path | None:
+def incident_titles(names: RunbookNames, env: Mapping[str, str], ids: list[str]) -> dict[str, str]:
+    """Each incident's title as declared (the first line of its timeline), for the newest few; "" when unknown."""
+    directory = journal_dir(names, env)
+    titles = dict.fromkeys(ids, "")
+    if directory is None:
+        return titles
+    for incident_id in ids[:_MAX_TITLES]:
+        for kind, data in _events(directory / incident_id / _TIMELINE, first_only=True):
+            title = data.get("title") if kind == DECLARED else None
+            titles[incident_id] = title if isinstance(title, str) else ""
+    return titles
+
+
+def recorded_ids(names: RunbookNames, env: Mapping[str, str], incident_id: str, kind: str, prefix: str) -> list[str]:
+    """The ids (``A1``, ``M2``, ...) the incident's timeline gave its events of ``kind``, in order."""
+    directory = journal_dir(names, env)
+    if directory is None or _INCIDENT_FOLDER.fullmatch(incident_id) is None:
+        return []
+    pattern = re.compile(re.escape(prefix) + r"[1-9][0-9]{0,8}")
+    found: dict[str, None] = {}
+    for event_kind, data in _events(directory / incident_id / _TIMELINE):
+        value = data.get("id")
+        if event_kind == kind and isinstance(value, str) and pattern.fullmatch(value):
+            found[value] = None
+    return sorted(found, key=lambda v: int(v[len(prefix) :]))
+
+
+def _events(path: Path, *, first_only: bool = False) -> Iterator[tuple[object, dict[str, object]]]:
+    """The kind and payload of each readable line of a timeline (a damaged line is skipped, as the journal does);
+    nothing when the file cannot be read."""
+    import json
+
+    try:
+        with path.open("rb") as f:
+            data = f.readline(64 << 10) if first_only else f.read(_MAX_TIMELINE_BYTES)
+    except OSError:
+        return
+    for line in data.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("data"), dict):
+            yield record.get("kind"), record["data"]
+
+
+def journal_dir(names: RunbookNames, env: Mapping[str, str]) -> Path | None:
     """By the commands' rule: ``$INCIDENTCTL_JOURNAL``, else the runbook's ``journal.dir`` (relative to it), else
     ``incidents`` beside it; none without a runbook of the user's (the commands would refuse to run)."""
     if env.get(JOURNAL_ENV):

@@ -51,7 +51,7 @@ _BASH = """\
         case $type in
             plain)
                 COMPREPLY+=("$value")
-                [[ $value == *= ]] && compopt -o nospace
+                [[ $value == *[=/] ]] && compopt -o nospace
                 ;;
             dir) compopt -o dirnames ;;
             file) compopt -o default ;;
@@ -78,7 +78,7 @@ _ZSH = """\
 
     for type key descr in "${response[@]}"; do
         if [[ "$type" == "plain" ]]; then
-            if [[ "$key" == *= ]]; then
+            if [[ "$key" == *[=/] ]]; then
                 completions_without_space+=("$key")
             elif [[ "$descr" == "_" ]]; then
                 completions+=("$key")
