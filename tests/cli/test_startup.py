@@ -6,6 +6,7 @@ Run in a fresh interpreter (a subprocess) so that what other tests imported does
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -140,3 +141,42 @@ def test_console_entry_point_flushes_everything_and_keeps_the_exit_code(tmp_path
     assert missing.stderr.startswith("error: ")
     assert "nope.yaml" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "incidentctl ",
+        "incidentctl incident show ",
+        "incidentctl investigate logs --incident ",
+        "incidentctl investigate logs ",
+        "incidentctl mitigate scale ",
+        "incidentctl incident note INC-2026-001 --tag ",
+        "incidentctl sandbox inject ",
+        "incidentctl -o ",
+    ],
+)
+def test_a_tab_press_is_as_light_as_help(words: str, tmp_path: Path) -> None:
+    """Completion runs on every Tab: no heavy client, no sandbox, and not even pydantic (Typer converts values with
+    it; completion keeps the words as typed)."""
+    (tmp_path / "runbook.yaml").write_text(REPO_RUNBOOK.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "incidents" / "INC-2026-001").mkdir(parents=True)
+    (tmp_path / "incidents" / "INC-2026-001" / "timeline.jsonl").write_text("{}\n", encoding="utf-8")
+    cword = len(words.split()) if words.endswith(" ") else len(words.split()) - 1
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INCIDENTCTL_")}
+    env.update(_INCIDENTCTL_COMPLETE="bash_complete", COMP_WORDS=words, COMP_CWORD=str(cword))
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, "[]"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+        cwd=tmp_path,
+    )
+    modules_json, code = proc.stderr.rsplit("MODULES=", 1)[1].rsplit(" CODE=", 1)
+    modules = set(json.loads(modules_json))
+    assert code.strip() == "0"
+    assert proc.stdout.startswith("plain,"), proc.stdout
+    assert not {m.split(".")[0] for m in modules} & {*HEAVY, "pydantic"}, words
+    assert not any(m.startswith("incidentctl.sandbox") for m in modules), words

@@ -16,6 +16,7 @@ from incidentctl import __version__
 from incidentctl.cli import demo as demo_cmd
 from incidentctl.cli import detect as detect_cmd
 from incidentctl.cli.communicate import app as communicate_app
+from incidentctl.cli.completion import completion
 from incidentctl.cli.escalate import app as escalate_app
 from incidentctl.cli.incident import app as incident_app
 from incidentctl.cli.investigate import app as investigate_app
@@ -51,6 +52,7 @@ app.add_typer(postmortem_app, name="postmortem")
 app.add_typer(report_app, name="report")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(schema_app, name="schema")
+app.command("completion")(completion)
 
 
 def _version(value: bool) -> None:

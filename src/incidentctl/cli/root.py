@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from collections.abc import MutableMapping
 from typing import Any
 
 import typer
@@ -39,6 +40,14 @@ class RootGroup(TyperGroup):
 
     def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_global_options(list(args)))
+
+    def _main_shell_completion(
+        self, ctx_args: MutableMapping[str, Any], prog_name: str, complete_var: str | None = None
+    ) -> None:
+        """Click's hook for a Tab press: answered on Click's protocol by ``cli.shellcomplete``, not Typer's."""
+        from incidentctl.cli.shellcomplete import answer_completion_request
+
+        answer_completion_request(self, ctx_args)
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: Context | None = None, **extra: Any
