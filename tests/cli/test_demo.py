@@ -259,7 +259,8 @@ def test_demo_runs_the_flow_and_leaves_a_journal(played: Played) -> None:
         assert text in document, text
     assert "$ incidentctl report daily" in out
     # the report's tables wrap a metric's name to the terminal's width (its abbreviation may go to the next line)
-    assert "Mean Time to Resolution" in " ".join(out.split()) and "(MTTR)" in out
+    assert "Mean Time to Resolution" in " ".join(out.split())
+    assert "(MTTR)" in out
     assert (played.path / "runbook.yaml").is_file()
 
 
