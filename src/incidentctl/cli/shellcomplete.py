@@ -133,6 +133,13 @@ complete --no-files --keep-order --command %(prog_name)s --arguments "(%(complet
 _UNPRINTABLE = re.compile(r"[^\x20-\x7e]+")
 
 
+def _words_before_cursor() -> tuple[list[str], str]:
+    """bash's and zsh's request: the words before the one at COMP_CWORD (without the program), and that word."""
+    words = split_arg_string(os.environ["COMP_WORDS"])
+    cword = int(os.environ["COMP_CWORD"])
+    return words[1:cword], words[cword] if cword < len(words) else ""
+
+
 class _Shell(ShellComplete):
     """What the three shells share: how a request is answered (the protocol of each is in its subclass)."""
 
@@ -155,10 +162,7 @@ class BashComplete(_Shell):
     source_template: ClassVar[str] = _BASH
 
     def get_completion_args(self) -> tuple[list[str], str]:
-        words = split_arg_string(os.environ["COMP_WORDS"])
-        cword = int(os.environ["COMP_CWORD"])
-        args = words[1:cword]
-        incomplete = words[cword] if cword < len(words) else ""
+        args, incomplete = _words_before_cursor()
         # bash splits `--incident=INC` at the `=` (it is in COMP_WORDBREAKS): the value's option is the word before
         if args and args[-1] == "=":
             args.pop()
@@ -173,11 +177,7 @@ class ZshComplete(_Shell):
     source_template: ClassVar[str] = _ZSH
 
     def get_completion_args(self) -> tuple[list[str], str]:
-        words = split_arg_string(os.environ["COMP_WORDS"])
-        cword = int(os.environ["COMP_CWORD"])
-        args = words[1:cword]
-        incomplete = words[cword] if cword < len(words) else ""
-        return args, incomplete
+        return _words_before_cursor()
 
     def format_completion(self, item: CompletionItem) -> str:
         value = _value(item).replace(":", r"\:")  # _describe splits VALUE:HELP at the first bare colon
