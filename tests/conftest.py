@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import shutil
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from typer.testing import CliRunner, Result
 
 from incidentctl.cli.app import app
 from incidentctl.cli.state import AppState
+
+if TYPE_CHECKING:
+    from tests import pgserver as pgserver_t
 
 REPO = Path(__file__).resolve().parents[1]
 RUNBOOK = REPO / "runbook.yaml"
@@ -47,3 +52,60 @@ def invoke(workdir: Path) -> Invoke:
         return CliRunner().invoke(app, list(args), obj=st, input=input)
 
     return run
+
+
+# --- the team journal's real PostgreSQL server (see tests/pgserver.py) ---------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[tuple[Path, Path]]:
+    """initdb once per test process: the server programs and an initialised data directory to copy."""
+    from tests import pgserver
+
+    base = pgserver.new_base()
+    try:
+        yield pgserver.initialise(base)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(postgres_template: tuple[Path, Path]) -> Iterator[pgserver_t.PostgresServer]:
+    """One running server per test process, shared by the tests that do not stop it."""
+    from tests import pgserver
+
+    server = pgserver.clone(*postgres_template)
+    try:
+        yield server
+    finally:
+        pgserver.remove(server)
+
+
+@pytest.fixture
+def own_postgres_server(postgres_template: tuple[Path, Path]) -> Iterator[pgserver_t.PostgresServer]:
+    """A server for one test alone, which it may stop and start (an outage in the middle of a run)."""
+    from tests import pgserver
+
+    server = pgserver.clone(*postgres_template)
+    try:
+        yield server
+    finally:
+        pgserver.remove(server)
+
+
+@pytest.fixture
+def postgres_dsn(postgres_server: pgserver_t.PostgresServer) -> str:
+    """A new, empty database on the shared server, its schema not yet created."""
+    return postgres_server.create_database()
+
+
+@pytest.fixture
+def journal_dsn(postgres_dsn: str) -> str:
+    """A new database with the team journal's schema (as ``incidentctl journal migrate`` leaves it)."""
+    import psycopg
+
+    from incidentctl.journal.postgres.schema import migrate
+
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        migrate(conn, applied_by="tests")
+    return postgres_dsn

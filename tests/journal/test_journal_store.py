@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -83,6 +84,7 @@ def test_a_declaration_writes_a_timeline_a_snapshot_and_a_gitignore(journal: Jou
     incident_id = declare(journal)
     [line] = lines(journal, incident_id)
     record = json.loads(line)
+    assert uuid.UUID(record.pop("id")).version == 4  # every event has an id of its own
     assert record == {
         "time": "2026-03-14T14:30:00Z",
         "actor": "alice",

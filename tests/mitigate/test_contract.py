@@ -263,12 +263,12 @@ def test_a_write_without_an_answer_is_recorded_as_uncertain(drill: Callable[...,
 
 
 class DiskFull(Journal):
-    def append_if_timeline(self, incident_id: str, kind: str, decide: Any) -> Any:
+    def append_if_timeline(self, incident_id: str, kind: str, decide: Any, *, event_id: str | None = None) -> Any:
         if kind == EventKind.MITIGATION_PLANNED:
             raise JournalError(
                 f"cannot write {self.directory / incident_id / 'timeline.jsonl'}: No space left on device"
             )
-        return super().append_if_timeline(incident_id, kind, decide)
+        return super().append_if_timeline(incident_id, kind, decide, event_id=event_id)
 
 
 def test_a_journal_that_cannot_record_the_plan_means_nothing_is_sent(drill: Callable[..., Drill]) -> None:
@@ -285,12 +285,12 @@ def test_a_journal_that_cannot_record_the_plan_means_nothing_is_sent(drill: Call
 
 
 class DiskFullAfterTheWrite(Journal):
-    def append_if(self, incident_id: str, kind: str, decide: Any) -> Any:
+    def append_if(self, incident_id: str, kind: str, decide: Any, *, event_id: str | None = None) -> Any:
         if kind == EventKind.MITIGATION_APPLIED:
             raise JournalError(
                 f"cannot write {self.directory / incident_id / 'timeline.jsonl'}: No space left on device"
             )
-        return super().append_if(incident_id, kind, decide)
+        return super().append_if(incident_id, kind, decide, event_id=event_id)
 
 
 def test_a_change_the_journal_cannot_record_afterwards_is_said_to_be_applied(drill: Callable[..., Drill]) -> None:

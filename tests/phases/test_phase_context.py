@@ -15,6 +15,7 @@ from tests.conftest import RUNBOOK
 from tests.phases.conftest import Site
 
 from incidentctl.cli.state import AppState
+from incidentctl.journal.store import Journal
 from incidentctl.phases.context import Flags, PhaseContext, Settings, resolve_settings
 from incidentctl.phases.detect import DetectRequest, run_detect
 from incidentctl.runbook.loader import load_runbook
@@ -87,7 +88,9 @@ def test_the_cli_resolves_once_and_the_journal_follows_the_settings(tmp_path: Pa
     assert isinstance(settings, Settings)
     assert state.settings() is settings
     assert settings.namespace.value == "staging"
-    assert state.journal().directory == settings.journal_dir.value == tmp_path / "incidents"
+    journal = state.journal()
+    assert isinstance(journal, Journal)
+    assert journal.directory == settings.journal_dir.value == tmp_path / "incidents"
 
 
 def test_prometheus_and_alertmanager_come_through_the_context(site_for: Callable[..., Site]) -> None:

@@ -47,12 +47,17 @@ class Meanwhile(Journal):
         self.meanwhile: Callable[[], None] | None = None
 
     def append_if_timeline(
-        self, incident_id: str, kind: str, decide: Callable[[Incident, Sequence[Event]], Mapping[str, Any] | None]
+        self,
+        incident_id: str,
+        kind: str,
+        decide: Callable[[Incident, Sequence[Event]], Mapping[str, Any] | None],
+        *,
+        event_id: str | None = None,
     ) -> AppendResult:
         hook, self.meanwhile = self.meanwhile, None
         if hook is not None:
             hook()
-        return super().append_if_timeline(incident_id, kind, decide)
+        return super().append_if_timeline(incident_id, kind, decide, event_id=event_id)
 
 
 def test_a_severity_raised_on_a_streak_that_broke_meanwhile_is_re_decided(rb: Runbook, tmp_path: Path) -> None:

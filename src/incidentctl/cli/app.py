@@ -20,6 +20,7 @@ from incidentctl.cli.completion import completion
 from incidentctl.cli.escalate import app as escalate_app
 from incidentctl.cli.incident import app as incident_app
 from incidentctl.cli.investigate import app as investigate_app
+from incidentctl.cli.journal import app as journal_app
 from incidentctl.cli.mitigate import app as mitigate_app
 from incidentctl.cli.postmortem import app as postmortem_app
 from incidentctl.cli.report import app as report_app
@@ -50,6 +51,7 @@ app.add_typer(communicate_app, name="communicate")
 app.add_typer(escalate_app, name="escalate")
 app.add_typer(postmortem_app, name="postmortem")
 app.add_typer(report_app, name="report")
+app.add_typer(journal_app, name="journal")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(schema_app, name="schema")
 app.command("completion")(completion)
@@ -117,4 +119,5 @@ def root(
     state.yes = yes or state.yes
     state.debug = debug or state.debug
     ctx.obj = state
+    ctx.call_on_close(state.close_journal)  # the team journal's connections end with the command
     configure_logging(state.debug)

@@ -18,7 +18,7 @@ from incidentctl.render.formats import STANDARD_FORMATS, OutputFormat, parse_out
 from incidentctl.render.printer import Printer
 
 if TYPE_CHECKING:
-    from incidentctl.journal.store import Journal
+    from incidentctl.journal.base import JournalStore
     from incidentctl.phases.context import PhaseContext, Settings
     from incidentctl.runbook.locate import RunbookSource
     from incidentctl.runbook.model import Runbook
@@ -48,7 +48,7 @@ class AppState:
     printer: Printer = field(default_factory=Printer)
     _source: RunbookSource | None = field(default=None, repr=False)
     _runbook: Runbook | None = field(default=None, repr=False)
-    _journal: Journal | None = field(default=None, repr=False)
+    _journal: JournalStore | None = field(default=None, repr=False)
     _settings: Settings | None = field(default=None, repr=False)
     _context: PhaseContext | None = field(default=None, repr=False)
 
@@ -86,14 +86,30 @@ class AppState:
             self._settings = resolve_settings(flags, self.env, self.runbook(), self.runbook_source().path)
         return self._settings
 
-    def journal(self) -> Journal:
+    def journal(self) -> JournalStore:
+        """The journal the runbook names (a folder, or the team journal), opened once per invocation."""
         if self._journal is None:
+            from incidentctl.adapters.secrets import Secrets
             from incidentctl.journal.actor import resolve_actor
-            from incidentctl.journal.store import Journal
+            from incidentctl.journal.open import open_journal
 
-            directory = self.settings().journal_dir.value
-            self._journal = Journal(directory, clock=self.clock, actor=resolve_actor(self.env))
+            runbook_dir = self.runbook_source().path.parent
+            self._journal = open_journal(
+                self.runbook().journal,
+                self.settings().journal_dir.value,
+                env=self.env,
+                secrets=Secrets(self.env, base_dir=runbook_dir),
+                clock=self.clock,
+                actor=resolve_actor(self.env),
+                runbook_dir=runbook_dir,
+            )
         return self._journal
+
+    def close_journal(self) -> None:
+        """Release the journal's connections (the team journal's); called once the command is done."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
 
     def phase_context(self, *, cluster: bool = True) -> PhaseContext:
         """The context the cluster-facing phases run in, built once per invocation (``detect --watch`` runs detect

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,6 +58,15 @@ class Event:
     actor: str
     kind: str
     data: dict[str, Any] = field(default_factory=dict)
+    #: Unique across every journal (:func:`new_event_id`), given by the store when the event is recorded and kept
+    #: by every copy, so an append that is retried, spooled or copied is recognised and never written twice.
+    #: Empty until then; not part of equality, which compares what happened, not which record says so.
+    id: str = field(default="", compare=False)
+
+
+def new_event_id() -> str:
+    """A fresh event id: a random UUID, which no two writers, laptops or databases will ever both draw."""
+    return str(uuid.uuid4())
 
 
 @dataclass(frozen=True)

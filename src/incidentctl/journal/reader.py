@@ -18,6 +18,7 @@ line of 50 MB (a runaway writer, a file system that lost its newlines) costs a s
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import re
@@ -28,7 +29,7 @@ from typing import BinaryIO
 
 from incidentctl.core.incident import Damage, Event, EventKind, Incident, TimelineError, replay
 from incidentctl.errors import JournalError
-from incidentctl.journal.records import MAX_LINE_BYTES, decode_line
+from incidentctl.journal.records import MAX_LINE_BYTES, decode_line, legacy_event_id
 
 #: Recorded after a torn line has been closed off; ``data.line`` is the torn line's number.
 JOURNAL_REPAIRED = EventKind.JOURNAL_REPAIRED
@@ -199,9 +200,12 @@ class TimelineReader:
         if not line.content.strip():
             return None
         try:
-            return decode_line(line.content)
+            event, partial = decode_line(line.content)
         except ValueError as e:
             return f"unreadable event: {e}"
+        if not event.id:
+            event = dataclasses.replace(event, id=legacy_event_id(self.incident_id, number, line.content))
+        return event, partial
 
     def _replay(self, incident: Incident | None, number: int, event: Event, problem: _Report) -> Incident | None:
         try:

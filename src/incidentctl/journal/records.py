@@ -6,8 +6,10 @@ can never span two lines), which is what lets a reader tell a complete event fro
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import uuid
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -24,6 +26,7 @@ def encode_event(event: Event) -> bytes:
     if not _KIND.fullmatch(event.kind):  # a reader would take the line for damage
         raise ValueError(f"{event.kind!r} is not an event kind (lower_case_with_underscores)")
     record = {
+        **({"id": event.id} if event.id else {}),
         "time": format_timestamp(event.time),
         "actor": event.actor,
         "kind": event.kind,
@@ -97,7 +100,24 @@ def _decode(text: str) -> Event:
         data = {}
     if not isinstance(data, dict):
         raise ValueError(f"'data' is {_json_type(data)}, not an object")
-    return Event(time=when, actor=actor, kind=kind, data=data)
+    event_id = record.get("id", "")
+    if not isinstance(event_id, str) or len(event_id) > MAX_EVENT_ID:
+        raise ValueError(f"'id' is {_json_type(event_id)}, not an event id")
+    return Event(time=when, actor=actor, kind=kind, data=data, id=event_id)
+
+
+#: An event id is a UUID (36 characters); a longer one is not ours.
+MAX_EVENT_ID = 64
+
+
+def legacy_event_id(incident_id: str, line: int, raw: bytes) -> str:
+    """The id of an event written before events had ids: derived from where it is and what it says, so every
+    read (and every copy) of the same line gives the same id, and a copy run twice writes it once."""
+    digest = hashlib.sha256(raw).hexdigest()
+    return str(uuid.uuid5(_LEGACY_NAMESPACE, f"{incident_id}:{line}:{digest}"))
+
+
+_LEGACY_NAMESPACE = uuid.UUID("6f0c3a52-2d0e-4c55-9c1e-2f5b7f1d3e11")
 
 
 def _refuse_constant(name: str) -> Any:

@@ -33,7 +33,8 @@ import errno
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ from incidentctl.core.incident import (
     fold,
     format_incident_id,
     format_timestamp,
+    new_event_id,
     normalize_incident_id,
     parse_incident_id,
     recover,
@@ -67,6 +69,9 @@ LOCK = "timeline.jsonl.lock"
 
 #: Problems warned about per incident; the rest are counted (all of them, up to a limit, are in its ``problems``).
 WARN_PROBLEMS = 5
+
+#: How often :meth:`Journal.wait_for_change` looks at the folder: a note shows in a follower well within a second.
+POLL_SECONDS = 0.1
 
 #: An append waits this long for another writer before giving up (a writer holds the lock for milliseconds).
 LOCK_TIMEOUT_SECONDS = 30.0
@@ -96,7 +101,7 @@ class Journal:
         self._ensure_directory()
         incident_id = self._claim_id(now.year)
         data = declaration.event_data(incident_id)
-        event = Event(time=now, actor=self.actor, kind=EventKind.DECLARED, data=data)
+        event = Event(time=now, actor=self.actor, kind=EventKind.DECLARED, data=data, id=new_event_id())
         with self._locked(incident_id):
             self._write(incident_id, _encode_checked(event))
         _fsync_directory(self.directory / incident_id)  # the new file's name is as durable as its content
@@ -104,19 +109,31 @@ class Journal:
         self._write_snapshot(incident)
         return incident
 
-    def append(self, incident_id: str, kind: str, data: Mapping[str, Any]) -> AppendResult:
-        return self.append_if(incident_id, kind, lambda _: data)
+    def append(
+        self, incident_id: str, kind: str, data: Mapping[str, Any], *, event_id: str | None = None
+    ) -> AppendResult:
+        return self.append_if(incident_id, kind, lambda _: data, event_id=event_id)
 
-    def append_if(self, incident_id: str, kind: str, decide: Decide) -> AppendResult:
+    def append_if(self, incident_id: str, kind: str, decide: Decide, *, event_id: str | None = None) -> AppendResult:
         incident_id = self._existing(incident_id)
         self._refuse_linked_folder(incident_id)
         with self._locked(incident_id):
             timeline = self._read(incident_id, warn_torn=False)
             incident = self._incident(incident_id, timeline)
+            if event_id:
+                recorded = next((e for _, e in timeline.events if e.id == event_id), None)
+                if recorded is not None:  # a retry of an append that was made: it stands, and is not made twice
+                    return AppendResult(incident, recorded)
             data = decide(incident)
             if data is None:
                 return AppendResult(incident, None)
-            event = Event(time=self._now(), actor=self.actor, kind=kind, data=journal_data(kind, data))
+            event = Event(
+                time=self._now(),
+                actor=self.actor,
+                kind=kind,
+                data=journal_data(kind, data),
+                id=event_id or new_event_id(),
+            )
             payload = b"" if timeline.ends_with_newline or timeline.line_count == 0 else b"\n"
             if timeline.torn_line is not None:
                 repair = Event(
@@ -124,6 +141,7 @@ class Journal:
                     actor=self.actor,
                     kind=JOURNAL_REPAIRED,
                     data={"line": timeline.torn_line, "reason": "an interrupted write; the line is ignored"},
+                    id=new_event_id(),
                 )
                 payload += encode_event(repair)
                 incident = apply(incident, repair)
@@ -138,14 +156,16 @@ class Journal:
                 self._write_snapshot(incident)
         return AppendResult(incident, event)
 
-    def append_if_timeline(self, incident_id: str, kind: str, decide: DecideOnTimeline) -> AppendResult:
+    def append_if_timeline(
+        self, incident_id: str, kind: str, decide: DecideOnTimeline, *, event_id: str | None = None
+    ) -> AppendResult:
         # append_if holds the lock while its guard runs, so the timeline read here is the one it decides on (the
         # reader is incremental: this costs nothing more than the read append_if has just done).
         def guard(incident: Incident) -> Mapping[str, Any] | None:
             events = [event for _, event in self._read(incident.id, warn_torn=False).events]
             return decide(incident, events)
 
-        return self.append_if(incident_id, kind, guard)
+        return self.append_if(incident_id, kind, guard, event_id=event_id)
 
     # --- reading --------------------------------------------------------------------------------------------
 
@@ -189,6 +209,36 @@ class Journal:
     def drain_warnings(self) -> list[str]:
         warnings, self._warnings = self._warnings, []
         return warnings
+
+    def ingest(self, incident_id: str, events: Sequence[Event]) -> int:
+        raise NotImplementedError  # journal copy
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Polls the timelines' sizes and times: a folder on a laptop, a network share or a git checkout all
+        answer ``stat``, where change notification works on only some of them."""
+        deadline = time.monotonic() + timeout
+        before = self._signature()
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(POLL_SECONDS, left))
+            if self._signature() != before:
+                return True
+
+    def close(self) -> None:
+        self._readers.clear()
+
+    def _signature(self) -> tuple[tuple[str, int, int], ...]:
+        """What changes whenever any incident is declared or appended to."""
+        seen = []
+        for incident_id in self.ids():
+            try:
+                info = os.stat(self.directory / incident_id / TIMELINE)
+            except OSError:
+                continue
+            seen.append((incident_id, info.st_size, info.st_mtime_ns))
+        return tuple(seen)
 
     # --- internals ------------------------------------------------------------------------------------------
 

@@ -50,6 +50,7 @@ class IncidentOutput(OutputModel):
 class EventOutput(OutputModel):
     """One entry of the timeline."""
 
+    id: str = Field(description="The event's id, unique across journals and kept by every copy.")
     time: UtcTime
     actor: str
     kind: str

@@ -60,7 +60,36 @@ class Cluster(Model):
 
 
 class Journal(Model):
-    dir: str = Field("incidents", description="The incident journal folder, relative to runbook.yaml.")
+    """Where incidents are recorded: a folder (the default: no server, works offline, can live in git) or a team
+    journal on PostgreSQL, shared by every responder, with a local spool for when it cannot be reached."""
+
+    backend: Literal["folder", "postgres"] = Field(
+        "folder", description="folder (incidents/ beside runbook.yaml) or postgres (a team journal)."
+    )
+    dir: str = Field(
+        "incidents",
+        description="The incident journal folder, relative to runbook.yaml; with postgres, where evidence and "
+        "post-mortem drafts are kept.",
+    )
+    dsn: SecretRef | None = Field(
+        None, description="postgres: the connection string (libpq DSN or URL), from a secret; never written here."
+    )
+    spool: str | None = Field(
+        None,
+        description="postgres: the folder where events wait while the database cannot be reached "
+        "(default: $XDG_STATE_HOME/incidentctl/spool).",
+    )
+    connect_timeout: Duration = Field(
+        timedelta(seconds=5), description="postgres: how long to wait for the database before using the spool."
+    )
+
+    @model_validator(mode="after")
+    def _backend_settings(self) -> Journal:
+        if self.backend == "postgres" and self.dsn is None:
+            raise ValueError("the postgres backend needs dsn: {env: INCIDENTCTL_JOURNAL_DSN} (or {file: PATH})")
+        if self.backend == "folder" and (self.dsn is not None or self.spool is not None):
+            raise ValueError("dsn and spool are for backend: postgres; the folder journal needs neither")
+        return self
 
 
 def _check_regex(value: str | None) -> str | None:

@@ -1,0 +1,115 @@
+"""Connecting to the team journal: psycopg 3, one connection per command, errors in our own words.
+
+psycopg is imported here and in the other modules of this package only, and only when a postgres journal is
+opened, so a folder-journal user never pays for it. The DSN is a secret (it may carry a password): messages name
+the database as ``host:port/dbname`` and nothing more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from incidentctl.errors import JournalError, UnreachableError
+
+if TYPE_CHECKING:
+    import psycopg
+
+#: What the journal's connections call themselves in ``pg_stat_activity``.
+APPLICATION_NAME = "incidentctl"
+
+
+class JournalUnreachableError(UnreachableError):
+    """The team journal's database cannot be reached (refused, timed out, or gone in the middle of a command).
+
+    The spooling wrapper catches exactly this one and records the event locally instead; anything else (a wrong
+    password, a missing schema) is a mistake to fix, not an outage to ride out, and is never spooled."""
+
+    reason = "JournalUnreachable"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The database a DSN points at, as messages may show it (no user's password, no options)."""
+
+    dsn: str
+    host: str
+    port: str
+    dbname: str
+    user: str
+
+    def __str__(self) -> str:
+        return f"postgres://{self.host}:{self.port}/{self.dbname}"
+
+
+def parse_dsn(dsn: str) -> Target:
+    """Read a libpq DSN or URL; a ConfigError (never echoing the DSN) when it is not one."""
+    from psycopg import conninfo
+
+    try:
+        parts = conninfo.conninfo_to_dict(dsn)
+    except Exception as e:  # psycopg.ProgrammingError; its message can quote the DSN, so it is not passed on
+        raise JournalError(
+            "the team journal's DSN is not a PostgreSQL connection string",
+            hint="give it as postgresql://user@host:5432/dbname or 'host=... dbname=...'",
+        ) from e
+    host = str(parts.get("host") or parts.get("hostaddr") or "localhost")
+    return Target(
+        dsn=dsn,
+        host=host,
+        port=str(parts.get("port") or "5432"),
+        dbname=str(parts.get("dbname") or parts.get("user") or "postgres"),
+        user=str(parts.get("user") or ""),
+    )
+
+
+def connect(target: Target, *, timeout: float) -> psycopg.Connection[Any]:
+    """An autocommit connection (each read sees what is committed; writes open their own transactions)."""
+    import psycopg
+
+    try:
+        return psycopg.connect(
+            target.dsn,
+            autocommit=True,
+            connect_timeout=max(1, round(timeout)),
+            application_name=APPLICATION_NAME,
+        )
+    except psycopg.OperationalError as e:
+        raise translate(e, target) from e
+
+
+def translate(error: Exception, target: Target) -> JournalError | JournalUnreachableError:
+    """The driver's error as ours: unreachable (spool it) or a problem to fix (say what)."""
+    import psycopg
+    from psycopg import errors
+
+    text = _first_line(error)
+    if isinstance(error, errors.InvalidPassword | errors.InvalidAuthorizationSpecification):
+        return JournalError(
+            f"the team journal at {target} refused the credentials: {text}",
+            hint="check the user and password in the journal's DSN secret",
+        )
+    if isinstance(error, errors.InvalidCatalogName):
+        return JournalError(f"the team journal's database {target.dbname!r} does not exist on {target.host}")
+    if isinstance(error, errors.InsufficientPrivilege):
+        return JournalError(
+            f"the team journal at {target} refused: {text}",
+            hint=f"the database user needs to read and write the incidentctl schema in {target.dbname}",
+        )
+    if isinstance(error, psycopg.OperationalError):
+        lowered = text.lower()
+        if "password authentication failed" in lowered or "no password supplied" in lowered:
+            return JournalError(
+                f"the team journal at {target} refused the credentials: {text}",
+                hint="check the user and password in the journal's DSN secret",
+            )
+        if "does not exist" in lowered and "database" in lowered:
+            return JournalError(f"the team journal's database {target.dbname!r} does not exist on {target.host}")
+        return JournalUnreachableError(f"cannot reach the team journal at {target}: {text}")
+    return JournalError(f"the team journal at {target} failed: {text}")
+
+
+def _first_line(error: Exception) -> str:
+    """libpq's message without its detail lines (and without the DSN, which libpq never repeats)."""
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

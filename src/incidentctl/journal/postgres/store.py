@@ -1,0 +1,350 @@
+"""The team journal: incidents and their events as rows, with the folder journal's contract.
+
+- **Ids** come from a per-year counter row, incremented in the declaring transaction (the row lock orders
+  concurrent declarations), so ``INC-<year>-<NNN>`` is never handed out twice.
+- **Appends** lock the incident's row (``SELECT ... FOR UPDATE``) for the length of one transaction: the
+  decision of :meth:`append_if` is made on the timeline as it is at that moment, and the event is written in the
+  same transaction. Events under one incident therefore get their ``seq`` in the order they were decided, which
+  is what lets a reader catch up incrementally with ``seq > last``.
+- **Readers** see only committed rows, so never half an event. **Events** are never updated or deleted (a
+  trigger refuses it); each has a unique ``event_id``, so a retried append or a re-sent spool writes it once.
+- Every append ends with ``pg_notify`` on :data:`~incidentctl.journal.postgres.schema.CHANNEL`, which is what
+  ``incident timeline --follow`` on another laptop wakes up to.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from incidentctl.core.events import journal_data
+from incidentctl.core.incident import (
+    STATE_FROM_TIMELINE,
+    Damage,
+    Declaration,
+    Event,
+    EventKind,
+    Incident,
+    TimelineError,
+    apply,
+    fold,
+    format_incident_id,
+    new_event_id,
+    normalize_incident_id,
+    parse_incident_id,
+    recover,
+    replay,
+)
+from incidentctl.errors import JournalError, NotFoundError, UsageError
+from incidentctl.journal.base import AppendResult, Decide, DecideOnTimeline
+from incidentctl.journal.postgres.connect import JournalUnreachableError, Target, connect, translate
+from incidentctl.journal.postgres.schema import CHANNEL, SCHEMA, require_current
+from incidentctl.journal.query import IncidentQuery, select
+from incidentctl.journal.records import MAX_LINE_BYTES, encode_event
+
+if TYPE_CHECKING:
+    import psycopg
+
+T = TypeVar("T")
+
+_EVENT_COLUMNS = "seq, event_id, time, actor, kind, data::text"
+
+
+@dataclass
+class _Cached:
+    """One incident as far as this process has read it: events in ``seq`` order and their fold."""
+
+    last_seq: int = 0
+    events: list[Event] = field(default_factory=list)
+    incident: Incident | None = None
+    problems: list[Damage] = field(default_factory=list)
+
+
+class PostgresJournal:
+    """The team journal; satisfies :class:`incidentctl.journal.base.JournalStore`."""
+
+    def __init__(
+        self, target: Target, *, clock: Callable[[], datetime], actor: str, connect_timeout: float = 5.0
+    ) -> None:
+        self.target = target
+        self.actor = actor.replace("\0", "\ufffd")  # PostgreSQL text holds no NUL
+        self._clock = clock
+        self._timeout = connect_timeout
+        self._conn: psycopg.Connection[Any] | None = None
+        self._listener: psycopg.Connection[Any] | None = None
+        self._cache: dict[str, _Cached] = {}
+        self._warnings: list[str] = []
+
+    @property
+    def location(self) -> str:
+        return str(self.target)
+
+    # --- writing --------------------------------------------------------------------------------------------
+
+    def declare(self, declaration: Declaration) -> Incident:
+        now = self._now()
+        event_id = new_event_id()
+
+        def work(conn: psycopg.Connection[Any]) -> Incident:
+            with conn.transaction():
+                row = conn.execute(
+                    f"""INSERT INTO {SCHEMA}.id_counters AS c (year, last_number) VALUES (%s, 1)
+                        ON CONFLICT (year) DO UPDATE SET last_number = c.last_number + 1
+                        RETURNING last_number""",
+                    (now.year,),
+                ).fetchone()
+                assert row is not None
+                incident_id = format_incident_id(now.year, int(row[0]))
+                event = Event(
+                    time=now,
+                    actor=self.actor,
+                    kind=EventKind.DECLARED,
+                    data=declaration.event_data(incident_id),
+                    id=event_id,
+                )
+                conn.execute(
+                    f"INSERT INTO {SCHEMA}.incidents (id, year, number) VALUES (%s, %s, %s)",
+                    (incident_id, now.year, int(row[0])),
+                )
+                self._insert(conn, incident_id, event)
+                self._notify(conn, incident_id)
+            return fold([event])
+
+        return self._run(work)
+
+    def append(
+        self, incident_id: str, kind: str, data: Mapping[str, Any], *, event_id: str | None = None
+    ) -> AppendResult:
+        return self.append_if(incident_id, kind, lambda _: data, event_id=event_id)
+
+    def append_if(self, incident_id: str, kind: str, decide: Decide, *, event_id: str | None = None) -> AppendResult:
+        return self.append_if_timeline(incident_id, kind, lambda incident, _: decide(incident), event_id=event_id)
+
+    def append_if_timeline(
+        self, incident_id: str, kind: str, decide: DecideOnTimeline, *, event_id: str | None = None
+    ) -> AppendResult:
+        incident_id = normalize_incident_id(incident_id)
+        chosen_id = event_id or new_event_id()
+
+        def work(conn: psycopg.Connection[Any]) -> AppendResult:
+            with conn.transaction():
+                self._lock(conn, incident_id)
+                cached = self._refresh(conn, incident_id)
+                incident = self._incident(incident_id, cached)
+                recorded = next((e for e in cached.events if e.id == chosen_id), None)
+                if recorded is not None:  # a retry of an append that was made: it stands
+                    return AppendResult(incident, recorded)
+                data = decide(incident, list(cached.events))
+                if data is None:
+                    return AppendResult(incident, None)
+                event = Event(
+                    time=self._now(), actor=self.actor, kind=kind, data=journal_data(kind, data), id=chosen_id
+                )
+                if not self._insert(conn, incident_id, event):
+                    raise JournalError(f"event id {chosen_id} is already recorded under another incident")
+                self._notify(conn, incident_id)
+            return AppendResult(apply(incident, event), event)
+
+        return self._run(work)
+
+    def ingest(self, incident_id: str, events: Sequence[Event]) -> int:
+        incident_id = normalize_incident_id(incident_id)
+        parsed = parse_incident_id(incident_id)
+        if parsed is None:  # normalize_incident_id refuses these; this is for the type checker
+            raise UsageError(f"{incident_id!r} is not an incident id")
+        if any(not event.id for event in events):
+            raise ValueError("ingested events keep their ids: every one needs one")
+
+        def work(conn: psycopg.Connection[Any]) -> int:
+            written = 0
+            with conn.transaction():
+                exists = conn.execute(
+                    f"SELECT 1 FROM {SCHEMA}.incidents WHERE id = %s FOR UPDATE", (incident_id,)
+                ).fetchone()
+                if exists is None:
+                    if not events or events[0].kind != EventKind.DECLARED:
+                        raise JournalError(
+                            f"{incident_id} is not in {self.location}, and these events do not declare it"
+                        )
+                    conn.execute(
+                        f"INSERT INTO {SCHEMA}.incidents (id, year, number) VALUES (%s, %s, %s)",
+                        (incident_id, *parsed),
+                    )
+                    conn.execute(  # ids declared here later must not collide with the one copied in
+                        f"""INSERT INTO {SCHEMA}.id_counters AS c (year, last_number) VALUES (%s, %s)
+                            ON CONFLICT (year) DO UPDATE
+                            SET last_number = greatest(c.last_number, excluded.last_number)""",
+                        parsed,
+                    )
+                for event in events:
+                    written += self._insert(conn, incident_id, event)
+                if written:
+                    self._notify(conn, incident_id)
+            return written
+
+        return self._run(work)
+
+    # --- reading --------------------------------------------------------------------------------------------
+
+    def get(self, incident_id: str) -> Incident:
+        incident_id = normalize_incident_id(incident_id)
+
+        def work(conn: psycopg.Connection[Any]) -> Incident:
+            self._require(conn, incident_id)
+            return self._incident(incident_id, self._refresh(conn, incident_id))
+
+        return self._run(work)
+
+    def timeline(self, incident_id: str) -> list[Event]:
+        incident_id = normalize_incident_id(incident_id)
+
+        def work(conn: psycopg.Connection[Any]) -> list[Event]:
+            self._require(conn, incident_id)
+            return list(self._refresh(conn, incident_id).events)
+
+        return self._run(work)
+
+    def incidents(self, query: IncidentQuery | None = None) -> list[Incident]:
+        def work(conn: psycopg.Connection[Any]) -> list[Incident]:
+            rows = conn.execute(
+                f"""SELECT i.id, coalesce(max(e.seq), 0) FROM {SCHEMA}.incidents i
+                    LEFT JOIN {SCHEMA}.events e ON e.incident_id = i.id GROUP BY i.id"""
+            ).fetchall()
+            found = []
+            for incident_id, last in rows:
+                cached = self._cache.get(incident_id)
+                if cached is None or cached.last_seq < last:
+                    cached = self._refresh(conn, incident_id)
+                found.append(self._incident(incident_id, cached))
+            return found
+
+        return select(self._run(work), query)
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """LISTEN on a connection of its own (the main one may be in a transaction), woken by any append."""
+
+        def work(conn: psycopg.Connection[Any]) -> bool:
+            listener = self._listener
+            if listener is None:
+                listener = self._listener = connect(self.target, timeout=self._timeout)
+                listener.execute(f"LISTEN {CHANNEL}")
+            for _ in listener.notifies(timeout=timeout, stop_after=1):
+                return True
+            return False
+
+        return self._run(work)
+
+    def drain_warnings(self) -> list[str]:
+        warnings, self._warnings = self._warnings, []
+        return warnings
+
+    def close(self) -> None:
+        for conn in (self._conn, self._listener):
+            if conn is not None:
+                conn.close()
+        self._conn = self._listener = None
+
+    # --- internals ------------------------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        return now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now.astimezone(timezone.utc)
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            conn = connect(self.target, timeout=self._timeout)
+            try:
+                require_current(conn, self.location)
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    def _run(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """Run ``work`` on the connection, with the driver's errors in our words (and a lost connection dropped)."""
+        import psycopg
+
+        try:
+            return work(self._connection())
+        except psycopg.Error as e:
+            error = translate(e, self.target)
+            if isinstance(error, JournalUnreachableError):
+                self.close()
+            raise error from e
+
+    def _lock(self, conn: psycopg.Connection[Any], incident_id: str) -> None:
+        row = conn.execute(f"SELECT 1 FROM {SCHEMA}.incidents WHERE id = %s FOR UPDATE", (incident_id,)).fetchone()
+        if row is None:
+            raise self._not_found(incident_id)
+
+    def _require(self, conn: psycopg.Connection[Any], incident_id: str) -> None:
+        if incident_id in self._cache:
+            return
+        row = conn.execute(f"SELECT 1 FROM {SCHEMA}.incidents WHERE id = %s", (incident_id,)).fetchone()
+        if row is None:
+            raise self._not_found(incident_id)
+
+    def _not_found(self, incident_id: str) -> NotFoundError:
+        return NotFoundError(
+            f"incident {incident_id} not found",
+            hint=f"'incidentctl incident list --all' shows the ids in {self.location}",
+        )
+
+    def _insert(self, conn: psycopg.Connection[Any], incident_id: str, event: Event) -> bool:
+        """Write one event unless its id is already recorded; True when written."""
+        line = encode_event(event)  # the same checks as a folder line: a registered kind, a payload it takes
+        if len(line) > MAX_LINE_BYTES:
+            raise UsageError(
+                f"this {event.kind} event is too large for the journal ({len(line):,} bytes, at most "
+                f"{MAX_LINE_BYTES:,})",
+                hint="keep long output in a file and refer to it",
+            )
+        data = json.dumps(journal_data(event.kind, event.data), ensure_ascii=False, separators=(",", ":"))
+        row = conn.execute(
+            f"""INSERT INTO {SCHEMA}.events (incident_id, event_id, time, actor, kind, data)
+                VALUES (%s, %s, %s, %s, %s, %s::json) ON CONFLICT (event_id) DO NOTHING RETURNING seq""",
+            (incident_id, event.id, event.time, event.actor.replace("\0", "\ufffd"), event.kind, data),
+        ).fetchone()
+        return row is not None
+
+    def _notify(self, conn: psycopg.Connection[Any], incident_id: str) -> None:
+        conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, incident_id))  # delivered at commit, or never
+
+    def _refresh(self, conn: psycopg.Connection[Any], incident_id: str) -> _Cached:
+        """Read what was committed since the last read of this incident, and fold it on."""
+        cached = self._cache.setdefault(incident_id, _Cached())
+        rows = conn.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM {SCHEMA}.events WHERE incident_id = %s AND seq > %s ORDER BY seq",
+            (incident_id, cached.last_seq),
+        ).fetchall()
+        for seq, event_id, when, actor, kind, data in rows:
+            event = Event(
+                time=when.astimezone(timezone.utc), actor=actor, kind=kind, data=json.loads(data), id=event_id
+            )
+            try:
+                cached.incident = replay(cached.incident, event, incident_id=incident_id, index=len(cached.events))
+            except TimelineError as e:
+                cached.problems.append(
+                    Damage(f"{incident_id} event {event_id}", f"cannot replay this {kind!r} event: {e}")
+                )
+            cached.events.append(event)
+            cached.last_seq = seq
+        return cached
+
+    def _incident(self, incident_id: str, cached: _Cached) -> Incident:
+        folded = cached.incident
+        if folded is not None and folded.state_from == STATE_FROM_TIMELINE and not cached.problems:
+            return folded
+        problems = list(cached.problems)
+        if folded is None or folded.state_from != STATE_FROM_TIMELINE:
+            problems.append(Damage(incident_id, "has no declaration in the team journal"))
+        incident = recover(incident_id, folded, problems, since=self._now())
+        for problem in problems:
+            message = f"{problem.where}: {problem.problem}"
+            if message not in self._warnings:
+                self._warnings.append(message)
+        return incident
