@@ -153,6 +153,8 @@ def test_an_incident_from_declaration_to_resolution(cli: Cli) -> None:
     timeline = cli.json("incident", "timeline", incident_id)
     assert timeline["kind"] == "Timeline"
     assert timeline["data"]["incident"] == incident_id
+    ids = [event.pop("id") for event in timeline["data"]["events"]]
+    assert len(set(ids)) == len(ids) == 6, "every event has an id of its own"
     assert [e["kind"] for e in timeline["data"]["events"]] == [
         "declared",
         "acknowledged",
@@ -305,6 +307,8 @@ def test_a_note_event_as_json(cli: Cli) -> None:
     incident_id = cli.declare()
     document = cli.json("incident", "note", incident_id, "rolled back gateway to revision 41")
     assert document["kind"] == "Event"
+    recorded = json.loads((cli.journal_dir / incident_id / "timeline.jsonl").read_text().splitlines()[-1])
+    assert document["data"]["event"].pop("id") == recorded["id"], "the id shown is the one recorded"
     assert document["data"]["event"] == {
         "time": "2026-03-14T14:30:00Z",
         "actor": "alice",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,9 @@ def test_roles_are_assigned_journaled_and_shown(cli: Cli) -> None:
     result = cli.ok("incident", "assign", incident_id, "--commander", "carol", "--tech-lead", "dave")
     assert result.stdout == f"{incident_id}: roles: incident commander carol, technical lead dave\n"
 
-    assert timeline_lines(cli, incident_id)[-1] == {
+    last = timeline_lines(cli, incident_id)[-1]
+    assert uuid.UUID(str(last.pop("id")))
+    assert last == {
         "time": "2026-03-14T14:33:00Z",
         "actor": "alice",
         "kind": "roles_assigned",

@@ -83,10 +83,20 @@ _GITIGNORE = "# written by incidentctl: lock and temporary files, not records\n*
 class Journal:
     """The folder-per-incident store; satisfies :class:`incidentctl.journal.base.JournalStore`."""
 
-    def __init__(self, directory: Path, *, clock: Callable[[], datetime], actor: str) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        clock: Callable[[], datetime],
+        actor: str,
+        event_ids: Callable[[], str] = new_event_id,
+    ) -> None:
         self.directory = directory
         self.actor = actor
         self._clock = clock
+        #: Where new events' ids come from: random, except for a history that must be the same bytes every time
+        #: (the sandbox's seeded past incidents).
+        self._event_ids = event_ids
         self._warnings: list[str] = []
         self._readers: dict[str, TimelineReader] = {}
 
@@ -101,7 +111,7 @@ class Journal:
         self._ensure_directory()
         incident_id = self._claim_id(now.year)
         data = declaration.event_data(incident_id)
-        event = Event(time=now, actor=self.actor, kind=EventKind.DECLARED, data=data, id=new_event_id())
+        event = Event(time=now, actor=self.actor, kind=EventKind.DECLARED, data=data, id=self._event_ids())
         with self._locked(incident_id):
             self._write(incident_id, _encode_checked(event))
         _fsync_directory(self.directory / incident_id)  # the new file's name is as durable as its content
@@ -132,7 +142,7 @@ class Journal:
                 actor=self.actor,
                 kind=kind,
                 data=journal_data(kind, data),
-                id=event_id or new_event_id(),
+                id=event_id or self._event_ids(),
             )
             payload = b"" if timeline.ends_with_newline or timeline.line_count == 0 else b"\n"
             if timeline.torn_line is not None:
@@ -141,7 +151,7 @@ class Journal:
                     actor=self.actor,
                     kind=JOURNAL_REPAIRED,
                     data={"line": timeline.torn_line, "reason": "an interrupted write; the line is ignored"},
-                    id=new_event_id(),
+                    id=self._event_ids(),
                 )
                 payload += encode_event(repair)
                 incident = apply(incident, repair)

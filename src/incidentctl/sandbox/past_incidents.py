@@ -33,6 +33,7 @@ import os
 import random
 import shutil
 import tempfile
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -229,7 +230,13 @@ def _generate(runbook: Runbook, directory: Path, incidents: int, days: int, seed
     clock = _Clock(now)
     # one store for every writer, its actor set before each write: its reader follows each timeline as it
     # grows, where one store per actor would read every timeline again
-    store = Journal(directory, clock=clock, actor=TRIAGE_ACTOR)
+    ids = random.Random(f"{seed}/event-ids")  # apart from the plan's draws, so ids never change the history
+    store = Journal(
+        directory,
+        clock=clock,
+        actor=TRIAGE_ACTOR,
+        event_ids=lambda: str(uuid.UUID(int=ids.getrandbits(128), version=4)),
+    )
 
     def as_actor(actor: str) -> Journal:
         store.actor = actor
