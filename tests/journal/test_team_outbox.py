@@ -196,7 +196,8 @@ def test_two_laptops_flushing_at_once_send_each_message_once(
             DSN_ENV: journal_dsn,
         }
         command = [sys.executable, "-m", "incidentctl", "--runbook", str(comms.runbook_path)]
-        return subprocess.Popen([*command, "communicate", "flush", incident, "-o", "json"], env=env, stdout=-1)
+        flush = [*command, "communicate", "flush", incident, "-o", "json"]
+        return subprocess.Popen(flush, env=env, stdout=subprocess.PIPE)
 
     flushers = [flusher(alice, "alice-cron"), flusher(bob, "bob-cron")]
     outputs = [json.loads(p.communicate(timeout=120)[0]) for p in flushers]
