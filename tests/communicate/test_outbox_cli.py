@@ -126,6 +126,35 @@ def test_a_torn_last_line_loses_no_queued_message(comms: Comms, httpx_mock: HTTP
     assert entry["state"] == "sent"
 
 
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        {"key": "{key}", "attempt": "many"},  # a field of the wrong type
+        {"key": "{key}", "attempt": -1, "host": ["not", "a", "host"]},
+        {"key": ["{key}"]},  # the key itself of the wrong type
+    ],
+)
+def test_a_hand_edited_outbox_event_is_skipped_not_a_crash(
+    comms: Comms, httpx_mock: HTTPXMock, damaged: dict[str, object]
+) -> None:
+    httpx_mock.add_response(url=HOOK, status_code=503, is_reusable=True)
+    incident = comms.declare()
+    comms.json("communicate", "send", "initial", "--to", "hook", code=4)
+    key = f"{incident}/initial-1/hook"
+    data = json.loads(json.dumps(damaged).replace("{key}", key))
+    timeline = comms.root / "incidents" / incident / "timeline.jsonl"
+    with timeline.open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"time": "2026-03-14T14:31:00Z", "actor": "bob", "kind": "message_sending", "data": data}))
+        f.write("\n")
+
+    [entry] = comms.json("communicate", "status")["data"]["entries"]
+    assert (entry["key"], entry["state"]) == (key, "queued"), "the damaged claim is not taken for a real one"
+    httpx_mock.reset()
+    httpx_mock.add_response(url=HOOK, status_code=200)
+    assert [o["state"] for o in comms.json("communicate", "flush")["data"]["outcomes"]] == ["sent"]
+    assert len(httpx_mock.get_requests()) == 1
+
+
 # --- status: every state, who and when ---------------------------------------------------------------------
 
 

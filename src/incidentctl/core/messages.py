@@ -86,6 +86,8 @@ def fold_outbox(timeline: Iterable[Any]) -> dict[str, OutboxEntry]:
 
     entries: dict[str, OutboxEntry] = {}
     for event in timeline:
+        if event.kind.startswith("message") and not _readable(event):
+            continue  # a hand-edited or damaged record: the timeline reports it; the outbox goes on without it
         data: Mapping[str, Any] = event.data
         if event.kind == EventKind.MESSAGES_QUEUED:
             for m in data.get("messages") or []:
@@ -187,3 +189,17 @@ def last_cadence_message(entries: Sequence[OutboxEntry]) -> OutboxEntry | None:
         if e.kind in CADENCE_KINDS and e.state == "sent" and e.sent_at is not None and e.channel_kind != "manual"
     ]
     return max(sent, key=lambda e: e.sent_at or e.queued_at) if sent else None
+
+
+def _readable(event: Any) -> bool:
+    """Whether the event's payload is what its kind takes (its fields are read below without further checks)."""
+    from incidentctl.core.events import PayloadError, spec
+
+    found = spec(event.kind)
+    if found is None:
+        return False
+    try:
+        found.read(event.data)
+    except PayloadError:
+        return False
+    return True
