@@ -568,24 +568,26 @@ def _fsync_directory(path: Path) -> None:
             os.close(fd)
 
 
-def _not_yet_recorded(incident_id: str, timeline: TimelineView, events: Sequence[Event], location: str) -> list[Event]:
-    """The events of ``events`` this timeline does not hold (by id, each once), refusing a declaration that is
-    not the one recorded here: that is another incident under the same number."""
+def _not_yet_recorded(
+    incident_id: str, timeline: TimelineView, events: Sequence[Event], location: str
+) -> list[Event]:
+    """The events of ``events`` this timeline does not hold (by id, each once). Refused when both declare the
+    incident under different event ids: that is another incident under the same number, never merged. (A second
+    declaration further on is copied as it stands: damage where it came from, named as damage here too.)"""
     known = {event.id for _, event in timeline.events}
-    declared = next((event for _, event in timeline.events if event.kind == EventKind.DECLARED), None)
+    here = next((event for _, event in timeline.events if event.kind == EventKind.DECLARED), None)
+    theirs = next((event for event in events if event.kind == EventKind.DECLARED), None)
+    if here is not None and theirs is not None and here.id != theirs.id:
+        raise JournalError(
+            f"{incident_id} in {location} is another incident (declared by event {here.id}, not {theirs.id}): "
+            "not merged",
+            where=f"{incident_id}/{TIMELINE}",
+        )
     fresh: list[Event] = []
     for event in events:
-        if event.id in known:
-            continue
-        if event.kind == EventKind.DECLARED and (timeline.events or fresh):
-            declared = declared or next((e for e in fresh if e.kind == EventKind.DECLARED), None)
-            here = f"declared by event {declared.id}" if declared is not None else "recorded without a declaration"
-            raise JournalError(
-                f"{incident_id} in {location} is another incident ({here}, not {event.id}): not merged",
-                where=f"{incident_id}/{TIMELINE}",
-            )
-        known.add(event.id)
-        fresh.append(event)
+        if event.id not in known:
+            known.add(event.id)
+            fresh.append(event)
     return fresh
 
 
