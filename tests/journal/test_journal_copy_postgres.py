@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from incidentctl.core.incident import Declaration, Event
-from incidentctl.errors import UnreachableError
+from incidentctl.errors import JournalError, UnreachableError
 from incidentctl.exitcodes import ExitCode
 from incidentctl.journal.copy import Outcome, copy_journal
 from incidentctl.journal.postgres.connect import parse_dsn
@@ -158,3 +158,18 @@ def test_an_unreachable_database_stops_the_copy_before_anything(source: Journal)
     with pytest.raises(UnreachableError) as caught:
         copy_journal(source, gone)
     assert "hunter2" not in str(caught.value)
+
+
+def test_the_team_journals_ingest_refuses_another_declaration_itself(
+    source: Journal, database: PostgresJournal
+) -> None:
+    """What the copy checks first, the store checks again under the incident's row lock: a declaration made in
+    between (another laptop drawing the same number) is still never merged into."""
+    laptop = team(database.target.dsn, "erin", clock=lambda: datetime(2026, 2, 1, tzinfo=timezone.utc))
+    laptop.declare(Declaration(title="Someone else's incident", severity="P4"))
+    laptop.close()
+
+    with pytest.raises(JournalError, match="is another incident"):
+        database.ingest("INC-2026-001", source.timeline("INC-2026-001"))
+    assert [e.actor for e in database.timeline("INC-2026-001")] == ["erin"]
+    assert database.ingest("INC-2026-001", database.timeline("INC-2026-001")) == 0  # its own events: nothing new

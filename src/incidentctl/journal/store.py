@@ -568,9 +568,7 @@ def _fsync_directory(path: Path) -> None:
             os.close(fd)
 
 
-def _not_yet_recorded(
-    incident_id: str, timeline: TimelineView, events: Sequence[Event], location: str
-) -> list[Event]:
+def _not_yet_recorded(incident_id: str, timeline: TimelineView, events: Sequence[Event], location: str) -> list[Event]:
     """The events of ``events`` this timeline does not hold (by id, each once). Refused when both declare the
     incident under different event ids: that is another incident under the same number, never merged. (A second
     declaration further on is copied as it stands: damage where it came from, named as damage here too.)"""

@@ -26,7 +26,8 @@ def incident_lines(item: IncidentCopy, *, dry_run: bool) -> list[str]:
     elif item.reason is not None:  # damaged, and nothing could be copied
         head = f"damaged: {item.reason}"
     else:
-        head = f"damaged: {verb} {_events(item.copied)} of {item.events} readable ({item.present} already there)"
+        there = f", {item.present} already there" if item.present else ""
+        head = f"damaged: {verb} {_events(item.copied)} of {item.events} readable{there}"
     lines = [f"{item.id}  {one_line(head)}"]
     lines += [f"    {one_line(p.where)}: {one_line(p.problem)}" for p in item.problems[:SHOWN_PROBLEMS]]
     if len(item.problems) > SHOWN_PROBLEMS:
@@ -44,12 +45,12 @@ def summary_line(result: CopyResult) -> str:
             (Outcome.DAMAGED, "damaged"),
             (Outcome.FAILED, "failed"),
         )
-        if result.count(outcome) or outcome is Outcome.COPIED
+        if result.count(outcome)
     ]
     what = f"{len(result.incidents)} incident{'' if len(result.incidents) == 1 else 's'}"
     verb = "dry run: would copy" if result.dry_run else "copied"
     tail = "; nothing written" if result.dry_run else ""
     return one_line(
         f"{verb} {_events(result.copied)} from {result.source} to {result.destination} "
-        f"({what}: {', '.join(counts)}){tail}"
+        f"({what}{': ' if counts else ''}{', '.join(counts)}){tail}"
     )
