@@ -6,13 +6,16 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import psycopg
 import pytest
+from tests import pgserver
 
 from incidentctl.core.incident import Declaration, Event
 from incidentctl.errors import JournalError, UnreachableError
 from incidentctl.exitcodes import ExitCode
-from incidentctl.journal.copy import Outcome, copy_journal
+from incidentctl.journal.copy import IncidentCopy, Outcome, copy_journal
 from incidentctl.journal.postgres.connect import parse_dsn
+from incidentctl.journal.postgres.schema import migrate
 from incidentctl.journal.postgres.store import PostgresJournal
 from incidentctl.journal.store import Journal
 
@@ -173,3 +176,30 @@ def test_the_team_journals_ingest_refuses_another_declaration_itself(
         database.ingest("INC-2026-001", source.timeline("INC-2026-001"))
     assert [e.actor for e in database.timeline("INC-2026-001")] == ["erin"]
     assert database.ingest("INC-2026-001", database.timeline("INC-2026-001")) == 0  # its own events: nothing new
+
+
+def test_a_server_that_goes_away_mid_copy_stops_it_and_the_next_run_writes_each_event_once(
+    source: Journal, own_postgres_server: pgserver.PostgresServer
+) -> None:
+    dsn = own_postgres_server.create_database()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        migrate(conn, applied_by="tests")
+    store = team(dsn)
+
+    def stop_after_the_first(item: IncidentCopy) -> None:
+        if item.id == "INC-2025-001":
+            own_postgres_server.stop(mode="immediate")
+
+    with pytest.raises(UnreachableError):
+        copy_journal(source, store, on_incident=stop_after_the_first)
+    own_postgres_server.start()
+    resumed = copy_journal(source, team(dsn))
+
+    assert [(i.id, i.outcome) for i in resumed.incidents] == [
+        ("INC-2025-001", Outcome.PRESENT),
+        ("INC-2026-001", Outcome.COPIED),
+        ("INC-2026-002", Outcome.COPIED),
+    ]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute("SELECT count(*), count(DISTINCT event_id) FROM incidentctl.events").fetchone()
+    assert row == (15, 15)
