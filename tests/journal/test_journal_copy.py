@@ -281,6 +281,18 @@ def test_ingest_refuses_an_empty_incident_folder(source: Journal, tmp_path: Path
     assert list((tmp_path / "to" / "INC-2026-001").iterdir()) == []
 
 
+def test_ingest_writes_beside_the_evidence_a_team_journal_keeps_in_the_folder(source: Journal, tmp_path: Path) -> None:
+    evidence = tmp_path / "to" / "INC-2026-001" / "evidence" / "pods.json"
+    evidence.parent.mkdir(parents=True)
+    evidence.write_text("{}", encoding="utf-8")
+    target = folder(tmp_path / "to")
+
+    assert target.ingest("INC-2026-001", source.timeline("INC-2026-001")) == 3
+
+    assert shape(target.timeline("INC-2026-001")) == shape(source.timeline("INC-2026-001"))
+    assert evidence.read_text(encoding="utf-8") == "{}"
+
+
 def test_ingest_closes_off_a_torn_last_line_first(source: Journal, tmp_path: Path) -> None:
     target = folder(tmp_path / "to")
     events = source.timeline("INC-2026-001")

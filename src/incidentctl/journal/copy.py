@@ -139,7 +139,7 @@ def _copy_one(source: JournalStore, destination: JournalStore, incident_id: str,
         known = {event.id for event in there or ()}
         fresh = [event for event in events if event.id not in known]
         copied = len(fresh) if dry_run or not fresh else destination.ingest(incident_id, fresh)
-    except (JournalError, UsageError) as e:  # this incident alone; an unreachable destination raises on
+    except (JournalError, UsageError) as e:  # this incident alone: an UnreachableError is not caught, it ends the copy
         return IncidentCopy(incident_id, Outcome.FAILED, 0, 0, 0, (), str(e))
     outcome = Outcome.DAMAGED if problems else Outcome.COPIED if copied else Outcome.PRESENT
     return IncidentCopy(incident_id, outcome, len(events), copied, len(events) - len(fresh), tuple(problems))

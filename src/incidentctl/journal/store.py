@@ -242,9 +242,12 @@ class Journal:
         return len(fresh)
 
     def _claim_for_ingest(self, incident_id: str, events: Sequence[Event]) -> bool:
-        """Make the incident's folder if it has none (True: this call made it). A folder that exists without a
-        record is a declaration in progress, or one a crash left: writing into it could put two declarations
-        in one timeline, so it is refused with what to check."""
+        """Make the incident's folder if it has none (True: this call made it).
+
+        A folder that exists without a record but holds other files is one the team journal keeps evidence and
+        drafts in (``journal.dir`` with the postgres backend): the copy goes in beside them. An empty one (or one
+        with only the lock) is a declaration in progress, or one a crash left: writing into it could put two
+        declarations in one timeline, so it is refused with what to check."""
         folder = self.directory / incident_id
         self._refuse_linked_folder(incident_id)
         try:
@@ -257,6 +260,8 @@ class Journal:
         try:
             os.mkdir(folder)
         except FileExistsError:
+            if _holds_more_than_a_lock(folder):
+                return False
             raise JournalError(
                 f"{folder} exists but holds no record (a declaration in progress, or one a crash interrupted)",
                 hint=f"if no incidentctl is writing to {self.directory}, remove the empty folder and copy again",
@@ -587,6 +592,13 @@ def _not_yet_recorded(incident_id: str, timeline: TimelineView, events: Sequence
             known.add(event.id)
             fresh.append(event)
     return fresh
+
+
+def _holds_more_than_a_lock(folder: Path) -> bool:
+    try:
+        return any(name != LOCK for name in os.listdir(folder))
+    except OSError:
+        return False  # not a folder that can be read: refused as one that holds no record
 
 
 def _release_claim(folder: Path) -> None:
