@@ -199,6 +199,7 @@ def test_with_a_team_journal_in_the_runbook_its_dsn_is_used_and_the_incidents_re
         (["--to", "postgres", "--dsn-env", "TEAM_DSN", "INC-2026-09x"], "is not an incident id"),
         (["--to", "postgres", "--dsn-env", "TEAM_DSN", "INC-2026-009"], "INC-2026-009 is not in"),
         (["--to", "sideways", "--dsn-env", "TEAM_DSN"], "sideways"),
+        (["--to", "folder", "--dir", "runbook.yaml", "--dsn-env", "TEAM_DSN"], "cannot read the journal directory"),
     ],
 )
 def test_a_mistake_on_the_command_line_is_one_line_and_exit_2(
