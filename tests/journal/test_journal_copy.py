@@ -15,6 +15,7 @@ import pytest
 from incidentctl.core.incident import Declaration, Event, new_event_id
 from incidentctl.errors import JournalError, NotFoundError
 from incidentctl.exitcodes import ExitCode
+from incidentctl.journal.base import IngestConflictError
 from incidentctl.journal.copy import Outcome, copy_journal
 from incidentctl.journal.records import legacy_event_id
 from incidentctl.journal.store import Journal
@@ -265,7 +266,7 @@ def test_ingest_refuses_another_declaration_under_the_incidents_lock(source: Jou
     target = folder(tmp_path / "to")
     declare(target, "Another one")
 
-    with pytest.raises(JournalError, match="another incident"):
+    with pytest.raises(IngestConflictError, match="another incident"):
         target.ingest("INC-2026-001", source.timeline("INC-2026-001"))
     assert len(target.timeline("INC-2026-001")) == 1
 

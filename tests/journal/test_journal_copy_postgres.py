@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,8 +11,9 @@ import pytest
 from tests import pgserver
 
 from incidentctl.core.incident import Declaration, Event
-from incidentctl.errors import JournalError, UnreachableError
+from incidentctl.errors import UnreachableError
 from incidentctl.exitcodes import ExitCode
+from incidentctl.journal.base import IngestConflictError
 from incidentctl.journal.copy import IncidentCopy, Outcome, copy_journal
 from incidentctl.journal.postgres.connect import parse_dsn
 from incidentctl.journal.postgres.schema import migrate
@@ -172,7 +173,7 @@ def test_the_team_journals_ingest_refuses_another_declaration_itself(
     laptop.declare(Declaration(title="Someone else's incident", severity="P4"))
     laptop.close()
 
-    with pytest.raises(JournalError, match="is another incident"):
+    with pytest.raises(IngestConflictError, match="is another incident"):
         database.ingest("INC-2026-001", source.timeline("INC-2026-001"))
     assert [e.actor for e in database.timeline("INC-2026-001")] == ["erin"]
     assert database.ingest("INC-2026-001", database.timeline("INC-2026-001")) == 0  # its own events: nothing new
@@ -203,3 +204,25 @@ def test_a_server_that_goes_away_mid_copy_stops_it_and_the_next_run_writes_each_
     with psycopg.connect(dsn, autocommit=True) as conn:
         row = conn.execute("SELECT count(*), count(DISTINCT event_id) FROM incidentctl.events").fetchone()
     assert row == (15, 15)
+
+
+class DeclaredMeanwhile(PostgresJournal):
+    """The team journal, with another laptop declaring the next number just before each ingest is written."""
+
+    def ingest(self, incident_id: str, events: Sequence[Event]) -> int:
+        other = team(self.target.dsn, "erin", clock=lambda: datetime(2026, 2, 1, tzinfo=timezone.utc))
+        other.declare(Declaration(title="Declared while the copy looked", severity="P4"))
+        other.close()
+        return super().ingest(incident_id, events)
+
+
+def test_an_incident_declared_between_the_copys_look_and_its_write_is_a_conflict(
+    source: Journal, journal_dsn: str
+) -> None:
+    racing = DeclaredMeanwhile(parse_dsn(journal_dsn), clock=Clock(), actor="bob")
+
+    (item,) = copy_journal(source, racing, ["INC-2026-001"]).incidents
+    racing.close()
+
+    assert (item.outcome, item.copied) == (Outcome.CONFLICT, 0)
+    assert [e.actor for e in team(journal_dsn).timeline("INC-2026-001")] == ["erin"]

@@ -26,7 +26,7 @@ from incidentctl.core.events import EventKind
 from incidentctl.core.incident import Damage, Event, normalize_incident_id, parse_incident_id
 from incidentctl.errors import JournalError, NotFoundError, UsageError
 from incidentctl.exitcodes import ExitCode
-from incidentctl.journal.base import JournalStore
+from incidentctl.journal.base import IngestConflictError, JournalStore
 from incidentctl.journal.records import encode_event
 
 
@@ -139,6 +139,8 @@ def _copy_one(source: JournalStore, destination: JournalStore, incident_id: str,
         known = {event.id for event in there or ()}
         fresh = [event for event in events if event.id not in known]
         copied = len(fresh) if dry_run or not fresh else destination.ingest(incident_id, fresh)
+    except IngestConflictError as e:  # declared there between the look above and the write (another laptop)
+        return IncidentCopy(incident_id, Outcome.CONFLICT, len(events), 0, 0, tuple(problems), e.message)
     except (JournalError, UsageError) as e:  # this incident alone: an UnreachableError is not caught, it ends the copy
         return IncidentCopy(incident_id, Outcome.FAILED, 0, 0, 0, (), str(e))
     outcome = Outcome.DAMAGED if problems else Outcome.COPIED if copied else Outcome.PRESENT

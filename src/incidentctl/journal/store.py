@@ -59,7 +59,7 @@ from incidentctl.core.incident import (
     recover,
 )
 from incidentctl.errors import JournalError, NotFoundError, UsageError
-from incidentctl.journal.base import AppendResult, Decide, DecideOnTimeline
+from incidentctl.journal.base import AppendResult, Decide, DecideOnTimeline, IngestConflictError
 from incidentctl.journal.query import IncidentQuery, select
 from incidentctl.journal.reader import JOURNAL_REPAIRED, TimelineReader, TimelineView
 from incidentctl.journal.records import MAX_LINE_BYTES, decode_snapshot, encode_event
@@ -581,7 +581,7 @@ def _not_yet_recorded(incident_id: str, timeline: TimelineView, events: Sequence
     here = next((event for _, event in timeline.events if event.kind == EventKind.DECLARED), None)
     theirs = next((event for event in events if event.kind == EventKind.DECLARED), None)
     if here is not None and theirs is not None and here.id != theirs.id:
-        raise JournalError(
+        raise IngestConflictError(
             f"{incident_id} in {location} is another incident (declared by event {here.id}, not {theirs.id}): "
             "not merged",
             where=f"{incident_id}/{TIMELINE}",

@@ -39,7 +39,7 @@ from incidentctl.core.incident import (
     replay,
 )
 from incidentctl.errors import JournalError, NotFoundError, UsageError
-from incidentctl.journal.base import AppendResult, Decide, DecideOnTimeline
+from incidentctl.journal.base import AppendResult, Decide, DecideOnTimeline, IngestConflictError
 from incidentctl.journal.postgres.connect import JournalUnreachableError, Target, connect, translate
 from incidentctl.journal.postgres.schema import CHANNEL, SCHEMA, require_current
 from incidentctl.journal.query import IncidentQuery, select
@@ -202,7 +202,7 @@ class PostgresJournal:
             (incident_id, EventKind.DECLARED),
         ).fetchone()
         if row is not None and row[0] != theirs.id:
-            raise JournalError(
+            raise IngestConflictError(
                 f"{incident_id} in {self.location} is another incident (declared by event {row[0]}, not "
                 f"{theirs.id}): not merged"
             )
