@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -226,3 +227,23 @@ def test_an_incident_declared_between_the_copys_look_and_its_write_is_a_conflict
 
     assert (item.outcome, item.copied) == (Outcome.CONFLICT, 0)
     assert [e.actor for e in team(journal_dsn).timeline("INC-2026-001")] == ["erin"]
+
+
+def test_events_the_database_holds_under_another_incident_are_named_not_counted(
+    source: Journal, database: PostgresJournal, tmp_path: Path
+) -> None:
+    copy_journal(source, database, ["INC-2026-002"])
+    renamed = tmp_path / "renamed"  # the same folder copied under another number (a hand-made "copy")
+    (renamed / "INC-2026-009").mkdir(parents=True)
+    lines = (tmp_path / "from" / "INC-2026-002" / "timeline.jsonl").read_bytes().splitlines(keepends=True)
+    declared = json.loads(lines[0])
+    declared["id"], declared["data"]["id"] = "a-new-declaration", "INC-2026-009"
+    text = json.dumps(declared).encode() + b"\n" + b"".join(lines[1:])
+    (renamed / "INC-2026-009" / "timeline.jsonl").write_bytes(text)
+
+    (item,) = copy_journal(Journal(renamed, clock=Clock(), actor="a"), database).incidents
+
+    assert (item.outcome, item.copied) == (Outcome.DAMAGED, 1)
+    assert [p.problem for p in item.problems] == [
+        f"1 event is recorded under another incident in {database.location} (the same event ids), so not copied here"
+    ]

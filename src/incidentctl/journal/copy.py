@@ -139,6 +139,16 @@ def _copy_one(source: JournalStore, destination: JournalStore, incident_id: str,
         known = {event.id for event in there or ()}
         fresh = [event for event in events if event.id not in known]
         copied = len(fresh) if dry_run or not fresh else destination.ingest(incident_id, fresh)
+        if copied < len(fresh):  # the destination knows these ids, but not under this incident
+            missed = len(fresh) - copied
+            these = "1 event is" if missed == 1 else f"{missed} events are"
+            problems.append(
+                Damage(
+                    incident_id,
+                    f"{these} recorded under another incident in {destination.location} (the same event ids), "
+                    "so not copied here",
+                )
+            )
     except IngestConflictError as e:  # declared there between the look above and the write (another laptop)
         return IncidentCopy(incident_id, Outcome.CONFLICT, len(events), 0, 0, tuple(problems), e.message)
     except (JournalError, UsageError) as e:  # this incident alone: an UnreachableError is not caught, it ends the copy
