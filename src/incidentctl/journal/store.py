@@ -231,14 +231,14 @@ class Journal:
                     return 0
                 payload, incident = self._ingest_payload(incident_id, timeline, incident, fresh)
                 self._write(incident_id, payload)
+                if created:
+                    _fsync_directory(self.directory / incident_id)  # the new file's name is as durable as its lines
+                if incident is not None and incident.state_from != STATE_FROM_EVENTS:
+                    self._write_snapshot(incident)  # under the lock, so an older state never overwrites a newer
         except BaseException:
-            if created:  # nothing was written into the folder this call claimed: give the number back
+            if created and not _has_lines(self.directory / incident_id):  # give back a number nothing was written to
                 _release_claim(self.directory / incident_id)
             raise
-        if created:
-            _fsync_directory(self.directory / incident_id)
-        if incident is not None and incident.state_from != STATE_FROM_EVENTS:
-            self._write_snapshot(incident)
         return len(fresh)
 
     def _claim_for_ingest(self, incident_id: str, events: Sequence[Event]) -> bool:
@@ -599,6 +599,13 @@ def _holds_more_than_a_lock(folder: Path) -> bool:
         return any(name != LOCK for name in os.listdir(folder))
     except OSError:
         return False  # not a folder that can be read: refused as one that holds no record
+
+
+def _has_lines(folder: Path) -> bool:
+    try:
+        return os.path.getsize(folder / TIMELINE) > 0
+    except OSError:
+        return False
 
 
 def _release_claim(folder: Path) -> None:
