@@ -57,6 +57,7 @@ KINDS = [
     "PostmortemMeeting",
     "ActionItems",
     "ActionItem",
+    "JournalCopy",
     "Error",
 ]
 

@@ -188,6 +188,10 @@ def _fault_targets(_: Context, __: str) -> Mapping[str, str]:
     return dict.fromkeys(FAULT_TARGETS, "")
 
 
+def _copy_destinations(_: Context, __: str) -> Mapping[str, str]:
+    return {"postgres": "the folder journal into the team journal", "folder": "the team journal into --dir"}
+
+
 #: parameter name -> its values, in every command
 BY_NAME: dict[str, Values] = {
     "incident_id": _incidents,
@@ -222,6 +226,8 @@ BY_COMMAND: dict[tuple[tuple[str, ...], str], Values] = {
     (("mitigate", "redirect"), "name"): _redirects,
     (("escalate", "incident"), "to"): _levels,
     (("sandbox", "fault"), "target"): _fault_targets,
+    (("journal", "copy"), "to"): _copy_destinations,
+    (("journal", "copy"), "incident_ids"): _incidents,
 }
 
 #: (command path, parameter name) whose values no completer can know (free text, or the schema kinds, whose

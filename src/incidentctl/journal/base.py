@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from incidentctl.core.incident import Declaration, Event, Incident
+from incidentctl.errors import JournalError
 from incidentctl.journal.query import IncidentQuery
 
 #: Decides, from the incident's state at the moment of writing, what to record: the event's data, or None
@@ -22,6 +23,13 @@ Decide = Callable[[Incident], Mapping[str, Any] | None]
 #: A :data:`Decide` that also sees the timeline as of the moment of writing, for decisions the folded state
 #: does not capture (who set the severity; whether the last look recorded saw the same thing).
 DecideOnTimeline = Callable[[Incident, Sequence[Event]], Mapping[str, Any] | None]
+
+
+class IngestConflictError(JournalError):
+    """:meth:`JournalStore.ingest` was given an incident whose declaration is not the one recorded under its id:
+    another incident that shares the number (two journals declared it apart). Never merged."""
+
+    reason = "IngestConflict"
 
 
 @dataclass(frozen=True)

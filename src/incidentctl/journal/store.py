@@ -48,6 +48,7 @@ from incidentctl.core.incident import (
     Event,
     EventKind,
     Incident,
+    TimelineError,
     apply,
     fold,
     format_incident_id,
@@ -58,7 +59,7 @@ from incidentctl.core.incident import (
     recover,
 )
 from incidentctl.errors import JournalError, NotFoundError, UsageError
-from incidentctl.journal.base import AppendResult, Decide, DecideOnTimeline
+from incidentctl.journal.base import AppendResult, Decide, DecideOnTimeline, IngestConflictError
 from incidentctl.journal.query import IncidentQuery, select
 from incidentctl.journal.reader import JOURNAL_REPAIRED, TimelineReader, TimelineView
 from incidentctl.journal.records import MAX_LINE_BYTES, decode_snapshot, encode_event
@@ -221,7 +222,90 @@ class Journal:
         return warnings
 
     def ingest(self, incident_id: str, events: Sequence[Event]) -> int:
-        raise NotImplementedError  # journal copy
+        """Events made elsewhere, written with their own id, time and actor, under the same guarantees as an
+        append: the incident's lock, one fsynced write, the snapshot updated. Ids already in the timeline are
+        skipped; an incident that is not here is claimed with ``mkdir`` (as a declaration is) and must arrive
+        with its declaration. A declaration under another event id than the one here is a different incident
+        that happens to share the number: it is refused, never merged."""
+        incident_id = normalize_incident_id(incident_id)
+        if any(not event.id for event in events):
+            raise ValueError("ingested events keep their ids: every one needs one")
+        self._ensure_directory()
+        created = self._claim_for_ingest(incident_id, events)
+        try:
+            with self._locked(incident_id):
+                timeline = self._read(incident_id, warn_torn=False)
+                incident = self._incident(incident_id, timeline) if timeline.events else None
+                fresh = _not_yet_recorded(incident_id, timeline, events, self.location)
+                if not fresh:
+                    return 0
+                payload, incident = self._ingest_payload(incident_id, timeline, incident, fresh)
+                self._write(incident_id, payload)
+                if created:
+                    _fsync_directory(self.directory / incident_id)  # the new file's name is as durable as its lines
+                if incident is not None and incident.state_from != STATE_FROM_EVENTS:
+                    self._write_snapshot(incident)  # under the lock, so an older state never overwrites a newer
+        except BaseException:
+            if created and not _has_lines(self.directory / incident_id):  # give back a number nothing was written to
+                _release_claim(self.directory / incident_id)
+            raise
+        return len(fresh)
+
+    def _claim_for_ingest(self, incident_id: str, events: Sequence[Event]) -> bool:
+        """Make the incident's folder if it has none (True: this call made it).
+
+        A folder that exists without a record but holds other files is one the team journal keeps evidence and
+        drafts in (``journal.dir`` with the postgres backend): the copy goes in beside them. An empty one (or one
+        with only the lock) is a declaration in progress, or one a crash left: writing into it could put two
+        declarations in one timeline, so it is refused with what to check."""
+        folder = self.directory / incident_id
+        self._refuse_linked_folder(incident_id)
+        try:
+            if self._has_record(incident_id, strict=True):
+                return False
+        except OSError as e:
+            raise _os_failure(f"cannot read {folder}", e, self.directory) from e
+        if not events or events[0].kind != EventKind.DECLARED:
+            raise JournalError(f"{incident_id} is not in {self.directory}, and these events do not declare it")
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            if _holds_more_than_a_lock(folder):
+                return False
+            raise JournalError(
+                f"{folder} exists but holds no record (a declaration in progress, or one a crash interrupted)",
+                hint=f"if no incidentctl is writing to {self.directory}, remove the empty folder and copy again",
+            ) from None
+        except OSError as e:
+            raise _os_failure(f"cannot create {folder}", e, self.directory) from e
+        return True
+
+    def _ingest_payload(
+        self, incident_id: str, timeline: TimelineView, incident: Incident | None, events: Sequence[Event]
+    ) -> tuple[bytes, Incident | None]:
+        """The bytes one write appends for ``events`` (after closing off a torn last line, as an append does),
+        and the incident folded on over them."""
+        payload = b"" if timeline.ends_with_newline or timeline.line_count == 0 else b"\n"
+        if timeline.torn_line is not None:
+            repair = Event(
+                time=self._now(),
+                actor=self.actor,
+                kind=JOURNAL_REPAIRED,
+                data={"line": timeline.torn_line, "reason": "an interrupted write; the line is ignored"},
+                id=new_event_id(),
+            )
+            payload += encode_event(repair)
+            incident = apply(incident, repair) if incident is not None else None
+            self._warn(
+                f"{incident_id}/{TIMELINE}:{timeline.torn_line}: closed off a torn last line "
+                f"(an interrupted write) and recorded that in the timeline"
+            )
+        for event in events:
+            payload += _encode_checked(event)
+            # recorded as it was made: one that cannot be replayed is named as damage on reading, as at its source
+            with contextlib.suppress(TimelineError):
+                incident = fold([event]) if incident is None else apply(incident, event)
+        return payload, incident
 
     def wait_for_change(self, timeout: float) -> bool:
         """Polls the timelines' sizes and times: a folder on a laptop, a network share or a git checkout all
@@ -497,6 +581,53 @@ def _fsync_directory(path: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _not_yet_recorded(incident_id: str, timeline: TimelineView, events: Sequence[Event], location: str) -> list[Event]:
+    """The events of ``events`` this timeline does not hold (by id, each once). Refused when both declare the
+    incident under different event ids: that is another incident under the same number, never merged. (A second
+    declaration further on is copied as it stands: damage where it came from, named as damage here too.)"""
+    known = {event.id for _, event in timeline.events}
+    here = next((event for _, event in timeline.events if event.kind == EventKind.DECLARED), None)
+    theirs = next((event for event in events if event.kind == EventKind.DECLARED), None)
+    if here is not None and theirs is not None and here.id != theirs.id:
+        raise IngestConflictError(
+            f"{incident_id} in {location} is another incident (declared by event {here.id}, not {theirs.id}): "
+            "not merged",
+            where=f"{incident_id}/{TIMELINE}",
+        )
+    fresh: list[Event] = []
+    for event in events:
+        if event.id not in known:
+            known.add(event.id)
+            fresh.append(event)
+    return fresh
+
+
+def _holds_more_than_a_lock(folder: Path) -> bool:
+    try:
+        return any(name != LOCK for name in os.listdir(folder))
+    except OSError:
+        return False  # not a folder that can be read: refused as one that holds no record
+
+
+def _has_lines(folder: Path) -> bool:
+    try:
+        return os.path.getsize(folder / TIMELINE) > 0
+    except OSError:
+        return False
+
+
+def _release_claim(folder: Path) -> None:
+    """Undo a claim that recorded nothing: the lock file, an empty timeline, the folder (nothing else is removed,
+    so a folder someone has written into since stays as it is)."""
+    with contextlib.suppress(OSError):
+        os.unlink(folder / LOCK)
+    with contextlib.suppress(OSError):
+        if os.path.getsize(folder / TIMELINE) == 0:
+            os.unlink(folder / TIMELINE)
+    with contextlib.suppress(OSError):
+        os.rmdir(folder)
 
 
 def _encode_checked(event: Event) -> bytes:

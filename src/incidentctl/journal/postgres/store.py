@@ -39,7 +39,7 @@ from incidentctl.core.incident import (
     replay,
 )
 from incidentctl.errors import JournalError, NotFoundError, UsageError
-from incidentctl.journal.base import AppendResult, Decide, DecideOnTimeline
+from incidentctl.journal.base import AppendResult, Decide, DecideOnTimeline, IngestConflictError
 from incidentctl.journal.postgres.connect import JournalUnreachableError, Target, connect, translate
 from incidentctl.journal.postgres.schema import CHANNEL, SCHEMA, require_current
 from incidentctl.journal.query import IncidentQuery, select
@@ -179,6 +179,8 @@ class PostgresJournal:
                             SET last_number = greatest(c.last_number, excluded.last_number)""",
                         parsed,
                     )
+                else:
+                    self._refuse_another_declaration(conn, incident_id, events)
                 for event in events:
                     written += self._insert(conn, incident_id, event)
                 if written:
@@ -186,6 +188,24 @@ class PostgresJournal:
             return written
 
         return self._run(work)
+
+    def _refuse_another_declaration(
+        self, conn: psycopg.Connection[Any], incident_id: str, events: Sequence[Event]
+    ) -> None:
+        """Under the incident's row lock: events declaring it under another event id than the one recorded are
+        another incident that shares the number (``journal copy``), and are never merged into this one."""
+        theirs = next((event for event in events if event.kind == EventKind.DECLARED), None)
+        if theirs is None:
+            return
+        row = conn.execute(
+            f"SELECT event_id FROM {SCHEMA}.events WHERE incident_id = %s AND kind = %s ORDER BY seq LIMIT 1",
+            (incident_id, EventKind.DECLARED),
+        ).fetchone()
+        if row is not None and row[0] != theirs.id:
+            raise IngestConflictError(
+                f"{incident_id} in {self.location} is another incident (declared by event {row[0]}, not "
+                f"{theirs.id}): not merged"
+            )
 
     # --- reading --------------------------------------------------------------------------------------------
 
