@@ -122,7 +122,7 @@ def require_current(conn: psycopg.Connection[Any], where: str) -> None:
     if version == LATEST:
         return
     if version > LATEST:
-        raise newer_schema(version)
+        raise newer_schema(version, where)
     missing = "has no incidentctl schema yet" if version == 0 else f"is at schema version {version}, not {LATEST}"
     raise JournalError(
         f"the team journal at {where} {missing}",
@@ -130,8 +130,9 @@ def require_current(conn: psycopg.Connection[Any], where: str) -> None:
     )
 
 
-def newer_schema(version: int) -> JournalError:
+def newer_schema(version: int, where: str | None = None) -> JournalError:
+    journal = f"the team journal at {where}" if where else "the team journal"
     return JournalError(
-        f"the team journal's schema is version {version}, newer than this incidentctl knows ({LATEST})",
+        f"{journal} has schema version {version}, newer than this incidentctl knows ({LATEST})",
         hint="upgrade incidentctl (pipx upgrade incidentctl) before writing to this journal",
     )

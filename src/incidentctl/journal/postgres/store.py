@@ -318,7 +318,7 @@ class PostgresJournal:
                 return work(self._connection())
             except psycopg.Error as e:
                 error = translate(e, self.target, subject=subject)
-                lost = isinstance(error, JournalUnreachableError) or self._conn is None or self._conn.broken
+                lost = isinstance(error, JournalUnreachableError) or (self._conn is not None and self._conn.broken)
                 if lost:
                     self._drop()
                 if lost and attempt == 1:
