@@ -117,7 +117,7 @@ def test_a_missing_database_is_a_configuration_error(invoke: Invoke, postgres_se
 
 @pytest.mark.usefixtures("team_runbook")
 def test_a_database_without_the_schema_says_to_migrate(invoke: Invoke, postgres_dsn: str) -> None:
-    (code, _, stderr), _ = results = run_list(invoke, postgres_dsn)
+    (_, _, stderr), _ = results = run_list(invoke, postgres_dsn)
     assert_one_error(results, ExitCode.USAGE, "has no incidentctl schema yet")
     assert "incidentctl journal migrate" in stderr
 
