@@ -57,6 +57,8 @@ KINDS = [
     "PostmortemMeeting",
     "ActionItems",
     "ActionItem",
+    "JournalMigrate",
+    "JournalStatus",
     "Error",
 ]
 

@@ -4,6 +4,7 @@ exit code a script can act on, and never the DSN's password (nor its text), with
 from __future__ import annotations
 
 import socket
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,6 +69,11 @@ def silent_port() -> Iterator[int]:
         yield int(listener.getsockname()[1])
 
 
+def unique(name: str) -> str:
+    """Roles belong to the whole server, which the tests of a process share."""
+    return f"{name}_{uuid.uuid4().hex[:8]}"
+
+
 def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -97,9 +103,9 @@ def test_a_server_that_never_answers_times_out_as_unreachable(invoke: Invoke, si
 
 @pytest.mark.usefixtures("team_runbook")
 def test_a_wrong_password_is_a_configuration_error(invoke: Invoke, postgres_server: pgserver.PostgresServer) -> None:
-    postgres_server.create_user("wrongpw", "the-right-one")
+    postgres_server.create_user(user := unique("wrongpw"), "the-right-one")
     assert_one_error(
-        run_list(invoke, postgres_server.dsn("postgres", user="wrongpw", password=PASSWORD)),
+        run_list(invoke, postgres_server.dsn("postgres", user=user, password=PASSWORD)),
         ExitCode.USAGE,
         "refused the credentials",
     )
@@ -107,9 +113,9 @@ def test_a_wrong_password_is_a_configuration_error(invoke: Invoke, postgres_serv
 
 @pytest.mark.usefixtures("team_runbook")
 def test_a_missing_database_is_a_configuration_error(invoke: Invoke, postgres_server: pgserver.PostgresServer) -> None:
-    postgres_server.create_user("nodb", PASSWORD)
+    postgres_server.create_user(user := unique("nodb"), PASSWORD)
     assert_one_error(
-        run_list(invoke, postgres_server.dsn("no_such_db", user="nodb", password=PASSWORD)),
+        run_list(invoke, postgres_server.dsn("no_such_db", user=user, password=PASSWORD)),
         ExitCode.USAGE,
         "database 'no_such_db' does not exist",
     )
@@ -138,8 +144,8 @@ def test_a_user_without_privileges_on_the_schema_is_refused(
     invoke: Invoke, postgres_server: pgserver.PostgresServer
 ) -> None:
     dsn = migrated(postgres_server.create_database())
-    postgres_server.create_user("reader", PASSWORD)
-    (_, _, stderr), _ = results = run_list(invoke, dsn.replace("incidentctl@", f"reader:{PASSWORD}@"))
+    postgres_server.create_user(user := unique("reader"), PASSWORD)
+    (_, _, stderr), _ = results = run_list(invoke, dsn.replace("incidentctl@", f"{user}:{PASSWORD}@"))
     assert_one_error(results, ExitCode.USAGE, "refused: permission denied")
     assert "needs to read and write the incidentctl schema" in stderr
 
