@@ -19,7 +19,6 @@ from tests.journal.conftest import Backend, open_store
 
 import incidentctl
 from incidentctl.core.incident import Declaration, should_acknowledge
-from incidentctl.journal.store import Journal
 
 REPO = Path(__file__).resolve().parents[2]
 WRITERS = 8
@@ -137,15 +136,29 @@ def test_people_acknowledging_at_once_record_one_acknowledgement(backend: Backen
     assert len(acknowledgements) == 1
 
 
-def test_cli_processes_declaring_at_once_get_distinct_ids(tmp_path: Path) -> None:
+def test_cli_processes_declaring_at_once_get_distinct_ids(backend: Backend, tmp_path: Path) -> None:
     """The real thing: eight ``incidentctl incident declare`` processes, as eight CI jobs would run them."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(Path(incidentctl.__file__).parents[1]), os.environ.get("PYTHONPATH", "")]),
         "INCIDENTCTL_RUNBOOK": str(REPO / "runbook.yaml"),
-        "INCIDENTCTL_JOURNAL": str(tmp_path / "incidents"),
         "NO_COLOR": "1",
     }
+    if backend.name == "folder":
+        env["INCIDENTCTL_JOURNAL"] = backend.spec
+    else:
+        runbook = tmp_path / "runbook.yaml"
+        runbook.write_text(
+            (REPO / "runbook.yaml")
+            .read_text(encoding="utf-8")
+            .replace(
+                "journal:\n  dir: incidents\n",
+                "journal:\n  dir: incidents\n  backend: postgres\n  dsn: {env: INCIDENTCTL_JOURNAL_DSN}\n"
+                "  spool: spool\n",
+            ),
+            encoding="utf-8",
+        )
+        env.update(INCIDENTCTL_RUNBOOK=str(runbook), INCIDENTCTL_JOURNAL_DSN=backend.spec)
     processes = [
         subprocess.Popen(
             [
@@ -175,6 +188,5 @@ def test_cli_processes_declaring_at_once_get_distinct_ids(tmp_path: Path) -> Non
     assert all(re.fullmatch(r"INC-\d{4}-\d{3}", i) for i in ids), ids
     assert len(set(ids)) == WRITERS
     assert sorted(int(i.rsplit("-", 1)[1]) for i in ids) == list(range(1, WRITERS + 1))
-    journal = Journal(tmp_path / "incidents", clock=utc_now, actor="reader")
-    declared_by = {i.id: i.declared_by for i in journal.incidents()}
+    declared_by = {i.id: i.declared_by for i in backend.open("reader").incidents()}
     assert declared_by == {incident_id: f"ci-job-{n}" for n, incident_id in enumerate(ids)}

@@ -12,7 +12,7 @@ import pytest
 from tests import pgserver
 from tests.journal.conftest import migrated
 
-from incidentctl.core.incident import Declaration, new_event_id
+from incidentctl.core.incident import Declaration, Event, new_event_id
 from incidentctl.errors import JournalError, UsageError
 from incidentctl.journal.postgres.connect import APPLICATION_NAME, JournalUnreachableError, parse_dsn
 from incidentctl.journal.postgres.store import PostgresJournal
@@ -196,3 +196,20 @@ def test_text_that_is_not_utf8_is_refused_in_one_line(journal_dsn: str, opened: 
         store.append(incident_id, "note", {"text": "bad \udcff byte"})
     assert "not valid UTF-8" in str(caught.value)
     assert [e.kind for e in store.timeline(incident_id)] == ["declared"]
+
+
+def test_a_damaged_spool_event_with_a_nul_in_its_id_is_refused_whole(
+    journal_dsn: str, postgres_server: pgserver.PostgresServer, opened: list[PostgresJournal]
+) -> None:
+    """PostgreSQL's text refuses NUL: an ingest carrying one (a damaged spool) is one error, and none of its
+    events are written, so the spool can keep them and say so."""
+    source = journal(journal_dsn, opened)
+    incident_id = declare(source)
+    good = source.append(incident_id, "note", {"text": "fine"}).event
+    assert good is not None
+    broken = Event(time=utc_now(), actor="bob", kind="note", data={"text": "x"}, id="bad\0id")
+    target = journal(migrated(postgres_server.create_database()), opened)
+    with pytest.raises(JournalError) as caught:
+        target.ingest(incident_id, [*source.timeline(incident_id), broken])
+    assert not isinstance(caught.value, JournalUnreachableError)
+    assert target.incidents() == []
