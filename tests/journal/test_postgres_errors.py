@@ -180,3 +180,25 @@ def test_a_server_restarted_between_two_commands_is_simply_used(
     listed = invoke(["-o", "json", "incident", "list"], env=env)
     assert listed.exit_code == 0, listed.stderr
     assert declared.stdout.strip() in listed.stdout
+
+
+@pytest.mark.usefixtures("team_runbook")
+def test_a_password_in_the_dsn_is_never_shown_when_everything_works(
+    invoke: Invoke, postgres_server: pgserver.PostgresServer
+) -> None:
+    """--debug turns on every logger, the driver's included: a working command still never prints the DSN."""
+    dsn = migrated(postgres_server.create_database())
+    user = unique("app")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {user} LOGIN SUPERUSER PASSWORD '{PASSWORD}'")
+    env = {"INCIDENTCTL_JOURNAL_DSN": dsn.replace("incidentctl@", f"{user}:{PASSWORD}@")}
+    for args in (
+        ["--debug", "incident", "declare", "--title", "db down", "--severity", "P2"],
+        ["--debug", "-o", "json", "incident", "list"],
+        ["--debug", "-o", "yaml", "journal", "status"],
+        ["--debug", "journal", "migrate"],
+    ):
+        result = invoke(args, env=env)
+        assert result.exit_code == 0, result.stderr
+        assert PASSWORD not in result.stdout
+        assert PASSWORD not in result.stderr

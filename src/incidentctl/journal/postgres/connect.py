@@ -99,13 +99,16 @@ def connect(
         )
     except psycopg.Error as e:
         raise translate(e, target) from e
-    try:
-        for setting, seconds in (
-            ("lock_timeout", lock_timeout),
-            ("statement_timeout", statement_timeout),
-            ("idle_in_transaction_session_timeout", IDLE_IN_TRANSACTION_TIMEOUT),
-        ):
-            conn.execute("SELECT set_config(%s, %s, false)", (setting, f"{max(1, round(seconds * 1000))}ms"))
+    settings = {
+        "lock_timeout": lock_timeout,
+        "statement_timeout": statement_timeout,
+        "idle_in_transaction_session_timeout": IDLE_IN_TRANSACTION_TIMEOUT,
+    }
+    try:  # one round trip for all three
+        conn.execute(
+            "SELECT " + ", ".join("set_config(%s, %s, false)" for _ in settings),
+            [v for name, seconds in settings.items() for v in (name, f"{max(1, round(seconds * 1000))}ms")],
+        )
     except psycopg.Error as e:
         conn.close()
         raise translate(e, target) from e
