@@ -250,6 +250,15 @@ def test_a_huge_payload_is_refused_and_nothing_is_written(store: JournalStore, b
     assert [e.kind for e in backend.open("bob").timeline(incident_id)] == ["declared"]
 
 
+def test_text_that_is_not_utf8_is_refused_and_nothing_is_written(store: JournalStore, backend: Backend) -> None:
+    """argv decodes bytes that are not UTF-8 to lone surrogates, which neither a file nor a UTF-8 column holds."""
+    incident_id = declare(store)
+    with pytest.raises(UsageError, match="not valid UTF-8"):
+        store.append(incident_id, "note", {"text": "bad \udcff byte"})
+    assert [e.kind for e in backend.open("bob").timeline(incident_id)] == ["declared"]
+    assert [i.id for i in store.incidents()] == [incident_id]
+
+
 # --- the folder journal's files -----------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from tests import pgserver
 from tests.journal.conftest import migrated
 
 from incidentctl.core.incident import Declaration, Event, new_event_id
-from incidentctl.errors import JournalError, UsageError
+from incidentctl.errors import JournalError
 from incidentctl.journal.postgres.connect import APPLICATION_NAME, JournalUnreachableError, parse_dsn
 from incidentctl.journal.postgres.store import PostgresJournal
 
@@ -186,16 +186,6 @@ def test_a_list_of_many_incidents_is_one_query(journal_dsn: str, opened: list[Po
     statements.clear()
     assert sum(i.notes for i in reader.incidents()) == len(ids[::3]) + 1  # catches up on what is new
     assert len(statements) == 1
-
-
-def test_text_that_is_not_utf8_is_refused_in_one_line(journal_dsn: str, opened: list[PostgresJournal]) -> None:
-    """argv decodes bytes that are not UTF-8 to lone surrogates, which no UTF-8 database column can hold."""
-    store = journal(journal_dsn, opened)
-    incident_id = declare(store)
-    with pytest.raises(UsageError) as caught:
-        store.append(incident_id, "note", {"text": "bad \udcff byte"})
-    assert "not valid UTF-8" in str(caught.value)
-    assert [e.kind for e in store.timeline(incident_id)] == ["declared"]
 
 
 def test_a_damaged_spool_event_with_a_nul_in_its_id_is_refused_whole(

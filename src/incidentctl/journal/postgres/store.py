@@ -361,13 +361,8 @@ class PostgresJournal:
 
     def _insert(self, conn: psycopg.Connection[Any], incident_id: str, event: Event) -> bool:
         """Write one event unless its id is already recorded; True when written."""
-        try:
-            line = encode_event(event)  # the same checks as a folder line: a registered kind, a payload it takes
-        except UnicodeEncodeError:  # a lone surrogate: bytes that were not UTF-8 (argv decodes them so)
-            raise UsageError(
-                f"this {event.kind} event holds text that is not valid UTF-8, which the journal cannot store",
-                hint="write the text again in UTF-8",
-            ) from None
+        # the same checks as a folder line: a registered kind, a payload it takes, text that is UTF-8
+        line = encode_event(event)
         if len(line) > MAX_LINE_BYTES:
             raise UsageError(
                 f"this {event.kind} event is too large for the journal ({len(line):,} bytes, at most "
