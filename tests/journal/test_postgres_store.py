@@ -114,10 +114,15 @@ def test_a_server_restarted_between_commands_is_reconnected_to(
     assert [e.data.get("text") for e in store.timeline(incident_id)][1:] == ["after the restart", "after the crash"]
 
 
+@pytest.mark.parametrize(
+    "timeouts",
+    [{"lock_timeout": 0.2}, {"lock_timeout": 30.0, "statement_timeout": 0.2}],
+    ids=["lock-timeout", "statement-timeout"],
+)
 def test_a_lock_held_by_a_stuck_client_times_out_naming_the_incident(
-    journal_dsn: str, opened: list[PostgresJournal]
+    journal_dsn: str, opened: list[PostgresJournal], timeouts: dict[str, float]
 ) -> None:
-    store = journal(journal_dsn, opened, lock_timeout=0.2)
+    store = journal(journal_dsn, opened, "alice", **timeouts)
     incident_id = declare(store)
     with psycopg.connect(journal_dsn) as stuck:  # a transaction left open with the incident's row locked
         stuck.execute("SELECT 1 FROM incidentctl.incidents WHERE id = %s FOR UPDATE", (incident_id,))
