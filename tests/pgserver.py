@@ -118,8 +118,19 @@ class PostgresServer:
             capture_output=True,
         )
 
-    def dsn(self, dbname: str = "postgres") -> str:
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
+    def dsn(self, dbname: str = "postgres", *, user: str = SUPERUSER, password: str | None = None) -> str:
+        secret = f":{password}" if password is not None else ""
+        return f"postgresql://{user}{secret}@127.0.0.1:{self.port}/{dbname}"
+
+    def create_user(self, name: str, password: str) -> None:
+        """A role that signs in with ``password`` and may connect, but holds no privilege on anything."""
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.dsn(), autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(name), sql.Literal(password))
+            )
 
     def create_database(self) -> str:
         """A new, empty database; its DSN."""
@@ -160,6 +171,12 @@ def initialise(base: Path) -> tuple[Path, Path]:
         ],
         check=True,
         capture_output=True,
+    )
+    # the tests' superuser is trusted; every other role signs in with a password, so a test can create a user
+    # with one and see what a wrong one, or a user without privileges, does to a command
+    (datadir / "pg_hba.conf").write_text(
+        f"local all all trust\nhost all {SUPERUSER} 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n",
+        encoding="utf-8",
     )
     return bindir, datadir
 

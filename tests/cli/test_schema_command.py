@@ -58,6 +58,8 @@ KINDS = [
     "ActionItems",
     "ActionItem",
     "JournalCopy",
+    "JournalMigrate",
+    "JournalStatus",
     "Error",
 ]
 

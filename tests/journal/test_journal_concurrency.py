@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.journal.conftest import Backend, open_store
 
 import incidentctl
 from incidentctl.core.incident import Declaration, should_acknowledge
-from incidentctl.journal.store import Journal
 
 REPO = Path(__file__).resolve().parents[2]
 WRITERS = 8
@@ -33,24 +33,27 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _declare_worker(directory: Path, writer: int, count: int, barrier: Barrier, results: Any) -> None:
-    journal = Journal(directory, clock=utc_now, actor=f"writer-{writer}")
+def _declare_worker(name: str, spec: str, writer: int, count: int, barrier: Barrier, results: Any) -> None:
+    journal = open_store(name, spec, actor=f"writer-{writer}")
     barrier.wait()  # everyone starts together, for the most contention
     ids = [journal.declare(Declaration(title=f"from {writer}", severity="P3")).id for _ in range(count)]
+    journal.close()
     results.put((writer, ids))
 
 
-def _note_worker(directory: Path, incident_id: str, writer: int, barrier: Barrier) -> None:
-    journal = Journal(directory, clock=utc_now, actor=f"writer-{writer}")
+def _note_worker(name: str, spec: str, incident_id: str, writer: int, barrier: Barrier) -> None:
+    journal = open_store(name, spec, actor=f"writer-{writer}")
     barrier.wait()
     for seq in range(NOTES_PER_WRITER):
         journal.append(incident_id, "note", {"text": f"note {seq} from {writer}", "writer": writer, "seq": seq})
+    journal.close()
 
 
-def _ack_worker(directory: Path, incident_id: str, writer: int, barrier: Barrier) -> None:
-    journal = Journal(directory, clock=utc_now, actor=f"writer-{writer}")
+def _ack_worker(name: str, spec: str, incident_id: str, writer: int, barrier: Barrier) -> None:
+    journal = open_store(name, spec, actor=f"writer-{writer}")
     barrier.wait()
     journal.append_if(incident_id, "acknowledged", lambda i: {} if should_acknowledge(i) else None)
+    journal.close()
 
 
 def _run(processes: list[multiprocessing.process.BaseProcess]) -> None:
@@ -61,81 +64,101 @@ def _run(processes: list[multiprocessing.process.BaseProcess]) -> None:
     assert [p.exitcode for p in processes] == [0] * len(processes)
 
 
-def test_writers_declaring_at_once_get_distinct_consecutive_ids(tmp_path: Path) -> None:
+def test_writers_declaring_at_once_get_distinct_consecutive_ids(backend: Backend) -> None:
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(WRITERS)
     results = context.Queue()
     per_writer = 5
-    directory = tmp_path / "incidents"
     _run(
         [
-            context.Process(target=_declare_worker, args=(directory, w, per_writer, barrier, results))
+            context.Process(target=_declare_worker, args=(backend.name, backend.spec, w, per_writer, barrier, results))
             for w in range(WRITERS)
         ]
     )
-    handed_out = [incident_id for _ in range(WRITERS) for incident_id in results.get(timeout=10)[1]]
+    told = dict(results.get(timeout=10) for _ in range(WRITERS))
+    handed_out = [incident_id for ids in told.values() for incident_id in ids]
 
     year = utc_now().year
     assert len(handed_out) == len(set(handed_out)) == WRITERS * per_writer
     assert sorted(handed_out) == [f"INC-{year}-{n:03d}" for n in range(1, WRITERS * per_writer + 1)]
     # every id is a complete incident, declared by the writer that was told it got it
-    journal = Journal(directory, clock=utc_now, actor="reader")
-    assert sorted(i.id for i in journal.incidents()) == sorted(handed_out)
+    declared_by = {i.id: i.declared_by for i in backend.open("reader").incidents()}
+    assert declared_by == {i: f"writer-{w}" for w, ids in told.items() for i in ids}
 
 
-def test_writers_appending_at_once_leave_every_event_intact(tmp_path: Path) -> None:
-    directory = tmp_path / "incidents"
-    incident_id = (
-        Journal(directory, clock=utc_now, actor="setup")
-        .declare(Declaration(title="everyone writes here", severity="P1"))
-        .id
-    )
+def test_writers_appending_at_once_leave_every_event_intact(backend: Backend) -> None:
+    incident_id = backend.open("setup").declare(Declaration(title="everyone writes here", severity="P1")).id
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(WRITERS)
-    _run([context.Process(target=_note_worker, args=(directory, incident_id, w, barrier)) for w in range(WRITERS)])
+    _run(
+        [
+            context.Process(target=_note_worker, args=(backend.name, backend.spec, incident_id, w, barrier))
+            for w in range(WRITERS)
+        ]
+    )
 
-    raw = (directory / incident_id / "timeline.jsonl").read_bytes()
-    assert raw.endswith(b"\n")
-    records = [json.loads(line) for line in raw.decode("utf-8").splitlines()]  # every line is whole JSON
-    notes = [r for r in records if r["kind"] == "note"]
-    assert len(records) == 1 + WRITERS * NOTES_PER_WRITER
-    pairs = Counter((n["data"]["writer"], n["data"]["seq"]) for n in notes)
+    reader = backend.open("reader")
+    timeline = reader.timeline(incident_id)
+    notes = [e for e in timeline if e.kind == "note"]
+    assert len(timeline) == 1 + WRITERS * NOTES_PER_WRITER
+    assert len({e.id for e in timeline}) == len(timeline)
+    pairs = Counter((n.data["writer"], n.data["seq"]) for n in notes)
     assert set(pairs) == {(w, s) for w in range(WRITERS) for s in range(NOTES_PER_WRITER)}
     assert set(pairs.values()) == {1}
     for writer in range(WRITERS):  # each writer's events are in the order it wrote them
-        mine = [n["data"]["seq"] for n in notes if n["data"]["writer"] == writer]
-        assert mine == list(range(NOTES_PER_WRITER))
-        assert {n["actor"] for n in notes if n["data"]["writer"] == writer} == {f"writer-{writer}"}
+        mine = [n for n in notes if n.data["writer"] == writer]
+        assert [n.data["seq"] for n in mine] == list(range(NOTES_PER_WRITER))
+        assert [n.data["text"] for n in mine] == [f"note {s} from {writer}" for s in range(NOTES_PER_WRITER)]
+        assert {n.actor for n in mine} == {f"writer-{writer}"}
+    assert reader.get(incident_id).notes == WRITERS * NOTES_PER_WRITER
+    assert reader.drain_warnings() == []
 
-    journal = Journal(directory, clock=utc_now, actor="reader")
-    assert journal.get(incident_id).notes == WRITERS * NOTES_PER_WRITER
-    assert journal.drain_warnings() == []
+    if backend.name == "folder":  # and on disk, every line is whole JSON
+        raw = (Path(backend.spec) / incident_id / "timeline.jsonl").read_bytes()
+        assert raw.endswith(b"\n")
+        assert len([json.loads(line) for line in raw.decode("utf-8").splitlines()]) == len(timeline)
 
 
-def test_people_acknowledging_at_once_record_one_acknowledgement(tmp_path: Path) -> None:
+def test_people_acknowledging_at_once_record_one_acknowledgement(backend: Backend) -> None:
     """The decision to record is taken under the lock, from the state at that moment."""
-    directory = tmp_path / "incidents"
-    incident_id = (
-        Journal(directory, clock=utc_now, actor="setup").declare(Declaration(title="paged everyone", severity="P1")).id
-    )
+    incident_id = backend.open("setup").declare(Declaration(title="paged everyone", severity="P1")).id
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(WRITERS)
-    _run([context.Process(target=_ack_worker, args=(directory, incident_id, w, barrier)) for w in range(WRITERS)])
+    _run(
+        [
+            context.Process(target=_ack_worker, args=(backend.name, backend.spec, incident_id, w, barrier))
+            for w in range(WRITERS)
+        ]
+    )
 
-    timeline = Journal(directory, clock=utc_now, actor="reader").timeline(incident_id)
+    timeline = backend.open("reader").timeline(incident_id)
     acknowledgements = [e for e in timeline if e.kind == "acknowledged"]
     assert len(acknowledgements) == 1
 
 
-def test_cli_processes_declaring_at_once_get_distinct_ids(tmp_path: Path) -> None:
+def test_cli_processes_declaring_at_once_get_distinct_ids(backend: Backend, tmp_path: Path) -> None:
     """The real thing: eight ``incidentctl incident declare`` processes, as eight CI jobs would run them."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(Path(incidentctl.__file__).parents[1]), os.environ.get("PYTHONPATH", "")]),
         "INCIDENTCTL_RUNBOOK": str(REPO / "runbook.yaml"),
-        "INCIDENTCTL_JOURNAL": str(tmp_path / "incidents"),
         "NO_COLOR": "1",
     }
+    if backend.name == "folder":
+        env["INCIDENTCTL_JOURNAL"] = backend.spec
+    else:
+        runbook = tmp_path / "runbook.yaml"
+        runbook.write_text(
+            (REPO / "runbook.yaml")
+            .read_text(encoding="utf-8")
+            .replace(
+                "journal:\n  dir: incidents\n",
+                "journal:\n  dir: incidents\n  backend: postgres\n  dsn: {env: INCIDENTCTL_JOURNAL_DSN}\n"
+                "  spool: spool\n",
+            ),
+            encoding="utf-8",
+        )
+        env.update(INCIDENTCTL_RUNBOOK=str(runbook), INCIDENTCTL_JOURNAL_DSN=backend.spec)
     processes = [
         subprocess.Popen(
             [
@@ -165,6 +188,5 @@ def test_cli_processes_declaring_at_once_get_distinct_ids(tmp_path: Path) -> Non
     assert all(re.fullmatch(r"INC-\d{4}-\d{3}", i) for i in ids), ids
     assert len(set(ids)) == WRITERS
     assert sorted(int(i.rsplit("-", 1)[1]) for i in ids) == list(range(1, WRITERS + 1))
-    journal = Journal(tmp_path / "incidents", clock=utc_now, actor="reader")
-    declared_by = {i.id: i.declared_by for i in journal.incidents()}
+    declared_by = {i.id: i.declared_by for i in backend.open("reader").incidents()}
     assert declared_by == {incident_id: f"ci-job-{n}" for n, incident_id in enumerate(ids)}

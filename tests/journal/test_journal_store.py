@@ -1,4 +1,5 @@
-"""The on-disk journal: ids, appends, the snapshot, and what it does with damaged files."""
+"""The journal's contract on both backends (ids, appends, guarded appends, queries, retries), then what the folder
+journal alone does with its files (the snapshot, torn and damaged lines, the folder layout)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.journal.conftest import Backend
 
-from incidentctl.core.incident import Declaration, IncidentStatus, should_acknowledge
+from incidentctl.core.incident import Declaration, IncidentStatus, new_event_id, should_acknowledge
 from incidentctl.errors import JournalError, NotFoundError, UsageError
 from incidentctl.journal.base import JournalStore
 from incidentctl.journal.query import IncidentQuery
@@ -36,11 +38,18 @@ def clock() -> Clock:
 
 
 @pytest.fixture
+def store(backend: Backend, clock: Clock) -> JournalStore:
+    """The store under test: the folder journal or the team journal (see tests/journal/conftest.py)."""
+    return backend.open("alice", clock)
+
+
+@pytest.fixture
 def journal(tmp_path: Path, clock: Clock) -> Journal:
+    """The folder journal alone, for the tests about its files."""
     return Journal(tmp_path / "incidents", clock=clock, actor="alice")
 
 
-def declare(journal: Journal, title: str = "Database connection failure", severity: str = "P1") -> str:
+def declare(journal: JournalStore, title: str = "Database connection failure", severity: str = "P1") -> str:
     return journal.declare(Declaration(title=title, severity=severity, components=("gateway",))).id
 
 
@@ -48,22 +57,215 @@ def lines(journal: Journal, incident_id: str) -> list[str]:
     return (journal.directory / incident_id / "timeline.jsonl").read_text(encoding="utf-8").splitlines()
 
 
-def test_the_journal_satisfies_the_backend_interface(journal: Journal) -> None:
-    store: JournalStore = journal  # checked by mypy as well
-    assert store.location == str(journal.directory)
+# --- the contract, on both backends ------------------------------------------------------------------------
+
+
+def test_each_backend_satisfies_the_interface(store: JournalStore, backend: Backend) -> None:
+    if backend.name == "folder":
+        assert store.location == backend.spec
+    else:
+        assert store.location.startswith("postgres://127.0.0.1:")
+        assert store.location.endswith("/" + backend.spec.rsplit("/", 1)[1])
+
+
+def test_an_empty_journal_holds_no_incidents(store: JournalStore) -> None:
+    assert store.incidents() == []
+
+
+def test_ids_count_up_per_year(store: JournalStore, clock: Clock) -> None:
+    assert [declare(store) for _ in range(3)] == ["INC-2026-001", "INC-2026-002", "INC-2026-003"]
+    clock.now = datetime(2027, 1, 1, 0, 5, tzinfo=timezone.utc)
+    assert declare(store) == "INC-2027-001"
+    assert [i.id for i in store.incidents()] == ["INC-2027-001", "INC-2026-003", "INC-2026-002", "INC-2026-001"]
+
+
+def test_appends_are_read_back_by_another_writer(store: JournalStore, backend: Backend, clock: Clock) -> None:
+    incident_id = declare(store)
+    clock.now = T0 + timedelta(minutes=3)
+    result = store.append(incident_id, "note", {"text": "gateway pods restarting"})
+    assert result.event is not None
+    assert result.event.actor == "alice"
+    assert result.incident.notes == 1
+    clock.now = T0 + timedelta(minutes=20)
+    store.append(incident_id, "status_changed", {"from": "investigating", "to": "resolved"})
+
+    fresh = backend.open("bob", clock)  # another process reading it
+    assert [(e.kind, e.actor, e.time) for e in fresh.timeline(incident_id)] == [
+        ("declared", "alice", T0),
+        ("note", "alice", T0 + timedelta(minutes=3)),
+        ("status_changed", "alice", T0 + timedelta(minutes=20)),
+    ]
+    incident = fresh.get(incident_id)
+    assert incident.status is IncidentStatus.RESOLVED
+    assert incident.resolved_at == T0 + timedelta(minutes=20)
+    assert incident.notes == 1
+    assert store.get(incident_id) == incident
+
+
+def test_append_if_records_nothing_when_told_so(store: JournalStore) -> None:
+    incident_id = declare(store)
+    first = store.append_if(incident_id, "acknowledged", lambda i: {} if should_acknowledge(i) else None)
+    second = store.append_if(incident_id, "acknowledged", lambda i: {} if should_acknowledge(i) else None)
+    assert first.event is not None
+    assert second.event is None
+    assert second.incident.acknowledged_at == T0
+    assert [e.kind for e in store.timeline(incident_id)] == ["declared", "acknowledged"]
+
+
+def test_a_refusing_decision_writes_nothing(store: JournalStore, backend: Backend) -> None:
+    incident_id = declare(store)
+
+    def refuse(_: object) -> None:
+        raise UsageError("no")
+
+    with pytest.raises(UsageError):
+        store.append_if(incident_id, "note", refuse)
+    assert [e.kind for e in backend.open("bob").timeline(incident_id)] == ["declared"]
+    store.append(incident_id, "note", {"text": "the store still works after a refusal"})
+    assert store.get(incident_id).notes == 1
+
+
+def test_unknown_ids_are_not_found_with_a_hint(store: JournalStore) -> None:
+    declare(store)
+    with pytest.raises(NotFoundError) as caught:
+        store.get("INC-2026-999")
+    assert caught.value.message == "incident INC-2026-999 not found"
+    assert caught.value.hint is not None
+    assert "incident list" in caught.value.hint
+    with pytest.raises(NotFoundError):
+        store.append("INC-2026-999", "note", {"text": "x"})
+    with pytest.raises(NotFoundError):
+        store.timeline("INC-2026-999")
+    with pytest.raises(UsageError, match="not an incident id"):
+        store.get("latest")
+
+
+def test_ids_are_found_however_they_are_spelled(store: JournalStore) -> None:
+    incident_id = declare(store)
+    assert store.get("inc-2026-1").id == incident_id
+    store.append("inc-2026-001", "note", {"text": "x"})
+    assert store.get(incident_id).notes == 1
+
+
+def test_queries_filter_by_status_severity_and_activity(store: JournalStore, clock: Clock) -> None:
+    old = declare(store, "old and resolved", "P3")
+    store.append(old, "status_changed", {"to": "resolved"})
+    clock.now = T0 + timedelta(days=10)
+    ongoing = declare(store, "ongoing", "P1")
+    recent = declare(store, "recently resolved", "P2")
+    store.append(recent, "status_changed", {"to": "resolved"})
+    clock.now = T0 + timedelta(days=12)
+
+    def ids(query: IncidentQuery | None) -> list[str]:
+        return [i.id for i in store.incidents(query)]
+
+    assert ids(None) == [recent, ongoing, old]  # newest first
+    assert ids(IncidentQuery(active_since=clock.now - timedelta(days=7))) == [recent, ongoing]
+    assert ids(IncidentQuery(statuses=frozenset({IncidentStatus.RESOLVED}))) == [recent, old]
+    assert ids(IncidentQuery(severities=frozenset({"P1", "P3"}))) == [ongoing, old]
+    # an open incident is active now, however old its last event
+    assert ids(IncidentQuery(active_since=clock.now - timedelta(hours=1))) == [ongoing]
+
+
+def test_a_kind_a_reader_would_take_for_damage_is_never_written(store: JournalStore) -> None:
+    incident_id = declare(store)
+    with pytest.raises(ValueError, match="not an event kind"):
+        store.append(incident_id, "Status-Changed", {})
+    assert [e.kind for e in store.timeline(incident_id)] == ["declared"]
+
+
+def test_the_same_event_id_twice_records_once(store: JournalStore, backend: Backend) -> None:
+    """A retried append (after a lost connection, from a spool) returns the event the first one recorded."""
+    incident_id = declare(store)
+    event_id = new_event_id()
+    first = store.append(incident_id, "note", {"text": "once"}, event_id=event_id)
+    again = backend.open("bob").append(incident_id, "note", {"text": "once"}, event_id=event_id)
+    assert first.event is not None
+    assert again.event == first.event
+    assert again.event is not None
+    assert again.event.id == event_id
+    assert [e.id for e in store.timeline(incident_id)][1:] == [event_id]
+    assert store.get(incident_id).notes == 1
+
+
+def test_ingesting_the_same_events_twice_writes_them_once(store: JournalStore, backend: Backend) -> None:
+    if backend.name == "folder":
+        pytest.skip("the folder journal's ingest arrives with 'journal copy'")
+    source = backend.open("source")
+    incident_id = declare(source)
+    source.append(incident_id, "note", {"text": "made elsewhere"})
+    events = source.timeline(incident_id)
+    target = backend.another().open("copier")
+    assert target.ingest(incident_id, events) == 2
+    assert target.ingest(incident_id, events) == 0
+    assert target.timeline(incident_id) == events
+    assert [e.id for e in target.timeline(incident_id)] == [e.id for e in events]
+    assert declare(target) == "INC-2026-002"  # the copied id is not handed out again
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "line one\nline two\r\n\ttabbed",
+        "\x1b[31mred\x1b[0m and a bell\x07",
+        "\u202eright-to-left override and \u200bzero width",
+        "emoji \U0001f525 and \ud7ff",
+        "a trailing backslash \\",
+    ],
+)
+def test_control_characters_in_user_text_round_trip(store: JournalStore, backend: Backend, text: str) -> None:
+    """The journal keeps what was said, exactly; sanitising for a terminal is the renderer's job."""
+    incident_id = declare(store, title=text)
+    store.append(incident_id, "note", {"text": text})
+    reader = backend.open(actor=text)
+    [declared, note] = reader.timeline(incident_id)
+    assert declared.data["title"] == text
+    assert note.data["text"] == text
+    reader.append(incident_id, "note", {"text": "by a strange actor"})
+    assert store.timeline(incident_id)[-1].actor == text
+
+
+def test_a_nul_in_user_text_is_kept_on_both_backends(store: JournalStore, backend: Backend) -> None:
+    """PostgreSQL's text refuses NUL, but the event's data is JSON, where it is the escape \\u0000."""
+    incident_id = declare(store, title="nul\0inside")
+    store.append(incident_id, "note", {"text": "before\0after"})
+    [declared, note] = backend.open("bob").timeline(incident_id)
+    assert declared.data["title"] == "nul\0inside"
+    assert note.data["text"] == "before\0after"
+
+
+def test_an_actor_with_a_nul_is_recorded(backend: Backend) -> None:
+    """The folder journal keeps it (JSON escapes it); PostgreSQL's text column cannot hold a NUL, so the team
+    journal records U+FFFD in its place rather than refusing the command."""
+    store = backend.open("ali\0ce")
+    incident_id = declare(store)
+    [event] = backend.open("bob").timeline(incident_id)
+    assert event.actor == ("ali\0ce" if backend.name == "folder" else "ali\ufffdce")
+
+
+def test_a_huge_payload_is_refused_and_nothing_is_written(store: JournalStore, backend: Backend) -> None:
+    incident_id = declare(store)
+    with pytest.raises(UsageError, match="too large for the journal"):
+        store.append(incident_id, "note", {"text": "x" * 2_000_000})
+    assert [e.kind for e in backend.open("bob").timeline(incident_id)] == ["declared"]
+
+
+def test_text_that_is_not_utf8_is_refused_and_nothing_is_written(store: JournalStore, backend: Backend) -> None:
+    """argv decodes bytes that are not UTF-8 to lone surrogates, which neither a file nor a UTF-8 column holds."""
+    incident_id = declare(store)
+    with pytest.raises(UsageError, match="not valid UTF-8"):
+        store.append(incident_id, "note", {"text": "bad \udcff byte"})
+    assert [e.kind for e in backend.open("bob").timeline(incident_id)] == ["declared"]
+    assert [i.id for i in store.incidents()] == [incident_id]
+
+
+# --- the folder journal's files -----------------------------------------------------------------------------
 
 
 def test_a_missing_journal_directory_holds_no_incidents(journal: Journal) -> None:
     assert not journal.directory.exists()
     assert journal.incidents() == []
     assert journal.ids() == []
-
-
-def test_ids_count_up_per_year(journal: Journal, clock: Clock) -> None:
-    assert [declare(journal) for _ in range(3)] == ["INC-2026-001", "INC-2026-002", "INC-2026-003"]
-    clock.now = datetime(2027, 1, 1, 0, 5, tzinfo=timezone.utc)
-    assert declare(journal) == "INC-2027-001"
-    assert journal.ids() == ["INC-2026-001", "INC-2026-002", "INC-2026-003", "INC-2027-001"]
 
 
 def test_ids_grow_past_three_digits(journal: Journal) -> None:
@@ -131,45 +333,6 @@ def test_kinds_the_store_does_not_know_are_kept(journal: Journal) -> None:
         handle.write(json.dumps(newer) + "\n")  # written by a newer incidentctl: this one refuses to append it
     assert [e.kind for e in journal.timeline(incident_id)] == ["declared", "mitigation"]
     assert journal.timeline(incident_id)[1].data["revision"] == 41
-
-
-def test_append_if_records_nothing_when_told_so(journal: Journal) -> None:
-    incident_id = declare(journal)
-    first = journal.append_if(incident_id, "acknowledged", lambda i: {} if should_acknowledge(i) else None)
-    second = journal.append_if(incident_id, "acknowledged", lambda i: {} if should_acknowledge(i) else None)
-    assert first.event is not None
-    assert second.event is None
-    assert second.incident.acknowledged_at == T0
-    assert len(lines(journal, incident_id)) == 2
-
-
-def test_a_refusing_decision_writes_nothing(journal: Journal) -> None:
-    incident_id = declare(journal)
-
-    def refuse(_: object) -> None:
-        raise UsageError("no")
-
-    with pytest.raises(UsageError):
-        journal.append_if(incident_id, "note", refuse)
-    assert len(lines(journal, incident_id)) == 1
-
-
-def test_unknown_ids_are_not_found_with_a_hint(journal: Journal) -> None:
-    declare(journal)
-    with pytest.raises(NotFoundError) as caught:
-        journal.get("INC-2026-999")
-    assert caught.value.message == "incident INC-2026-999 not found"
-    assert caught.value.hint is not None
-    assert "incident list" in caught.value.hint
-    with pytest.raises(NotFoundError):
-        journal.append("INC-2026-999", "note", {"text": "x"})
-    with pytest.raises(UsageError, match="not an incident id"):
-        journal.get("latest")
-
-
-def test_ids_are_found_however_they_are_spelled(journal: Journal) -> None:
-    incident_id = declare(journal)
-    assert journal.get("inc-2026-1").id == incident_id
 
 
 def test_a_torn_last_line_is_skipped_with_a_warning(journal: Journal, clock: Clock) -> None:
@@ -286,26 +449,6 @@ def test_an_unwritable_journal_is_a_journal_error(journal: Journal) -> None:
         (folder / "timeline.jsonl").chmod(0o644)
 
 
-def test_queries_filter_by_status_severity_and_activity(journal: Journal, clock: Clock) -> None:
-    old = declare(journal, "old and resolved", "P3")
-    journal.append(old, "status_changed", {"to": "resolved"})
-    clock.now = T0 + timedelta(days=10)
-    ongoing = declare(journal, "ongoing", "P1")
-    recent = declare(journal, "recently resolved", "P2")
-    journal.append(recent, "status_changed", {"to": "resolved"})
-    clock.now = T0 + timedelta(days=12)
-
-    def ids(query: IncidentQuery | None) -> list[str]:
-        return [i.id for i in journal.incidents(query)]
-
-    assert ids(None) == [recent, ongoing, old]  # newest first
-    assert ids(IncidentQuery(active_since=clock.now - timedelta(days=7))) == [recent, ongoing]
-    assert ids(IncidentQuery(statuses=frozenset({IncidentStatus.RESOLVED}))) == [recent, old]
-    assert ids(IncidentQuery(severities=frozenset({"P1", "P3"}))) == [ongoing, old]
-    # an open incident is active now, however old its last event
-    assert ids(IncidentQuery(active_since=clock.now - timedelta(hours=1))) == [ongoing]
-
-
 def test_line_numbers_hold_across_read_blocks_blank_lines_and_later_reads(journal: Journal, clock: Clock) -> None:
     """The reader scans in 1 MiB blocks and skips runs of empty lines wholesale; numbering must not drift."""
     incident_id = declare(journal)
@@ -326,14 +469,6 @@ def test_line_numbers_hold_across_read_blocks_blank_lines_and_later_reads(journa
     assert again.notes == 3
     assert again.problems[-1].where == f"{incident_id}/timeline.jsonl:{700_002 + 400_000 + 1 + 1 + 3}"
     assert Journal(journal.directory, clock=clock, actor="y").get(incident_id).problems == again.problems
-
-
-def test_a_kind_a_reader_would_take_for_damage_is_never_written(journal: Journal) -> None:
-    incident_id = declare(journal)
-    before = lines(journal, incident_id)
-    with pytest.raises(ValueError, match="not an event kind"):
-        journal.append(incident_id, "Status-Changed", {})
-    assert lines(journal, incident_id) == before
 
 
 def test_a_repair_still_being_written_is_not_mistaken_for_damage(journal: Journal, clock: Clock) -> None:

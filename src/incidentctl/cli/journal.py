@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from incidentctl.cli import journal_copy, journal_migrate
+from incidentctl.cli import journal_copy, journal_migrate, journal_status
 
 app = typer.Typer(
     help="Look after the journal: create or upgrade the team journal's schema, upload the offline spool, copy "
@@ -17,4 +17,5 @@ app = typer.Typer(
 )
 
 journal_migrate.register(app)
+journal_status.register(app)
 journal_copy.register(app)

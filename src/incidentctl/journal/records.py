@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from incidentctl.core.events import journal_data
 from incidentctl.core.incident import Event, Incident, IncidentStatus, format_timestamp, parse_timestamp
+from incidentctl.errors import UsageError
 
 #: What a kind looks like (``status_changed``): a kind from a newer incidentctl is kept, but not any string.
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -32,7 +33,13 @@ def encode_event(event: Event) -> bytes:
         "kind": event.kind,
         "data": journal_data(event.kind, event.data),
     }
-    return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    try:
+        return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: argv decodes bytes that are not UTF-8 to those
+        raise UsageError(
+            f"this {event.kind} event holds text that is not valid UTF-8, which the journal cannot store",
+            hint="write the text again in UTF-8",
+        ) from None
 
 
 #: The longest line a reader takes in. An event is a few hundred bytes (evidence lives in files of its own), so

@@ -33,6 +33,7 @@ from incidentctl.render.investigate_output import (
 )
 from incidentctl.render.investigate_resources import InvestigateResourcesOutput
 from incidentctl.render.journal_copy_output import JournalCopyOutput
+from incidentctl.render.journal_status_output import JournalMigrateOutput, JournalStatusOutput
 from incidentctl.render.mitigate_output import MitigationOutput, VerifyResultOutput
 from incidentctl.render.output_model import OutputModel
 from incidentctl.render.postmortem_actions_output import ActionItemChangeOutput, ActionItemsOutput
@@ -311,6 +312,8 @@ KINDS: dict[str, Any] = {
     "ActionItems": ActionItemsOutput,
     "ActionItem": ActionItemChangeOutput,
     "JournalCopy": JournalCopyOutput,
+    "JournalMigrate": JournalMigrateOutput,
+    "JournalStatus": JournalStatusOutput,
 }
 
 #: The kind of the error envelope; it has no data model of its own (see :func:`envelope_model`).

@@ -18,6 +18,8 @@ from incidentctl.errors import JournalError
 if TYPE_CHECKING:
     import psycopg
 
+    from incidentctl.journal.postgres.connect import Target
+
 SCHEMA = "incidentctl"
 
 #: pg_advisory_xact_lock's key for migrations: any constant that no other tool is likely to pick.
@@ -122,7 +124,7 @@ def require_current(conn: psycopg.Connection[Any], where: str) -> None:
     if version == LATEST:
         return
     if version > LATEST:
-        raise newer_schema(version)
+        raise newer_schema(version, where)
     missing = "has no incidentctl schema yet" if version == 0 else f"is at schema version {version}, not {LATEST}"
     raise JournalError(
         f"the team journal at {where} {missing}",
@@ -130,8 +132,59 @@ def require_current(conn: psycopg.Connection[Any], where: str) -> None:
     )
 
 
-def newer_schema(version: int) -> JournalError:
+def newer_schema(version: int, where: str | None = None) -> JournalError:
+    journal = f"the team journal at {where}" if where else "the team journal"
     return JournalError(
-        f"the team journal's schema is version {version}, newer than this incidentctl knows ({LATEST})",
+        f"{journal} has schema version {version}, newer than this incidentctl knows ({LATEST})",
         hint="upgrade incidentctl (pipx upgrade incidentctl) before writing to this journal",
     )
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """What ``journal status`` reports of the database: its version and whether this incidentctl can use it."""
+
+    version: int
+    #: "current", "not migrated", "older" or "newer".
+    state: str
+
+
+def inspect(conn: psycopg.Connection[Any]) -> SchemaState:
+    """The schema's version against this incidentctl's, without changing anything."""
+    version = current_version(conn)
+    if version == 0:
+        return SchemaState(0, "not migrated")
+    if version < LATEST:
+        return SchemaState(version, "older")
+    return SchemaState(version, "newer" if version > LATEST else "current")
+
+
+def migrate_target(target: Target, *, timeout: float, applied_by: str) -> tuple[list[Applied], int]:
+    """``journal migrate`` on ``target``: the migrations applied and the version now, errors in our words."""
+    import psycopg
+
+    from incidentctl.journal.postgres.connect import connect, translate
+
+    conn = connect(target, timeout=timeout)
+    try:
+        applied = migrate(conn, applied_by=applied_by)
+        return applied, current_version(conn)
+    except psycopg.Error as e:
+        raise translate(e, target) from e
+    finally:
+        conn.close()
+
+
+def inspect_target(target: Target, *, timeout: float) -> SchemaState:
+    """``journal status`` on ``target``: connect, read the version, change nothing; errors in our words."""
+    import psycopg
+
+    from incidentctl.journal.postgres.connect import connect, translate
+
+    conn = connect(target, timeout=timeout)
+    try:
+        return inspect(conn)
+    except psycopg.Error as e:
+        raise translate(e, target) from e
+    finally:
+        conn.close()

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +41,14 @@ from incidentctl.core.incident import (
 )
 from incidentctl.errors import JournalError, NotFoundError, UsageError
 from incidentctl.journal.base import AppendResult, Decide, DecideOnTimeline, IngestConflictError
-from incidentctl.journal.postgres.connect import JournalUnreachableError, Target, connect, translate
+from incidentctl.journal.postgres.connect import (
+    LOCK_TIMEOUT,
+    STATEMENT_TIMEOUT,
+    JournalUnreachableError,
+    Target,
+    connect,
+    translate,
+)
 from incidentctl.journal.postgres.schema import CHANNEL, SCHEMA, require_current
 from incidentctl.journal.query import IncidentQuery, select
 from incidentctl.journal.records import MAX_LINE_BYTES, encode_event
@@ -51,6 +59,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 _EVENT_COLUMNS = "seq, event_id, time, actor, kind, data::text"
+_EVENT_COLUMNS_OF_E = "e.seq, e.event_id, e.time, e.actor, e.kind, e.data::text"
 
 
 @dataclass
@@ -67,9 +76,18 @@ class PostgresJournal:
     """The team journal; satisfies :class:`incidentctl.journal.base.JournalStore`."""
 
     def __init__(
-        self, target: Target, *, clock: Callable[[], datetime], actor: str, connect_timeout: float = 5.0
+        self,
+        target: Target,
+        *,
+        clock: Callable[[], datetime],
+        actor: str,
+        connect_timeout: float = 5.0,
+        lock_timeout: float = LOCK_TIMEOUT,
+        statement_timeout: float = STATEMENT_TIMEOUT,
     ) -> None:
         self.target = target
+        self._lock_timeout = lock_timeout
+        self._statement_timeout = statement_timeout
         self.actor = actor.replace("\0", "\ufffd")  # PostgreSQL text holds no NUL
         self._clock = clock
         self._timeout = connect_timeout
@@ -90,6 +108,12 @@ class PostgresJournal:
 
         def work(conn: psycopg.Connection[Any]) -> Incident:
             with conn.transaction():
+                # a retry after a lost connection: the first attempt may have committed before the line broke
+                done = conn.execute(
+                    f"SELECT incident_id FROM {SCHEMA}.events WHERE event_id = %s", (event_id,)
+                ).fetchone()
+                if done is not None:
+                    return self._incident(str(done[0]), self._refresh(conn, str(done[0])))
                 row = conn.execute(
                     f"""INSERT INTO {SCHEMA}.id_counters AS c (year, last_number) VALUES (%s, 1)
                         ON CONFLICT (year) DO UPDATE SET last_number = c.last_number + 1
@@ -113,7 +137,7 @@ class PostgresJournal:
                 self._notify(conn, incident_id)
             return fold([event])
 
-        return self._run(work)
+        return self._run(work, subject="a new incident")
 
     def append(
         self, incident_id: str, kind: str, data: Mapping[str, Any], *, event_id: str | None = None
@@ -148,7 +172,7 @@ class PostgresJournal:
                 self._notify(conn, incident_id)
             return AppendResult(apply(incident, event), event)
 
-        return self._run(work)
+        return self._run(work, subject=incident_id)
 
     def ingest(self, incident_id: str, events: Sequence[Event]) -> int:
         incident_id = normalize_incident_id(incident_id)
@@ -187,7 +211,7 @@ class PostgresJournal:
                     self._notify(conn, incident_id)
             return written
 
-        return self._run(work)
+        return self._run(work, subject=incident_id)
 
     def _refuse_another_declaration(
         self, conn: psycopg.Connection[Any], incident_id: str, events: Sequence[Event]
@@ -216,7 +240,7 @@ class PostgresJournal:
             self._require(conn, incident_id)
             return self._incident(incident_id, self._refresh(conn, incident_id))
 
-        return self._run(work)
+        return self._run(work, subject=incident_id)
 
     def timeline(self, incident_id: str) -> list[Event]:
         incident_id = normalize_incident_id(incident_id)
@@ -225,21 +249,30 @@ class PostgresJournal:
             self._require(conn, incident_id)
             return list(self._refresh(conn, incident_id).events)
 
-        return self._run(work)
+        return self._run(work, subject=incident_id)
 
     def incidents(self, query: IncidentQuery | None = None) -> list[Incident]:
+        """One query for every incident: the events this process has not read yet (all of them, the first time),
+        in ``seq`` order, so a list of thousands of incidents costs one round trip, not one per incident."""
+
         def work(conn: psycopg.Connection[Any]) -> list[Incident]:
+            known = list(self._cache.items())
             rows = conn.execute(
-                f"""SELECT i.id, coalesce(max(e.seq), 0) FROM {SCHEMA}.incidents i
-                    LEFT JOIN {SCHEMA}.events e ON e.incident_id = i.id GROUP BY i.id"""
+                f"""SELECT i.id, {_EVENT_COLUMNS_OF_E} FROM {SCHEMA}.incidents i
+                    LEFT JOIN unnest(%s::text[], %s::bigint[]) AS k (id, last_seq) ON k.id = i.id
+                    LEFT JOIN {SCHEMA}.events e ON e.incident_id = i.id AND e.seq > coalesce(k.last_seq, 0)
+                    ORDER BY i.id, e.seq""",
+                ([incident_id for incident_id, _ in known], [cached.last_seq for _, cached in known]),
             ).fetchall()
-            found = []
-            for incident_id, last in rows:
-                cached = self._cache.get(incident_id)
-                if cached is None or cached.last_seq < last:
-                    cached = self._refresh(conn, incident_id)
-                found.append(self._incident(incident_id, cached))
-            return found
+            by_incident: dict[str, list[tuple[Any, ...]]] = {}
+            for incident_id, *event in rows:
+                found = by_incident.setdefault(incident_id, [])
+                if event[0] is not None:  # an incident with nothing new (or, damaged, no events at all)
+                    found.append(tuple(event))
+            return [
+                self._incident(incident_id, self._fold_on(incident_id, events))
+                for incident_id, events in by_incident.items()
+            ]
 
         return select(self._run(work), query)
 
@@ -275,7 +308,12 @@ class PostgresJournal:
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
-            conn = connect(self.target, timeout=self._timeout)
+            conn = connect(
+                self.target,
+                timeout=self._timeout,
+                lock_timeout=self._lock_timeout,
+                statement_timeout=self._statement_timeout,
+            )
             try:
                 require_current(conn, self.location)
             except BaseException:
@@ -284,17 +322,44 @@ class PostgresJournal:
             self._conn = conn
         return self._conn
 
-    def _run(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
-        """Run ``work`` on the connection, with the driver's errors in our words (and a lost connection dropped)."""
+    def _run(self, work: Callable[[psycopg.Connection[Any]], T], *, subject: str | None = None) -> T:
+        """Run ``work`` on the connection, with the driver's errors in our words.
+
+        A connection lost in the middle (the server restarted, a backend terminated, a network blip) is dropped
+        and ``work`` runs once more on a new one. That is safe because every write is idempotent by event id:
+        an append that committed before the line broke is found and returned by the retry, never written
+        twice. Whatever still fails is :class:`JournalUnreachableError` (the spool takes over) or a
+        :class:`JournalError` to fix.
+        """
         import psycopg
 
-        try:
-            return work(self._connection())
-        except psycopg.Error as e:
-            error = translate(e, self.target)
-            if isinstance(error, JournalUnreachableError):
-                self.close()
-            raise error from e
+        for attempt in (1, 2):
+            try:
+                return work(self._connection())
+            except psycopg.Error as e:
+                error = translate(e, self.target, subject=subject)
+                lost = isinstance(error, JournalUnreachableError) or (self._conn is not None and self._conn.broken)
+                if lost:
+                    self._drop()
+                if lost and attempt == 1:
+                    continue
+                if lost and not isinstance(error, JournalUnreachableError):
+                    error = JournalUnreachableError(f"lost the team journal at {self.target}: {error.message}")
+                raise error from e
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _drop(self) -> None:
+        """Forget a broken connection, and the listener if it broke too (closing is best effort: the server may
+        be gone)."""
+        dropped = [self._conn]
+        self._conn = None
+        if self._listener is not None and (self._listener.broken or self._listener.closed):
+            dropped.append(self._listener)
+            self._listener = None
+        for conn in dropped:
+            if conn is not None:
+                with contextlib.suppress(Exception):  # a broken connection may fail to close; dropped anyway
+                    conn.close()
 
     def _lock(self, conn: psycopg.Connection[Any], incident_id: str) -> None:
         row = conn.execute(f"SELECT 1 FROM {SCHEMA}.incidents WHERE id = %s FOR UPDATE", (incident_id,)).fetchone()
@@ -316,7 +381,8 @@ class PostgresJournal:
 
     def _insert(self, conn: psycopg.Connection[Any], incident_id: str, event: Event) -> bool:
         """Write one event unless its id is already recorded; True when written."""
-        line = encode_event(event)  # the same checks as a folder line: a registered kind, a payload it takes
+        # the same checks as a folder line: a registered kind, a payload it takes, text that is UTF-8
+        line = encode_event(event)
         if len(line) > MAX_LINE_BYTES:
             raise UsageError(
                 f"this {event.kind} event is too large for the journal ({len(line):,} bytes, at most "
@@ -336,15 +402,29 @@ class PostgresJournal:
 
     def _refresh(self, conn: psycopg.Connection[Any], incident_id: str) -> _Cached:
         """Read what was committed since the last read of this incident, and fold it on."""
-        cached = self._cache.setdefault(incident_id, _Cached())
+        cached = self._cache.get(incident_id)
         rows = conn.execute(
             f"SELECT {_EVENT_COLUMNS} FROM {SCHEMA}.events WHERE incident_id = %s AND seq > %s ORDER BY seq",
-            (incident_id, cached.last_seq),
+            (incident_id, cached.last_seq if cached else 0),
         ).fetchall()
+        return self._fold_on(incident_id, rows)
+
+    def _fold_on(self, incident_id: str, rows: Sequence[Sequence[Any]]) -> _Cached:
+        """Fold rows (``_EVENT_COLUMNS``, in ``seq`` order) onto what is cached; a row that is not a readable
+        event, or that the incident's history cannot take, is a problem naming the event's id, and the rest of
+        the timeline still reads."""
+        cached = self._cache.setdefault(incident_id, _Cached())
         for seq, event_id, when, actor, kind, data in rows:
-            event = Event(
-                time=when.astimezone(timezone.utc), actor=actor, kind=kind, data=json.loads(data), id=event_id
-            )
+            if seq <= cached.last_seq:
+                continue
+            cached.last_seq = seq
+            payload = json.loads(data)  # the column is json: always parses
+            if not isinstance(payload, dict):
+                cached.problems.append(
+                    Damage(f"{incident_id} event {event_id}", f"unreadable {kind!r} event: its data is not an object")
+                )
+                continue
+            event = Event(time=when.astimezone(timezone.utc), actor=actor, kind=kind, data=payload, id=event_id)
             try:
                 cached.incident = replay(cached.incident, event, incident_id=incident_id, index=len(cached.events))
             except TimelineError as e:
@@ -352,7 +432,6 @@ class PostgresJournal:
                     Damage(f"{incident_id} event {event_id}", f"cannot replay this {kind!r} event: {e}")
                 )
             cached.events.append(event)
-            cached.last_seq = seq
         return cached
 
     def _incident(self, incident_id: str, cached: _Cached) -> Incident:
