@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from incidentctl.cli import journal_migrate
+from incidentctl.cli import journal_migrate, journal_sync
 
 app = typer.Typer(
     help="Look after the journal: create or upgrade the team journal's schema, upload the offline spool, copy "
@@ -17,3 +17,4 @@ app = typer.Typer(
 )
 
 journal_migrate.register(app)
+journal_sync.register(app)
