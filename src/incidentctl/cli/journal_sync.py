@@ -19,6 +19,7 @@ def sync(ctx: typer.Context) -> None:
     """Upload the events recorded in the local spool while the team journal could not be reached, in order, each
     once. Exit 4 (the spool kept as it is) when the database still cannot be reached."""
     from incidentctl.errors import JournalError, UsageError
+    from incidentctl.journal.postgres.connect import JournalUnreachableError
     from incidentctl.journal.spooled import SpooledJournal
 
     state: AppState = ctx.find_root().obj
@@ -28,7 +29,15 @@ def sync(ctx: typer.Context) -> None:
             "the runbook's journal is a folder, which has no spool to upload",
             hint="set journal.backend: postgres and journal.dsn in runbook.yaml for a team journal",
         )
-    result = journal.sync()
+    try:
+        result = journal.sync()
+    except JournalUnreachableError as e:
+        waiting = len(journal.spool.read().pending)
+        raise JournalUnreachableError(
+            e.message,
+            hint=f"the local spool is kept ({waiting} event(s) waiting); run 'incidentctl journal sync' again once "
+            "the database is reachable",
+        ) from e
     for line in result.damaged:
         state.printer.warn(f"{line}: fix or delete the line; the spool is kept until then")
     where = journal.location

@@ -192,7 +192,7 @@ class SpooledJournal:
                     found.append(view[0])
             self._warn(
                 f"the team journal at {self.location} cannot be reached ({_reason(e)}): listing the "
-                f"{len(found)} incidents this laptop has read, as it last read them"
+                f"{len(found)} incident(s) this laptop has read, as it last read them"
             )
             return select(found, query)
 
