@@ -17,8 +17,7 @@ import psycopg
 import pytest
 
 from incidentctl.core.events import EventKind
-from incidentctl.core.incident import Declaration, Event
-from incidentctl.errors import JournalError
+from incidentctl.core.incident import Declaration, Event, new_event_id
 from incidentctl.journal.postgres.connect import JournalUnreachableError, parse_dsn
 from incidentctl.journal.postgres.schema import migrate
 from incidentctl.journal.postgres.store import PostgresJournal
@@ -308,22 +307,33 @@ def test_the_next_line_after_a_torn_one_starts_afresh(
     assert "not valid JSON" in contents.damaged[0]
 
 
-def test_an_event_the_database_refuses_keeps_the_spool_and_the_command_goes_on(
-    open_journal: Open, own_postgres_server: PostgresServer, tmp_path: Path
+def test_events_the_database_refuses_are_kept_and_the_other_incidents_still_go(
+    open_journal: Open, own_postgres_server: PostgresServer, dsn: str, tmp_path: Path
 ) -> None:
+    setup = open_journal()
+    known = declare(setup)
     spool = Spool(tmp_path / "spool")
-    unknown = Event(
-        time=START, actor="alice", kind=EventKind.NOTE, data={"text": "x"}, id="5e0c6a52-0000-4000-8000-000000000001"
-    )
-    spool.add("INC-2026-099", unknown)
-    journal = open_journal()
-    with pytest.raises(JournalError, match="INC-2026-099 is not in postgres://"):
-        journal.sync()
+
+    def event(n: int) -> Event:
+        return Event(time=START, actor="alice", kind=EventKind.NOTE, data={"text": f"x{n}"}, id=new_event_id())
+
+    spool.add("INC-2026-099", event(1))  # an incident the database does not have (a copied spool, a reset database)
+    spool.add(known, event(2))
+    spool.add("INC-2026-099", event(3))
     command = open_journal()
-    incident_id = declare(command)  # the automatic upload warns instead of failing the command
-    assert incident_id == "INC-2026-001"
-    assert any("could not be uploaded: INC-2026-099 is not in" in w for w in command.drain_warnings())
-    assert len(spool.read().pending) == 1
+    assert declare(command) == "INC-2026-002"  # the automatic upload keeps what it cannot send, and goes on
+    warned = command.drain_warnings()
+    path = tmp_path / "spool" / PENDING
+    assert any(f"{path}:1: 1 event(s) of INC-2026-099 refused: INC-2026-099 is not in postgres://" in w for w in warned)
+    assert any(f"{path}:3: 1 event(s) of INC-2026-099 after a refused one (kept)" in w for w in warned)
+    assert [r[1] for r in rows(dsn, known)] == ["", "x2"]
+    assert [s.event.data["text"] for s in spool.read().pending] == ["x1", "x3"]
+    again = open_journal().sync()  # reported every time until a person deals with it, the rest not sent again
+    assert again.uploaded == 0
+    assert [d.split(": ", 1)[1] for d in again.damaged] == [
+        f"2 event(s) of INC-2026-099 refused: INC-2026-099 is not in {command.location}, and these events do not "
+        "declare it (kept)"
+    ]
 
 
 def test_no_secret_in_the_spool_or_the_messages(

@@ -79,7 +79,8 @@ SYNC_HINT = "'incidentctl journal sync' uploads them"
 @dataclass(frozen=True)
 class SyncResult:
     """What an upload did: events written (not counting those the database already had), the incidents they
-    belong to, and the spool lines that could not be read (kept, each ``file:line: why``)."""
+    belong to, and what was kept instead (lines that cannot be read, events the database refused), each
+    ``file:line: why``."""
 
     uploaded: int
     skipped: int
@@ -224,21 +225,37 @@ class SpooledJournal:
         return self._upload()
 
     def _upload(self) -> SyncResult:
+        """Each incident's run of events in one transaction, in the spool's order. A run the database refuses (an
+        incident it does not have) is kept and reported, and so is every later event of that incident, which must
+        not overtake it; the other incidents' events still go."""
         with self.spool.locked():
             contents = self.spool.read()
             uploaded = skipped = 0
             incidents: list[str] = []
+            kept = list(contents.damaged)
+            refused: set[str] = set()
             for incident_id, run in _runs(contents.pending):
+                where = f"{self.spool.pending_path}:{run[0].line}"
+                if incident_id in refused:
+                    kept.append(f"{where}: {len(run)} event(s) of {incident_id} after a refused one (kept)")
+                    continue
                 events = [s.event for s in run]
-                written = self.primary.ingest(incident_id, events)
+                try:
+                    written = self.primary.ingest(incident_id, events)
+                except JournalUnreachableError:
+                    raise
+                except IncidentctlError as e:
+                    refused.add(incident_id)
+                    kept.append(f"{where}: {len(run)} event(s) of {incident_id} refused: {e.message} (kept)")
+                    continue
                 self.spool.mark_uploaded([e.id for e in events])
                 uploaded += written
                 skipped += len(events) - written
                 if incident_id not in incidents:
                     incidents.append(incident_id)
-            if not contents.damaged:
+            if not kept:
                 self.spool.clear()
-        return SyncResult(uploaded, skipped, tuple(incidents), tuple(contents.damaged))
+        return SyncResult(uploaded, skipped, tuple(incidents), tuple(kept))
 
     def _sync_first(self) -> None:
         """Upload what an earlier command spooled, before this one's first database call, so the order holds."""
@@ -251,7 +268,7 @@ class SpooledJournal:
             result = self._upload()
         except JournalUnreachableError:
             raise
-        except IncidentctlError as e:  # an event the database refuses: say so, keep it, and let the command go on
+        except IncidentctlError as e:  # the spool's own lock or files: say so, keep it, and let the command go on
             self._warn(f"the local spool {self.spool.directory} could not be uploaded: {e.message}; it is kept")
             return
         for line in result.damaged:
