@@ -172,6 +172,7 @@ def test_an_incident_never_read_here_is_not_decided_on_offline(
 ) -> None:
     other_laptop = open_journal()
     incident_id = declare(other_laptop)
+    other_laptop.close()
     (tmp_path / "spool" / "mirror" / f"{incident_id}.jsonl").unlink()  # as if declared on someone else's laptop
     own_postgres_server.stop()
     journal = open_journal()

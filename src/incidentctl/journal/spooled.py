@@ -100,6 +100,9 @@ class SpooledJournal:
         self._synced = False
         self._spooled_now = 0
         self._warnings: list[str] = []
+        #: The timelines read this command, written to the mirror once (at close, or on going offline) rather
+        #: than after every call: rewriting a long timeline per append would cost more than the append.
+        self._seen: dict[str, tuple[list[Event], datetime]] = {}
 
     @property
     def location(self) -> str:
@@ -201,6 +204,7 @@ class SpooledJournal:
         return self._online(lambda: self.primary.wait_for_change(timeout))
 
     def close(self) -> None:
+        self._flush_mirrors()
         self.primary.close()
 
     def drain_warnings(self) -> list[str]:
@@ -290,6 +294,7 @@ class SpooledJournal:
             return work()
         except JournalUnreachableError as e:
             self._offline = e
+            self._flush_mirrors()  # what this command read before the outage is what offline decisions see
             raise
 
     def _now(self) -> datetime:
@@ -297,14 +302,20 @@ class SpooledJournal:
         return now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now.astimezone(timezone.utc)
 
     def _mirror(self, incident_id: str) -> None:
-        """Refresh the incident's mirror after a call that succeeded (one cheap incremental read)."""
+        """Note the incident's timeline after a call that succeeded (one cheap incremental read)."""
         try:
             self._save(incident_id, self.primary.timeline(incident_id))
         except JournalUnreachableError as e:  # gone since the call: the call stands, the mirror is older
             self._offline = e
+            self._flush_mirrors()
 
     def _save(self, incident_id: str, events: Sequence[Event]) -> None:
-        self.spool.save_mirror(incident_id, events, self._now())
+        self._seen[incident_id] = (list(events), self._now())
+
+    def _flush_mirrors(self) -> None:
+        seen, self._seen = self._seen, {}
+        for incident_id, (events, as_of) in seen.items():
+            self.spool.save_mirror(incident_id, events, as_of)
 
     def _local(self, incident_id: str) -> tuple[Incident, list[Event], datetime] | None:
         """The incident from its mirror plus what is spooled for it, or None when this laptop never read it."""
