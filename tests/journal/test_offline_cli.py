@@ -245,3 +245,25 @@ def test_a_damaged_spool_line_fails_sync_with_its_place_and_stays(
     assert "\x1b" not in done.stderr  # the damage is reported, not replayed on the terminal
     assert b"\x1b]0;owned\x07{not json\n" in path.read_bytes()
     assert notes(dsn, incident_id) == ["one 0", "one 1"]
+
+
+def test_every_command_that_records_offline_says_so_once_and_a_claim_is_refused(
+    workdir: Path, dsn: str, own_postgres_server: PostgresServer
+) -> None:
+    incident_id = declared(workdir, dsn)
+    own_postgres_server.stop()
+    scheduled = run(workdir, dsn, "postmortem", "schedule", incident_id, "--at", "2026-12-09T10:00:00Z")
+    assert scheduled.returncode == 0, scheduled.stderr
+    said = [line for line in scheduled.stderr.splitlines() if "recorded 1 event in the local spool" in line]
+    assert len(said) == 1, scheduled.stderr
+
+    sent = run(workdir, dsn, "communicate", "send", "update", incident_id)
+    assert sent.returncode == 4
+    assert "messages_queued events are decided against it" in sent.stderr
+    assert "Traceback" not in sent.stderr
+
+    own_postgres_server.start()
+    assert run(workdir, dsn, "journal", "sync").returncode == 0
+    with psycopg.connect(dsn) as conn:
+        kinds = [k for (k,) in conn.execute("SELECT kind FROM incidentctl.events ORDER BY seq").fetchall()]
+    assert kinds == ["declared", "postmortem_scheduled"]

@@ -160,7 +160,7 @@ def test_claims_and_numbered_kinds_are_refused_offline_and_nothing_is_spooled(
     incident_id = declare(journal)
     own_postgres_server.stop()
     for kind in (EventKind.MESSAGE_SENDING, EventKind.MESSAGES_QUEUED, EventKind.MITIGATION_PLANNED):
-        with pytest.raises(JournalUnreachableError, match=f"a {kind} event is decided against it"):
+        with pytest.raises(JournalUnreachableError, match=f"and {kind} events are decided against it"):
             journal.append_if_timeline(incident_id, kind, lambda _i, _t: {"key": "k"})
     with pytest.raises(JournalUnreachableError, match="incident ids are allocated by it; nothing was recorded"):
         declare(journal)

@@ -358,7 +358,7 @@ class SpooledJournal:
     ) -> AppendResult:
         if kind in ONLINE_ONLY:
             raise JournalUnreachableError(
-                f"the team journal at {self.location} cannot be reached ({_reason(error)}), and a {kind} event is "
+                f"the team journal at {self.location} cannot be reached ({_reason(error)}), and {kind} events are "
                 "decided against it, never on this laptop's copy (another responder may be doing the same); "
                 "nothing was recorded",
                 hint="run the command again once the database is reachable",
