@@ -23,7 +23,11 @@ way depends on the kind:
   the same message; the message stays queued and is sent by the next flush that reaches the database), and
   every kind that allocates a number every laptop shares: ``messages_queued`` (batch ``update-3``: two laptops
   would both queue it, under the same message keys), ``mitigation_planned`` (``M2``, and its check that nobody
-  else is changing the same targets right now), ``action_added`` (``A2``).
+  else is changing the same targets right now), ``action_added`` (``A2``). So ``communicate send`` and
+  ``mitigate`` stop offline before doing anything, and ``escalate`` records the escalation (spooled) and stops at
+  queueing its messages: run once the database is back, its guard sees the escalation and queues the messages
+  once. A command that was online when it planned (``mitigate``) and loses the database afterwards records the
+  rest (applied, verified) in the spool.
 - ``declare`` is refused offline: incident ids are allocated by the database, and an id made up here could be
   given to someone else's incident before the upload.
 
@@ -359,9 +363,10 @@ class SpooledJournal:
         if kind in ONLINE_ONLY:
             raise JournalUnreachableError(
                 f"the team journal at {self.location} cannot be reached ({_reason(error)}), and {kind} events are "
-                "decided against it, never on this laptop's copy (another responder may be doing the same); "
-                "nothing was recorded",
-                hint="run the command again once the database is reachable",
+                "decided against it, never on this laptop's copy (another responder may be doing the same): this "
+                "one was not recorded",
+                hint="run the command again once the database is reachable (anything it recorded before this waits "
+                "in the local spool, and the command's checks see it then)",
             ) from error
         with self.spool.locked():  # the decision and the line together, as the database would do them
             view = self._local(incident_id)
