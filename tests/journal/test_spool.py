@@ -162,6 +162,10 @@ def test_claims_and_numbered_kinds_are_refused_offline_and_nothing_is_spooled(
     for kind in (EventKind.MESSAGE_SENDING, EventKind.MESSAGES_QUEUED, EventKind.MITIGATION_PLANNED):
         with pytest.raises(JournalUnreachableError, match=f"and {kind} events are decided against it"):
             journal.append_if_timeline(incident_id, kind, lambda _i, _t: {"key": "k"})
+    with pytest.raises(JournalUnreachableError) as planned:
+        journal.append_if_timeline(incident_id, EventKind.MITIGATION_PLANNED, lambda _i, _t: {"id": "M1"})
+    assert planned.value.hint is not None
+    assert "make the change with kubectl and record it with 'incidentctl incident note'" in planned.value.hint
     with pytest.raises(JournalUnreachableError, match="incident ids are allocated by it; nothing was recorded"):
         declare(journal)
     assert not (tmp_path / "spool" / PENDING).exists()

@@ -77,6 +77,16 @@ ONLINE_ONLY = frozenset(
     }
 )
 
+#: What to do meanwhile, where there is more to say than "run it again later".
+_MEANWHILE = {
+    EventKind.MITIGATION_PLANNED: "mitigations are planned against the team journal so that two responders never "
+    "change the same thing at once; if this cannot wait, make the change with kubectl and record it with "
+    "'incidentctl incident note' (spooled), or run it again once the database is reachable",
+    EventKind.MESSAGES_QUEUED: "a message queued here could be queued under the same key on another laptop; send it "
+    "by hand if it cannot wait and record that with 'incidentctl incident note', or run it again once the database "
+    "is reachable",
+}
+
 SYNC_HINT = "'incidentctl journal sync' uploads them"
 
 
@@ -365,8 +375,11 @@ class SpooledJournal:
                 f"the team journal at {self.location} cannot be reached ({_reason(error)}), and {kind} events are "
                 "decided against it, never on this laptop's copy (another responder may be doing the same): this "
                 "one was not recorded",
-                hint="run the command again once the database is reachable (anything it recorded before this waits "
-                "in the local spool, and the command's checks see it then)",
+                hint=_MEANWHILE.get(
+                    kind,
+                    "run the command again once the database is reachable (anything it recorded before this waits "
+                    "in the local spool, and the command's checks see it then)",
+                ),
             ) from error
         with self.spool.locked():  # the decision and the line together, as the database would do them
             view = self._local(incident_id)
