@@ -74,6 +74,16 @@ class Mirror:
     events: list[Event]
 
 
+@dataclass
+class _Parsed:
+    """What this process has parsed of ``pending.jsonl``: the file (device, inode), how far, and each line."""
+
+    inode: tuple[int, int]
+    offset: int = 0
+    lines: int = 0
+    items: list[Spooled | str] = field(default_factory=list)
+
+
 class Spool:
     """The spool folder. Every method that changes ``pending.jsonl`` takes the lock itself, except inside
     :meth:`locked` (an upload holds it throughout, so appends wait for it to finish and keep their order)."""
@@ -81,6 +91,7 @@ class Spool:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._held = False
+        self._parsed: _Parsed | None = None
 
     @property
     def pending_path(self) -> Path:
@@ -176,33 +187,52 @@ class Spool:
     # --- reading --------------------------------------------------------------------------------------------
 
     def read(self) -> SpoolContents:
-        """The pending events in order, and the lines that cannot be read (kept, reported)."""
+        """The pending events in order, and the lines that cannot be read (kept, reported).
+
+        Lines already parsed by this process are not parsed again: the file only grows (until it is removed,
+        which a new inode or a shorter file shows), so each read decodes only what was added since."""
         contents = SpoolContents()
         try:
-            raw = self.pending_path.read_bytes()
+            with self.pending_path.open("rb") as handle:
+                stat = os.fstat(handle.fileno())
+                parsed = self._parsed
+                if parsed is None or parsed.inode != (stat.st_dev, stat.st_ino) or stat.st_size < parsed.offset:
+                    parsed = _Parsed((stat.st_dev, stat.st_ino))
+                handle.seek(parsed.offset)
+                raw = handle.read()
         except FileNotFoundError:
+            self._parsed = None
             return contents
         except OSError as e:
             raise _os_failure(f"cannot read the local spool {self.pending_path}", e) from e
+        head, newline, torn = raw.rpartition(b"\n")  # after the last newline: nothing, or a write never finished
+        if newline:
+            for line in head.split(b"\n"):
+                parsed.lines += 1
+                if line.strip():
+                    parsed.items.append(self._parse(parsed.lines, line))
+            parsed.offset += len(head) + 1
+        self._parsed = parsed
         done = self._uploaded_ids()
-        lines = raw.split(b"\n")
-        torn = lines.pop()  # after the last newline: empty, or a write that never finished
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            self._take(contents, number, line, done)
+        for item in parsed.items:
+            if isinstance(item, str):
+                contents.damaged.append(item)
+            elif item.event.id in done:
+                contents.uploaded += 1
+            else:
+                contents.pending.append(item)
         if torn.strip():
             contents.damaged.append(
-                f"{self.pending_path}:{len(lines) + 1}: a torn last line (a write cut short; it was never "
+                f"{self.pending_path}:{parsed.lines + 1}: a torn last line (a write cut short; it was never "
                 "reported as recorded), kept as it is"
             )
         return contents
 
-    def _take(self, contents: SpoolContents, number: int, line: bytes, done: set[str]) -> None:
+    def _parse(self, number: int, line: bytes) -> Spooled | str:
+        """One line: its event, or what is wrong with it (``file:line: why``)."""
         where = f"{self.pending_path}:{number}"
         if len(line) > MAX_LINE_BYTES:
-            contents.damaged.append(f"{where}: {len(line):,} bytes, longer than any event (kept, not uploaded)")
-            return
+            return f"{where}: {len(line):,} bytes, longer than any event (kept, not uploaded)"
         try:
             event, _problem = decode_line(line)
             incident = json.loads(line.lstrip(b"\0").decode("utf-8", errors="replace")).get("incident")
@@ -213,12 +243,8 @@ class Spool:
                 raise ValueError("'id' is missing")
         except (ValueError, UsageError) as e:
             reason = e.message if isinstance(e, UsageError) else str(e)
-            contents.damaged.append(f"{where}: {reason} (kept, not uploaded)")
-            return
-        if event.id in done:
-            contents.uploaded += 1
-            return
-        contents.pending.append(Spooled(incident_id, event, number))
+            return f"{where}: {reason} (kept, not uploaded)"
+        return Spooled(incident_id, event, number)
 
     def _uploaded_ids(self) -> set[str]:
         try:

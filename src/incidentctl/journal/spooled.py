@@ -63,7 +63,7 @@ from incidentctl.journal.base import AppendResult, Decide, DecideOnTimeline
 from incidentctl.journal.postgres.connect import JournalUnreachableError
 from incidentctl.journal.postgres.store import PostgresJournal
 from incidentctl.journal.query import IncidentQuery, select
-from incidentctl.journal.spool import Spool, Spooled
+from incidentctl.journal.spool import Mirror, Spool, Spooled
 
 T = TypeVar("T")
 
@@ -117,6 +117,7 @@ class SpooledJournal:
         #: The timelines read this command, written to the mirror once (at close, or on going offline) rather
         #: than after every call: rewriting a long timeline per append would cost more than the append.
         self._seen: dict[str, tuple[list[Event], datetime]] = {}
+        self._mirrors: dict[str, Mirror | None] = {}
 
     @property
     def location(self) -> str:
@@ -330,10 +331,13 @@ class SpooledJournal:
         seen, self._seen = self._seen, {}
         for incident_id, (events, as_of) in seen.items():
             self.spool.save_mirror(incident_id, events, as_of)
+            self._mirrors.pop(incident_id, None)
 
     def _local(self, incident_id: str) -> tuple[Incident, list[Event], datetime] | None:
         """The incident from its mirror plus what is spooled for it, or None when this laptop never read it."""
-        mirror = self.spool.mirror(incident_id)
+        if incident_id not in self._mirrors:  # read once a command: offline appends go to the spool, not here
+            self._mirrors[incident_id] = self.spool.mirror(incident_id)
+        mirror = self._mirrors[incident_id]
         if mirror is None:
             return None
         known = {e.id for e in mirror.events}
