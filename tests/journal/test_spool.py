@@ -360,3 +360,37 @@ def test_no_secret_in_the_spool_or_the_messages(
     for path in (tmp_path / "spool").rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
+
+
+def spooled_note(text: str) -> Event:
+    return Event(time=START, actor="alice", kind=EventKind.NOTE, data={"text": text}, id=new_event_id())
+
+
+def test_a_reader_sees_lines_another_process_adds_and_a_spool_started_afresh(tmp_path: Path) -> None:
+    reader, writer = Spool(tmp_path / "spool"), Spool(tmp_path / "spool")
+    writer.add("INC-2026-001", spooled_note("one"))
+    assert [s.event.data["text"] for s in reader.read().pending] == ["one"]
+    writer.add("INC-2026-002", spooled_note("two\nwith a newline \x1b[31m"))
+    assert [(s.incident_id, s.line) for s in reader.read().pending] == [("INC-2026-001", 1), ("INC-2026-002", 2)]
+    assert (tmp_path / "spool").stat().st_mode & 0o077 == 0  # private: the events may say more than a title
+    assert reader.pending_path.stat().st_mode & 0o077 == 0
+    writer.clear()
+    assert reader.read().pending == []
+    writer.add("INC-2026-003", spooled_note("three"))
+    assert [(s.incident_id, s.line, s.event.data["text"]) for s in reader.read().pending] == [
+        ("INC-2026-003", 1, "three")
+    ]
+
+
+def test_a_huge_or_foreign_line_is_reported_not_loaded(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool")
+    spool.add("INC-2026-001", spooled_note("one"))
+    with spool.pending_path.open("ab") as f:
+        f.write(b"x" * (2 << 20) + b"\n")
+        f.write(b'{"incident":"../../etc/passwd","id":"x","time":"2026-03-04T05:00:00Z","actor":"a","kind":"note"}\n')
+        f.write(b"[1, 2]\n")
+    contents = spool.read()
+    assert [s.event.data["text"] for s in contents.pending] == ["one"]
+    assert [d.split(": ", 1)[0] for d in contents.damaged] == [f"{spool.pending_path}:{n}" for n in (2, 3, 4)]
+    assert "2,097,152 bytes, longer than any event" in contents.damaged[0]
+    assert "not a JSON object but an array" in contents.damaged[2]
