@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from incidentctl.cli import journal_copy, journal_migrate, journal_status
+from incidentctl.cli import journal_copy, journal_migrate, journal_status, journal_sync
 
 app = typer.Typer(
     help="Look after the journal: create or upgrade the team journal's schema, upload the offline spool, copy "
@@ -18,4 +18,5 @@ app = typer.Typer(
 
 journal_migrate.register(app)
 journal_status.register(app)
+journal_sync.register(app)
 journal_copy.register(app)

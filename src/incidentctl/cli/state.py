@@ -106,10 +106,19 @@ class AppState:
         return self._journal
 
     def close_journal(self) -> None:
-        """Release the journal's connections (the team journal's); called once the command is done."""
+        """Release the journal's connections (the team journal's); called once the command is done, also when it
+        failed.
+
+        What the journal noticed and no command printed (an event recorded in the offline spool, a spool uploaded,
+        a torn line) goes to stderr here, once: every command that writes to the journal (communicate, mitigate,
+        postmortem, ...) then says so without each having to remember to."""
         if self._journal is not None:
-            self._journal.close()
-            self._journal = None
+            journal, self._journal = self._journal, None
+            try:
+                for warning in journal.drain_warnings():
+                    self.printer.warn(warning)
+            finally:
+                journal.close()
 
     def phase_context(self, *, cluster: bool = True) -> PhaseContext:
         """The context the cluster-facing phases run in, built once per invocation (``detect --watch`` runs detect
