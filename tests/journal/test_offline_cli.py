@@ -6,6 +6,7 @@ matters is what a real invocation prints, exits with and leaves on disk when the
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -147,6 +148,13 @@ def test_a_note_with_the_database_down_exits_0_with_one_line_and_sync_uploads_it
     assert "Traceback" not in still_down.stderr
     assert (workdir / "spool" / PENDING).stat().st_size > 0
 
+    status = run(workdir, dsn, "-o", "json", "journal", "status")
+    assert status.returncode == 4, status.stderr  # unreachable, and the waiting event is still counted
+    document = json.loads(status.stdout)["data"]
+    assert (document["state"], document["spoolPending"], document["spoolDamaged"]) == ("unreachable", 1, 0)
+    told = run(workdir, dsn, "journal", "status")
+    assert "1 events waiting ('incidentctl journal sync' uploads them)" in told.stdout
+
     own_postgres_server.start()
     synced = run(workdir, dsn, "journal", "sync")
     assert synced.returncode == 0, synced.stderr
@@ -156,6 +164,8 @@ def test_a_note_with_the_database_down_exits_0_with_one_line_and_sync_uploads_it
     again = run(workdir, dsn, "journal", "sync")
     assert again.returncode == 0
     assert again.stdout.startswith("nothing to upload: the local spool for postgres://")
+    after = json.loads(run(workdir, dsn, "-o", "json", "journal", "status").stdout)["data"]
+    assert (after["state"], after["spoolPending"]) == ("ready", 0)
     assert notes(dsn, incident_id) == ["rolled back gateway"]
     for output in (noted, still_down, synced, again):
         assert SECRET not in output.stdout + output.stderr

@@ -76,6 +76,7 @@ def _postgres(state: AppState) -> tuple[dict[str, Any], int]:
         "supported_schema_version": LATEST,
         "problem": None,
         "hint": None,
+        **_spool(state, target),
     }
     try:
         found = inspect_target(target, timeout=config.connect_timeout.total_seconds())
@@ -95,3 +96,22 @@ def _postgres(state: AppState) -> tuple[dict[str, Any], int]:
     )
     data["problem"] = f"the schema is at version {found.version}; this incidentctl uses {LATEST}"
     return data, int(ExitCode.USAGE)
+
+
+def _spool(state: AppState, target: Any) -> dict[str, Any]:
+    """What waits in this laptop's spool: read, never uploaded here (status changes nothing)."""
+    from incidentctl.errors import IncidentctlError
+    from incidentctl.journal.open import spool_directory
+    from incidentctl.journal.spool import Spool
+
+    directory = spool_directory(state.runbook().journal, target, state.env, state.runbook_source().path.parent)
+    try:
+        contents = Spool(directory).read()
+    except IncidentctlError as err:
+        return {"spool": str(directory), "spool_pending": None, "spool_damaged": None, "spool_problem": err.message}
+    return {
+        "spool": str(directory),
+        "spool_pending": len(contents.pending),
+        "spool_damaged": len(contents.damaged),
+        "spool_problem": None,
+    }

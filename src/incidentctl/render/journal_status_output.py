@@ -39,6 +39,12 @@ class JournalStatusOutput(OutputModel):
     supported_schema_version: int | None = Field(description="postgres: the version this incidentctl uses.")
     problem: str | None = Field(description="What is wrong, in one line, when the state is not ready.")
     hint: str | None
+    spool: str | None = Field(None, description="postgres: this laptop's spool folder.")
+    spool_pending: int | None = Field(
+        None, description="postgres: events recorded offline, waiting for 'journal sync' (None: unreadable)."
+    )
+    spool_damaged: int | None = Field(None, description="postgres: spool lines that cannot be read (kept).")
+    spool_problem: str | None = Field(None, description="postgres: why the spool could not be read.")
 
 
 def migrate_table(console: Console, data: dict[str, Any]) -> None:
@@ -65,3 +71,12 @@ def status_table(console: Console, data: dict[str, Any]) -> None:
         console.print(f"  {escape(for_terminal(data['problem']))}", highlight=False)
     if data["hint"]:
         console.print(f"  hint: {escape(for_terminal(data['hint']))}", style="dim", highlight=False)
+    if data.get("spool") is not None:
+        where = escape(for_terminal(data["spool"]))
+        if data.get("spool_problem"):
+            console.print(f"  local spool {where}: {escape(for_terminal(data['spool_problem']))}", highlight=False)
+        else:
+            damaged = f", {data['spool_damaged']} damaged lines kept" if data.get("spool_damaged") else ""
+            waiting = data["spool_pending"]
+            then = " ('incidentctl journal sync' uploads them)" if waiting else ""
+            console.print(f"  local spool {where}: {waiting} events waiting{damaged}{then}", highlight=False)
