@@ -209,6 +209,8 @@ class SpooledJournal:
                 view = self._local(incident_id)
                 if view is not None:
                     found.append(view[0])
+            if not found:  # nothing read here before: an empty list would read as "no incidents", which is unknown
+                raise
             self._warn(
                 f"the team journal at {self.location} cannot be reached ({_reason(e)}): listing the "
                 f"{len(found)} incident(s) this laptop has read, as it last read them"
