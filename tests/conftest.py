@@ -48,7 +48,8 @@ def invoke(workdir: Path) -> Invoke:
     ) -> Result:
         st = state or AppState()
         st.cwd = st.cwd or workdir
-        st.env = {"INCIDENTCTL_ACTOR": "tester", **(env or {})}
+        # the team journal's spool defaults to $XDG_STATE_HOME: kept inside the test, never in the real home
+        st.env = {"INCIDENTCTL_ACTOR": "tester", "XDG_STATE_HOME": str(workdir / ".state"), **(env or {})}
         return CliRunner().invoke(app, list(args), obj=st, input=input)
 
     return run

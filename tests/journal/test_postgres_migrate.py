@@ -116,8 +116,7 @@ def status(invoke: Invoke, dsn: str) -> tuple[int, dict[str, Any], str]:
     return result.exit_code, envelope(result.stdout, "JournalStatus"), result.stderr
 
 
-@pytest.mark.usefixtures("team")
-def test_status_of_a_migrated_journal_is_ready(invoke: Invoke, journal_dsn: str) -> None:
+def test_status_of_a_migrated_journal_is_ready(invoke: Invoke, journal_dsn: str, team: Path) -> None:
     code, data, _ = status(invoke, journal_dsn)
     assert code == 0
     assert data == {
@@ -129,7 +128,12 @@ def test_status_of_a_migrated_journal_is_ready(invoke: Invoke, journal_dsn: str)
         "supportedSchemaVersion": LATEST,
         "problem": None,
         "hint": None,
+        "spool": data["spool"],
+        "spoolPending": 0,
+        "spoolDamaged": 0,
+        "spoolProblem": None,
     }
+    assert data["spool"] == str(team.parent / "spool"), "the runbook's journal.spool, relative to it"
     person = invoke(["journal", "status"], env={"INCIDENTCTL_JOURNAL_DSN": journal_dsn})
     assert person.stdout.splitlines()[0].endswith(f"postgres journal at {parse_dsn(journal_dsn)}: ready")
 

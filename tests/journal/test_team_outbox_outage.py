@@ -123,7 +123,9 @@ def test_a_flush_while_the_database_is_away_sends_nothing_and_says_so_in_one_lin
     away = bob.run("communicate", "flush", incident)
     assert away.exit_code == 4, (away.stdout, away.stderr)
     port, dbname = parse_dsn(team_dsn).port, parse_dsn(team_dsn).dbname
-    [line] = away.stderr.strip().splitlines()
+    line, *hint = away.stderr.strip().splitlines()  # the error, and at most a hint of what to do
+    assert len(hint) <= 1, away.stderr
+    assert all(h.startswith("hint: ") for h in hint), away.stderr
     assert f"postgres://127.0.0.1:{port}/{dbname}" in line
     assert "Traceback" not in away.stderr
     assert smtp.received == []

@@ -264,7 +264,7 @@ class Spool:
         folder = self.directory / MIRROR
         folder.mkdir(mode=0o700, exist_ok=True)
         header = json.dumps({"as_of": format_timestamp(as_of)}).encode() + b"\n"
-        body = b"".join(encode_event(e) for e in events)
+        body = b"".join(_mirror_line(e) for e in events)
         path = folder / f"{incident_id}.jsonl"
         tmp = folder / f".{incident_id}.{os.getpid()}.tmp"
         try:
@@ -321,3 +321,12 @@ def _os_failure(what: str, e: OSError) -> JournalError:
     elif e.errno in (errno.ENOSPC, errno.EDQUOT):
         hint = "the disk (or your quota) is full: free some space and run the command again"
     return JournalError(f"{what}: {e.strerror or e}", hint=hint)
+
+
+def _mirror_line(event: Event) -> bytes:
+    """The event's line, or nothing for one the journal could not write itself (a row inserted by hand, with a
+    payload its kind does not take): the database reports it as damage; the mirror, a cache, leaves it out."""
+    try:
+        return encode_event(event)
+    except (ValueError, UsageError):
+        return b""
