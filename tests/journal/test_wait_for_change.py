@@ -127,7 +127,7 @@ def test_many_events_at_once_are_each_followed_exactly_once(open_store: Opener) 
 def test_watching_the_list_sees_a_new_incident_and_a_change(open_store: Opener) -> None:
     follower, writer = open_store("alice"), open_store("bob")
     first_id = _declare(writer)
-    stream = watch_incidents(follower, lambda: IncidentQuery(), wait=LONG)
+    stream = watch_incidents(follower, IncidentQuery, wait=LONG)
     assert [i.id for i in next(stream).incidents] == [first_id]  # type: ignore[union-attr]
     second_id = _declare(writer)
     listed = next(stream)
@@ -142,10 +142,11 @@ def test_watching_the_list_sees_a_new_incident_and_a_change(open_store: Opener) 
 
 
 def test_a_lost_server_is_said_retried_and_caught_up_on(own_postgres_server: object) -> None:
+    from tests.pgserver import PostgresServer
+
     from incidentctl.journal.postgres.connect import JournalUnreachableError, parse_dsn
     from incidentctl.journal.postgres.schema import migrate
     from incidentctl.journal.postgres.store import PostgresJournal
-    from tests.pgserver import PostgresServer
 
     assert isinstance(own_postgres_server, PostgresServer)
     server = own_postgres_server
