@@ -361,3 +361,22 @@ def test_the_team_journal_going_away_is_said_retried_and_its_return_too(
         assert "Traceback" not in "\n".join(follower.lines("err"))
     finally:
         follower.kill()
+
+
+@pytest.mark.parametrize("site", ["folder"], indirect=True)
+def test_a_torn_line_while_following_is_warned_once_and_the_follow_goes_on(
+    site: Site, follow: Callable[..., Process]
+) -> None:
+    incident_id = _declare(site)
+    follower = follow("incident", "timeline", incident_id, "--follow", "-o", "json")
+    follower.wait_for(lambda line: '"kind": "declared"' in line)
+    with (site.folder / "incidents" / incident_id / "timeline.jsonl").open("ab") as handle:
+        handle.write(b'{"time": "2026-03-14T14:3')  # a writer that died mid-line
+    _, warning = follower.wait_for(lambda line: "torn last line" in line, stream="err")
+    assert warning.startswith(f"warning: {incident_id}/timeline.jsonl:2: ignoring a torn last line")
+    site.run("incident", "note", incident_id, "after the crash")  # closes the torn line off, records that
+    follower.wait_for(lambda line: '"after the crash"' in line)
+    kinds = [json.loads(line)["kind"] for line in follower.lines()]
+    assert kinds == ["declared", "journal_repaired", "note"]
+    assert len([line for line in follower.lines("err") if "torn last line" in line]) == 1
+    assert follower.interrupt() == 130

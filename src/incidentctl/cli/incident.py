@@ -289,7 +289,8 @@ def _watch_list(state: AppState, query: Callable[[], IncidentQuery], scope: str)
         view = IncidentsWatch(state.printer, f"no incidents{scope} in {journal.location} (watching)")
         for item in watch_incidents(journal, query, sleep=state.sleep, every_round=view.live):
             if isinstance(item, Incidents):
-                view.show(item.incidents, state.clock())
+                if item.changed or view.live:
+                    view.show(item.incidents, state.clock())
             elif isinstance(item, Lost):
                 _say_lost(state, item.error)
             elif isinstance(item, Back):

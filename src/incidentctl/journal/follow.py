@@ -33,7 +33,10 @@ RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
 
 @dataclass(frozen=True)
 class NewEvents:
-    """Events not handed out before, in the timeline's order (the first one holds the timeline so far)."""
+    """Events not handed out before, in the timeline's order (the first one holds the timeline so far).
+
+    Empty when the doorbell rang for nothing new (another incident's event, a torn line): still handed out, as
+    the moment to report what the journal noticed while reading (:meth:`JournalStore.drain_warnings`)."""
 
     events: list[Event]
 
@@ -54,9 +57,11 @@ class Back:
 
 @dataclass(frozen=True)
 class Incidents:
-    """The incidents the query matches, whenever that may have changed (the first one is the list so far)."""
+    """The incidents the query matches, each time they were read (the first one is the list so far)."""
 
     incidents: list[Incident]
+    #: False when they are what they were at the last read (handed out anyway, as :class:`NewEvents` are).
+    changed: bool = True
 
 
 def follow_timeline(
@@ -73,19 +78,17 @@ def follow_timeline(
     """
     seen: set[str] = set()
 
-    def fresh() -> NewEvents | None:
+    def fresh() -> NewEvents:
         events = journal.timeline(incident_id)  # all of it or an error: nothing is marked seen half-way
         new = []
         for event in events:
             if event.id not in seen:
                 seen.add(event.id)
                 new.append(event)
-        return NewEvents(new) if new else None
+        return NewEvents(new)
 
-    yield fresh() or NewEvents([])
-    for item in _follow(journal, fresh, wait, sleep):
-        if item is not None:
-            yield item
+    yield fresh()
+    yield from _follow(journal, fresh, wait, sleep)
 
 
 def watch_incidents(
@@ -97,21 +100,17 @@ def watch_incidents(
     every_round: bool = False,
 ) -> Iterator[Incidents | Lost | Back]:
     """The incidents ``query()`` matches (asked again each time: "the last 7 days" moves on), then again each
-    time they differ from what was last handed out, or each round with ``every_round`` (a terminal's ages)."""
+    time the doorbell rings, or each round with ``every_round`` (a terminal's ages)."""
     last = journal.incidents(query())
 
-    def changed() -> Incidents | None:
+    def again() -> Incidents:
         nonlocal last
-        now = journal.incidents(query())
-        if now == last and not every_round:
-            return None
+        now, before = journal.incidents(query()), last
         last = now
-        return Incidents(now)
+        return Incidents(now, changed=now != before)
 
     yield Incidents(last)
-    for item in _follow(journal, changed, wait, sleep, every_round=every_round):
-        if item is not None:
-            yield item
+    yield from _follow(journal, again, wait, sleep, every_round=every_round)
 
 
 def _follow(

@@ -13,6 +13,7 @@ silently drops its packets would otherwise leave the wait believing in a databas
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from incidentctl.journal.postgres.connect import APPLICATION_NAME, Target, translate
@@ -60,10 +61,21 @@ class Listener:
             self.close()
             raise translate(e, self.target) from e
 
+    @property
+    def broken(self) -> bool:
+        """As a psycopg connection says it (the store drops a listener that broke with its main connection)."""
+        return self._conn is not None and self._conn.broken
+
+    @property
+    def closed(self) -> bool:
+        """Not listening (yet, or any more): the next :meth:`wait` listens anew, and rings."""
+        return self._conn is None or self._conn.closed
+
     def close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            conn.close()
+            with contextlib.suppress(Exception):  # a connection whose server is gone may fail to close: gone anyway
+                conn.close()
 
     def _listen(self) -> psycopg.Connection[Any]:
         import psycopg
