@@ -380,3 +380,35 @@ def test_a_torn_line_while_following_is_warned_once_and_the_follow_goes_on(
     assert kinds == ["declared", "journal_repaired", "note"]
     assert len([line for line in follower.lines("err") if "torn last line" in line]) == 1
     assert follower.interrupt() == 130
+
+
+@pytest.mark.parametrize("site", ["folder"], indirect=True)
+def test_a_reader_that_goes_away_ends_an_idle_follow_with_141(site: Site) -> None:
+    """``... --follow | grep -m1 bob``: once grep has its line the follow ends, with nothing new to print."""
+    incident_id = _declare(site)
+    for args, shows in (
+        (["incident", "timeline", incident_id, "--follow"], "Database connection failure"),
+        (["incident", "list", "--watch"], incident_id),
+    ):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "incidentctl", *args],
+            cwd=site.folder,
+            env=site.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert proc.stdout is not None
+            line = "-"
+            while line and shows not in line:  # "" is the end of the output: the follow ended on its own
+                line = proc.stdout.readline()
+            assert line, "the follow ended before printing what it follows"
+            proc.stdout.close()  # the reader goes away; nobody writes to the journal any more
+            assert proc.wait(timeout=PATIENCE) == 141
+            assert proc.stderr is not None
+            assert proc.stderr.read() == ""
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()

@@ -287,7 +287,7 @@ def _watch_list(state: AppState, query: Callable[[], IncidentQuery], scope: str)
     try:
         journal = state.journal()
         view = IncidentsWatch(state.printer, f"no incidents{scope} in {journal.location} (watching)")
-        for item in watch_incidents(journal, query, sleep=state.sleep, every_round=view.live):
+        for item in watch_incidents(journal, query, sleep=state.sleep, every_round=view.live, idle=_end_if_unread):
             if isinstance(item, Incidents):
                 if item.changed or view.live:
                     view.show(item.incidents, state.clock())
@@ -571,7 +571,7 @@ def _follow_timeline(state: AppState, incident_id: str) -> int:
     try:
         journal = state.journal()
         incident = journal.get(incident_id)
-        for item in follow_timeline(journal, incident.id, sleep=state.sleep):
+        for item in follow_timeline(journal, incident.id, sleep=state.sleep, idle=_end_if_unread):
             if isinstance(item, NewEvents):
                 stream.events(item.events)
             elif isinstance(item, Lost):
@@ -582,6 +582,25 @@ def _follow_timeline(state: AppState, incident_id: str) -> int:
     except KeyboardInterrupt:
         return int(ExitCode.INTERRUPTED)
     return int(ExitCode.OK)  # the follow ends only by an interrupt or an error
+
+
+def _end_if_unread() -> None:
+    """A reader of stdout that went away (``| grep -m1 bob``) ends a follow that has nothing to print, too, as
+    ``tail -f`` does: without this it would be noticed only at the next event, which may be hours away."""
+    import errno
+    import select
+    import sys
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a test runner's in-memory stream: nobody to go away
+        return
+    if not hasattr(select, "poll"):
+        return
+    poller = select.poll()
+    poller.register(fd, 0)  # only the conditions always reported: an error (a pipe without reader), a hang-up
+    if any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0)):
+        raise BrokenPipeError(errno.EPIPE, "the reader of this output went away")
 
 
 def _say_lost(state: AppState, error: Exception) -> None:

@@ -70,11 +70,13 @@ def follow_timeline(
     *,
     wait: float = WAIT_SECONDS,
     sleep: Callable[[float], None] = time.sleep,
+    idle: Callable[[], None] | None = None,
 ) -> Iterator[NewEvents | Lost | Back]:
     """The timeline so far, then each event as it is recorded by anyone, until the caller stops iterating.
 
     Reading the timeline at the start fails as any command does (not found, unreachable: the caller says so and
     ends); only once following does an unreachable journal become :class:`Lost` and then :class:`Back`.
+    ``idle`` runs after each wait that ends without a ring (the CLI looks there for a reader that went away).
     """
     seen: set[str] = set()
 
@@ -88,7 +90,7 @@ def follow_timeline(
         return NewEvents(new)
 
     yield fresh()
-    yield from _follow(journal, fresh, wait, sleep)
+    yield from _follow(journal, fresh, wait, sleep, idle=idle)
 
 
 def watch_incidents(
@@ -98,6 +100,7 @@ def watch_incidents(
     wait: float = WAIT_SECONDS,
     sleep: Callable[[float], None] = time.sleep,
     every_round: bool = False,
+    idle: Callable[[], None] | None = None,
 ) -> Iterator[Incidents | Lost | Back]:
     """The incidents ``query()`` matches (asked again each time: "the last 7 days" moves on), then again each
     time the doorbell rings, or each round with ``every_round`` (a terminal's ages)."""
@@ -110,7 +113,7 @@ def watch_incidents(
         return Incidents(now, changed=now != before)
 
     yield Incidents(last)
-    yield from _follow(journal, again, wait, sleep, every_round=every_round)
+    yield from _follow(journal, again, wait, sleep, every_round=every_round, idle=idle)
 
 
 def _follow(
@@ -120,6 +123,7 @@ def _follow(
     sleep: Callable[[float], None],
     *,
     every_round: bool = False,
+    idle: Callable[[], None] | None = None,
 ) -> Iterator[T | Lost | Back]:
     """``read()`` each time the doorbell rings (each round with ``every_round``), with the outages in between.
 
@@ -134,6 +138,8 @@ def _follow(
             # while away, the pause was taken after the failure: the wait only re-establishes the doorbell
             rang = journal.wait_for_change(wait if lost_at is None else 0.0)
             if not (rang or every_round or lost_at is not None):
+                if idle is not None:
+                    idle()
                 continue
             value = read()
         except UnreachableError as err:
