@@ -7,7 +7,7 @@ results into output.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -31,10 +31,12 @@ from incidentctl.core.incident import (
     should_change_severity,
     should_change_status,
 )
+from incidentctl.exitcodes import ExitCode
 from incidentctl.render.formats import STANDARD_FORMATS, OutputFormat
 
 if TYPE_CHECKING:
     from incidentctl.journal.base import AppendResult, JournalStore
+    from incidentctl.journal.query import IncidentQuery
 
 app = typer.Typer(
     help="Declare incidents and keep their timeline (who did what, when).",
@@ -223,6 +225,12 @@ def list_incidents(
         ),
     ] = None,
     show_all: Annotated[bool, typer.Option("-A", "--all", help="Every incident, however old.")] = False,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "-w", "--watch", help="Print the list again whenever it changes (-o json: one list a line). Ctrl-C ends."
+        ),
+    ] = False,
 ) -> None:
     """List incidents: by default the open ones and those active in the last 7 days, newest first."""
     from incidentctl.journal.query import DEFAULT_RECENT, IncidentQuery, parse_point_in_time, parse_statuses
@@ -230,32 +238,70 @@ def list_incidents(
 
     state = _state(ctx)
     state.output_format(STANDARD_FORMATS)
-    now = state.clock()
     severities = None
     if severity:
         catalogue = _catalogue(state)
         wanted = [part for raw in severity for part in raw.split(",") if part.strip()]
         severities = frozenset(normalize_severity(s, catalogue) for s in wanted) or None
     statuses = parse_statuses(status or [])
-    active_since: datetime | None = None
     if since:
-        active_since = parse_point_in_time(since, now, option="--since")
-    elif not show_all and not status:
-        active_since = now - DEFAULT_RECENT
-    query = IncidentQuery(statuses=statuses, severities=severities, active_since=active_since)
+        parse_point_in_time(since, state.clock(), option="--since")  # a bad value is an error before any read
+
+    def query() -> IncidentQuery:
+        """Asked again each round of --watch: "the last 7 days" or "--since 24h" move on with the clock."""
+        now = state.clock()
+        active_since: datetime | None = None
+        if since:
+            active_since = parse_point_in_time(since, now, option="--since")
+        elif not show_all and not status:
+            active_since = now - DEFAULT_RECENT
+        return IncidentQuery(statuses=statuses, severities=severities, active_since=active_since)
+
+    scope = (
+        ""
+        if show_all
+        else " matching these filters"
+        if (status or severity or since)
+        else (" open or active in the last 7 days (--all shows every incident)")
+    )
+    if watch:
+        raise typer.Exit(_watch_list(state, query, scope))
     with _journal(state) as journal:
-        incidents = journal.incidents(query)
+        incidents = journal.incidents(query())
     if not incidents and not state.printer.format.is_machine:
-        scope = (
-            ""
-            if show_all
-            else " matching these filters"
-            if (status or severity or since)
-            else (" open or active in the last 7 days (--all shows every incident)")
-        )
         state.printer.note(f"no incidents{scope} in {journal.location}")
         return
-    state.printer.result("IncidentList", {"items": incidents}, table=incidents_table(incidents, now))
+    state.printer.result("IncidentList", {"items": incidents}, table=incidents_table(incidents, state.clock()))
+
+
+def _watch_list(state: AppState, query: Callable[[], IncidentQuery], scope: str) -> int:
+    """Until Ctrl-C (130), as ``timeline --follow``; see :class:`incidentctl.render.incidents.IncidentsWatch`."""
+    import gc
+
+    from incidentctl.journal.follow import Back, Incidents, Lost, watch_incidents
+    from incidentctl.render.incidents import IncidentsWatch
+
+    gc.enable()
+    warned: set[str] = set()
+    view: IncidentsWatch | None = None
+    try:
+        journal = state.journal()
+        view = IncidentsWatch(state.printer, f"no incidents{scope} in {journal.location} (watching)")
+        for item in watch_incidents(journal, query, sleep=state.sleep, every_round=view.live, idle=_end_if_unread):
+            if isinstance(item, Incidents):
+                if item.changed or view.live:
+                    view.show(item.incidents, state.clock())
+            elif isinstance(item, Lost):
+                _say_lost(state, item.error)
+            elif isinstance(item, Back):
+                _say_back(state, journal.location, item.seconds)
+            _say_new_warnings(state, journal, warned)
+    except KeyboardInterrupt:
+        return int(ExitCode.INTERRUPTED)
+    finally:
+        if view is not None:
+            view.close()
+    return int(ExitCode.OK)
 
 
 @app.command()
@@ -473,12 +519,32 @@ def _with_message(data: dict[str, Any], message: str | None) -> dict[str, Any]:
 
 
 @app.command()
-def timeline(ctx: typer.Context, incident_id: IdArgument) -> None:
+def timeline(
+    ctx: typer.Context,
+    incident_id: IdArgument,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "-f",
+            "--follow",
+            help="Keep printing each new event as anyone records it (-o json: one event a line). Ctrl-C ends.",
+        ),
+    ] = False,
+) -> None:
     """Show an incident's timeline; -o markdown gives the list for a post-mortem."""
     from incidentctl.render.incidents import timeline_markdown, timeline_table
 
     state = _state(ctx)
-    state.output_format((*STANDARD_FORMATS, OutputFormat.MARKDOWN))
+    fmt = state.output_format((*STANDARD_FORMATS, OutputFormat.MARKDOWN))
+    if follow:
+        if fmt is OutputFormat.MARKDOWN:
+            from incidentctl.errors import UsageError
+
+            raise UsageError(
+                "--follow prints a table, json or yaml; -o markdown is the finished timeline for a post-mortem",
+                hint=f"incidentctl incident timeline {incident_id} -o markdown",
+            )
+        raise typer.Exit(_follow_timeline(state, incident_id))
     with _journal(state) as journal:
         incident = journal.get(incident_id)
         events: list[Event] = journal.timeline(incident.id)
@@ -489,3 +555,68 @@ def timeline(ctx: typer.Context, incident_id: IdArgument) -> None:
         table=timeline_table(events, names),
         markdown=lambda: timeline_markdown(events, names),
     )
+
+
+def _follow_timeline(state: AppState, incident_id: str) -> int:
+    """Until Ctrl-C (130); a closed pipe ends it as it ends every command (141). The journal going away is said
+    once and retried, and its return said too: a follower is never left silent without knowing why."""
+    import gc
+
+    from incidentctl.journal.follow import Back, Lost, NewEvents, follow_timeline
+    from incidentctl.render.incidents import TimelineStream
+
+    gc.enable()  # runs for hours: collect garbage as usual (the entry point starts with it off)
+    stream = TimelineStream(state.printer, _severity_names(state))
+    warned: set[str] = set()
+    try:
+        journal = state.journal()
+        incident = journal.get(incident_id)
+        for item in follow_timeline(journal, incident.id, sleep=state.sleep, idle=_end_if_unread):
+            if isinstance(item, NewEvents):
+                stream.events(item.events)
+            elif isinstance(item, Lost):
+                _say_lost(state, item.error)
+            elif isinstance(item, Back):
+                _say_back(state, journal.location, item.seconds)
+            _say_new_warnings(state, journal, warned)
+    except KeyboardInterrupt:
+        return int(ExitCode.INTERRUPTED)
+    return int(ExitCode.OK)  # the follow ends only by an interrupt or an error
+
+
+def _end_if_unread() -> None:
+    """A reader of stdout that went away (``| grep -m1 bob``) ends a follow that has nothing to print, too, as
+    ``tail -f`` does: without this it would be noticed only at the next event, which may be hours away."""
+    import errno
+    import select
+    import sys
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a test runner's in-memory stream: nobody to go away
+        return
+    if not hasattr(select, "poll"):
+        return
+    poller = select.poll()
+    poller.register(fd, 0)  # only the conditions always reported: an error (a pipe without reader), a hang-up
+    if any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0)):
+        raise BrokenPipeError(errno.EPIPE, "the reader of this output went away")
+
+
+def _say_lost(state: AppState, error: Exception) -> None:
+    state.printer.warn(f"{error}; retrying (nothing is shown until it answers: events recorded meanwhile follow then)")
+
+
+def _say_back(state: AppState, location: str, seconds: float) -> None:
+    from incidentctl.core.times import format_elapsed
+
+    away = format_elapsed(seconds)
+    state.printer.note(f"the journal at {location} answers again (after {away}); showing what was recorded meanwhile")
+
+
+def _say_new_warnings(state: AppState, journal: JournalStore, warned: set[str]) -> None:
+    """What the journal noticed while reading (a torn line), each said once in a follow that re-reads it often."""
+    for warning in journal.drain_warnings():
+        if warning not in warned:
+            warned.add(warning)
+            state.printer.warn(warning)

@@ -100,6 +100,9 @@ class Journal:
         self._event_ids = event_ids
         self._warnings: list[str] = []
         self._readers: dict[str, TimelineReader] = {}
+        #: What :meth:`wait_for_change` saw last, and the incident folders as of the journal folder's times.
+        self._last_signature: tuple[object, ...] | None = None
+        self._listing: tuple[tuple[int, int, int, int], list[str]] | None = None
 
     @property
     def location(self) -> str:
@@ -308,30 +311,52 @@ class Journal:
         return payload, incident
 
     def wait_for_change(self, timeout: float) -> bool:
-        """Polls the timelines' sizes and times: a folder on a laptop, a network share or a git checkout all
-        answer ``stat``, where change notification works on only some of them."""
+        """Polls the timelines' sizes: a folder on a laptop, a network share or a git checkout all answer
+        ``stat``, where change notification works on only some of them (and not at all across machines).
+
+        The comparison is with the folder as the previous call left it, not as it is when this call starts: an
+        event recorded while the caller was re-reading or printing rings at once instead of being missed. The
+        first call has nothing to compare with and rings at once (the caller's first read may predate it)."""
         deadline = time.monotonic() + timeout
-        before = self._signature()
+        before = self._last_signature
+        if before is None:
+            self._last_signature = self._signature()
+            return True
         while True:
+            now = self._signature()
+            if now != before:
+                self._last_signature = now
+                return True
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
             time.sleep(min(POLL_SECONDS, left))
-            if self._signature() != before:
-                return True
 
     def close(self) -> None:
         self._readers.clear()
+        self._last_signature = None
 
-    def _signature(self) -> tuple[tuple[str, int, int], ...]:
-        """What changes whenever any incident is declared or appended to."""
-        seen = []
-        for incident_id in self.ids():
+    def _signature(self) -> tuple[object, ...]:
+        """What changes whenever any incident is declared or appended to, at one ``stat`` an incident.
+
+        The journal folder's own times change when an incident folder is made, so it is listed again only then;
+        a timeline only grows (size), and a file mended or replaced by hand is another inode or another time."""
+        try:
+            folder = os.stat(self.directory)
+        except OSError:
+            return ()  # no journal yet (or none readable): its appearance is the change
+        # the link count too: two folders made within one tick of the file system's clock leave the same times
+        key = (folder.st_ino, folder.st_nlink, folder.st_mtime_ns, folder.st_ctime_ns)
+        if self._listing is None or self._listing[0] != key:
+            self._listing = (key, self.ids())
+        seen: list[object] = [key]
+        for incident_id in self._listing[1]:
             try:
                 info = os.stat(self.directory / incident_id / TIMELINE)
             except OSError:
+                seen.append((incident_id, None))  # a declaration in progress: its first line is the change
                 continue
-            seen.append((incident_id, info.st_size, info.st_mtime_ns))
+            seen.append((incident_id, info.st_ino, info.st_size, info.st_mtime_ns))
         return tuple(seen)
 
     # --- internals ------------------------------------------------------------------------------------------

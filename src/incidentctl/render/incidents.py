@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from incidentctl.core.events import describe as describe_event
 from incidentctl.core.events import is_internal
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.table import Table
     from rich.text import Text
+
+    from incidentctl.render.printer import Printer
 
 TableRenderer = Callable[["Console"], None]
 
@@ -125,25 +127,29 @@ def _print(console: Console, renderable: RenderableType) -> None:
 
 def incidents_table(incidents: Sequence[Incident], now: datetime) -> TableRenderer:
     def render(console: Console) -> None:
-        columns = [("ID", True), ("SEVERITY", True), ("STATUS", True), ("TITLE", False), ("AGE", True)]
-        # on a terminal the components wrap at their commas and leave most of the free width to the title
-        joiner = ", " if console.is_terminal else ","
-        rows = [
-            (
-                incident.id,
-                severity_text(incident.severity),
-                damaged_status_text(incident),
-                incident.title,
-                format_age(now - incident.declared_at),
-                joiner.join(incident.components) or "-",
-            )
-            for incident in incidents
-        ]
-        longest = max((len(c) for i in incidents for c in i.components), default=1)
-        limit = {"COMPONENTS": max(longest + 1, len("COMPONENTS"), console.width // 6 - 2)}
-        _print(console, _table([*columns, ("COMPONENTS", False)], rows, limit if console.is_terminal else None))
+        _print(console, _incidents_renderable(incidents, now, console))
 
     return render
+
+
+def _incidents_renderable(incidents: Sequence[Incident], now: datetime, console: Console) -> Table:
+    columns = [("ID", True), ("SEVERITY", True), ("STATUS", True), ("TITLE", False), ("AGE", True)]
+    # on a terminal the components wrap at their commas and leave most of the free width to the title
+    joiner = ", " if console.is_terminal else ","
+    rows = [
+        (
+            incident.id,
+            severity_text(incident.severity),
+            damaged_status_text(incident),
+            incident.title,
+            format_age(now - incident.declared_at),
+            joiner.join(incident.components) or "-",
+        )
+        for incident in incidents
+    ]
+    longest = max((len(c) for i in incidents for c in i.components), default=1)
+    limit = {"COMPONENTS": max(longest + 1, len("COMPONENTS"), console.width // 6 - 2)}
+    return _table([*columns, ("COMPONENTS", False)], rows, limit if console.is_terminal else None)
 
 
 def incident_detail(
@@ -252,3 +258,120 @@ def change_line(incident: Incident, event: Event, severity_names: Mapping[str, s
         _print(console, Text(one_line(f"{incident.id}: {describe(event, severity_names)}")))
 
     return render
+
+
+class TimelineStream:
+    """``incident timeline --follow``: the timeline so far, then each new event, as they are recorded.
+
+    In a table the rows line up as one table, as ``kubectl get -w`` does: the header once, and each later row in
+    the columns the earlier ones set (a column grows when an event needs more, from that row on). With
+    ``-o json`` each event is one line (JSON Lines), the same object as in ``incident timeline -o json``'s
+    ``events``; with ``-o yaml`` one document per event. Every event is flushed as it is written, so a script
+    reading the pipe sees it at once.
+    """
+
+    def __init__(self, printer: Printer, severity_names: Mapping[str, str]) -> None:
+        self.printer = printer
+        self.severity_names = severity_names
+        self._widths = {"TIME": 0, "ACTOR": 0, "KIND": 0}
+        self._header = True
+        self.count = 0
+
+    def events(self, events: Sequence[Event]) -> None:
+        import sys
+
+        if not events:
+            return
+        self.count += len(events)
+        fmt = self.printer.format
+        if fmt.is_machine:
+            from incidentctl.render.envelope import dumps
+            from incidentctl.render.incident_output import EventOutput
+
+            for event in events:
+                document = EventOutput.model_validate(event, from_attributes=True).to_wire()
+                if fmt.value == "json":
+                    sys.stdout.write(dumps(document, "json", compact=True))
+                else:
+                    sys.stdout.write("---\n" + dumps(document, "yaml"))
+                sys.stdout.flush()
+            return
+        _print(self.printer.out, self._rows(events))
+        sys.stdout.flush()
+
+    def _rows(self, events: Sequence[Event]) -> Table:
+        from rich.cells import cell_len
+        from rich.table import Table
+
+        rows = [
+            _cells(f"{e.time:%Y-%m-%d %H:%M:%S} UTC", e.actor, e.kind, describe(e, self.severity_names)) for e in events
+        ]
+        table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False, show_header=self._header)
+        for index, header in enumerate(self._widths):
+            width = max([self._widths[header], cell_len(header), *(row[index].cell_len for row in rows)])
+            self._widths[header] = width
+            table.add_column(header, no_wrap=True, min_width=width)
+        table.add_column("WHAT", overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        self._header = False
+        return table
+
+
+class IncidentsWatch:
+    """``incident list --watch``: the list again each time it changes.
+
+    The whole list, not only the rows that changed (``kubectl get -w``'s way): the list is short (open incidents
+    and the last days'), a responder glancing at it wants the current picture, and a row's change (a status, a
+    severity) reads best beside the others. On a terminal it is redrawn in place, ages kept current; elsewhere
+    (``| tee``) each version follows the last after a blank line, and ``-o json`` prints one compact
+    ``IncidentList`` document a line, as ``detect --watch`` does.
+    """
+
+    def __init__(self, printer: Printer, empty: str) -> None:
+        self.printer = printer
+        self.empty = empty
+        self._live: Any = None
+        self._shown = 0
+        if not printer.format.is_machine and printer.out.is_terminal:
+            from rich.live import Live
+
+            self._live = Live(console=printer.out, auto_refresh=False, transient=False)
+            self._live.start()
+
+    @property
+    def live(self) -> bool:
+        """Redrawn in place (a terminal): worth redrawing every round, for the ages."""
+        return self._live is not None
+
+    def show(self, incidents: Sequence[Incident], now: datetime) -> None:
+        import sys
+
+        fmt = self.printer.format
+        if fmt.is_machine:
+            from incidentctl.render.envelope import dumps, envelope
+
+            doc = envelope("IncidentList", {"items": incidents})
+            sys.stdout.write(dumps(doc, "json", compact=True) if fmt.value == "json" else "---\n" + dumps(doc, "yaml"))
+            sys.stdout.flush()
+            return
+        if self._live is not None:
+            from rich.text import Text
+
+            renderable: RenderableType = Text(one_line(self.empty))
+            if incidents:
+                renderable = _incidents_renderable(incidents, now, self.printer.out)
+            self._live.update(renderable, refresh=True)
+            return
+        if self._shown:
+            sys.stdout.write("\n")
+        if incidents:
+            incidents_table(incidents, now)(self.printer.out)
+        else:
+            sys.stdout.write(f"{one_line(self.empty)}\n")  # on stdout: a log of the watch shows the list emptied
+        self._shown += 1
+        sys.stdout.flush()
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.stop()

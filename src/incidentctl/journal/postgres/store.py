@@ -56,6 +56,8 @@ from incidentctl.journal.records import MAX_LINE_BYTES, encode_event
 if TYPE_CHECKING:
     import psycopg
 
+    from incidentctl.journal.postgres.listen import Listener
+
 T = TypeVar("T")
 
 _EVENT_COLUMNS = "seq, event_id, time, actor, kind, data::text"
@@ -92,7 +94,7 @@ class PostgresJournal:
         self._clock = clock
         self._timeout = connect_timeout
         self._conn: psycopg.Connection[Any] | None = None
-        self._listener: psycopg.Connection[Any] | None = None
+        self._listener: Listener | None = None
         self._cache: dict[str, _Cached] = {}
         self._warnings: list[str] = []
 
@@ -277,18 +279,12 @@ class PostgresJournal:
         return select(self._run(work), query)
 
     def wait_for_change(self, timeout: float) -> bool:
-        """LISTEN on a connection of its own (the main one may be in a transaction), woken by any append."""
+        """LISTEN/NOTIFY on a connection of its own (:mod:`incidentctl.journal.postgres.listen`)."""
+        from incidentctl.journal.postgres.listen import Listener
 
-        def work(conn: psycopg.Connection[Any]) -> bool:
-            listener = self._listener
-            if listener is None:
-                listener = self._listener = connect(self.target, timeout=self._timeout)
-                listener.execute(f"LISTEN {CHANNEL}")
-            for _ in listener.notifies(timeout=timeout, stop_after=1):
-                return True
-            return False
-
-        return self._run(work)
+        if self._listener is None:
+            self._listener = Listener(self.target, connect_timeout=self._timeout)
+        return self._listener.wait(timeout)
 
     def drain_warnings(self) -> list[str]:
         warnings, self._warnings = self._warnings, []
