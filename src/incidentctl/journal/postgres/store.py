@@ -347,15 +347,13 @@ class PostgresJournal:
     def _drop(self) -> None:
         """Forget a broken connection, and the listener if it broke too (closing is best effort: the server may
         be gone)."""
-        dropped = [self._conn]
-        self._conn = None
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # a broken connection may fail to close; dropped anyway
+                conn.close()
         if self._listener is not None and (self._listener.broken or self._listener.closed):
-            dropped.append(self._listener)
+            self._listener.close()  # best effort already
             self._listener = None
-        for conn in dropped:
-            if conn is not None:
-                with contextlib.suppress(Exception):  # a broken connection may fail to close; dropped anyway
-                    conn.close()
 
     def _lock(self, conn: psycopg.Connection[Any], incident_id: str) -> None:
         row = conn.execute(f"SELECT 1 FROM {SCHEMA}.incidents WHERE id = %s FOR UPDATE", (incident_id,)).fetchone()
