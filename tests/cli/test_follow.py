@@ -218,9 +218,12 @@ def test_json_lines_each_event_once_when_many_arrive_at_once(site: Site, follow:
     timeline = json.loads(site.run("incident", "timeline", incident_id, "-o", "json").stdout)["data"]["events"]
     assert len(timeline) == burst + 2
     time.sleep(0.5)  # room for a duplicate to show, if the follower were to print one
-    followed = [json.loads(line) for line in follower.lines()]
+    documents = [json.loads(line) for line in follower.lines()]
+    assert {(d["apiVersion"], d["kind"], d["data"]["incident"]) for d in documents} == {
+        ("incidentctl/v1", "TimelineEvent", incident_id)
+    }
     # exactly the timeline's events, each once, in its order, in the same shape as timeline -o json
-    assert followed == timeline
+    assert [d["data"]["event"] for d in documents] == timeline
     assert follower.interrupt() == 130
     assert "Traceback" not in "\n".join(follower.lines("err"))
 
@@ -376,7 +379,7 @@ def test_a_torn_line_while_following_is_warned_once_and_the_follow_goes_on(
     assert warning.startswith(f"warning: {incident_id}/timeline.jsonl:2: ignoring a torn last line")
     site.run("incident", "note", incident_id, "after the crash")  # closes the torn line off, records that
     follower.wait_for(lambda line: '"after the crash"' in line)
-    kinds = [json.loads(line)["kind"] for line in follower.lines()]
+    kinds = [json.loads(line)["data"]["event"]["kind"] for line in follower.lines()]
     assert kinds == ["declared", "journal_repaired", "note"]
     assert len([line for line in follower.lines("err") if "torn last line" in line]) == 1
     assert follower.interrupt() == 130

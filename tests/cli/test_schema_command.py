@@ -23,6 +23,7 @@ KINDS = [
     "IncidentList",
     "Event",
     "Timeline",
+    "TimelineEvent",
     "InvestigateChanges",
     "Mitigation",
     "Verification",

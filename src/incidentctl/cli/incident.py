@@ -527,7 +527,7 @@ def timeline(
         typer.Option(
             "-f",
             "--follow",
-            help="Keep printing each new event as anyone records it (-o json: one event a line). Ctrl-C ends.",
+            help="Keep printing each new event as anyone records it (-o json: one envelope a line). Ctrl-C ends.",
         ),
     ] = False,
 ) -> None:
@@ -566,11 +566,11 @@ def _follow_timeline(state: AppState, incident_id: str) -> int:
     from incidentctl.render.incidents import TimelineStream
 
     gc.enable()  # runs for hours: collect garbage as usual (the entry point starts with it off)
-    stream = TimelineStream(state.printer, _severity_names(state))
     warned: set[str] = set()
     try:
         journal = state.journal()
         incident = journal.get(incident_id)
+        stream = TimelineStream(state.printer, _severity_names(state), incident.id)
         for item in follow_timeline(journal, incident.id, sleep=state.sleep, idle=_end_if_unread):
             if isinstance(item, NewEvents):
                 stream.events(item.events)

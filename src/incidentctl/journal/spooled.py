@@ -38,6 +38,7 @@ a warning saying as of when.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -102,6 +103,10 @@ class SyncResult:
     damaged: tuple[str, ...]
 
 
+#: After the database was found unreachable, how long a command takes that for granted before trying again.
+OFFLINE_RETRY_SECONDS = 5.0
+
+
 class SpooledJournal:
     """Satisfies :class:`incidentctl.journal.base.JournalStore`."""
 
@@ -111,6 +116,7 @@ class SpooledJournal:
         self._clock = clock
         self.actor = primary.actor
         self._offline: JournalUnreachableError | None = None
+        self._offline_since = 0.0
         self._synced = False
         self._spooled_now = 0
         self._warnings: list[str] = []
@@ -303,14 +309,18 @@ class SpooledJournal:
     # --- internals ------------------------------------------------------------------------------------------
 
     def _online(self, work: Callable[[], T]) -> T:
-        """Run ``work`` against the database, or raise what made this command offline without trying again."""
+        """Run ``work`` against the database, or raise what made this command offline without trying again: a
+        command recording many events waits out the connect timeout once, not once per event. A long-running
+        one (``timeline --follow``) tries the database again once :data:`OFFLINE_RETRY_SECONDS` have passed."""
         if self._offline is not None:
-            raise self._offline
+            if time.monotonic() - self._offline_since < OFFLINE_RETRY_SECONDS:
+                raise self._offline
+            self._offline = None
         try:
             self._sync_first()
             return work()
         except JournalUnreachableError as e:
-            self._offline = e
+            self._offline, self._offline_since = e, time.monotonic()
             self._flush_mirrors()  # what this command read before the outage is what offline decisions see
             raise
 
@@ -323,7 +333,7 @@ class SpooledJournal:
         try:
             self._save(incident_id, self.primary.timeline(incident_id))
         except JournalUnreachableError as e:  # gone since the call: the call stands, the mirror is older
-            self._offline = e
+            self._offline, self._offline_since = e, time.monotonic()
             self._flush_mirrors()
 
     def _save(self, incident_id: str, events: Sequence[Event]) -> None:

@@ -78,3 +78,11 @@ class TimelineOutput(OutputModel):
     damaged: bool
     problems: list[DamageOutput]
     events: list[EventOutput]
+
+
+class TimelineEventOutput(OutputModel):
+    """``incident timeline --follow -o json``: one event as it is recorded, one envelope a line (as
+    ``detect --watch`` and ``investigate logs --follow`` print theirs)."""
+
+    incident: str
+    event: EventOutput

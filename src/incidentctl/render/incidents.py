@@ -265,12 +265,13 @@ class TimelineStream:
 
     In a table the rows line up as one table, as ``kubectl get -w`` does: the header once, and each later row in
     the columns the earlier ones set (a column grows when an event needs more, from that row on). With
-    ``-o json`` each event is one line (JSON Lines), the same object as in ``incident timeline -o json``'s
-    ``events``; with ``-o yaml`` one document per event. Every event is flushed as it is written, so a script
-    reading the pipe sees it at once.
+    ``-o json`` each event is one line (NDJSON), a ``TimelineEvent`` envelope whose ``data.event`` is the same
+    object as in ``incident timeline -o json``'s ``events``; with ``-o yaml`` one document per event. Every event
+    is flushed as it is written, so a script reading the pipe sees it at once.
     """
 
-    def __init__(self, printer: Printer, severity_names: Mapping[str, str]) -> None:
+    def __init__(self, printer: Printer, severity_names: Mapping[str, str], incident_id: str) -> None:
+        self.incident_id = incident_id
         self.printer = printer
         self.severity_names = severity_names
         self._widths = {"TIME": 0, "ACTOR": 0, "KIND": 0}
@@ -285,11 +286,10 @@ class TimelineStream:
         self.count += len(events)
         fmt = self.printer.format
         if fmt.is_machine:
-            from incidentctl.render.envelope import dumps
-            from incidentctl.render.incident_output import EventOutput
+            from incidentctl.render.envelope import dumps, envelope
 
             for event in events:
-                document = EventOutput.model_validate(event, from_attributes=True).to_wire()
+                document = envelope("TimelineEvent", {"incident": self.incident_id, "event": event})
                 if fmt.value == "json":
                     sys.stdout.write(dumps(document, "json", compact=True))
                 else:

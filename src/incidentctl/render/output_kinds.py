@@ -20,6 +20,7 @@ from incidentctl.render.incident_output import (
     EventChangeOutput,
     IncidentListOutput,
     IncidentOutput,
+    TimelineEventOutput,
     TimelineOutput,
 )
 from incidentctl.render.investigate_changes_output import ChangesOutput
@@ -277,6 +278,7 @@ KINDS: dict[str, Any] = {
     "IncidentList": IncidentListOutput,
     "Event": EventChangeOutput,
     "Timeline": TimelineOutput,
+    "TimelineEvent": TimelineEventOutput,
     "InvestigateChanges": ChangesOutput,
     "Mitigation": MitigationOutput,
     "Verification": VerifyResultOutput,
