@@ -79,3 +79,19 @@ def migrated(dsn: str) -> str:
     with psycopg.connect(dsn, autocommit=True) as conn:
         migrate(conn, applied_by="tests")
     return dsn
+
+
+@pytest.fixture
+def team_runbook(workdir: Path) -> Path:
+    """The workdir's runbook with the team journal, its DSN from INCIDENTCTL_JOURNAL_DSN."""
+    path = workdir / "runbook.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(
+            "journal:\n  dir: incidents\n",
+            "journal:\n  dir: incidents\n  backend: postgres\n  dsn: {env: INCIDENTCTL_JOURNAL_DSN}\n"
+            "  connect_timeout: 1s\n  spool: spool\n",
+        ),
+        encoding="utf-8",
+    )
+    return path

@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -17,22 +16,6 @@ from tests.journal.conftest import migrated
 from incidentctl.exitcodes import ExitCode
 
 PASSWORD = "pw-S3cr3t-9f2c"
-
-
-@pytest.fixture
-def team_runbook(workdir: Path) -> Path:
-    """The workdir's runbook with the team journal, its DSN from INCIDENTCTL_JOURNAL_DSN."""
-    path = workdir / "runbook.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(
-        text.replace(
-            "journal:\n  dir: incidents\n",
-            "journal:\n  dir: incidents\n  backend: postgres\n  dsn: {env: INCIDENTCTL_JOURNAL_DSN}\n"
-            "  connect_timeout: 1s\n  spool: spool\n",
-        ),
-        encoding="utf-8",
-    )
-    return path
 
 
 def run_list(invoke: Invoke, dsn: str) -> list[tuple[int, str, str]]:

@@ -22,21 +22,6 @@ from incidentctl.journal.postgres.schema import LATEST, MIGRATIONS, migrate_targ
 PASSWORD = "pw-M1grate-77"
 
 
-@pytest.fixture
-def team(workdir: Path) -> Path:
-    path = workdir / "runbook.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(
-        text.replace(
-            "journal:\n  dir: incidents\n",
-            "journal:\n  dir: incidents\n  backend: postgres\n  dsn: {env: INCIDENTCTL_JOURNAL_DSN}\n"
-            "  connect_timeout: 1s\n  spool: spool\n",
-        ),
-        encoding="utf-8",
-    )
-    return path
-
-
 def envelope(stdout: str, kind: str) -> dict[str, Any]:
     document = json.loads(stdout)
     assert document["kind"] == kind
@@ -51,7 +36,7 @@ def versions(dsn: str) -> list[tuple[int, str]]:
         ]
 
 
-@pytest.mark.usefixtures("team")
+@pytest.mark.usefixtures("team_runbook")
 def test_migrate_applies_each_version_once_and_then_nothing(invoke: Invoke, postgres_dsn: str) -> None:
     env = {"INCIDENTCTL_JOURNAL_DSN": postgres_dsn, "INCIDENTCTL_ACTOR": "dba"}
     first = invoke(["-o", "json", "journal", "migrate"], env=env)
@@ -101,7 +86,7 @@ def test_migrate_on_a_folder_journal_says_there_is_nothing_to_migrate(invoke: In
     assert "needs no migration" in result.stderr
 
 
-@pytest.mark.usefixtures("team")
+@pytest.mark.usefixtures("team_runbook")
 def test_migrate_refuses_a_schema_newer_than_it_knows(invoke: Invoke, journal_dsn: str) -> None:
     with psycopg.connect(journal_dsn, autocommit=True) as conn:
         conn.execute("INSERT INTO incidentctl.schema_version (version, description, applied_by) VALUES (99, 'f', 'x')")
@@ -116,7 +101,7 @@ def status(invoke: Invoke, dsn: str) -> tuple[int, dict[str, Any], str]:
     return result.exit_code, envelope(result.stdout, "JournalStatus"), result.stderr
 
 
-def test_status_of_a_migrated_journal_is_ready(invoke: Invoke, journal_dsn: str, team: Path) -> None:
+def test_status_of_a_migrated_journal_is_ready(invoke: Invoke, journal_dsn: str, team_runbook: Path) -> None:
     code, data, _ = status(invoke, journal_dsn)
     assert code == 0
     assert data == {
@@ -133,12 +118,12 @@ def test_status_of_a_migrated_journal_is_ready(invoke: Invoke, journal_dsn: str,
         "spoolDamaged": 0,
         "spoolProblem": None,
     }
-    assert data["spool"] == str(team.parent / "spool"), "the runbook's journal.spool, relative to it"
+    assert data["spool"] == str(team_runbook.parent / "spool"), "the runbook's journal.spool, relative to it"
     person = invoke(["journal", "status"], env={"INCIDENTCTL_JOURNAL_DSN": journal_dsn})
     assert person.stdout.splitlines()[0].endswith(f"postgres journal at {parse_dsn(journal_dsn)}: ready")
 
 
-@pytest.mark.usefixtures("team")
+@pytest.mark.usefixtures("team_runbook")
 def test_status_of_a_database_never_migrated_says_to_migrate(invoke: Invoke, postgres_dsn: str) -> None:
     code, data, _ = status(invoke, postgres_dsn)
     assert code == ExitCode.USAGE
@@ -146,7 +131,7 @@ def test_status_of_a_database_never_migrated_says_to_migrate(invoke: Invoke, pos
     assert "incidentctl journal migrate" in data["hint"]
 
 
-@pytest.mark.usefixtures("team")
+@pytest.mark.usefixtures("team_runbook")
 def test_status_of_a_database_that_is_away_is_unreachable_and_keeps_the_password(invoke: Invoke) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -164,7 +149,7 @@ def test_status_of_a_database_that_is_away_is_unreachable_and_keeps_the_password
         assert "ready" not in shown
 
 
-@pytest.mark.usefixtures("team")
+@pytest.mark.usefixtures("team_runbook")
 def test_status_of_a_user_without_privileges_is_refused(invoke: Invoke, journal_dsn: str) -> None:
     from tests.pgserver import SUPERUSER
 

@@ -278,7 +278,7 @@ def _watch_list(state: AppState, query: Callable[[], IncidentQuery], scope: str)
     """Until Ctrl-C (130), as ``timeline --follow``; see :class:`incidentctl.render.incidents.IncidentsWatch`."""
     import gc
 
-    from incidentctl.journal.follow import Back, Incidents, Lost, watch_incidents
+    from incidentctl.journal.follow import Incidents, watch_incidents
     from incidentctl.render.incidents import IncidentsWatch
 
     gc.enable()
@@ -288,14 +288,9 @@ def _watch_list(state: AppState, query: Callable[[], IncidentQuery], scope: str)
         journal = state.journal()
         view = IncidentsWatch(state.printer, f"no incidents{scope} in {journal.location} (watching)")
         for item in watch_incidents(journal, query, sleep=state.sleep, every_round=view.live, idle=_end_if_unread):
-            if isinstance(item, Incidents):
-                if item.changed or view.live:
-                    view.show(item.incidents, state.clock())
-            elif isinstance(item, Lost):
-                _say_lost(state, item.error)
-            elif isinstance(item, Back):
-                _say_back(state, journal.location, item.seconds)
-            _say_new_warnings(state, journal, warned)
+            if isinstance(item, Incidents) and (item.changed or view.live):
+                view.show(item.incidents, state.clock())
+            _say_how_the_journal_is(state, journal, item, warned)
     except KeyboardInterrupt:
         return int(ExitCode.INTERRUPTED)
     finally:
@@ -562,7 +557,7 @@ def _follow_timeline(state: AppState, incident_id: str) -> int:
     once and retried, and its return said too: a follower is never left silent without knowing why."""
     import gc
 
-    from incidentctl.journal.follow import Back, Lost, NewEvents, follow_timeline
+    from incidentctl.journal.follow import NewEvents, follow_timeline
     from incidentctl.render.incidents import TimelineStream
 
     gc.enable()  # runs for hours: collect garbage as usual (the entry point starts with it off)
@@ -574,11 +569,7 @@ def _follow_timeline(state: AppState, incident_id: str) -> int:
         for item in follow_timeline(journal, incident.id, sleep=state.sleep, idle=_end_if_unread):
             if isinstance(item, NewEvents):
                 stream.events(item.events)
-            elif isinstance(item, Lost):
-                _say_lost(state, item.error)
-            elif isinstance(item, Back):
-                _say_back(state, journal.location, item.seconds)
-            _say_new_warnings(state, journal, warned)
+            _say_how_the_journal_is(state, journal, item, warned)
     except KeyboardInterrupt:
         return int(ExitCode.INTERRUPTED)
     return int(ExitCode.OK)  # the follow ends only by an interrupt or an error
@@ -601,6 +592,17 @@ def _end_if_unread() -> None:
     poller.register(fd, 0)  # only the conditions always reported: an error (a pipe without reader), a hang-up
     if any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0)):
         raise BrokenPipeError(errno.EPIPE, "the reader of this output went away")
+
+
+def _say_how_the_journal_is(state: AppState, journal: JournalStore, item: object, warned: set[str]) -> None:
+    """What a follow or a watch says besides its events: the journal lost or back, and what it noticed reading."""
+    from incidentctl.journal.follow import Back, Lost
+
+    if isinstance(item, Lost):
+        _say_lost(state, item.error)
+    elif isinstance(item, Back):
+        _say_back(state, journal.location, item.seconds)
+    _say_new_warnings(state, journal, warned)
 
 
 def _say_lost(state: AppState, error: Exception) -> None:
