@@ -189,8 +189,6 @@ def test_the_same_event_id_twice_records_once(store: JournalStore, backend: Back
 
 
 def test_ingesting_the_same_events_twice_writes_them_once(store: JournalStore, backend: Backend) -> None:
-    if backend.name == "folder":
-        pytest.skip("the folder journal's ingest arrives with 'journal copy'")
     source = backend.open("source")
     incident_id = declare(source)
     source.append(incident_id, "note", {"text": "made elsewhere"})
