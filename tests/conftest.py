@@ -75,11 +75,8 @@ def postgres_server(postgres_template: tuple[Path, Path]) -> Iterator[pgserver_t
     """One running server per test process, shared by the tests that do not stop it."""
     from tests import pgserver
 
-    server = pgserver.clone(*postgres_template)
-    try:
+    with pgserver.running(*postgres_template) as server:
         yield server
-    finally:
-        pgserver.remove(server)
 
 
 @pytest.fixture
@@ -87,11 +84,8 @@ def own_postgres_server(postgres_template: tuple[Path, Path]) -> Iterator[pgserv
     """A server for one test alone, which it may stop and start (an outage in the middle of a run)."""
     from tests import pgserver
 
-    server = pgserver.clone(*postgres_template)
-    try:
+    with pgserver.running(*postgres_template) as server:
         yield server
-    finally:
-        pgserver.remove(server)
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ import socket
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,3 +210,13 @@ def clone(bindir: Path, template: Path) -> PostgresServer:
 def remove(server: PostgresServer) -> None:
     server.stop("immediate")
     shutil.rmtree(server.datadir.parent, ignore_errors=True)
+
+
+@contextmanager
+def running(bindir: Path, template: Path) -> Iterator[PostgresServer]:
+    """A server of its own for as long as the block runs, removed afterwards."""
+    server = clone(bindir, template)
+    try:
+        yield server
+    finally:
+        remove(server)
